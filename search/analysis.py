@@ -1,0 +1,161 @@
+"""Text analysis: the one place that decides what a term is.
+
+Both the indexer and the query parser run text through these analyzers, so a
+query term and the words it should find always come out the same.
+
+Choices, and why:
+
+* Words are runs of letters and digits joined by ``- / . & '`` inside a word
+  (``S-400``, ``YPG/PKK``, ``al-Sham``, ``U.S.``, ``AT&T``). Such a compound is
+  indexed as its parts at consecutive positions (``s``, ``400``), so searching
+  ``S-400`` is the phrase "s 400" and ``YPG`` alone finds ``YPG/PKK``. At index
+  time the joined form (``s400``) is added at the first part's position, so
+  ``S400`` finds ``S-400`` too.
+* Case and accents are folded (``Élysée`` = ``elysee``), curly apostrophes are
+  straight ones, and the English possessive is dropped (``Turkey’s`` = ``Turkey``).
+* Words are stemmed with the Snowball English stemmer (PyStemmer, a C library:
+  far faster than a pure-Python Porter). Numbers and codes are not stemmed.
+* Stop words are kept, so ``"the end of the war"`` is an exact phrase.
+
+Whoosh pickles analyzers into the index's table of contents, so these classes
+are part of the on-disk format: renaming them needs a schema version bump.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterator
+
+from whoosh.analysis import Analyzer, Token
+
+#: A word, possibly a compound of parts joined by - / . & or an apostrophe.
+WORD = re.compile(r"[^\W_]+(?:['’\-/.&][^\W_]+)*")
+#: Where a compound splits into parts (apostrophes stay inside a part).
+PART_SPLIT = re.compile(r"[\-/.&]")
+POSSESSIVE = re.compile(r"['’][sS]$")
+APOSTROPHES = re.compile(r"['’]")
+#: Separates the values of a multi-valued keyword field in one string.
+VALUE_SEPARATOR = "\x1f"
+
+
+def fold(text: str) -> str:
+    """Case- and accent-fold: ``Élysée`` → ``elysee``, ``Straße`` → ``strasse``."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    stemmer.maxCacheSize = 50_000
+    return stemmer
+
+
+def stem(word: str) -> str:
+    """Snowball English stem of a folded word; words with digits are kept."""
+    if len(word) < 3 or not word.isalpha():
+        return word
+    return _stemmer().stemWord(word)
+
+
+def word_parts(word: str) -> list[str]:
+    """Folded parts of one compound word: ``Turkey’s`` → ``["turkey"]``,
+    ``YPG/PKK`` → ``["ypg", "pkk"]``."""
+    parts = []
+    for part in PART_SPLIT.split(word):
+        part = APOSTROPHES.sub("", POSSESSIVE.sub("", part))
+        if part:
+            parts.append(fold(part))
+    return parts
+
+
+def analyze(text: str, *, index: bool = False) -> list[str]:
+    """The terms of `text` as the index sees them (handy for tests and tools)."""
+    return [t.text for t in NewsAnalyzer()(text, mode="index" if index else "query")]
+
+
+class NewsAnalyzer(Analyzer):
+    """Tokenise, fold and stem English news text in one pass (see module doc)."""
+
+    def __init__(self, stemming: bool = True):
+        self.stemming = stemming
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.stemming == self.stemming
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True,
+                 start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        stemmer = stem if self.stemming else (lambda w: w)
+        pos = start_pos
+        add_joined = mode == "index"
+        for match in WORD.finditer(value):
+            word = match.group(0)
+            offset = match.start()
+            parts = word_parts(word)
+            if add_joined and len(parts) > 1:
+                joined = "".join(parts)
+                if len(joined) <= 40:
+                    yield self._emit(token, stemmer(joined), pos, start_char + offset,
+                                     start_char + match.end(), keeporiginal, word)
+            cursor = 0
+            for raw in PART_SPLIT.split(word):
+                part_start = offset + cursor
+                cursor += len(raw) + 1
+                folded = word_parts(raw)
+                if not folded:
+                    continue
+                yield self._emit(token, stemmer(folded[0]), pos, start_char + part_start,
+                                 start_char + part_start + len(raw), keeporiginal, raw)
+                pos += 1
+
+    @staticmethod
+    def _emit(token: Token, text: str, pos: int, startchar: int, endchar: int,
+              keeporiginal: bool, original: str) -> Token:
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = original
+        if token.positions:
+            token.pos = pos
+        if token.chars:
+            token.startchar = startchar
+            token.endchar = endchar
+        return token
+
+
+class KeywordAnalyzer(Analyzer):
+    """Whole values for facet fields (source, section, tags…): each value is one
+    folded term, so ``source:"iran press"`` finds "Iran Press". Several values
+    arrive joined by :data:`VALUE_SEPARATOR`."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True,
+                 start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        offset = 0
+        for pos, raw in enumerate(value.split(VALUE_SEPARATOR)):
+            text = normalize_keyword(raw)
+            if text:
+                yield NewsAnalyzer._emit(token, text, start_pos + pos, start_char + offset,
+                                         start_char + offset + len(raw), keeporiginal, raw)
+            offset += len(raw) + 1
+
+
+def normalize_keyword(value: str) -> str:
+    """The indexed form of a facet value: folded, with whitespace collapsed."""
+    return " ".join(fold(value).split())

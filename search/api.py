@@ -1,0 +1,268 @@
+"""`NewsIndex`: the public Python API. The CLI is a thin layer over it.
+
+Example::
+
+    from search import NewsIndex
+
+    with NewsIndex.open("index") as ix:
+        results = ix.search("Patriot Idlib", facets=["source"])
+        for hit in results.hits:
+            print(hit.title, hit.score, hit.snippets[0].text)
+        print(results.facets["source"])
+
+Building an index from your own records::
+
+    from search import Article, NewsIndex
+
+    with NewsIndex.create("my-index") as ix:
+        ix.add([Article(id="a1", title="Hello", body="World news")])
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from . import directory, searcher as searching
+from .article import Article
+from .errors import NewsSearchError
+from .indexer import BatchWriter, Progress, add_articles, index_files, timed, under_any
+from .query import parse
+from .readers.discover import discover
+from .results import FacetCount, IndexReport, IndexStats, SearchResults
+from .schema import to_article
+
+#: Seconds a writer waits for another writer before giving up.
+DEFAULT_WAIT = 10.0
+
+PathLike = str | os.PathLike
+
+
+class NewsIndex:
+    """An on-disk news index. Open with :meth:`open`, :meth:`create` or
+    :meth:`open_or_create`; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path, manifest: directory.Manifest):
+        self.path = path
+        self._manifest = manifest
+        self._ix = directory.open_whoosh(path, manifest)
+        self._searcher = None
+
+    # --- opening --------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: PathLike) -> "NewsIndex":
+        """Open an existing index; IndexNotFoundError if there is none."""
+        path = Path(path)
+        return cls(path, directory.read_manifest(path))
+
+    @classmethod
+    def create(cls, path: PathLike, *, overwrite: bool = False) -> "NewsIndex":
+        """Create an empty index. An existing one is an error unless
+        `overwrite`, which deletes it first."""
+        path = Path(path)
+        if directory.exists(path):
+            if not overwrite:
+                raise NewsSearchError(f"an index already exists at {path}/")
+            for child in path.iterdir():
+                if child.name.startswith("gen-") or child.name == directory.MANIFEST:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        return cls(path, directory.create(path))
+
+    @classmethod
+    def open_or_create(cls, path: PathLike) -> "NewsIndex":
+        path = Path(path)
+        return cls.open(path) if directory.exists(path) else cls.create(path)
+
+    def __enter__(self) -> "NewsIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        self._ix.close()
+
+    # --- writing --------------------------------------------------------------
+
+    def add(self, articles: Iterable[Article], *, wait: float = DEFAULT_WAIT) -> IndexReport:
+        """Add or update articles (matched by id); unchanged ones are skipped."""
+        started = time.perf_counter()
+        report = IndexReport()
+        with self._batch(report, wait) as batch:
+            add_articles(batch, articles)
+        return timed(report, started)
+
+    def delete(self, ids: Iterable[str], *, wait: float = DEFAULT_WAIT) -> int:
+        """Remove articles by id; returns how many were removed."""
+        report = IndexReport()
+        with self._batch(report, wait) as batch:
+            for article_id in ids:
+                batch.delete(article_id)
+        return report.removed
+
+    def index_paths(self, paths: Sequence[PathLike], *, wait: float = DEFAULT_WAIT,
+                    progress: Progress | None = None) -> IndexReport:
+        """Read files and folders into the index and remember them as sources
+        for :meth:`rebuild`. Bad files are reported, not fatal."""
+        started = time.perf_counter()
+        given = [Path(p) for p in paths]
+        candidates = list(discover(given))
+        report = IndexReport()
+        with self._batch(report, wait) as batch:
+            index_files(batch, candidates, progress)
+        self._remember_roots([p for p in given if p.exists()])
+        return timed(report, started)
+
+    def rebuild(self, *, wait: float = DEFAULT_WAIT,
+                progress: Progress | None = None) -> IndexReport:
+        """Rebuild from the remembered sources into a new generation, then
+        swap it in atomically. Articles added through :meth:`add` without a
+        source file are carried over from the stored fields."""
+        started = time.perf_counter()
+        report = IndexReport()
+        roots = list(self._manifest.roots)
+        guard = self._locked_writer(wait)  # keeps other writers out meanwhile
+        try:
+            new_gen = directory.new_generation(self.path)
+            new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
+            old_ids = set()
+            with BatchWriter(new_ix, wait, str(self.path), report, check_existing=False) as batch:
+                index_files(batch, list(discover([Path(r) for r in roots])), progress)
+                with self._ix.searcher() as old:
+                    for stored in old.all_stored_fields():
+                        old_ids.add(stored["id"])
+                        if stored["id"] not in batch.seen and not under_any(stored.get("path"), roots):
+                            batch.add(to_article(stored), stored.get("path") or stored["id"])
+                seen = batch.seen
+            report.removed = len(old_ids - seen)
+            report.added = len(seen - old_ids)
+            report.updated, report.unchanged = 0, len(seen & old_ids)
+            new_ix.optimize()
+            new_ix.close()
+            self._manifest.generation = new_gen
+            directory.write_manifest(self.path, self._manifest)
+        except BaseException:
+            guard.cancel()
+            raise
+        guard.cancel()
+        self._reopen()
+        directory.remove_stale_generations(self.path, keep=new_gen)
+        return timed(report, started)
+
+    # --- reading --------------------------------------------------------------
+
+    def search(self, query: str = "", *, limit: int = 10, page: int = 1,
+               sort: str = "relevance", source: str | Sequence[str] | None = None,
+               section: str | Sequence[str] | None = None, since: str | None = None,
+               until: str | None = None, facets: Sequence[str] = (),
+               facet_limit: int = 10, strict: bool = False,
+               any_term: bool = False, snippets: int = 2) -> SearchResults:
+        """Search the index.
+
+        `query` uses the query language (AND by default; OR, NOT, parentheses,
+        "phrases", field:term, published:[2020-01 TO 2020-03]); empty matches
+        all. `source`/`section` filter on exact values (case-insensitive),
+        `since`/`until` on the published date (YYYY, YYYY-MM, YYYY-MM-DD or
+        ISO 8601). `facets` names fields to count (source, section, authors,
+        tags, language, year, month). Raises QueryError on bad input."""
+        request = searching.SearchRequest(
+            parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
+            page=page, sort=sort, sources=_as_list(source), sections=_as_list(section),
+            since=since, until=until, facets=list(facets), facet_limit=facet_limit,
+            snippet_count=snippets)
+        return searching.run(self._current_searcher(), request)
+
+    def get(self, article_id: str) -> Article | None:
+        """One stored article by id, or None."""
+        stored = self._current_searcher().document(id=article_id)
+        return to_article(stored) if stored else None
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article, in index order."""
+        for stored in self._current_searcher().all_stored_fields():
+            yield to_article(stored)
+
+    def __len__(self) -> int:
+        return self._current_searcher().doc_count()
+
+    def stats(self) -> IndexStats:
+        """Counts, sources, sections, date range, fields and size on disk."""
+        s = self._current_searcher()
+        earliest, latest, dated = searching.date_range(s)
+        return IndexStats(
+            path=str(self.path), documents=s.doc_count(),
+            sources=searching.count_values(s, "source"),
+            sections=searching.count_values(s, "section"),
+            earliest=earliest, latest=latest, undated=s.doc_count() - dated,
+            fields=sorted(self._ix.schema.names()),
+            size_bytes=directory.size_on_disk(self.path),
+            roots=list(self._manifest.roots), created=self._manifest.created,
+            updated=self._manifest.updated)
+
+    # --- internals ------------------------------------------------------------
+
+    def _current_searcher(self):
+        """A searcher on the latest commit; follows a rebuild's swap."""
+        manifest = directory.read_manifest(self.path)
+        if manifest.generation != self._manifest.generation:
+            self._manifest = manifest
+            self._reopen()
+        if self._searcher is None:
+            self._searcher = self._ix.searcher(weighting=searching.WEIGHTING)
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def _reopen(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        self._ix.close()
+        self._ix = directory.open_whoosh(self.path, self._manifest)
+
+    def _locked_writer(self, wait: float):
+        """A writer on the live generation, re-checked after the lock is won
+        (a rebuild may have swapped generations while we waited)."""
+        from .indexer import open_writer
+
+        while True:
+            writer = open_writer(self._ix, wait, str(self.path))
+            manifest = directory.read_manifest(self.path)
+            if manifest.generation == self._manifest.generation:
+                self._manifest = manifest
+                return writer
+            writer.cancel()
+            self._manifest = manifest
+            self._reopen()
+
+    def _batch(self, report: IndexReport, wait: float) -> BatchWriter:
+        self._locked_writer(wait).cancel()  # follow any swap before writing
+        return BatchWriter(self._ix, wait, str(self.path), report)
+
+    def _remember_roots(self, paths: list[Path]) -> None:
+        manifest = directory.read_manifest(self.path)
+        roots = list(manifest.roots)
+        for p in paths:
+            resolved = str(p.resolve())
+            if resolved not in roots:
+                roots.append(resolved)
+        manifest.roots = roots
+        directory.write_manifest(self.path, manifest)
+        self._manifest = manifest
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+__all__ = ["NewsIndex", "Article", "SearchResults", "FacetCount", "IndexReport",
+           "IndexStats", "DEFAULT_WAIT"]

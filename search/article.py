@@ -1,0 +1,85 @@
+"""The Article record: what every reader produces and the index stores.
+
+An Article is plain data. Readers fill it from files; the indexer turns it into
+a Whoosh document; the API hands it back from the stored fields. Keeping it
+engine-agnostic is what lets `export` and a future engine swap work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+#: Field names, in the order `export` and `show --json` print them (a contract).
+FIELD_NAMES = (
+    "id", "title", "body", "source", "authors", "published", "url", "section",
+    "tags", "language", "related", "path", "content_hash",
+)
+
+
+@dataclass
+class Article:
+    """One news article.
+
+    `published` is timezone-aware or None: an article that never says its date
+    keeps None rather than an invented one. `content_hash` is derived from the
+    content fields (see :meth:`compute_hash`) and tells the indexer whether a
+    re-read file changed.
+    """
+
+    id: str
+    title: str
+    body: str
+    source: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    url: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    related: list[str] = field(default_factory=list)
+    path: str | None = None
+    content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        self.title = clean_text(self.title)
+        self.body = clean_text(self.body)
+        if self.published is not None and self.published.tzinfo is None:
+            # A naive datetime is taken to be UTC rather than local time, so the
+            # same file indexes identically on every machine.
+            self.published = self.published.replace(tzinfo=timezone.utc)
+        if not self.content_hash:
+            self.content_hash = self.compute_hash()
+
+    def compute_hash(self) -> str:
+        """SHA-256 over every content field (not id, path or the hash itself)."""
+        content = self.to_dict()
+        for key in ("id", "path", "content_hash"):
+            content.pop(key)
+        blob = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the contract field names; dates as ISO 8601."""
+        data = asdict(self)
+        data["published"] = self.published.isoformat() if self.published else None
+        return {name: data[name] for name in FIELD_NAMES}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Article":
+        """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
+        values = {k: data[k] for k in FIELD_NAMES if k in data and data[k] is not None}
+        if isinstance(values.get("published"), str):
+            values["published"] = datetime.fromisoformat(values["published"])
+        return cls(**values)
+
+
+def clean_text(text: str) -> str:
+    """NFC-normalise, unify line endings and trim; keeps paragraph breaks."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\x00", "")
+    return text.strip()

@@ -1,0 +1,133 @@
+"""The index directory on disk.
+
+Layout::
+
+    index/
+      newssearch.json     manifest: format version, current generation, source roots
+      gen-000001/         a complete Whoosh index (one generation)
+
+The manifest names the live generation. `rebuild` writes a new generation
+beside the live one and then replaces the manifest with ``os.replace``, which
+is atomic: a reader (or a crash) sees either the old index or the new one,
+never a mix. Old generations are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from .errors import IndexNotFoundError, IndexVersionError
+from .schema import SCHEMA_VERSION, build_schema
+
+MANIFEST = "newssearch.json"
+FORMAT = "newssearch-index"
+
+
+@dataclass
+class Manifest:
+    """What `newssearch.json` records about an index."""
+
+    generation: str
+    schema_version: int = SCHEMA_VERSION
+    roots: list[str] = field(default_factory=list)
+    created: str = ""
+    updated: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "schema_version": self.schema_version,
+                "generation": self.generation, "roots": self.roots,
+                "created": self.created, "updated": self.updated}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def exists(path: Path) -> bool:
+    """True if `path` holds a newssearch index."""
+    return (path / MANIFEST).is_file()
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Load and check the manifest; a clear error if absent or incompatible."""
+    try:
+        data = json.loads((path / MANIFEST).read_text("utf-8"))
+    except FileNotFoundError:
+        raise IndexNotFoundError(
+            f"no index at {path}/ (build one with: newssearch index PATH --index {path})"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IndexNotFoundError(f"{path}/{MANIFEST} is unreadable ({exc})") from None
+    if data.get("format") != FORMAT:
+        raise IndexNotFoundError(f"{path}/ is not a newssearch index")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise IndexVersionError(
+            f"{path}/ was built by another version of newssearch "
+            f"(schema {data.get('schema_version')}, this is {SCHEMA_VERSION}): "
+            f"rebuild needed (newssearch rebuild --index {path})"
+        )
+    return Manifest(generation=data["generation"], roots=list(data.get("roots", [])),
+                    created=data.get("created", ""), updated=data.get("updated", ""))
+
+
+def write_manifest(path: Path, manifest: Manifest) -> None:
+    """Replace the manifest atomically (write, fsync, rename)."""
+    manifest.updated = now_iso()
+    tmp = path / f".{MANIFEST}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(manifest.to_json(), fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path / MANIFEST)
+    _fsync_dir(path)
+
+
+def create(path: Path) -> Manifest:
+    """Create an empty index at `path` (the folder may exist, e.g. with .gitkeep)."""
+    path.mkdir(parents=True, exist_ok=True)
+    generation = new_generation(path)
+    manifest = Manifest(generation=generation, created=now_iso())
+    write_manifest(path, manifest)
+    return manifest
+
+
+def new_generation(path: Path) -> str:
+    """Create an empty Whoosh index in a fresh generation folder; return its name."""
+    numbers = [int(p.name[4:]) for p in path.glob("gen-*") if p.name[4:].isdigit()]
+    name = f"gen-{max(numbers, default=0) + 1:06d}"
+    (path / name).mkdir()
+    whoosh_index.create_in(str(path / name), build_schema())
+    return name
+
+
+def open_whoosh(path: Path, manifest: Manifest):
+    """Open the live generation's Whoosh index."""
+    return whoosh_index.open_dir(str(path / manifest.generation))
+
+
+def remove_stale_generations(path: Path, keep: str) -> None:
+    """Delete generation folders other than `keep` (left by a swap or a crash)."""
+    for gen in path.glob("gen-*"):
+        if gen.name != keep:
+            shutil.rmtree(gen, ignore_errors=True)
+
+
+def size_on_disk(path: Path) -> int:
+    """Bytes used by the index folder."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

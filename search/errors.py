@@ -1,0 +1,35 @@
+"""The errors newssearch raises on purpose. Each maps to a one-line message and
+an exit code in the CLI (2 for anything the user can fix: usage, query, input)."""
+
+from __future__ import annotations
+
+
+class NewsSearchError(Exception):
+    """Base class: a problem we can explain in one line."""
+
+    exit_code = 2
+
+
+class QueryError(NewsSearchError):
+    """A query that cannot be read. `column` is 1-based when known."""
+
+    def __init__(self, message: str, column: int | None = None):
+        self.column = column
+        self.reason = message
+        super().__init__(f"col {column}: {message}" if column else message)
+
+
+class IndexNotFoundError(NewsSearchError):
+    """No index at the given directory."""
+
+
+class IndexLockedError(NewsSearchError):
+    """Another writer holds the index."""
+
+
+class IndexVersionError(NewsSearchError):
+    """The index was written by an incompatible version: rebuild needed."""
+
+
+class ReadError(NewsSearchError):
+    """A file that cannot be turned into articles (the batch goes on without it)."""

@@ -1,0 +1,234 @@
+"""Query text → Whoosh query, plus filters (source, section, dates).
+
+Whoosh's parser is forgiving in ways that surprise people: an unclosed quote
+or bracket silently changes what is searched. So a query is first scanned
+here. In *lenient* mode (the default) stray quotes, brackets and colons are
+read as text and a warning says what was ignored; in *strict* mode the first
+problem is a :class:`QueryError` naming its column. An unknown field is an
+error in both modes: it almost always means a typo the user wants to hear about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from whoosh import qparser, query as wq
+
+from .analysis import normalize_keyword
+from .errors import QueryError
+from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
+
+#: `name:` at the start of a term.
+FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.]*):")
+#: Characters after which a `name:` prefix may start a field query.
+TERM_START = set(" \t\n(+-!")
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {v: k for k, v in OPENERS.items()}
+
+
+@dataclass
+class ParsedQuery:
+    """A query ready to run, and what the parser had to say about it."""
+
+    text: str
+    query: wq.Query
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Issue:
+    column: int  # 1-based
+    message: str
+    drop: tuple[int, int]  # span of the original text to drop in lenient mode
+
+
+def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQuery:
+    """Parse user query text. Empty text matches every article."""
+    cleaned, warnings = check_syntax(text, strict=strict)
+    if cleaned.strip() in ("", "*", "*:*"):
+        return ParsedQuery(text, wq.Every(), warnings)
+    try:
+        parsed = _parser(any_term).parse(cleaned)
+    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
+        if strict:
+            raise QueryError(f"cannot parse query: {exc}") from None
+        words = " ".join(re.findall(r"[^\W_]+", cleaned))
+        warnings.append(f"could not read the query syntax ({exc}); searched its words instead")
+        parsed = _parser(any_term).parse(words) if words else wq.NullQuery
+    parsed, more = _strip_errors(parsed, strict)
+    warnings.extend(more)
+    if parsed is None or parsed is wq.NullQuery:
+        parsed = wq.NullQuery
+    return ParsedQuery(text, parsed, warnings)
+
+
+def check_syntax(text: str, *, strict: bool) -> tuple[str, list[str]]:
+    """Scan for unbalanced quotes/brackets and bad field prefixes.
+
+    Returns the text to hand to Whoosh (with stray characters dropped) and the
+    warnings; raises QueryError in strict mode or for an unknown field."""
+    text = text.replace("\u201c", '"').replace("\u201d", '"')
+    issues: list[_Issue] = []
+    stack: list[tuple[str, int]] = []
+    quote_at: int | None = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote_at is not None:
+            if c == '"':
+                quote_at = None
+        elif c == '"':
+            quote_at = i
+        elif c in OPENERS:
+            stack.append((c, i))
+        elif c in CLOSERS:
+            if stack and stack[-1][0] == CLOSERS[c]:
+                stack.pop()
+            else:
+                issues.append(_Issue(i + 1, f"unmatched '{c}'", (i, i + 1)))
+        elif (i == 0 or text[i - 1] in TERM_START) and (m := FIELD_PREFIX.match(text, i)):
+            issue = _check_field(text, m)
+            if issue:
+                issues.append(issue)
+            i = m.end()
+            continue
+        i += 1
+    if quote_at is not None:
+        issues.append(_Issue(quote_at + 1, "unclosed quote", (quote_at, quote_at + 1)))
+    for opener, at in stack:
+        issues.append(_Issue(at + 1, f"unclosed '{opener}'", (at, at + 1)))
+    if not issues:
+        return text, []
+    issues.sort(key=lambda x: x.column)
+    if strict:
+        raise QueryError(issues[0].message, issues[0].column)
+    drop = set()
+    for issue in issues:
+        drop.update(range(*issue.drop))
+    cleaned = "".join(ch for k, ch in enumerate(text) if k not in drop)
+    warnings = [f"col {x.column}: {x.message} (ignored)" for x in issues]
+    return cleaned, warnings
+
+
+def _check_field(text: str, m: re.Match) -> _Issue | None:
+    name = m.group(1)
+    after = text[m.end():m.end() + 1]
+    if after == "" or after.isspace() or after == ")":
+        colon = m.end() - 1
+        return _Issue(colon + 1, f"nothing to search after '{name}:'", (colon, colon + 1))
+    if resolve_field(name) is None:
+        known = ", ".join(sorted({*QUERY_FIELDS, *FIELD_ALIASES}))
+        raise QueryError(f'unknown field "{name}" (known fields: {known}; '
+                         f'put text in quotes to search it as words)', m.start() + 1)
+    return None
+
+
+def _parser(any_term: bool) -> qparser.QueryParser:
+    """A Whoosh parser over title+body with our plugins; cached per mode."""
+    cached = _PARSERS.get(any_term)
+    if cached is None:
+        group = qparser.OrGroup if any_term else qparser.AndGroup
+        cached = qparser.MultifieldParser(list(TEXT_FIELDS), build_schema(),
+                                          fieldboosts=TEXT_FIELDS, group=group)
+        # +/- only as the first character of a term: "S-400" is a word, not "S NOT 400".
+        cached.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
+                                                  minusexpr=r"(?<![^\s(])-"))
+        cached.add_plugin(qparser.GtLtPlugin())
+        aliases: dict[str, list[str]] = {}
+        for alias, target in FIELD_ALIASES.items():
+            aliases.setdefault(target, []).append(alias)
+        cached.add_plugin(qparser.FieldAliasPlugin(aliases))
+        _PARSERS[any_term] = cached
+    return cached
+
+
+_PARSERS: dict[bool, qparser.QueryParser] = {}
+
+
+def _strip_errors(q: wq.Query, strict: bool) -> tuple[wq.Query | None, list[str]]:
+    """Whoosh marks unparseable parts (e.g. a bad date) with an `error`
+    attribute instead of failing: turn those into errors or warnings."""
+    errors = [sub.error for sub in _walk(q) if getattr(sub, "error", None)]
+    if not errors:
+        return q, []
+    if strict:
+        raise QueryError(str(errors[0]))
+    return _drop_error_nodes(q), [f"{e} (ignored)" for e in errors]
+
+
+def _walk(q: wq.Query):
+    yield q
+    if q.is_leaf():
+        return
+    for child in q.children():
+        yield from _walk(child)
+
+
+def _drop_error_nodes(q: wq.Query) -> wq.Query | None:
+    if getattr(q, "error", None):
+        return None
+    if isinstance(q, wq.compound.CompoundQuery):
+        kept = [c for c in (_drop_error_nodes(s) for s in q.subqueries) if c is not None]
+        return type(q)(kept, boost=q.boost).normalize() if kept else None
+    return q
+
+
+# --- filters ---------------------------------------------------------------
+
+def keyword_filter(field_name: str, values: list[str]) -> wq.Query | None:
+    """Any of `values` in a keyword field (case- and accent-insensitive)."""
+    terms = [wq.Term(field_name, normalize_keyword(v)) for v in values if v.strip()]
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def date_filter(since: str | None, until: str | None) -> wq.Query | None:
+    """Published within [since, until], both inclusive, either open-ended."""
+    if not since and not until:
+        return None
+    start = parse_date_bound(since, end=False) if since else None
+    end = parse_date_bound(until, end=True) if until else None
+    if start and end and start > end:
+        raise QueryError(f"--since {since} is after --until {until}")
+    return wq.DateRange("published", start, end)
+
+
+DATE_FORMATS = (("%Y-%m-%dT%H:%M:%S", None), ("%Y-%m-%dT%H:%M", None),
+                ("%Y-%m-%d", "day"), ("%Y-%m", "month"), ("%Y", "year"))
+
+
+def parse_date_bound(value: str, *, end: bool) -> datetime:
+    """`2020`, `2020-02`, `2020-02-27` or a full ISO timestamp, as naive UTC.
+
+    An end bound covers its whole period: ``--until 2020-02`` includes 29 Feb."""
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        if len(value) > 10:
+            return parsed
+    except ValueError:
+        parsed = None
+    for fmt, unit in DATE_FORMATS:
+        try:
+            start = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        if not end or unit is None:
+            return start
+        return _period_end(start, unit)
+    raise QueryError(f'cannot read date "{value}" (use YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601)')
+
+
+def _period_end(start: datetime, unit: str) -> datetime:
+    if unit == "day":
+        nxt = start + timedelta(days=1)
+    elif unit == "month":
+        nxt = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    else:
+        nxt = start.replace(year=start.year + 1)
+    return nxt - timedelta(microseconds=1)

@@ -1,0 +1,80 @@
+"""Route files to readers: walk the given paths and decide, per file, which
+reader reads it or why it is skipped."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..article import Article
+from . import text
+
+Reader = Callable[[Path, Path], "list[Article]"]
+
+#: File extension → reader. Files without an extension are read as text.
+READERS: dict[str, Reader] = {
+    ".txt": text.read,
+    ".text": text.read,
+    "": text.read,
+}
+
+#: Files that sit beside articles in corpora but are not articles.
+NOT_ARTICLES = {"readme", "license", "licence", "provenance", "changelog", "copying"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file found under a root, with the reader to use (None: skip it)."""
+
+    path: Path
+    root: Path
+    reader: Reader | None
+    skip_reason: str = ""
+
+
+def discover(paths: list[Path]) -> Iterator[Candidate]:
+    """Yield every file under `paths` (files or folders), in a stable order.
+
+    A folder is its own root (ids are relative to it); a single file's root is
+    its parent folder. Hidden files and folders are left out.
+    """
+    for given in paths:
+        if given.is_dir():
+            root = given
+            for path in walk(given):
+                yield classify(path, root)
+        elif given.is_file():
+            yield classify(given, given.parent)
+        else:
+            yield Candidate(given, given.parent, None, "no such file or folder")
+
+
+def walk(folder: Path) -> Iterator[Path]:
+    """Files under `folder`, sorted, skipping hidden entries and symlink loops."""
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def classify(path: Path, root: Path) -> Candidate:
+    """Pick the reader for one file from its extension."""
+    suffix = path.suffix.lower()
+    if path.stem.lower() in NOT_ARTICLES:
+        return Candidate(path, root, None, "not an article (corpus documentation)")
+    reader = READERS.get(suffix)
+    if reader is None:
+        return Candidate(path, root, None, f"unsupported file type {suffix!r}")
+    return Candidate(path, root, reader)

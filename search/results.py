@@ -1,0 +1,136 @@
+"""Typed results: what a search, an index run and `stats` hand back.
+
+These are plain dataclasses with ``to_dict()`` giving the JSON contract
+(see DESIGN.md), so the CLI's ``--json``, the Python API and any future HTTP
+API all say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .snippets import Snippet
+
+
+@dataclass
+class Hit:
+    """One matching article on a results page."""
+
+    id: str
+    score: float
+    title: str
+    source: str | None
+    published: datetime | None
+    url: str | None
+    section: str | None
+    tags: list[str]
+    authors: list[str]
+    path: str | None
+    snippets: list[Snippet] = field(default_factory=list)
+    title_highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "score": round(self.score, 4), "title": self.title,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None,
+            "url": self.url, "section": self.section, "tags": self.tags,
+            "authors": self.authors, "path": self.path,
+            "snippets": [s.to_dict() for s in self.snippets],
+            "title_highlights": [list(span) for span in self.title_highlights],
+        }
+
+
+@dataclass
+class FacetCount:
+    """How many matching articles have `value` in a facet field."""
+
+    value: str
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count}
+
+
+@dataclass
+class SearchResults:
+    """A page of hits plus totals, facet counts and parser warnings."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "limit": self.limit, "took_ms": round(self.took_ms, 2),
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [c.to_dict() for c in counts]
+                       for name, counts in self.facets.items()},
+            "warnings": self.warnings, "suggestion": self.suggestion,
+        }
+
+
+@dataclass
+class IndexReport:
+    """What an index or rebuild run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    files: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "removed": self.removed, "files": self.files,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class IndexStats:
+    """A summary of an index (`newssearch stats`)."""
+
+    path: str
+    documents: int
+    sources: list[FacetCount]
+    sections: list[FacetCount]
+    earliest: datetime | None
+    latest: datetime | None
+    undated: int
+    fields: list[str]
+    size_bytes: int
+    roots: list[str]
+    created: str
+    updated: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "documents": self.documents,
+            "sources": [c.to_dict() for c in self.sources],
+            "sections": [c.to_dict() for c in self.sections],
+            "earliest": self.earliest.isoformat() if self.earliest else None,
+            "latest": self.latest.isoformat() if self.latest else None,
+            "undated": self.undated, "fields": self.fields,
+            "size_bytes": self.size_bytes, "roots": self.roots,
+            "created": self.created, "updated": self.updated,
+        }

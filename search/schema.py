@@ -1,0 +1,120 @@
+"""The Whoosh schema: field names and kinds, and the mapping between Article
+records and Whoosh documents.
+
+Bump :data:`SCHEMA_VERSION` whenever a change here (or in `analysis`) means an
+existing index no longer reads right; `directory` then asks for a rebuild.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from whoosh import fields
+
+from .analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
+from .article import Article
+
+SCHEMA_VERSION = 1
+
+#: Full-text fields a bare query word searches, with their BM25F weights:
+#: a word in the headline says more about the story than one in paragraph 12.
+TEXT_FIELDS = {"title": 2.5, "body": 1.0}
+#: Facet-like fields: whole, folded values (filters and counts).
+KEYWORD_FIELDS = ("source", "section", "authors", "tags", "language")
+#: Derived keyword fields for date facets.
+DATE_FACETS = ("year", "month")
+#: Everything `field:term` may name in a query.
+QUERY_FIELDS = (*TEXT_FIELDS, *KEYWORD_FIELDS, "published", "url", "id")
+#: Friendly names people type, mapped to the field they mean.
+FIELD_ALIASES = {
+    "author": "authors", "tag": "tags", "date": "published", "headline": "title",
+    "text": "body", "category": "section", "lang": "language",
+}
+#: Fields that can be counted with `--facet`.
+FACET_FIELDS = (*KEYWORD_FIELDS, *DATE_FACETS)
+
+
+def build_schema() -> fields.Schema:
+    """A fresh schema object (Whoosh schemas are mutable: never share one)."""
+    keyword = dict(analyzer=KeywordAnalyzer(), phrase=False, stored=True)
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=NewsAnalyzer(), stored=True, field_boost=1.0,
+                          multitoken_query="phrase"),
+        body=fields.TEXT(analyzer=NewsAnalyzer(), stored=True, multitoken_query="phrase"),
+        source=fields.TEXT(**keyword),
+        section=fields.TEXT(**keyword),
+        authors=fields.TEXT(**keyword),
+        tags=fields.TEXT(**keyword),
+        language=fields.TEXT(**keyword),
+        year=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
+        month=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
+        # Indexed and sortable as naive UTC; the article's own ISO 8601 text
+        # (with its offset) is stored beside it, since Whoosh builds the sort
+        # column from the stored value.
+        published=fields.DATETIME(sortable=True),
+        published_text=fields.STORED(),
+        url=fields.ID(stored=True),
+        related=fields.STORED(),
+        path=fields.ID(stored=True),
+        content_hash=fields.ID(stored=True),
+    )
+
+
+def to_document(article: Article) -> dict[str, Any]:
+    """The Whoosh document for an Article. Multi-valued fields are indexed as
+    one separator-joined string and stored as the original list; `published` is
+    indexed as naive UTC (what Whoosh's DATETIME wants) and stored as ISO 8601
+    with the article's own offset."""
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "related": list(article.related),
+        "content_hash": article.content_hash,
+    }
+    for name in ("source", "section", "language", "url", "path"):
+        value = getattr(article, name)
+        if value:
+            doc[name] = value
+    for name in ("authors", "tags"):
+        values = [v for v in getattr(article, name) if v and v.strip()]
+        if values:
+            doc[name] = VALUE_SEPARATOR.join(values)
+            doc[f"_stored_{name}"] = values
+    if article.published is not None:
+        utc = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        doc["published"] = utc
+        doc["published_text"] = article.published.isoformat()
+        doc["year"] = f"{utc.year:04d}"
+        doc["month"] = f"{utc.year:04d}-{utc.month:02d}"
+    return doc
+
+
+def to_article(stored: dict[str, Any]) -> Article:
+    """Rebuild an Article from a document's stored fields."""
+    published = stored.get("published_text")
+    published = datetime.fromisoformat(published) if published else None
+    return Article(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        body=stored.get("body", ""),
+        source=stored.get("source"),
+        authors=list(stored.get("authors") or []),
+        published=published,
+        url=stored.get("url"),
+        section=stored.get("section"),
+        tags=list(stored.get("tags") or []),
+        language=stored.get("language"),
+        related=list(stored.get("related") or []),
+        path=stored.get("path"),
+        content_hash=stored.get("content_hash", ""),
+    )
+
+
+def resolve_field(name: str) -> str | None:
+    """The schema field a user-typed field name means, or None if unknown."""
+    name = name.lower()
+    name = FIELD_ALIASES.get(name, name)
+    return name if name in QUERY_FIELDS else None

@@ -1,0 +1,188 @@
+"""Running a query: ranking, sorting, filters, facets, pagination, snippets.
+
+Works on an open Whoosh searcher; `api.NewsIndex` owns its lifetime.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from whoosh import query as wq, scoring, sorting
+
+from . import snippets
+from .analysis import normalize_keyword
+from .errors import QueryError
+from .query import ParsedQuery, date_filter, keyword_filter
+from .results import FacetCount, Hit, SearchResults
+from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
+
+SORTS = ("relevance", "newest", "oldest")
+#: BM25F parameters: Whoosh's defaults, with title length normalised less
+#: (headlines are all short; their length says little).
+WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
+MAX_LIMIT = 1000
+
+
+@dataclass
+class SearchRequest:
+    """Everything a search can be asked, already validated by the caller."""
+
+    parsed: ParsedQuery
+    limit: int = 10
+    page: int = 1
+    sort: str = "relevance"
+    sources: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    since: str | None = None
+    until: str | None = None
+    facets: list[str] = field(default_factory=list)
+    facet_limit: int = 10
+    snippet_count: int = 2
+
+
+def resolve_facet(name: str) -> str:
+    """Validate a facet name (aliases allowed: `author`, `tag`, `category`)."""
+    lowered = name.lower()
+    resolved = FIELD_ALIASES.get(lowered, lowered)
+    if resolved not in FACET_FIELDS:
+        raise QueryError(f'cannot facet on "{name}" (choose from: {", ".join(FACET_FIELDS)})')
+    return resolved
+
+
+def run(searcher, request: SearchRequest) -> SearchResults:
+    """Execute `request` on a Whoosh searcher and build typed results."""
+    started = time.perf_counter()
+    if request.sort not in SORTS:
+        raise QueryError(f'unknown sort "{request.sort}" (choose from: {", ".join(SORTS)})')
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
+    if request.page < 1:
+        raise QueryError("--page must be 1 or more")
+    facets = [resolve_facet(f) for f in request.facets]
+
+    groupedby = {name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
+                 for name in facets}
+    page = searcher.search_page(
+        request.parsed.query, request.page, pagelen=request.limit,
+        filter=_filters(request), groupedby=groupedby or None,
+        sortedby=_sort_facet(request.sort), terms=True,
+    )
+    terms = _query_terms(request.parsed.query, searcher)
+    # Whoosh clamps a page past the end to the last page; we show none instead.
+    on_page = page if page.pagenum == request.page else []
+    hits = [_hit(hit.fields(), _relevance(hit.score), terms, request.snippet_count)
+            for hit in on_page]
+    facet_counts = {name: _facet_counts(searcher, name, page.results.groups(name),
+                                        request.facet_limit)
+                    for name in facets}
+    return SearchResults(
+        query=request.parsed.text, total=page.total, page=request.page,
+        limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
+        hits=hits, facets=facet_counts, warnings=list(request.parsed.warnings),
+    )
+
+
+def _filters(request: SearchRequest) -> wq.Query | None:
+    parts = [q for q in (keyword_filter("source", request.sources),
+                         keyword_filter("section", request.sections),
+                         date_filter(request.since, request.until)) if q is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _sort_facet(sort: str):
+    if sort == "relevance":
+        return None
+    # Undated articles sort last either way (Whoosh's column gives them the
+    # largest date, which would put them first when newest comes first);
+    # ties keep relevance order.
+    dated_first = sorting.QueryFacet({"0": wq.Every("year")}, other="1")
+    return [dated_first, sorting.FieldFacet("published", reverse=(sort == "newest")),
+            sorting.ScoreFacet()]
+
+
+def _query_terms(q: wq.Query, searcher) -> dict[str, set[str]]:
+    """The index terms a query matched, per text field (for highlighting)."""
+    # Not Query.existing_terms(): in Whoosh 2.7.4 its loop variable shadows
+    # the `fieldname` argument, so it drops every leaf after the first.
+    terms: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    reader = searcher.reader()
+    for leaf in q.leaves():
+        if leaf.field() not in terms:
+            continue
+        for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+            terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return terms
+
+
+def _relevance(score) -> float:
+    """A hit's BM25F score. When sorting by date Whoosh reports the sort key
+    instead: (date key, negated score) from the ScoreFacet tie-breaker."""
+    if isinstance(score, tuple):
+        return float(-score[-1])
+    return float(score or 0.0)
+
+
+def _hit(stored: dict, score: float, terms: dict[str, set[str]], snippet_count: int) -> Hit:
+    published = stored.get("published_text")
+    return Hit(
+        id=stored["id"], score=score, title=stored.get("title", ""),
+        source=stored.get("source"),
+        published=datetime.fromisoformat(published) if published else None,
+        url=stored.get("url"), section=stored.get("section"),
+        tags=list(stored.get("tags") or []), authors=list(stored.get("authors") or []),
+        path=stored.get("path"),
+        snippets=snippets.passages(stored.get("body", ""), terms["body"], snippet_count),
+        title_highlights=snippets.highlight_spans(stored.get("title", ""), terms["title"]),
+    )
+
+
+def _facet_counts(searcher, name: str, counts: dict, limit: int) -> list[FacetCount]:
+    """Top `limit` values by count (ties alphabetical), shown as written in
+    the articles rather than in their folded index form."""
+    ranked = sorted(((_as_text(v), c) for v, c in counts.items() if v is not None),
+                    key=lambda vc: (-vc[1], vc[0]))[:limit]
+    return [FacetCount(display_value(searcher, name, v), c) for v, c in ranked]
+
+
+def count_values(searcher, name: str, limit: int = 1000) -> list[FacetCount]:
+    """Counts of every value of a facet field over the whole index."""
+    every = searcher.search(wq.Every(), limit=None, groupedby={
+        name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)})
+    return _facet_counts(searcher, name, every.groups(name), limit)
+
+
+def date_range(searcher) -> tuple[datetime | None, datetime | None, int]:
+    """Earliest and latest published date (naive UTC) and how many articles
+    have one. Read from the term index: the column holds a sentinel for
+    undated articles that Whoosh cannot turn back into a datetime."""
+    reader = searcher.reader()
+    field = searcher.schema["published"]
+    tokens = list(field.sortable_terms(reader, "published"))
+    if not tokens:
+        return None, None, 0
+    dated = sum(reader.doc_frequency("year", y) for y in reader.lexicon("year"))
+    return field.from_bytes(tokens[0]), field.from_bytes(tokens[-1]), dated
+
+
+def _as_text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def display_value(searcher, name: str, term: str) -> str:
+    """The original spelling of a folded facet term, read from one article
+    that has it (`iran press` → `Iran Press`)."""
+    if name in ("year", "month"):
+        return term
+    docnum = searcher.document_number(**{name: term})
+    if docnum is None:
+        return term
+    stored = searcher.stored_fields(docnum).get(name)
+    values = stored if isinstance(stored, list) else [stored]
+    for value in values:
+        if value and normalize_keyword(value) == term:
+            return value
+    return term

@@ -1,0 +1,106 @@
+"""Snippets: the passages of an article that show why it matched.
+
+Independent of output format: a :class:`Snippet` is text plus the character
+spans to highlight. `render` turns spans into ANSI colour, ``[marks]`` or
+``<mark>`` HTML.
+
+Matching uses the same analyzer as the index, so ``missiles`` in a query
+lights up ``missile`` in the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh import highlight
+
+from .analysis import NewsAnalyzer
+
+#: Characters of context a passage may span.
+PASSAGE_CHARS = 240
+#: Characters shown on each side of a match.
+CONTEXT_CHARS = 90
+#: A body with no match shows its opening this long.
+LEAD_CHARS = 200
+
+_ANALYZER = NewsAnalyzer()
+
+
+@dataclass
+class Snippet:
+    """A passage of an article. `start`/`end` are offsets in the full text;
+    `highlights` are (start, end) spans relative to `text`."""
+
+    text: str
+    start: int
+    end: int
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def cut_before(self) -> bool:
+        return self.start > 0
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "start": self.start, "end": self.end,
+                "highlights": [list(span) for span in self.highlights]}
+
+
+class _SnippetFormatter(highlight.Formatter):
+    """A Whoosh formatter that returns Snippet objects instead of a string."""
+
+    def format(self, fragments, replace=False):  # noqa: ARG002 (Whoosh's signature)
+        return [self.to_snippet(f) for f in fragments]
+
+    @staticmethod
+    def to_snippet(fragment: highlight.Fragment) -> Snippet:
+        start, end = fragment.startchar, fragment.endchar
+        spans = merge_spans([(t.startchar - start, t.endchar - start)
+                             for t in fragment.matches])
+        # Newlines become spaces (same length, so offsets stay true): a snippet
+        # is one line of prose, wherever the paragraph breaks fell.
+        text = fragment.text[start:end].replace("\n", " ")
+        return Snippet(text, start, end, spans)
+
+
+def passages(text: str, terms: set[str], count: int = 2) -> list[Snippet]:
+    """Up to `count` passages of `text` holding the most query terms, in text
+    order. Falls back to the opening of the text when nothing matches."""
+    if not text:
+        return []
+    found = []
+    if terms:
+        fragmenter = highlight.ContextFragmenter(maxchars=PASSAGE_CHARS,
+                                                 surround=CONTEXT_CHARS)
+        found = highlight.highlight(text, terms, _ANALYZER, fragmenter,
+                                    _SnippetFormatter(), top=count,
+                                    order=highlight.FIRST)
+    return found or [lead(text)]
+
+
+def lead(text: str) -> Snippet:
+    """The opening of an article, cut at a word boundary."""
+    if len(text) <= LEAD_CHARS:
+        return Snippet(text.replace("\n", " "), 0, len(text))
+    cut = text.rfind(" ", 0, LEAD_CHARS)
+    cut = cut if cut > LEAD_CHARS // 2 else LEAD_CHARS
+    return Snippet(text[:cut].replace("\n", " "), 0, cut)
+
+
+def highlight_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """Spans of `text` (e.g. a title) whose words match `terms`."""
+    if not terms or not text:
+        return []
+    spans = [(t.startchar, t.endchar)
+             for t in _ANALYZER(text, chars=True, mode="query") if t.text in terms]
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort spans and merge overlapping ones (a compound and its parts)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
