@@ -109,7 +109,8 @@ def index_files(batch: BatchWriter, candidates: list[Candidate],
         if progress:
             progress(done, len(candidates), origin)
         if candidate.reader is None:
-            report.skipped.append((origin, candidate.skip_reason))
+            listing = report.failed if candidate.failed else report.skipped
+            listing.append((origin, candidate.skip_reason))
             continue
         try:
             articles = candidate.reader(candidate.path, candidate.root)

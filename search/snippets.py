@@ -24,6 +24,7 @@ CONTEXT_CHARS = 90
 LEAD_CHARS = 200
 
 _ANALYZER = NewsAnalyzer()
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=PASSAGE_CHARS, surround=CONTEXT_CHARS)
 
 
 @dataclass
@@ -45,21 +46,14 @@ class Snippet:
                 "highlights": [list(span) for span in self.highlights]}
 
 
-class _SnippetFormatter(highlight.Formatter):
-    """A Whoosh formatter that returns Snippet objects instead of a string."""
-
-    def format(self, fragments, replace=False):  # noqa: ARG002 (Whoosh's signature)
-        return [self.to_snippet(f) for f in fragments]
-
-    @staticmethod
-    def to_snippet(fragment: highlight.Fragment) -> Snippet:
-        start, end = fragment.startchar, fragment.endchar
-        spans = merge_spans([(t.startchar - start, t.endchar - start)
-                             for t in fragment.matches])
-        # Newlines become spaces (same length, so offsets stay true): a snippet
-        # is one line of prose, wherever the paragraph breaks fell.
-        text = fragment.text[start:end].replace("\n", " ")
-        return Snippet(text, start, end, spans)
+def _to_snippet(fragment: highlight.Fragment) -> Snippet:
+    """A Whoosh fragment (with its matched tokens) as a Snippet."""
+    start, end = fragment.startchar, fragment.endchar
+    spans = merge_spans([(t.startchar - start, t.endchar - start) for t in fragment.matches])
+    # Newlines become spaces (same length, so offsets stay true): a snippet
+    # is one line of prose, wherever the paragraph breaks fell.
+    text = fragment.text[start:end].replace("\n", " ")
+    return Snippet(text, start, end, spans)
 
 
 def passages(text: str, terms: set[str], count: int = 2) -> list[Snippet]:
@@ -67,13 +61,16 @@ def passages(text: str, terms: set[str], count: int = 2) -> list[Snippet]:
     order. Falls back to the opening of the text when nothing matches."""
     if not text:
         return []
-    found = []
+    found: list[Snippet] = []
     if terms:
-        fragmenter = highlight.ContextFragmenter(maxchars=PASSAGE_CHARS,
-                                                 surround=CONTEXT_CHARS)
-        found = highlight.highlight(text, terms, _ANALYZER, fragmenter,
-                                    _SnippetFormatter(), top=count,
-                                    order=highlight.FIRST)
+        tokens = highlight.set_matched_filter(
+            _ANALYZER(text, chars=True, mode="query", removestops=False), frozenset(terms))
+        fragments = [f for f in _FRAGMENTER.fragment_tokens(text, tokens) if f.matches]
+        # Best first: most distinct terms, then most matches, then earliest
+        # (Whoosh's own top_fragments breaks ties arbitrarily).
+        fragments.sort(key=lambda f: (-len(f.matched_terms), -len(f.matches), f.startchar))
+        chosen = sorted(fragments[:count], key=lambda f: f.startchar)
+        found = [_to_snippet(f) for f in chosen]
     return found or [lead(text)]
 
 

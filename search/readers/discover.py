@@ -32,6 +32,9 @@ class Candidate:
     root: Path
     reader: Reader | None
     skip_reason: str = ""
+    #: True when the path itself is a problem (missing, unreadable), not just
+    #: a file we do not read.
+    failed: bool = False
 
 
 def discover(paths: list[Path]) -> Iterator[Candidate]:
@@ -48,7 +51,7 @@ def discover(paths: list[Path]) -> Iterator[Candidate]:
         elif given.is_file():
             yield classify(given, given.parent)
         else:
-            yield Candidate(given, given.parent, None, "no such file or folder")
+            yield Candidate(given, given.parent, None, "no such file or folder", failed=True)
 
 
 def walk(folder: Path) -> Iterator[Path]:

@@ -1,0 +1,307 @@
+"""The `newssearch` command: a thin Typer layer over :class:`search.NewsIndex`.
+
+Each command parses options, calls the API, and hands the typed result to
+`render`. Errors we expect become one line on stderr and exit code 2; anything
+else is exit 1 with a one-line message (the traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import directory, render
+from .api import DEFAULT_WAIT, NewsIndex
+from .errors import IndexNotFoundError, NewsSearchError
+from .results import IndexReport
+
+DEFAULT_INDEX = Path("index")
+SEED_DIR = Path("seeds")
+
+QUERY_HELP = """Search the index.
+
+The query language: words are ANDed (every word must match); OR, NOT and
+parentheses combine them; +word requires and -word excludes; "exact phrase";
+field:term on title, body, source, section, author, tags, url, id (quote
+values with spaces: source:"Iran Press"); dates: published:2020,
+published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix: missil*.
+An empty query matches every article (useful with --facet).
+
+Examples:
+
+  newssearch query "Patriot Idlib"
+
+  newssearch query '"Patriot missile systems" OR S-400' --json
+
+  newssearch query Idlib --facet source --facet year --sort newest
+"""
+
+
+class Sort(str, Enum):
+    relevance = "relevance"
+    newest = "newest"
+    oldest = "oldest"
+
+
+class Highlight(str, Enum):
+    auto = "auto"
+    ansi = "ansi"
+    marks = "marks"
+    html = "html"
+    none = "none"
+
+
+app = typer.Typer(
+    help="Full-text search for news archives on disk: fielded, faceted, ranked, "
+         "with highlighted snippets.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+IndexOption = typer.Option(None, "--index", "-i", envvar="NEWSSEARCH_INDEX",
+                           help="Index directory [default: index/]", show_default=False)
+JsonOption = typer.Option(False, "--json", help="Print one JSON document.")
+WaitOption = typer.Option(DEFAULT_WAIT, "--wait", min=0,
+                          help="Seconds to wait for another writer to finish.")
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"newssearch: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(command):
+    """Turn our exceptions into one-line messages and exit codes."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except NewsSearchError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # last resort: still no traceback by default
+            if _state["debug"]:
+                traceback.print_exc()
+            raise fail(f"unexpected {type(exc).__name__}: {exc} "
+                       f"(run with --debug for details)", 1) from None
+
+    return wrapper
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    _state["debug"] = debug or bool(os.environ.get("NEWSSEARCH_DEBUG"))
+    if version:
+        from . import __version__
+
+        typer.echo(f"newssearch {__version__}")
+        raise typer.Exit(0)
+
+
+# --- opening the index ---------------------------------------------------------
+
+def open_index(index: Optional[Path]) -> NewsIndex:
+    """Open the index. With no --index (and no NEWSSEARCH_INDEX) on a fresh
+    checkout, build the default index from seeds/ first."""
+    if index is None:
+        index = DEFAULT_INDEX
+        if not directory.exists(index) and SEED_DIR.is_dir():
+            bootstrap(index)
+    if not directory.exists(index):
+        raise IndexNotFoundError(
+            f"no index at {index}/ (build one with: newssearch index PATH --index {index})")
+    return NewsIndex.open(index)
+
+
+def bootstrap(index: Path) -> None:
+    typer.echo(f"newssearch: no index yet; building {index}/ from {SEED_DIR}/ …", err=True)
+    with NewsIndex.create(index) as ix:
+        report = ix.index_paths([SEED_DIR])
+    for path, reason in report.failed:
+        typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
+
+
+def highlight_style(choice: Highlight, as_json: bool) -> str:
+    if choice != Highlight.auto:
+        return choice.value
+    if as_json:
+        return "none"
+    use_colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return "ansi" if use_colour else "marks"
+
+
+# --- commands ------------------------------------------------------------------
+
+@app.command(help=QUERY_HELP)
+@handle_errors
+def query(
+    text: str = typer.Argument("", help="The query (see above). Quote it in the shell."),
+    index: Optional[Path] = IndexOption,
+    limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Hits per page."),
+    page: int = typer.Option(1, "--page", "-p", min=1, help="Page of hits to show."),
+    sort: Sort = typer.Option(Sort.relevance, "--sort", help="Order of hits."),
+    source: List[str] = typer.Option([], "--source", help="Only this source (repeatable)."),
+    section: List[str] = typer.Option([], "--section", help="Only this section (repeatable)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Published on/after (YYYY[-MM[-DD]])."),
+    until: Optional[str] = typer.Option(None, "--until", help="Published on/before (YYYY[-MM[-DD]])."),
+    facet: List[str] = typer.Option([], "--facet", "-f",
+                                    help="Count hits per value: source, section, authors, tags, "
+                                         "language, year, month (repeatable)."),
+    facet_limit: int = typer.Option(10, "--facet-limit", min=1, help="Values shown per facet."),
+    as_json: bool = JsonOption,
+    highlight: Highlight = typer.Option(Highlight.auto, "--highlight",
+                                        help="Snippet marks: ansi on a terminal, marks when piped."),
+    strict: bool = typer.Option(False, "--strict",
+                                help="Reject malformed queries instead of reading them leniently."),
+    any_term: bool = typer.Option(False, "--any", help="Match any word instead of all."),
+) -> None:
+    with open_index(index) as ix:
+        results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
+                            section=section, since=since, until=until, facets=facet,
+                            facet_limit=facet_limit, strict=strict, any_term=any_term)
+    if as_json:
+        data = results.to_dict()
+        style = highlight_style(highlight, True)
+        if style != "none":
+            for hit, out in zip(results.hits, data["hits"]):
+                out["snippets_marked"] = [render.mark(s.text, s.highlights, style)
+                                          for s in hit.snippets]
+        typer.echo(render.to_json(data))
+        return
+    for warning in results.warnings:
+        typer.echo(f"newssearch: warning: {warning}", err=True)
+    results.warnings = []
+    style = highlight_style(highlight, False)
+    # click strips ANSI codes when stdout is not a terminal; an explicit
+    # --highlight ansi means the user wants them anyway.
+    typer.echo(render.results_text(results, style), color=True if style == "ansi" else None)
+
+
+@app.command("index")
+@handle_errors
+def index_cmd(
+    paths: List[Path] = typer.Argument(..., help="Files or folders of articles."),
+    index: Optional[Path] = IndexOption,
+    wait: float = WaitOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add or update articles from files and folders (re-indexing a file that
+    did not change does nothing). Bad files are reported and skipped."""
+    target = index or DEFAULT_INDEX
+    with NewsIndex.open_or_create(target) as ix:
+        report = run_with_progress(lambda progress: ix.index_paths(paths, wait=wait,
+                                                                   progress=progress))
+    finish(report, as_json, "Indexed")
+
+
+@app.command()
+@handle_errors
+def rebuild(
+    index: Optional[Path] = IndexOption,
+    wait: float = WaitOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Rebuild the whole index from the sources it was built from, into a new
+    directory, then swap it in atomically."""
+    with open_index(index) as ix:
+        report = run_with_progress(lambda progress: ix.rebuild(wait=wait, progress=progress))
+    finish(report, as_json, "Rebuilt from")
+
+
+@app.command()
+@handle_errors
+def stats(index: Optional[Path] = IndexOption, as_json: bool = JsonOption) -> None:
+    """Document count, sources, date range, fields and size on disk."""
+    with open_index(index) as ix:
+        summary = ix.stats()
+    typer.echo(render.to_json(summary.to_dict()) if as_json else render.stats_text(summary))
+
+
+@app.command()
+@handle_errors
+def show(
+    article_id: str = typer.Argument(..., metavar="ID", help="The article id (see query output)."),
+    index: Optional[Path] = IndexOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Print one stored article in full."""
+    with open_index(index) as ix:
+        article = ix.get(article_id)
+    if article is None:
+        raise NewsSearchError(f'no article with id "{article_id}"')
+    typer.echo(render.to_json(article.to_dict()) if as_json else render.article_text(article))
+
+
+@app.command()
+@handle_errors
+def export(
+    index: Optional[Path] = IndexOption,
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write to this file instead of stdout."),
+) -> None:
+    """Write every stored article as JSON Lines (one object per line)."""
+    with open_index(index) as ix:
+        out = open(output, "w", encoding="utf-8") if output else sys.stdout
+        try:
+            count = 0
+            for article in ix.articles():
+                out.write(render.to_json(article.to_dict(), indent=None) + "\n")
+                count += 1
+        finally:
+            if output:
+                out.close()
+    if output:
+        typer.echo(f"Exported {count:,} articles to {output}", err=True)
+
+
+# --- helpers -------------------------------------------------------------------
+
+def run_with_progress(job):
+    """Run an indexing job with a progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return job(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("files"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("index", total=None)
+        return job(lambda done, total, _path: bar.update(task, completed=done, total=total))
+
+
+def finish(report: IndexReport, as_json: bool, verb: str) -> None:
+    """Print the run's summary; exit 2 if any file failed (the rest is indexed)."""
+    if as_json:
+        typer.echo(render.to_json(report.to_dict()))
+    else:
+        typer.echo(render.report_text(report, verb))
+        for path, reason in report.skipped:
+            typer.echo(f"newssearch: skipped: {path}: {reason}", err=True)
+    for path, reason in report.failed:
+        typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
+    if report.failed:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="newssearch")
+
+
+if __name__ == "__main__":
+    main()

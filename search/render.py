@@ -1,0 +1,167 @@
+"""Formatting results for people and programs: terminal text (with ANSI
+colour or plain marks), HTML-escaped highlights, and JSON.
+
+Everything here takes typed results and returns strings; nothing reads the
+index or prints.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from .article import Article
+from .results import IndexReport, IndexStats, SearchResults
+from .snippets import Snippet
+
+HIGHLIGHT_STYLES = ("ansi", "marks", "html", "none")
+ELLIPSIS = "…"
+
+_ANSI = {"hl": "\x1b[1;33m", "title": "\x1b[1m", "dim": "\x1b[2m", "reset": "\x1b[0m"}
+
+
+def mark(text: str, spans: list[tuple[int, int]], style: str) -> str:
+    """`text` with `spans` highlighted in `style` (ansi, marks, html, none).
+    HTML style escapes the article text, so markup in an article stays text."""
+    escape = html.escape if style == "html" else (lambda s: s)
+    if style == "none" or not spans:
+        return escape(text)
+    opener, closer = {"ansi": (_ANSI["hl"], _ANSI["reset"]), "marks": ("[", "]"),
+                      "html": ("<mark>", "</mark>")}[style]
+    out, cursor = [], 0
+    for start, end in spans:
+        out.append(escape(text[cursor:start]))
+        out.append(opener + escape(text[start:end]) + closer)
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return "".join(out)
+
+
+def snippet_line(snippets: list[Snippet], body_length: int | None, style: str) -> str:
+    """Snippets joined by " … ", with ellipses where text was cut."""
+    parts = []
+    for snip in snippets:
+        text = " ".join(mark(snip.text, snip.highlights, style).split())
+        if snip.start > 0:
+            text = ELLIPSIS + text
+        if body_length is None or snip.end < body_length:
+            text += ELLIPSIS
+        parts.append(text)
+    return " ".join(parts)
+
+
+def _style(text: str, key: str, style: str) -> str:
+    return f"{_ANSI[key]}{text}{_ANSI['reset']}" if style == "ansi" else text
+
+
+def results_text(results: SearchResults, style: str) -> str:
+    """Human-readable results page."""
+    lines = [_summary(results)]
+    for warning in results.warnings:
+        lines.append(f"warning: {warning}")
+    for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):
+        lines.append("")
+        title = mark(hit.title, hit.title_highlights, style)
+        lines.append(f"{rank}. {_style(title, 'title', style)}")
+        meta = [hit.source or "source unknown"]
+        if hit.section:
+            meta.append(hit.section)
+        meta.append(hit.published.date().isoformat() if hit.published else "date unknown")
+        meta.append(f"score {hit.score:.2f}")
+        lines.append("   " + _style(" · ".join(meta), "dim", style))
+        lines.append("   " + _style(f"id: {hit.id}", "dim", style))
+        if hit.snippets:
+            lines.append("   " + snippet_line(hit.snippets, None, style))
+    if results.facets:
+        lines.append("")
+        lines.append("Facets")
+        for name, counts in results.facets.items():
+            values = ", ".join(f"{c.value} ({c.count})" for c in counts) or "(none)"
+            lines.append(f"  {name}: {values}")
+    return "\n".join(lines)
+
+
+def _summary(results: SearchResults) -> str:
+    noun = "result" if results.total == 1 else "results"
+    where = f'for "{results.query}"' if results.query.strip() else "(all articles)"
+    head = f"{results.total} {noun} {where}"
+    if results.total:
+        first = (results.page - 1) * results.limit + 1
+        last = first + len(results.hits) - 1
+        shown = f"showing {first}-{last}" if results.hits else f"page {results.page} is past the end"
+        head += f" · {shown} · page {results.page} of {results.pages}"
+    return f"{head} · {results.took_ms:.1f} ms"
+
+
+def article_text(article: Article) -> str:
+    """An article in full, for `newssearch show`."""
+    lines = [article.title, "=" * min(len(article.title), 78)]
+    fields = [("id", article.id), ("source", article.source), ("section", article.section),
+              ("published", article.published.isoformat() if article.published else "unknown"),
+              ("authors", ", ".join(article.authors)), ("url", article.url),
+              ("tags", ", ".join(article.tags)), ("language", article.language),
+              ("path", article.path)]
+    lines += [f"{name:<10} {value}" for name, value in fields if value]
+    lines += ["", article.body]
+    if article.related:
+        lines += ["", "Related:"] + [f"  - {headline}" for headline in article.related]
+    return "\n".join(lines)
+
+
+def stats_text(stats: IndexStats) -> str:
+    """The `newssearch stats` table."""
+    if stats.earliest:
+        dates = f"{stats.earliest.date()} to {stats.latest.date()}"
+        if stats.undated:
+            dates += f" ({stats.undated} undated)"
+    else:
+        dates = f"unknown ({stats.undated} undated)" if stats.documents else "none"
+    rows = [
+        ("Index", stats.path),
+        ("Articles", f"{stats.documents:,}"),
+        ("Date range", dates),
+        ("Sources", _counts(stats.sources)),
+        ("Sections", _counts(stats.sections)),
+        ("Fields", ", ".join(stats.fields)),
+        ("Size on disk", human_bytes(stats.size_bytes)),
+        ("Built from", ", ".join(stats.roots) or "(articles added through the API)"),
+        ("Created", stats.created),
+        ("Updated", stats.updated),
+    ]
+    return "\n".join(f"{name:<13}{value}" for name, value in rows)
+
+
+def _counts(counts, shown: int = 10) -> str:
+    if not counts:
+        return "(none)"
+    text = ", ".join(f"{c.value} ({c.count:,})" for c in counts[:shown])
+    if len(counts) > shown:
+        text += f", … {len(counts) - shown} more"
+    return text
+
+
+def report_text(report: IndexReport, verb: str = "Indexed") -> str:
+    """One summary line for an index or rebuild run."""
+    files = "file" if report.files == 1 else "files"
+    line = (f"{verb} {report.files:,} {files} in {report.seconds:.2f} s: "
+            f"{report.added:,} added, {report.updated:,} updated, "
+            f"{report.unchanged:,} unchanged, {len(report.failed):,} failed")
+    if report.removed:
+        line += f", {report.removed:,} removed"
+    if report.skipped:
+        line += f", {len(report.skipped):,} skipped"
+    return line
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def to_json(data: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=indent)
