@@ -144,7 +144,9 @@ class NewsIndex:
             report.removed = len(old_ids - seen)
             report.added = len(seen - old_ids)
             report.updated, report.unchanged = 0, len(seen & old_ids)
-            new_ix.optimize()
+            # No optimize(): the batches are already few, and Whoosh's merge
+            # recomputes field-length totals from its lossy one-byte lengths,
+            # which would nudge every BM25 score after a rebuild.
             new_ix.close()
             self._manifest.generation = new_gen
             directory.write_manifest(self.path, self._manifest)

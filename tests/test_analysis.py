@@ -1,0 +1,60 @@
+"""The analyzer decides what a term is; these are the cases readers notice."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.analysis import NewsAnalyzer, analyze, fold, normalize_keyword
+
+
+@pytest.mark.parametrize("text, terms", [
+    ("S-400", ["s", "400"]),
+    ("YPG/PKK", ["ypg", "pkk"]),
+    ("Turkey’s", ["turkey"]),
+    ("Turkey's", ["turkey"]),
+    ("al-Sham", ["al", "sham"]),
+    ("Missiles", ["missil"]),
+    ("missile", ["missil"]),
+    ("Élysée", ["elyse"]),
+    ("don't", ["dont"]),
+    ("U.S.", ["u", "s"]),
+    ("12-13 million", ["12", "13", "million"]),
+])
+def test_query_terms(text, terms):
+    assert analyze(text) == terms
+
+
+def test_index_adds_joined_compound_at_the_first_position():
+    tokens = [(t.text, t.pos) for t in NewsAnalyzer()("the S-400 system", positions=True,
+                                                       mode="index")]
+    assert tokens == [("the", 0), ("s400", 1), ("s", 1), ("400", 2), ("system", 3)]
+
+
+def test_query_mode_never_adds_joined_form():
+    # A joined token in the query would break the phrase "s 400".
+    assert "s400" not in analyze("S-400")
+    assert analyze("S400") == ["s400"]
+
+
+def test_char_offsets_point_at_the_original_text():
+    text = "Syria’s Idlib and YPG/PKK"
+    tokens = [(t.text, text[t.startchar:t.endchar])
+              for t in NewsAnalyzer()(text, chars=True, mode="query")]
+    assert tokens == [("syria", "Syria’s"), ("idlib", "Idlib"), ("and", "and"),
+                      ("ypg", "YPG"), ("pkk", "PKK")]
+
+
+def test_stop_words_are_kept_for_exact_phrases():
+    assert analyze("the end of the war") == ["the", "end", "of", "the", "war"]
+
+
+def test_fold_and_keywords():
+    assert fold("Straße ÉLYSÉE") == "strasse elysee"
+    assert normalize_keyword("  Iran   Press ") == "iran press"
+
+
+def test_analyzer_survives_pickling():
+    import pickle
+
+    analyzer = pickle.loads(pickle.dumps(NewsAnalyzer()))
+    assert [t.text for t in analyzer("Missiles")] == ["missil"]

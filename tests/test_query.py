@@ -1,0 +1,94 @@
+"""Query parsing: syntax checks (lenient and strict), fields, dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from search.errors import QueryError
+from search.query import check_syntax, parse, parse_date_bound
+
+
+@pytest.mark.parametrize("text, message, column", [
+    ('"unclosed', "unclosed quote", 1),
+    ("Patriot (Idlib", "unclosed '('", 9),
+    ("Idlib)", "unmatched ')'", 6),
+    ("title:", "nothing to search after 'title:'", 6),
+    ("published:[2020 TO 2021", "unclosed '['", 11),
+])
+def test_strict_mode_reports_the_first_problem_with_its_column(text, message, column):
+    with pytest.raises(QueryError) as err:
+        parse(text, strict=True)
+    assert err.value.reason == message
+    assert err.value.column == column
+    assert str(err.value).startswith(f"col {column}: ")
+
+
+@pytest.mark.parametrize("text", ['"unclosed', "Patriot (Idlib", "Idlib)", "title:",
+                                  "Syria: Idlib"])
+def test_lenient_mode_warns_and_still_searches(text):
+    parsed = parse(text)
+    assert parsed.warnings and all("ignored" in w for w in parsed.warnings)
+    assert parsed.query is not None
+
+
+def test_lenient_cleanup_keeps_the_words():
+    cleaned, warnings = check_syntax('Patriot "Idlib', strict=False)
+    assert cleaned == "Patriot Idlib"
+    assert warnings == ["col 9: unclosed quote (ignored)"]
+
+
+def test_unknown_field_is_an_error_in_both_modes():
+    for strict in (False, True):
+        with pytest.raises(QueryError, match='unknown field "foo"'):
+            parse("foo:bar", strict=strict)
+
+
+def test_quoted_colons_are_text():
+    assert parse('"foo:bar"').warnings == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Patriot Idlib", "((title:patriot^2.5 OR body:patriot) AND (title:idlib^2.5 OR body:idlib))"),
+    ("S-400", '(title:"s 400" OR body:"s 400")'),
+    ("author:Doe", "authors:doe"),
+    ('source:"Iran Press"', "source:iran press"),
+    ("-Idlib Patriot", "((title:patriot^2.5 OR body:patriot) ANDNOT (title:idlib^2.5 OR body:idlib))"),
+])
+def test_parsed_queries(text, expected):
+    assert str(parse(text).query) == expected
+
+
+def test_any_term_mode_ors_words():
+    assert " OR " in str(parse("Patriot Idlib", any_term=True).query)
+    assert "AND" not in str(parse("Patriot Idlib", any_term=True).query)
+
+
+def test_empty_and_star_match_everything():
+    for text in ("", "   ", "*"):
+        assert type(parse(text).query).__name__ == "Every"
+
+
+def test_broken_syntax_in_lenient_mode_falls_back_to_words():
+    parsed = parse("published:[garbage TO 2020]")
+    assert parsed.warnings
+    with pytest.raises(QueryError):
+        parse("published:[garbage TO 2020]", strict=True)
+
+
+@pytest.mark.parametrize("value, end, expected", [
+    ("2020", False, datetime(2020, 1, 1)),
+    ("2020", True, datetime(2020, 12, 31, 23, 59, 59, 999999)),
+    ("2020-02", True, datetime(2020, 2, 29, 23, 59, 59, 999999)),
+    ("2020-12", True, datetime(2020, 12, 31, 23, 59, 59, 999999)),
+    ("2020-02-27", False, datetime(2020, 2, 27)),
+    ("2020-02-27T15:01:00+03:00", False, datetime(2020, 2, 27, 12, 1)),
+])
+def test_date_bounds(value, end, expected):
+    assert parse_date_bound(value, end=end) == expected
+
+
+def test_bad_date_bound():
+    with pytest.raises(QueryError, match="cannot read date"):
+        parse_date_bound("32/13/2020", end=False)
