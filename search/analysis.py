@@ -76,6 +76,38 @@ def word_parts(word: str) -> list[str]:
     return parts
 
 
+Parts = tuple[tuple[str, int, int], ...]
+
+
+def _split_word(word: str, stemmer) -> tuple[Parts, str | None]:
+    """A word's terms with their offsets inside the word, and the joined
+    form of a compound (None for a plain word)."""
+    parts = []
+    cursor = 0
+    for raw in PART_SPLIT.split(word):
+        start, cursor = cursor, cursor + len(raw) + 1
+        folded = word_parts(raw)
+        if folded:
+            parts.append((stemmer(folded[0]), start, start + len(raw)))
+    joined = None
+    if len(parts) > 1:
+        whole = "".join(word_parts(word))
+        joined = stemmer(whole) if len(whole) <= 40 else None
+    return tuple(parts), joined
+
+
+# News vocabulary repeats heavily, so each distinct word is split, folded and
+# stemmed once: this cache is most of the analyzer's speed.
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> tuple[Parts, str | None]:
+    return _split_word(word, stem)
+
+
+@lru_cache(maxsize=50_000)
+def _word_terms_unstemmed(word: str) -> tuple[Parts, str | None]:
+    return _split_word(word, lambda w: w)
+
+
 def analyze(text: str, *, index: bool = False) -> list[str]:
     """The terms of `text` as the index sees them (handy for tests and tools)."""
     return [t.text for t in NewsAnalyzer()(text, mode="index" if index else "query")]
@@ -95,27 +127,18 @@ class NewsAnalyzer(Analyzer):
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        stemmer = stem if self.stemming else (lambda w: w)
-        pos = start_pos
+        terms_of = _word_terms if self.stemming else _word_terms_unstemmed
         add_joined = mode == "index"
+        pos = start_pos
         for match in WORD.finditer(value):
-            word = match.group(0)
-            offset = match.start()
-            parts = word_parts(word)
-            if add_joined and len(parts) > 1:
-                joined = "".join(parts)
-                if len(joined) <= 40:
-                    yield self._emit(token, stemmer(joined), pos, start_char + offset,
-                                     start_char + match.end(), keeporiginal, word)
-            cursor = 0
-            for raw in PART_SPLIT.split(word):
-                part_start = offset + cursor
-                cursor += len(raw) + 1
-                folded = word_parts(raw)
-                if not folded:
-                    continue
-                yield self._emit(token, stemmer(folded[0]), pos, start_char + part_start,
-                                 start_char + part_start + len(raw), keeporiginal, raw)
+            offset = start_char + match.start()
+            parts, joined = terms_of(match.group(0))
+            if add_joined and joined:
+                yield self._emit(token, joined, pos, offset, start_char + match.end(),
+                                 keeporiginal, match.group(0))
+            for term, start, end in parts:
+                yield self._emit(token, term, pos, offset + start, offset + end,
+                                 keeporiginal, match.group(0)[start:end])
                 pos += 1
 
     @staticmethod

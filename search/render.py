@@ -84,7 +84,8 @@ def results_text(results: SearchResults, style: str) -> str:
 
 def _summary(results: SearchResults) -> str:
     noun = "result" if results.total == 1 else "results"
-    where = f'for "{results.query}"' if results.query.strip() else "(all articles)"
+    quote = "'" if '"' in results.query else '"'
+    where = f"for {quote}{results.query}{quote}" if results.query.strip() else "(all articles)"
     head = f"{results.total} {noun} {where}"
     if results.total:
         first = (results.page - 1) * results.limit + 1

@@ -17,9 +17,9 @@ from whoosh import highlight
 from .analysis import NewsAnalyzer
 
 #: Characters of context a passage may span.
-PASSAGE_CHARS = 240
+PASSAGE_CHARS = 200
 #: Characters shown on each side of a match.
-CONTEXT_CHARS = 90
+CONTEXT_CHARS = 60
 #: A body with no match shows its opening this long.
 LEAD_CHARS = 200
 
@@ -49,10 +49,11 @@ class Snippet:
 def _to_snippet(fragment: highlight.Fragment) -> Snippet:
     """A Whoosh fragment (with its matched tokens) as a Snippet."""
     start, end = fragment.startchar, fragment.endchar
-    spans = merge_spans([(t.startchar - start, t.endchar - start) for t in fragment.matches])
     # Newlines become spaces (same length, so offsets stay true): a snippet
     # is one line of prose, wherever the paragraph breaks fell.
     text = fragment.text[start:end].replace("\n", " ")
+    spans = merge_spans([(t.startchar - start, t.endchar - start) for t in fragment.matches],
+                        text)
     return Snippet(text, start, end, spans)
 
 
@@ -89,14 +90,15 @@ def highlight_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
         return []
     spans = [(t.startchar, t.endchar)
              for t in _ANALYZER(text, chars=True, mode="query") if t.text in terms]
-    return merge_spans(spans)
+    return merge_spans(spans, text)
 
 
-def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sort spans and merge overlapping ones (a compound and its parts)."""
+def merge_spans(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Sort spans and merge those that overlap (a compound and its parts) or
+    are only whitespace apart, so "Time Warner" is marked as one run."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
+        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].isspace()):
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
