@@ -11,8 +11,10 @@ Choices, and why:
   ``S-400`` is the phrase "s 400" and ``YPG`` alone finds ``YPG/PKK``. At index
   time the joined form (``s400``) is added at the first part's position, so
   ``S400`` finds ``S-400`` too.
-* Case and accents are folded (``Élysée`` = ``elysee``), curly apostrophes are
-  straight ones, and the English possessive is dropped (``Turkey’s`` = ``Turkey``).
+* The English possessive is dropped (``Turkey’s`` = ``Turkey``); any other
+  apostrophe joins parts like a hyphen does (``O'Gara``: ``o``, ``gara`` and
+  ``ogara``), so ``Gara`` finds it. Case and accents are folded
+  (``Élysée`` = ``elysee``).
 * Words are stemmed with the Snowball English stemmer (PyStemmer, a C library:
   far faster than a pure-Python Porter). Numbers and codes are not stemmed.
 * Stop words are kept, so ``"the end of the war"`` is an exact phrase.
@@ -32,10 +34,10 @@ from whoosh.analysis import Analyzer, Token
 
 #: A word, possibly a compound of parts joined by - / . & or an apostrophe.
 WORD = re.compile(r"[^\W_]+(?:['’\-/.&][^\W_]+)*")
-#: Where a compound splits into parts (apostrophes stay inside a part).
-PART_SPLIT = re.compile(r"[\-/.&]")
+#: Where a compound splits into parts.
+PART_SPLIT = re.compile(r"[\-/.&'’]")
+#: The English possessive, dropped from the end of a word.
 POSSESSIVE = re.compile(r"['’][sS]$")
-APOSTROPHES = re.compile(r"['’]")
 #: Separates the values of a multi-valued keyword field in one string.
 VALUE_SEPARATOR = "\x1f"
 
@@ -65,33 +67,24 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
-def word_parts(word: str) -> list[str]:
-    """Folded parts of one compound word: ``Turkey’s`` → ``["turkey"]``,
-    ``YPG/PKK`` → ``["ypg", "pkk"]``."""
-    parts = []
-    for part in PART_SPLIT.split(word):
-        part = APOSTROPHES.sub("", POSSESSIVE.sub("", part))
-        if part:
-            parts.append(fold(part))
-    return parts
-
-
 Parts = tuple[tuple[str, int, int], ...]
 
 
 def _split_word(word: str, stemmer) -> tuple[Parts, str | None]:
     """A word's terms with their offsets inside the word, and the joined
     form of a compound (None for a plain word)."""
-    parts = []
+    base = POSSESSIVE.sub("", word)  # a prefix of `word`: offsets stay valid
+    parts, folded_parts = [], []
     cursor = 0
-    for raw in PART_SPLIT.split(word):
+    for raw in PART_SPLIT.split(base):
         start, cursor = cursor, cursor + len(raw) + 1
-        folded = word_parts(raw)
-        if folded:
-            parts.append((stemmer(folded[0]), start, start + len(raw)))
+        if raw:
+            folded = fold(raw)
+            folded_parts.append(folded)
+            parts.append((stemmer(folded), start, start + len(raw)))
     joined = None
     if len(parts) > 1:
-        whole = "".join(word_parts(word))
+        whole = "".join(folded_parts)
         joined = stemmer(whole) if len(whole) <= 40 else None
     return tuple(parts), joined
 

@@ -71,7 +71,10 @@ class BatchWriter:
         if existing and existing.get("content_hash") == article.content_hash:
             self.report.unchanged += 1
             return
-        self.writer.update_document(**to_document(article))
+        if self.check_existing:
+            self.writer.update_document(**to_document(article))
+        else:
+            self.writer.add_document(**to_document(article))
         if existing:
             self.report.updated += 1
         else:
@@ -86,6 +89,11 @@ class BatchWriter:
 
     def _open(self) -> None:
         self.writer = open_writer(self.ix, self.wait, self.where)
+        if self.check_existing and self.writer.reader().doc_count_all() == 0:
+            # An empty index has nothing to update: plain adds skip a lookup
+            # and a delete per article. Ids repeated within this run are still
+            # caught by `seen`, across batch commits too.
+            self.check_existing = False
         self.searcher = self.writer.searcher() if self.check_existing else None
         self.pending = 0
 
