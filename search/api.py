@@ -117,18 +117,24 @@ class NewsIndex:
         report = IndexReport()
         with self._batch(report, wait) as batch:
             index_files(batch, candidates, progress)
-        self._remember_roots([p for p in given if p.exists()])
+        changed = report.added or report.updated or report.removed
+        self._remember_roots([p for p in given if p.exists()], touch=bool(changed))
         return timed(report, started)
 
-    def rebuild(self, *, wait: float = DEFAULT_WAIT,
-                progress: Progress | None = None) -> IndexReport:
+    def rebuild(self, *, wait: float = DEFAULT_WAIT, progress: Progress | None = None,
+                drop_missing: bool = False) -> IndexReport:
         """Rebuild from the remembered sources into a new generation, then
         swap it in atomically. Articles added through :meth:`add` without a
-        source file are carried over from the stored fields."""
+        source file are carried over from the stored fields.
+
+        A source folder that is gone (moved, unmounted) is reported as failed
+        and its articles are kept from the stored fields, unless
+        `drop_missing`, which removes them and forgets the folder."""
         started = time.perf_counter()
         report = IndexReport()
-        roots = list(self._manifest.roots)
         guard = self._locked_writer(wait)  # keeps other writers out meanwhile
+        roots = [r for r in self._manifest.roots if Path(r).exists()]
+        missing = [r for r in self._manifest.roots if r not in roots]
         try:
             new_gen = directory.new_generation(self.path)
             new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
@@ -138,12 +144,20 @@ class NewsIndex:
                 with self._ix.searcher() as old:
                     for stored in old.all_stored_fields():
                         old_ids.add(stored["id"])
-                        if stored["id"] not in batch.seen and not under_any(stored.get("path"), roots):
+                        gone = drop_missing and under_any(stored.get("path"), missing)
+                        if (stored["id"] not in batch.seen and not gone
+                                and not under_any(stored.get("path"), roots)):
                             batch.add(to_article(stored), stored.get("path") or stored["id"])
                 seen = batch.seen
             report.removed = len(old_ids - seen)
             report.added = len(seen - old_ids)
             report.updated, report.unchanged = 0, len(seen & old_ids)
+            for root in missing:
+                report.failed.append((root, "source folder is gone; " + (
+                    "dropped its articles" if drop_missing else
+                    "kept its articles from the index (rebuild --drop-missing removes them)")))
+            if drop_missing:
+                self._manifest.roots = roots
             # No optimize(): the batches are already few, and Whoosh's merge
             # recomputes field-length totals from its lossy one-byte lengths,
             # which would nudge every BM25 score after a rebuild.
@@ -248,15 +262,15 @@ class NewsIndex:
         self._locked_writer(wait).cancel()  # follow any swap before writing
         return BatchWriter(self._ix, wait, str(self.path), report)
 
-    def _remember_roots(self, paths: list[Path]) -> None:
+    def _remember_roots(self, paths: list[Path], touch: bool) -> None:
+        """Add `paths` to the manifest's sources; rewrite it only if the
+        sources or (with `touch`) the contents changed."""
         manifest = directory.read_manifest(self.path)
-        roots = list(manifest.roots)
-        for p in paths:
-            resolved = str(p.resolve())
-            if resolved not in roots:
-                roots.append(resolved)
-        manifest.roots = roots
-        directory.write_manifest(self.path, manifest)
+        new = [str(p.resolve()) for p in paths]
+        new = [r for i, r in enumerate(new) if r not in manifest.roots and r not in new[:i]]
+        if new or touch:
+            manifest.roots = manifest.roots + new
+            directory.write_manifest(self.path, manifest)
         self._manifest = manifest
 
 

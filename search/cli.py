@@ -32,7 +32,8 @@ parentheses combine them; +word requires and -word excludes; "exact phrase";
 field:term on title, body, source, section, author, tags, url, id (quote
 values with spaces: source:"Iran Press"); dates: published:2020,
 published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix: missil*.
-An empty query matches every article (useful with --facet).
+An empty query matches every article (useful with --facet). A query that
+starts with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
 
 Examples:
 
@@ -99,17 +100,21 @@ def handle_errors(command):
     return wrapper
 
 
-@app.callback()
-def main_options(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    _state["debug"] = debug or bool(os.environ.get("NEWSSEARCH_DEBUG"))
-    if version:
+def print_version(value: bool) -> None:
+    if value:
         from . import __version__
 
         typer.echo(f"newssearch {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=print_version,
+                                 help="Print the version and exit."),
+) -> None:
+    _state["debug"] = debug or bool(os.environ.get("NEWSSEARCH_DEBUG"))
 
 
 # --- opening the index ---------------------------------------------------------
@@ -202,6 +207,9 @@ def index_cmd(
     """Add or update articles from files and folders (re-indexing a file that
     did not change does nothing). Bad files are reported and skipped."""
     target = index or DEFAULT_INDEX
+    missing = [p for p in paths if not p.exists()]
+    if len(missing) == len(paths):
+        raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")
     with NewsIndex.open_or_create(target) as ix:
         report = run_with_progress(lambda progress: ix.index_paths(paths, wait=wait,
                                                                    progress=progress))
@@ -213,12 +221,16 @@ def index_cmd(
 def rebuild(
     index: Optional[Path] = IndexOption,
     wait: float = WaitOption,
+    drop_missing: bool = typer.Option(False, "--drop-missing",
+                                      help="Remove articles whose source folder is gone."),
     as_json: bool = JsonOption,
 ) -> None:
     """Rebuild the whole index from the sources it was built from, into a new
-    directory, then swap it in atomically."""
+    directory, then swap it in atomically. Articles from a source folder that
+    is gone are kept (and reported) unless --drop-missing."""
     with open_index(index) as ix:
-        report = run_with_progress(lambda progress: ix.rebuild(wait=wait, progress=progress))
+        report = run_with_progress(lambda progress: ix.rebuild(
+            wait=wait, progress=progress, drop_missing=drop_missing))
     finish(report, as_json, "Rebuilt from")
 
 
@@ -255,7 +267,10 @@ def export(
 ) -> None:
     """Write every stored article as JSON Lines (one object per line)."""
     with open_index(index) as ix:
-        out = open(output, "w", encoding="utf-8") if output else sys.stdout
+        try:
+            out = open(output, "w", encoding="utf-8") if output else sys.stdout
+        except OSError as exc:
+            raise NewsSearchError(f"cannot write {output} ({exc.strerror or exc})") from None
         try:
             count = 0
             for article in ix.articles():

@@ -24,7 +24,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from .errors import IndexNotFoundError, IndexVersionError
+from .errors import IndexNotFoundError, IndexVersionError, NewsSearchError
 from .schema import SCHEMA_VERSION, build_schema
 
 MANIFEST = "newssearch.json"
@@ -92,7 +92,12 @@ def write_manifest(path: Path, manifest: Manifest) -> None:
 
 def create(path: Path) -> Manifest:
     """Create an empty index at `path` (the folder may exist, e.g. with .gitkeep)."""
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise NewsSearchError(f"{path} is a file, not an index directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NewsSearchError(f"cannot create an index at {path}/ ({exc.strerror or exc})") from None
     generation = new_generation(path)
     manifest = Manifest(generation=generation, created=now_iso())
     write_manifest(path, manifest)

@@ -53,9 +53,10 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
         parsed = _parser(any_term).parse(cleaned)
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         if strict:
-            raise QueryError(f"cannot parse query: {exc}") from None
+            raise QueryError(f"cannot parse query: {_explain(exc)}") from None
         words = " ".join(re.findall(r"[^\W_]+", cleaned))
-        warnings.append(f"could not read the query syntax ({exc}); searched its words instead")
+        warnings.append(f"could not read the query syntax ({_explain(exc)}); "
+                        f"searched its words instead")
         parsed = _parser(any_term).parse(words) if words else wq.NullQuery
     parsed, more = _strip_errors(parsed, strict)
     warnings.extend(more)
@@ -150,12 +151,20 @@ _PARSERS: dict[bool, qparser.QueryParser] = {}
 def _strip_errors(q: wq.Query, strict: bool) -> tuple[wq.Query | None, list[str]]:
     """Whoosh marks unparseable parts (e.g. a bad date) with an `error`
     attribute instead of failing: turn those into errors or warnings."""
-    errors = [sub.error for sub in _walk(q) if getattr(sub, "error", None)]
+    errors = [_explain(sub.error) for sub in _walk(q) if getattr(sub, "error", None)]
     if not errors:
         return q, []
     if strict:
         raise QueryError(str(errors[0]))
     return _drop_error_nodes(q), [f"{e} (ignored)" for e in errors]
+
+
+def _explain(error) -> str:
+    """Whoosh's date parser fails with int()'s message; say what was wrong."""
+    if isinstance(error, ValueError) and "invalid literal" in str(error):
+        return "cannot read a date in the query (use published:YYYY, YYYY-MM, YYYY-MM-DD, " \
+               "or published:[2020-01 TO 2020-03])"
+    return str(error)
 
 
 def _walk(q: wq.Query):

@@ -18,7 +18,9 @@ from .snippets import Snippet
 HIGHLIGHT_STYLES = ("ansi", "marks", "html", "none")
 ELLIPSIS = "…"
 
-_ANSI = {"hl": "\x1b[1;33m", "title": "\x1b[1m", "dim": "\x1b[2m", "reset": "\x1b[0m"}
+_ANSI = {"title": "\x1b[1m", "dim": "\x1b[2m", "reset": "\x1b[0m"}
+#: Highlight on/off in ANSI: bold yellow, then normal weight and colour.
+_ANSI_MARK = ("\x1b[1;33m", "\x1b[22;39m")
 
 
 def mark(text: str, spans: list[tuple[int, int]], style: str) -> str:
@@ -27,7 +29,7 @@ def mark(text: str, spans: list[tuple[int, int]], style: str) -> str:
     escape = html.escape if style == "html" else (lambda s: s)
     if style == "none" or not spans:
         return escape(text)
-    opener, closer = {"ansi": (_ANSI["hl"], _ANSI["reset"]), "marks": ("[", "]"),
+    opener, closer = {"ansi": _ANSI_MARK, "marks": ("[", "]"),
                       "html": ("<mark>", "</mark>")}[style]
     out, cursor = [], 0
     for start, end in spans:
@@ -38,14 +40,14 @@ def mark(text: str, spans: list[tuple[int, int]], style: str) -> str:
     return "".join(out)
 
 
-def snippet_line(snippets: list[Snippet], body_length: int | None, style: str) -> str:
+def snippet_line(snippets: list[Snippet], style: str) -> str:
     """Snippets joined by " … ", with ellipses where text was cut."""
     parts = []
     for snip in snippets:
         text = " ".join(mark(snip.text, snip.highlights, style).split())
-        if snip.start > 0:
+        if snip.cut_before:
             text = ELLIPSIS + text
-        if body_length is None or snip.end < body_length:
+        if snip.cut_after:
             text += ELLIPSIS
         parts.append(text)
     return " ".join(parts)
@@ -63,6 +65,8 @@ def results_text(results: SearchResults, style: str) -> str:
     for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):
         lines.append("")
         title = mark(hit.title, hit.title_highlights, style)
+        if style == "ansi":  # a mark's "normal weight" must not end the bold title
+            title = title.replace(_ANSI_MARK[1], _ANSI_MARK[1] + _ANSI["title"])
         lines.append(f"{rank}. {_style(title, 'title', style)}")
         meta = [hit.source or "source unknown"]
         if hit.section:
@@ -72,7 +76,7 @@ def results_text(results: SearchResults, style: str) -> str:
         lines.append("   " + _style(" · ".join(meta), "dim", style))
         lines.append("   " + _style(f"id: {hit.id}", "dim", style))
         if hit.snippets:
-            lines.append("   " + snippet_line(hit.snippets, None, style))
+            lines.append("   " + snippet_line(hit.snippets, style))
     if results.facets:
         lines.append("")
         lines.append("Facets")

@@ -36,6 +36,8 @@ class Snippet:
     start: int
     end: int
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: True when the article goes on after this passage.
+    cut_after: bool = False
 
     @property
     def cut_before(self) -> bool:
@@ -48,13 +50,20 @@ class Snippet:
 
 def _to_snippet(fragment: highlight.Fragment) -> Snippet:
     """A Whoosh fragment (with its matched tokens) as a Snippet."""
+    whole = fragment.text
     start, end = fragment.startchar, fragment.endchar
+    # Fragments begin and end on a word; take along the punctuation glued to
+    # it (the full stop, a closing quote, an opening bracket).
+    while start > 0 and not whole[start - 1].isspace():
+        start -= 1
+    while end < len(whole) and not whole[end].isspace():
+        end += 1
     # Newlines become spaces (same length, so offsets stay true): a snippet
     # is one line of prose, wherever the paragraph breaks fell.
-    text = fragment.text[start:end].replace("\n", " ")
+    text = whole[start:end].replace("\n", " ")
     spans = merge_spans([(t.startchar - start, t.endchar - start) for t in fragment.matches],
                         text)
-    return Snippet(text, start, end, spans)
+    return Snippet(text, start, end, spans, cut_after=bool(whole[end:].strip()))
 
 
 def passages(text: str, terms: set[str], count: int = 2) -> list[Snippet]:
@@ -81,7 +90,7 @@ def lead(text: str) -> Snippet:
         return Snippet(text.replace("\n", " "), 0, len(text))
     cut = text.rfind(" ", 0, LEAD_CHARS)
     cut = cut if cut > LEAD_CHARS // 2 else LEAD_CHARS
-    return Snippet(text[:cut].replace("\n", " "), 0, cut)
+    return Snippet(text[:cut].replace("\n", " "), 0, cut, cut_after=True)
 
 
 def highlight_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:

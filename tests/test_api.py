@@ -225,3 +225,25 @@ def test_incompatible_index_version_asks_for_rebuild(seed_index):
 def test_naive_datetimes_are_taken_as_utc():
     article = Article(id="x", title="t", body="b", published=datetime(2020, 1, 2, 3, 4))
     assert article.published.tzinfo == timezone.utc
+
+
+def test_rebuild_keeps_articles_of_a_missing_source_unless_told(tmp_path, corpus_dir):
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([corpus_dir])
+        moved = corpus_dir.rename(tmp_path / "unplugged")
+        kept = ix.rebuild()
+        assert len(ix) == 5 and kept.removed == 0
+        assert [root for root, _ in kept.failed] == [str(corpus_dir.resolve())]
+        assert ix.search("Patriot").total == 2
+        dropped = ix.rebuild(drop_missing=True)
+        assert len(ix) == 0 and dropped.removed == 5
+        assert ix.stats().roots == []
+        moved.rename(corpus_dir)
+        assert ix.index_paths([corpus_dir]).added == 5
+
+
+def test_snippets_carry_their_punctuation_and_know_when_they_end(dated_index):
+    with NewsIndex.open(dated_index) as ix:
+        [snippet] = ix.search("monitors").hits[0].snippets
+    assert snippet.text.endswith("monitors said.") and not snippet.cut_after
+    assert snippet.text[slice(*snippet.highlights[0])] == "monitors"
