@@ -81,7 +81,8 @@ class BatchWriter:
             self.report.added += 1
         self.pending += 1
         if self.pending >= BATCH_SIZE:
-            self._commit()
+            # Mid-run commits skip segment merging; the final commit merges.
+            self._commit(merge=False)
             self._open()
 
     def delete(self, article_id: str) -> None:
@@ -97,9 +98,9 @@ class BatchWriter:
         self.searcher = self.writer.searcher() if self.check_existing else None
         self.pending = 0
 
-    def _commit(self) -> None:
+    def _commit(self, merge: bool = True) -> None:
         self._close_searcher()
-        self.writer.commit()
+        self.writer.commit(merge=merge)
 
     def _close_searcher(self) -> None:
         if self.searcher is not None:

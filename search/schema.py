@@ -57,8 +57,10 @@ def build_schema() -> fields.Schema:
         published_text=fields.STORED(),
         url=fields.ID(stored=True),
         related=fields.STORED(),
-        path=fields.ID(stored=True),
-        content_hash=fields.ID(stored=True),
+        # Stored only: nobody searches by path or hash, and indexing them
+        # would cost a posting list per article.
+        path=fields.STORED(),
+        content_hash=fields.STORED(),
     )
 
 
