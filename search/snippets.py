@@ -45,7 +45,8 @@ class Snippet:
 
     def to_dict(self) -> dict:
         return {"text": self.text, "start": self.start, "end": self.end,
-                "highlights": [list(span) for span in self.highlights]}
+                "highlights": [list(span) for span in self.highlights],
+                "cut_after": self.cut_after}
 
 
 def _to_snippet(fragment: highlight.Fragment) -> Snippet:

@@ -43,7 +43,7 @@ JSON_KEYS = {"query", "total", "page", "limit", "took_ms", "hits", "facets",
              "warnings", "suggestion"}
 HIT_KEYS = {"id", "score", "title", "source", "published", "url", "section", "tags",
             "path", "snippets"}
-SNIPPET_KEYS = {"text", "start", "end", "highlights"}
+SNIPPET_KEYS = {"text", "start", "end", "highlights", "cut_after"}
 STATS_KEYS = {"path", "documents", "sources", "sections", "earliest", "latest",
               "undated", "fields", "size_bytes", "roots", "created", "updated"}
 
