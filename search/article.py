@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,7 +19,10 @@ from typing import Any
 FIELD_NAMES = (
     "id", "title", "body", "source", "authors", "published", "url", "section",
     "tags", "language", "related", "path", "content_hash",
+    "topics", "places", "people", "orgs", "exchanges", "cluster",
 )
+#: List-valued fields (stored as lists, indexed as whole keyword values).
+LIST_FIELDS = ("authors", "tags", "related", "topics", "places", "people", "orgs", "exchanges")
 
 
 @dataclass
@@ -44,6 +48,15 @@ class Article:
     related: list[str] = field(default_factory=list)
     path: str | None = None
     content_hash: str = ""
+    #: Subject codes (e.g. Reuters topics such as "earn", "crude").
+    topics: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+    #: Stock exchanges named by the story (Reuters).
+    exchanges: list[str] = field(default_factory=list)
+    #: Near-duplicate cluster id, set by the indexer (None until indexed).
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
         self.title = clean_text(self.title)
@@ -58,7 +71,7 @@ class Article:
     def compute_hash(self) -> str:
         """SHA-256 over every content field (not id, path or the hash itself)."""
         content = self.to_dict()
-        for key in ("id", "path", "content_hash"):
+        for key in ("id", "path", "content_hash", "cluster"):
             content.pop(key)
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
@@ -76,6 +89,13 @@ class Article:
         if isinstance(values.get("published"), str):
             values["published"] = datetime.fromisoformat(values["published"])
         return cls(**values)
+
+
+def text_fingerprint(title: str, body: str) -> str:
+    """Hash of the normalised words of title and body: equal for articles that
+    differ only in case, spacing or punctuation (exact duplicates)."""
+    words = " ".join(re.findall(r"\w+", f"{title} {body}".casefold()))
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
 
 
 def clean_text(text: str) -> str:

@@ -16,6 +16,7 @@ from whoosh.index import LockError
 
 from .article import Article
 from .errors import IndexLockedError, NewsSearchError, ReadError
+from .readers import ReadOptions
 from .readers.discover import Candidate
 from .results import IndexReport
 from .schema import to_document
@@ -109,7 +110,7 @@ class BatchWriter:
 
 
 def index_files(batch: BatchWriter, candidates: list[Candidate],
-                progress: Progress | None = None) -> None:
+                progress: Progress | None = None, options: ReadOptions | None = None) -> None:
     """Read every candidate file and add its articles; a file that fails is
     reported in the batch's report and skipped."""
     report = batch.report
@@ -122,7 +123,7 @@ def index_files(batch: BatchWriter, candidates: list[Candidate],
             listing.append((origin, candidate.skip_reason))
             continue
         try:
-            articles = candidate.reader(candidate.path, candidate.root)
+            articles = candidate.reader(candidate.path, candidate.root, options)
         except ReadError as exc:
             report.failed.append((origin, str(exc).removeprefix(f"{origin}: ")))
             continue

@@ -13,23 +13,28 @@ from typing import Any
 from whoosh import fields
 
 from .analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
-from .article import Article
+from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
 TEXT_FIELDS = {"title": 2.5, "body": 1.0}
 #: Facet-like fields: whole, folded values (filters and counts).
-KEYWORD_FIELDS = ("source", "section", "authors", "tags", "language")
+KEYWORD_FIELDS = ("source", "section", "authors", "tags", "language",
+                  "topics", "places", "people", "orgs", "exchanges")
+#: Keyword fields holding several values per article.
+MULTI_VALUED = ("authors", "tags", "topics", "places", "people", "orgs", "exchanges")
 #: Derived keyword fields for date facets.
 DATE_FACETS = ("year", "month")
 #: Everything `field:term` may name in a query.
-QUERY_FIELDS = (*TEXT_FIELDS, *KEYWORD_FIELDS, "published", "url", "id")
+QUERY_FIELDS = (*TEXT_FIELDS, *KEYWORD_FIELDS, "published", "url", "id", "cluster")
 #: Friendly names people type, mapped to the field they mean.
 FIELD_ALIASES = {
     "author": "authors", "tag": "tags", "date": "published", "headline": "title",
-    "text": "body", "category": "section", "lang": "language",
+    "text": "body", "category": "section", "lang": "language", "topic": "topics",
+    "place": "places", "person": "people", "org": "orgs", "organization": "orgs",
+    "exchange": "exchanges",
 }
 #: Fields that can be counted with `--facet`.
 FACET_FIELDS = (*KEYWORD_FIELDS, *DATE_FACETS)
@@ -48,6 +53,11 @@ def build_schema() -> fields.Schema:
         authors=fields.TEXT(**keyword),
         tags=fields.TEXT(**keyword),
         language=fields.TEXT(**keyword),
+        topics=fields.TEXT(**keyword),
+        places=fields.TEXT(**keyword),
+        people=fields.TEXT(**keyword),
+        orgs=fields.TEXT(**keyword),
+        exchanges=fields.TEXT(**keyword),
         year=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
         month=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
         # Indexed and sortable as naive UTC; the article's own ISO 8601 text
@@ -61,6 +71,9 @@ def build_schema() -> fields.Schema:
         # would cost a posting list per article.
         path=fields.STORED(),
         content_hash=fields.STORED(),
+        # Normalised-text hash (exact duplicates) and near-duplicate cluster.
+        text_hash=fields.ID(stored=True),
+        cluster=fields.ID(stored=True, sortable=True),
     )
 
 
@@ -75,12 +88,13 @@ def to_document(article: Article) -> dict[str, Any]:
         "body": article.body,
         "related": list(article.related),
         "content_hash": article.content_hash,
+        "text_hash": text_fingerprint(article.title, article.body),
     }
-    for name in ("source", "section", "language", "url", "path"):
+    for name in ("source", "section", "language", "url", "path", "cluster"):
         value = getattr(article, name)
         if value:
             doc[name] = value
-    for name in ("authors", "tags"):
+    for name in MULTI_VALUED:
         values = [v for v in getattr(article, name) if v and v.strip()]
         if values:
             doc[name] = VALUE_SEPARATOR.join(values)
@@ -98,21 +112,13 @@ def to_article(stored: dict[str, Any]) -> Article:
     """Rebuild an Article from a document's stored fields."""
     published = stored.get("published_text")
     published = datetime.fromisoformat(published) if published else None
-    return Article(
-        id=stored["id"],
-        title=stored.get("title", ""),
-        body=stored.get("body", ""),
-        source=stored.get("source"),
-        authors=list(stored.get("authors") or []),
-        published=published,
-        url=stored.get("url"),
-        section=stored.get("section"),
-        tags=list(stored.get("tags") or []),
-        language=stored.get("language"),
-        related=list(stored.get("related") or []),
-        path=stored.get("path"),
-        content_hash=stored.get("content_hash", ""),
-    )
+    values = {name: stored.get(name) for name in FIELD_NAMES
+              if name not in LIST_FIELDS and name != "published"}
+    lists = {name: list(stored.get(name) or []) for name in LIST_FIELDS}
+    values["title"] = values["title"] or ""
+    values["body"] = values["body"] or ""
+    values["content_hash"] = values["content_hash"] or ""
+    return Article(**values, **lists, published=published)
 
 
 def resolve_field(name: str) -> str | None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..article import Article
-from . import text
+from . import ReadOptions, text
 
-Reader = Callable[[Path, Path], "list[Article]"]
+Reader = Callable[[Path, Path, "ReadOptions | None"], "list[Article]"]
 
 #: File extension → reader. Files without an extension are read as text.
 READERS: dict[str, Reader] = {

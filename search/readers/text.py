@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..article import Article
 from ..errors import ReadError
+from . import ReadOptions
 from .encoding import decode
 
 #: A line that opens a block of related headlines at the end of a story.
@@ -45,7 +46,7 @@ GLUED_DATELINE = re.compile(
 DATELINE_WINDOW = 3
 
 
-def read(path: Path, root: Path) -> list[Article]:
+def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Article]:
     """Read one seed-format text file into a single Article."""
     try:
         text = decode(path.read_bytes(), str(path))
