@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -30,6 +31,9 @@ from . import directory, searcher as searching
 from .article import Article
 from .errors import NewsSearchError
 from .indexer import BatchWriter, Progress, add_articles, index_files, timed, under_any
+from .indexer import prune as prune_missing
+from .ledger import Ledger
+from .readers import ReadOptions
 from .query import parse
 from .readers.discover import discover
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
@@ -108,21 +112,32 @@ class NewsIndex:
         return report.removed
 
     def index_paths(self, paths: Sequence[PathLike], *, wait: float = DEFAULT_WAIT,
-                    progress: Progress | None = None) -> IndexReport:
+                    progress: Progress | None = None, field_map: dict[str, str] | None = None,
+                    prune: bool = False, jobs: int | None = None) -> IndexReport:
         """Read files and folders into the index and remember them as sources
-        for :meth:`rebuild`. Bad files are reported, not fatal."""
+        for :meth:`rebuild`. Files unchanged since the last run (same size and
+        mtime, or same content) are not parsed again. Bad files are reported,
+        not fatal.
+
+        `field_map` maps Article fields to column names for JSON/CSV input
+        (``{"body": "story_text"}``); it is remembered with the folders.
+        `prune` removes articles whose files under `paths` are gone. `jobs`
+        is the number of parsing processes (default: all cores)."""
         started = time.perf_counter()
         given = [Path(p) for p in paths]
-        candidates = list(discover(given))
+        options = ReadOptions(field_map=dict(field_map or {}))
         report = IndexReport()
         with self._batch(report, wait) as batch:
-            index_files(batch, candidates, progress)
+            index_files(batch, list(discover(given)), options=options, jobs=jobs,
+                        progress=progress)
+            if prune:
+                prune_missing(batch, [p for p in given if p.is_dir()])
         changed = report.added or report.updated or report.removed
-        self._remember_roots([p for p in given if p.exists()], touch=bool(changed))
+        self._remember_roots([p for p in given if p.exists()], options, touch=bool(changed))
         return timed(report, started)
 
     def rebuild(self, *, wait: float = DEFAULT_WAIT, progress: Progress | None = None,
-                drop_missing: bool = False) -> IndexReport:
+                drop_missing: bool = False, jobs: int | None = None) -> IndexReport:
         """Rebuild from the remembered sources into a new generation, then
         swap it in atomically. Articles added through :meth:`add` without a
         source file are carried over from the stored fields.
@@ -138,20 +153,18 @@ class NewsIndex:
         try:
             new_gen = directory.new_generation(self.path)
             new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
-            old_ids = set()
-            with BatchWriter(new_ix, wait, str(self.path), report, check_existing=False) as batch:
-                index_files(batch, list(discover([Path(r) for r in roots])), progress)
-                with self._ix.searcher() as old:
-                    for stored in old.all_stored_fields():
-                        old_ids.add(stored["id"])
-                        gone = drop_missing and under_any(stored.get("path"), missing)
-                        if (stored["id"] not in batch.seen and not gone
-                                and not under_any(stored.get("path"), roots)):
-                            batch.add(to_article(stored), stored.get("path") or stored["id"])
-                seen = batch.seen
-            report.removed = len(old_ids - seen)
-            report.added = len(seen - old_ids)
-            report.updated, report.unchanged = 0, len(seen & old_ids)
+            ledger = Ledger(self.path / new_gen)
+            with BatchWriter(new_ix, wait, str(self.path), report, ledger) as batch:
+                for root in roots:
+                    index_files(batch, list(discover([Path(root)])), jobs=jobs,
+                                options=self._manifest.read_options(root), progress=progress)
+                self._carry_over(batch, roots, missing if drop_missing else [])
+            ledger.close()
+            with self._ix.searcher() as old, new_ix.searcher() as new:
+                old_ids = {f["id"] for f in old.all_stored_fields()}
+                new_ids = {f["id"] for f in new.all_stored_fields()}
+            report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
+            report.updated, report.unchanged = 0, len(new_ids & old_ids)
             for root in missing:
                 report.failed.append((root, "source folder is gone; " + (
                     "dropped its articles" if drop_missing else
@@ -171,6 +184,17 @@ class NewsIndex:
         self._reopen()
         directory.remove_stale_generations(self.path, keep=new_gen)
         return timed(report, started)
+
+    def _carry_over(self, batch: BatchWriter, roots: list[str], dropped: list[str]) -> None:
+        """Copy into a rebuild the articles that no source file produced:
+        those added through the API, and those of missing folders."""
+        with self._ix.searcher() as old:
+            for stored in old.all_stored_fields():
+                path = stored.get("path")
+                if (stored["id"] in batch.seen or under_any(path, roots)
+                        or under_any(path, dropped)):
+                    continue
+                batch.add(to_article(stored), path or stored["id"], stored.get("minhash"))
 
     # --- reading --------------------------------------------------------------
 
@@ -258,18 +282,31 @@ class NewsIndex:
             self._manifest = manifest
             self._reopen()
 
-    def _batch(self, report: IndexReport, wait: float) -> BatchWriter:
+    @contextmanager
+    def _batch(self, report: IndexReport, wait: float) -> Iterator[BatchWriter]:
+        """A BatchWriter on the live generation, with its ledger."""
         self._locked_writer(wait).cancel()  # follow any swap before writing
-        return BatchWriter(self._ix, wait, str(self.path), report)
+        ledger = Ledger(self.path / self._manifest.generation)
+        try:
+            with BatchWriter(self._ix, wait, str(self.path), report, ledger) as batch:
+                yield batch
+        finally:
+            ledger.close()
 
-    def _remember_roots(self, paths: list[Path], touch: bool) -> None:
-        """Add `paths` to the manifest's sources; rewrite it only if the
-        sources or (with `touch`) the contents changed."""
+    def _remember_roots(self, paths: list[Path], options: ReadOptions, touch: bool) -> None:
+        """Add `paths` (and the options they were read with) to the manifest's
+        sources; rewrite it only if something changed."""
         manifest = directory.read_manifest(self.path)
-        new = [str(p.resolve()) for p in paths]
-        new = [r for i, r in enumerate(new) if r not in manifest.roots and r not in new[:i]]
-        if new or touch:
-            manifest.roots = manifest.roots + new
+        changed = touch
+        for path in paths:
+            root = str(path.resolve())
+            if root not in manifest.roots:
+                manifest.roots.append(root)
+                changed = True
+            if options.field_map and manifest.options.get(root) != options.field_map:
+                manifest.options[root] = dict(options.field_map)
+                changed = True
+        if changed:
             directory.write_manifest(self.path, manifest)
         self._manifest = manifest
 

@@ -38,13 +38,20 @@ class Manifest:
     generation: str
     schema_version: int = SCHEMA_VERSION
     roots: list[str] = field(default_factory=list)
+    #: Per source folder, the field map it was read with (JSON/CSV columns).
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
     created: str = ""
     updated: str = ""
+
+    def read_options(self, root: str):
+        from .readers import ReadOptions
+
+        return ReadOptions(field_map=dict(self.options.get(root, {})))
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "schema_version": self.schema_version,
                 "generation": self.generation, "roots": self.roots,
-                "created": self.created, "updated": self.updated}
+                "options": self.options, "created": self.created, "updated": self.updated}
 
 
 def now_iso() -> str:
@@ -75,6 +82,7 @@ def read_manifest(path: Path) -> Manifest:
             f"rebuild needed (newssearch rebuild --index {path})"
         )
     return Manifest(generation=data["generation"], roots=list(data.get("roots", [])),
+                    options=dict(data.get("options", {})),
                     created=data.get("created", ""), updated=data.get("updated", ""))
 
 

@@ -1,29 +1,36 @@
-"""Writing articles into a Whoosh index: add, update, skip unchanged, commit
-in batches, and take the writer lock without ever waiting forever.
+"""Writing articles into a Whoosh index: add, update, skip unchanged files and
+articles, drop exact duplicates, cluster near-duplicates, prune, commit in
+batches, and take the writer lock without ever waiting forever.
 
-Articles are committed every :data:`BATCH_SIZE` documents, so a crash late
-in a long run keeps everything committed before it; a failure inside a batch
-cancels only that batch.
+Articles are committed every :data:`BATCH_SIZE` documents, so a crash late in
+a long run keeps everything committed before it; a failure inside a batch
+cancels only that batch. The ledger (which files produced which articles) is
+committed right after each Whoosh commit.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable
 
+from whoosh import query as wq
 from whoosh.index import LockError
 
-from .article import Article
-from .errors import IndexLockedError, NewsSearchError, ReadError
+from . import neardup
+from .article import Article, text_fingerprint
+from .errors import IndexLockedError
+from .ledger import FileRecord, Ledger
+from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate
 from .results import IndexReport
 from .schema import to_document
 
 BATCH_SIZE = 2000
-#: Called once per file: (files done, files in all, current path).
-Progress = Callable[[int, int, str], None]
+#: Called once per file: (files done, files in all, articles so far).
+Progress = Callable[[int, int, int], None]
 
 
 def open_writer(ix, wait: float, where: str):
@@ -43,16 +50,21 @@ class BatchWriter:
     the open batch (earlier batches stay committed)."""
 
     def __init__(self, ix, wait: float, where: str, report: IndexReport,
-                 check_existing: bool = True):
+                 ledger: Ledger | None = None):
         self.ix, self.wait, self.where, self.report = ix, wait, where, report
-        self.check_existing = check_existing
+        self.ledger = ledger
+        self.fresh = False  # decided when the first writer opens
         self.seen: set[str] = set()
+        self._hashes: dict[str, str] = {}  # text hash → id, this run
+        self._bands: dict[str, list[tuple[str, bytes, str]]] = defaultdict(list)
+        self._files: list[FileRecord] = []
+        self._forget: list[str] = []
         self.pending = 0
         self.writer = None
         self.searcher = None
 
     def __enter__(self) -> "BatchWriter":
-        self._open()
+        self._open(first=True)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -61,47 +73,133 @@ class BatchWriter:
         else:
             self._close_searcher()
             self.writer.cancel()
+            if self.ledger:
+                self.ledger.rollback()
 
-    def add(self, article: Article, origin: str) -> None:
-        """Add or update one article; unchanged articles are left alone."""
+    # --- articles ---------------------------------------------------------------
+
+    def add(self, article: Article, origin: str, signature: bytes | None = None) -> bool:
+        """Add or update one article; unchanged articles and exact duplicates
+        of another article are left out (and counted). True if the article is
+        in the index afterwards."""
         if article.id in self.seen:
             self.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
-            return
+            return False
         self.seen.add(article.id)
-        existing = self.searcher.document(id=article.id) if self.check_existing else None
+        existing = None if self.fresh else self.searcher.document(id=article.id)
         if existing and existing.get("content_hash") == article.content_hash:
             self.report.unchanged += 1
-            return
-        if self.check_existing:
-            self.writer.update_document(**to_document(article))
+            self._remember(article.id, existing.get("text_hash"), existing.get("minhash"),
+                           existing.get("cluster"))
+            return True
+        text_hash = text_fingerprint(article.title, article.body)
+        original = self._duplicate_of(article.id, text_hash)
+        if original:
+            self.report.duplicates.append((origin, article.id, original))
+            return False
+        article.cluster = self._cluster_for(article.id, signature)
+        doc = to_document(article)
+        if signature is not None:
+            doc["minhash"] = signature
+            doc["minbands"] = " ".join(neardup.band_terms(signature))
+        if self.fresh:
+            self.writer.add_document(**doc)
         else:
-            self.writer.add_document(**to_document(article))
+            self.writer.update_document(**doc)
+        self._remember(article.id, text_hash, signature, article.cluster)
         if existing:
             self.report.updated += 1
         else:
             self.report.added += 1
+        self._count_write()
+        return True
+
+    def delete(self, article_id: str) -> None:
+        removed = self.writer.delete_by_term("id", article_id)
+        self.report.removed += removed
+        if removed:
+            self._count_write()
+
+    def _duplicate_of(self, article_id: str, text_hash: str) -> str | None:
+        """The id of another article with the same normalised text, if any."""
+        other = self._hashes.get(text_hash)
+        if other is None and not self.fresh:
+            stored = self.searcher.document(text_hash=text_hash)
+            other = stored["id"] if stored else None
+        return other if other and other != article_id else None
+
+    def _cluster_for(self, article_id: str, signature: bytes | None) -> str:
+        """The near-duplicate cluster to join: that of the most similar
+        earlier article at or above the threshold, else a new one (own id)."""
+        if signature is None:
+            return article_id
+        best, best_sim = article_id, neardup.THRESHOLD
+        for other_id, other_sig, cluster in self._candidates(signature):
+            if other_id == article_id:
+                continue
+            sim = neardup.similarity(signature, other_sig)
+            if sim >= best_sim:
+                best, best_sim = cluster, sim
+        return best
+
+    def _candidates(self, signature: bytes):
+        terms = neardup.band_terms(signature)
+        for term in terms:
+            yield from self._bands.get(term, ())
+        if not self.fresh:
+            q = wq.Or([wq.Term("minbands", t) for t in terms])
+            for hit in self.searcher.search(q, limit=50):
+                stored = hit.fields()
+                if stored.get("minhash"):
+                    yield stored["id"], stored["minhash"], stored.get("cluster") or stored["id"]
+
+    def _remember(self, article_id: str, text_hash: str | None, signature: bytes | None,
+                  cluster: str | None) -> None:
+        if text_hash:
+            self._hashes.setdefault(text_hash, article_id)
+        if signature:
+            entry = (article_id, signature, cluster or article_id)
+            for term in neardup.band_terms(signature):
+                self._bands[term].append(entry)
+
+    # --- files ------------------------------------------------------------------
+
+    def record_file(self, record: FileRecord) -> None:
+        """Note a file in the ledger, with the next commit."""
+        self._files.append(record)
+
+    def forget_file(self, path: str) -> None:
+        self._forget.append(path)
+
+    # --- commits ----------------------------------------------------------------
+
+    def _count_write(self) -> None:
         self.pending += 1
         if self.pending >= BATCH_SIZE:
             # Mid-run commits skip segment merging; the final commit merges.
             self._commit(merge=False)
             self._open()
 
-    def delete(self, article_id: str) -> None:
-        self.report.removed += self.writer.delete_by_term("id", article_id)
-
-    def _open(self) -> None:
+    def _open(self, first: bool = False) -> None:
         self.writer = open_writer(self.ix, self.wait, self.where)
-        if self.check_existing and self.writer.reader().doc_count_all() == 0:
-            # An empty index has nothing to update: plain adds skip a lookup
-            # and a delete per article. Ids repeated within this run are still
-            # caught by `seen`, across batch commits too.
-            self.check_existing = False
-        self.searcher = self.writer.searcher() if self.check_existing else None
+        if first:
+            # An empty index has nothing to update or match against: plain
+            # adds skip a lookup and a delete per article. Repeats within this
+            # run are still caught in memory, across batch commits too.
+            self.fresh = self.writer.reader().doc_count_all() == 0
+        self.searcher = None if self.fresh else self.writer.searcher()
         self.pending = 0
 
     def _commit(self, merge: bool = True) -> None:
         self._close_searcher()
         self.writer.commit(merge=merge)
+        if self.ledger:
+            for record in self._files:
+                self.ledger.put(record)
+            for path in self._forget:
+                self.ledger.remove(path)
+            self.ledger.commit()
+        self._files, self._forget = [], []
 
     def _close_searcher(self) -> None:
         if self.searcher is not None:
@@ -109,35 +207,76 @@ class BatchWriter:
             self.searcher = None
 
 
-def index_files(batch: BatchWriter, candidates: list[Candidate],
-                progress: Progress | None = None, options: ReadOptions | None = None) -> None:
-    """Read every candidate file and add its articles; a file that fails is
-    reported in the batch's report and skipped."""
-    report = batch.report
-    for done, candidate in enumerate(candidates, 1):
+def index_files(batch: BatchWriter, candidates: list[Candidate], *,
+                options: ReadOptions | None = None, jobs: int | None = None,
+                progress: Progress | None = None) -> None:
+    """Read the candidate files (skipping those the ledger shows unchanged)
+    and add their articles; a file that fails is reported and skipped."""
+    report, ledger = batch.report, batch.ledger
+    options = options or ReadOptions()
+    work, known = [], {}
+    done = 0
+    for candidate in candidates:
         origin = str(candidate.path)
-        if progress:
-            progress(done, len(candidates), origin)
         if candidate.reader is None:
+            done += 1
             listing = report.failed if candidate.failed else report.skipped
             listing.append((origin, candidate.skip_reason))
             continue
-        try:
-            articles = candidate.reader(candidate.path, candidate.root, options)
-        except ReadError as exc:
-            report.failed.append((origin, str(exc).removeprefix(f"{origin}: ")))
+        record = ledger.get(_key(candidate.path)) if ledger else None
+        if record and _same_stat(candidate.path, record):
+            done += 1
+            report.files_unchanged += 1
+            report.unchanged += len(record.ids)
+            batch.seen.update(record.ids)
             continue
-        except (OSError, ValueError, RecursionError, NewsSearchError) as exc:
-            report.failed.append((origin, f"{type(exc).__name__}: {exc}"))
-            continue
-        report.files += 1
-        for article in articles:
-            batch.add(article, origin)
+        known[_key(candidate.path)] = record
+        work.append((candidate, record.sha if record else None))
+    total = done + len(work)
+    if progress:
+        progress(done, total, report.articles)
+    for parsed in parse_files(work, options, jobs):
+        done += 1
+        origin, key = str(parsed.path), _key(parsed.path)
+        record = known.get(key)
+        if parsed.error:
+            report.failed.append((origin, parsed.error))
+        elif parsed.unchanged:
+            report.files_unchanged += 1
+            report.unchanged += len(record.ids)
+            batch.seen.update(record.ids)
+            batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
+                                         parsed.format, record.ids))
+        else:
+            report.files += 1
+            report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
+            report.problems.extend((origin, p) for p in parsed.problems)
+            ids = [a.id for a, sig in zip(parsed.articles, parsed.signatures)
+                   if batch.add(a, origin, sig)]
+            for stale in set(record.ids if record else ()) - set(ids) - batch.seen:
+                batch.delete(stale)  # the file no longer holds this article
+            batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
+                                         parsed.format, ids))
+        if progress:
+            progress(done, total, report.articles)
+
+
+def prune(batch: BatchWriter, roots: list[Path]) -> None:
+    """Remove articles whose source file under `roots` no longer exists."""
+    if not batch.ledger:
+        return
+    for root in roots:
+        for record in batch.ledger.under(_key(root)):
+            if not Path(record.path).exists():
+                for article_id in record.ids:
+                    if article_id not in batch.seen:
+                        batch.delete(article_id)
+                batch.forget_file(record.path)
 
 
 def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
     for article in articles:
-        batch.add(article, article.path or article.id)
+        batch.add(article, article.path or article.id, neardup.signature(article.body))
 
 
 def timed(report: IndexReport, started: float) -> IndexReport:
@@ -151,3 +290,15 @@ def under_any(path: str | None, roots: list[str]) -> bool:
         return False
     p = Path(path)
     return any(p == Path(r) or Path(r) in p.parents for r in roots)
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def _same_stat(path: Path, record: FileRecord) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns

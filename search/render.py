@@ -147,15 +147,21 @@ def _counts(counts, shown: int = 10) -> str:
 
 
 def report_text(report: IndexReport, verb: str = "Indexed") -> str:
-    """One summary line for an index or rebuild run."""
-    files = "file" if report.files == 1 else "files"
-    line = (f"{verb} {report.files:,} {files} in {report.seconds:.2f} s: "
-            f"{report.added:,} added, {report.updated:,} updated, "
-            f"{report.unchanged:,} unchanged, {len(report.failed):,} failed")
-    if report.removed:
-        line += f", {report.removed:,} removed"
-    if report.skipped:
-        line += f", {len(report.skipped):,} skipped"
+    """The summary of an index or rebuild run (one line, two with formats)."""
+    files = report.files + report.files_unchanged
+    line = f"{verb} {files:,} {'file' if files == 1 else 'files'} in {report.seconds:.2f} s"
+    if report.files_unchanged:
+        line += f" ({report.files_unchanged:,} unchanged since the last run)"
+    line += (f": {report.added:,} added, {report.updated:,} updated, "
+             f"{report.unchanged:,} unchanged, {len(report.failed):,} failed")
+    extras = [(len(report.duplicates), "duplicates"), (report.removed, "removed"),
+              (len(report.skipped), "skipped"), (len(report.problems), "bad records")]
+    line += "".join(f", {n:,} {label}" for n, label in extras if n)
+    if report.seconds > 0 and report.files:
+        rate = (report.added + report.updated) / report.seconds
+        line += f" ({rate:,.0f} articles/s)"
+    if len(report.formats) > 1 or (report.formats and "text" not in report.formats):
+        line += "\nBy format: " + ", ".join(f"{fmt} {n:,}" for fmt, n in sorted(report.formats.items()))
     return line
 
 

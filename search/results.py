@@ -85,23 +85,41 @@ class SearchResults:
 
 @dataclass
 class IndexReport:
-    """What an index or rebuild run did."""
+    """What an index or rebuild run did. Article counts: added, updated,
+    unchanged, removed, duplicates; file counts: files (read), files_unchanged
+    (skipped by size and mtime or content hash), failed, skipped."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
     files: int = 0
+    files_unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    #: Exact duplicates left out: (path, id, id of the article kept).
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Records skipped inside otherwise good files: (path, "line 7: invalid JSON").
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    #: Articles read per input format.
+    formats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def articles(self) -> int:
+        """Articles now in the index from this run's sources."""
+        return self.added + self.updated + self.unchanged
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-            "removed": self.removed, "files": self.files,
+            "removed": self.removed, "duplicates": len(self.duplicates),
+            "files": self.files, "files_unchanged": self.files_unchanged,
+            "formats": self.formats,
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "duplicate_of": [{"path": p, "id": i, "kept": k} for p, i, k in self.duplicates],
+            "problems": [{"path": p, "problem": m} for p, m in self.problems],
             "seconds": round(self.seconds, 3),
         }
 

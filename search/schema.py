@@ -74,6 +74,10 @@ def build_schema() -> fields.Schema:
         # Normalised-text hash (exact duplicates) and near-duplicate cluster.
         text_hash=fields.ID(stored=True),
         cluster=fields.ID(stored=True, sortable=True),
+        # MinHash signature (stored) and its LSH band terms (indexed), for
+        # finding near-duplicates of new articles across runs (see neardup).
+        minhash=fields.STORED(),
+        minbands=fields.KEYWORD(),
     )
 
 
@@ -90,7 +94,7 @@ def to_document(article: Article) -> dict[str, Any]:
         "content_hash": article.content_hash,
         "text_hash": text_fingerprint(article.title, article.body),
     }
-    for name in ("source", "section", "language", "url", "path", "cluster"):
+    for name in ("source", "section", "language", "url", "path"):
         value = getattr(article, name)
         if value:
             doc[name] = value
@@ -99,6 +103,8 @@ def to_document(article: Article) -> dict[str, Any]:
         if values:
             doc[name] = VALUE_SEPARATOR.join(values)
             doc[f"_stored_{name}"] = values
+    if article.cluster:
+        doc["cluster"] = article.cluster
     if article.published is not None:
         utc = article.published.astimezone(timezone.utc).replace(tzinfo=None)
         doc["published"] = utc

@@ -81,3 +81,8 @@ def classify(path: Path, root: Path) -> Candidate:
     if reader is None:
         return Candidate(path, root, None, f"unsupported file type {suffix!r}")
     return Candidate(path, root, reader)
+
+
+def format_of(reader: Reader | None) -> str:
+    """A reader's format name, from its module: ``text``, ``html``, ``jsonl``…"""
+    return reader.__module__.rsplit(".", 1)[-1] if reader else "unknown"

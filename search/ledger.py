@@ -1,0 +1,81 @@
+"""The ledger: what the index knows about each source file.
+
+One SQLite table per index generation (``gen-NNNNNN/files.sqlite``) records,
+for every file read: size, mtime, content hash, format and the ids of the
+articles it produced. It lets a re-run skip files whose size and mtime are
+unchanged without reading them, notice when a file lost articles, and prune
+articles whose file is gone.
+
+Rows are written in the same rhythm as the Whoosh commits (see
+`indexer.BatchWriter`): a crash between the two leaves the ledger behind the
+index, never ahead of it, which only costs a re-read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+FILENAME = "files.sqlite"
+
+
+@dataclass
+class FileRecord:
+    """One source file as last indexed."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha: str
+    format: str
+    ids: list[str] = field(default_factory=list)
+
+
+class Ledger:
+    """A small, transactional path → FileRecord table."""
+
+    def __init__(self, generation_dir: Path):
+        self._db = sqlite3.connect(str(generation_dir / FILENAME), timeout=30)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
+            "mtime_ns INTEGER, sha TEXT, format TEXT, ids TEXT)")
+        self._db.commit()
+
+    def get(self, path: str) -> FileRecord | None:
+        row = self._db.execute("SELECT path, size, mtime_ns, sha, format, ids FROM files "
+                               "WHERE path = ?", (path,)).fetchone()
+        return _record(row) if row else None
+
+    def put(self, record: FileRecord) -> None:
+        self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                         (record.path, record.size, record.mtime_ns, record.sha,
+                          record.format, json.dumps(record.ids)))
+
+    def remove(self, path: str) -> None:
+        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def under(self, root: str) -> Iterator[FileRecord]:
+        """Records of files at or below `root` (an absolute path)."""
+        prefix = root.rstrip("/") + "/"
+        rows = self._db.execute(
+            "SELECT path, size, mtime_ns, sha, format, ids FROM files "
+            "WHERE path = ? OR substr(path, 1, ?) = ?", (root, len(prefix), prefix))
+        for row in rows.fetchall():
+            yield _record(row)
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def rollback(self) -> None:
+        self._db.rollback()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _record(row) -> FileRecord:
+    path, size, mtime_ns, sha, fmt, ids = row
+    return FileRecord(path, size, mtime_ns, sha, fmt, json.loads(ids))

@@ -1,0 +1,71 @@
+"""Near-duplicate detection: the same wire story republished with small edits.
+
+Each body gets a MinHash signature over its word 3-shingles (Broder 1997):
+:data:`PERMUTATIONS` minimum hash values whose agreement rate estimates the
+Jaccard similarity of two bodies' shingle sets. Bodies estimated at
+:data:`THRESHOLD` or more are near-duplicates. Candidates come from LSH
+banding: the signature is cut into :data:`BANDS` bands of :data:`ROWS`
+values and each band is indexed as a term, so two similar bodies very likely
+share a band term (for Jaccard 0.7: 1 - (1 - 0.7^4)^16 = 0.98; for 0.8: 0.9999).
+
+We measured SimHash first: on BBC articles one changed word moved a 64-bit
+SimHash by up to 5 bits, so a threshold tight enough to keep unrelated
+stories apart missed lightly edited copies. MinHash's estimate is far steadier.
+numpy does the hashing (a pure-Python MinHash costs ~30 ms per article);
+datasketch would bring SciPy along for an LSH tuner we do not use, since the
+bands must live in the index anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+PERMUTATIONS = 64
+BANDS = 16
+ROWS = PERMUTATIONS // BANDS
+THRESHOLD = 0.7
+#: Bodies shorter than this many words are not clustered: two one-line
+#: briefs that differ in a figure are different news.
+MIN_WORDS = 40
+SHINGLE = 3
+
+_rng = np.random.default_rng(20240229)  # fixed: signatures must be stable across runs
+# Multiply-shift hashing (Dietzfelbinger et al.): odd 64-bit multipliers,
+# arithmetic wrapping mod 2^64, keep the high 32 bits.
+_A = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_B = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
+_WORD = re.compile(r"\w+")
+
+
+def signature(text: str) -> bytes | None:
+    """The MinHash signature of a body (PERMUTATIONS × uint32, as bytes), or
+    None when the body is too short to judge."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < MIN_WORDS:
+        return None
+    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    digests = b"".join(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest()
+                       for s in shingles)
+    x = np.frombuffer(digests, dtype=np.uint32).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        hashed = (np.outer(x, _A) + _B) >> np.uint64(32)
+    return hashed.min(axis=0).astype(np.uint32).tobytes()
+
+
+def band_terms(sig: bytes) -> list[str]:
+    """One index term per band: ``"3:9f1c2ab04d11"``."""
+    width = ROWS * 4
+    return [f"{i}:{hashlib.blake2b(sig[i * width:(i + 1) * width], digest_size=6).hexdigest()}"
+            for i in range(BANDS)]
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of the two bodies' shingle sets."""
+    return float(np.mean(np.frombuffer(a, np.uint32) == np.frombuffer(b, np.uint32)))
+
+
+def is_near(a: bytes, b: bytes) -> bool:
+    return similarity(a, b) >= THRESHOLD

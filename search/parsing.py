@@ -1,0 +1,113 @@
+"""Reading files into articles, on all cores.
+
+Each changed file is read, hashed and parsed in a worker process; the results
+come back in file order to the single process that writes the index. Files
+whose content hash matches the ledger are recognised as unchanged in the
+worker without being parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from . import neardup
+from .article import Article
+from .errors import NewsSearchError
+from .readers import ReadOptions
+from .readers.discover import Candidate, format_of
+
+#: Below this many files, worker start-up costs more than it saves.
+PARALLEL_MIN_FILES = 16
+#: Files in flight per worker: bounds memory while keeping workers busy.
+WINDOW_PER_WORKER = 8
+
+
+@dataclass
+class ParsedFile:
+    """The outcome of reading one file."""
+
+    path: Path
+    format: str
+    size: int = 0
+    mtime_ns: int = 0
+    sha: str = ""
+    unchanged: bool = False
+    articles: list[Article] = field(default_factory=list)
+    #: MinHash signatures, one per article (None for short bodies).
+    signatures: list[bytes | None] = field(default_factory=list)
+    #: Record-level problems in a multi-article file ("line 7: invalid JSON").
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
+                jobs: int | None = None) -> Iterator[ParsedFile]:
+    """Parse (candidate, known sha) pairs; yields ParsedFile in input order."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(work) < PARALLEL_MIN_FILES:
+        for candidate, known in work:
+            yield parse_file(candidate, options, known)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: deque = deque()
+        items = iter(work)
+        for candidate, known in items:
+            pending.append(pool.submit(parse_file, candidate, options, known))
+            if len(pending) >= jobs * WINDOW_PER_WORKER:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None) -> ParsedFile:
+    """Read one file. Never raises: problems come back in the result."""
+    fmt = format_of(candidate.reader)
+    result = ParsedFile(candidate.path, fmt)
+    try:
+        stat = candidate.path.stat()
+        result.size, result.mtime_ns = stat.st_size, stat.st_mtime_ns
+        result.sha = file_sha(candidate.path)
+        if known_sha is not None and known_sha == result.sha:
+            result.unchanged = True
+            return result
+        result.articles = _call_reader(candidate, options, result.problems)
+        result.signatures = [neardup.signature(a.body) for a in result.articles]
+    except NewsSearchError as exc:
+        result.error = str(exc).removeprefix(f"{candidate.path}: ")
+    except OSError as exc:
+        result.error = f"cannot read ({exc.strerror or exc})"
+    except RecursionError:
+        result.error = "structure nested too deeply to read"
+    except MemoryError:
+        result.error = "too large to read in memory"
+    except Exception as exc:  # a reader bug must not sink the batch
+        result.error = f"unexpected {type(exc).__name__}: {exc}"
+    return result
+
+
+def file_sha(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _call_reader(candidate: Candidate, options: ReadOptions, problems: list[str]) -> list[Article]:
+    reader = candidate.reader
+    if _takes_problems(reader):
+        return reader(candidate.path, candidate.root, options, problems=problems)
+    return reader(candidate.path, candidate.root, options)
+
+
+@lru_cache(maxsize=None)
+def _takes_problems(reader) -> bool:
+    return "problems" in inspect.signature(reader).parameters
