@@ -203,7 +203,8 @@ class NewsIndex:
                section: str | Sequence[str] | None = None, since: str | None = None,
                until: str | None = None, facets: Sequence[str] = (),
                facet_limit: int = 10, strict: bool = False,
-               any_term: bool = False, snippets: int = 2) -> SearchResults:
+               any_term: bool = False, snippets: int = 2,
+               collapse: bool = False) -> SearchResults:
         """Search the index.
 
         `query` uses the query language (AND by default; OR, NOT, parentheses,
@@ -211,12 +212,14 @@ class NewsIndex:
         all. `source`/`section` filter on exact values (case-insensitive),
         `since`/`until` on the published date (YYYY, YYYY-MM, YYYY-MM-DD or
         ISO 8601). `facets` names fields to count (source, section, authors,
-        tags, language, year, month). Raises QueryError on bad input."""
+        tags, language, topics, places, people, orgs, exchanges, year, month).
+        `collapse` shows one hit per near-duplicate cluster, with
+        `Hit.similar` counting the others. Raises QueryError on bad input."""
         request = searching.SearchRequest(
             parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
             page=page, sort=sort, sources=_as_list(source), sections=_as_list(section),
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-            snippet_count=snippets)
+            snippet_count=snippets, collapse=collapse)
         return searching.run(self._current_searcher(), request)
 
     def get(self, article_id: str) -> Article | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 import traceback
 from enum import Enum
 from pathlib import Path
@@ -23,6 +24,8 @@ from .errors import IndexNotFoundError, NewsSearchError
 from .results import IndexReport
 
 DEFAULT_INDEX = Path("index")
+#: Duplicate notices printed before "… and N more".
+DUPLICATES_SHOWN = 10
 SEED_DIR = Path("seeds")
 
 QUERY_HELP = """Search the index.
@@ -165,7 +168,8 @@ def query(
     until: Optional[str] = typer.Option(None, "--until", help="Published on/before (YYYY[-MM[-DD]])."),
     facet: List[str] = typer.Option([], "--facet", "-f",
                                     help="Count hits per value: source, section, authors, tags, "
-                                         "language, year, month (repeatable)."),
+                                         "language, topics, places, people, orgs, exchanges, "
+                                         "year, month (repeatable)."),
     facet_limit: int = typer.Option(10, "--facet-limit", min=1, help="Values shown per facet."),
     as_json: bool = JsonOption,
     highlight: Highlight = typer.Option(Highlight.auto, "--highlight",
@@ -173,11 +177,14 @@ def query(
     strict: bool = typer.Option(False, "--strict",
                                 help="Reject malformed queries instead of reading them leniently."),
     any_term: bool = typer.Option(False, "--any", help="Match any word instead of all."),
+    collapse: bool = typer.Option(False, "--collapse",
+                                  help="One hit per near-duplicate story (\"+N similar\")."),
 ) -> None:
     with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, since=since, until=until, facets=facet,
-                            facet_limit=facet_limit, strict=strict, any_term=any_term)
+                            facet_limit=facet_limit, strict=strict, any_term=any_term,
+                            collapse=collapse)
     if as_json:
         data = results.to_dict()
         style = highlight_style(highlight, True)
@@ -202,18 +209,45 @@ def index_cmd(
     paths: List[Path] = typer.Argument(..., help="Files or folders of articles."),
     index: Optional[Path] = IndexOption,
     wait: float = WaitOption,
+    field_map: List[str] = typer.Option(
+        [], "--map", metavar="FIELD=COLUMN",
+        help="Read FIELD from COLUMN in JSON/CSV input (repeatable), e.g. "
+             "--map body=story_text --map source=meta.outlet"),
+    prune: bool = typer.Option(False, "--prune",
+                               help="Remove articles whose files under PATHS are gone."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Parsing processes [default: all cores]."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Add or update articles from files and folders (re-indexing a file that
-    did not change does nothing). Bad files are reported and skipped."""
+    """Add or update articles from files and folders: text, HTML, JSON Lines,
+    JSON, CSV/TSV, RSS/Atom and Reuters SGML, chosen by extension. Files that
+    did not change since the last run are not read again; exact duplicates
+    are indexed once; bad files are reported and skipped (exit code 2)."""
     target = index or DEFAULT_INDEX
     missing = [p for p in paths if not p.exists()]
     if len(missing) == len(paths):
         raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")
+    mapping = parse_field_map(field_map)
     with NewsIndex.open_or_create(target) as ix:
-        report = run_with_progress(lambda progress: ix.index_paths(paths, wait=wait,
-                                                                   progress=progress))
+        report = run_with_progress(lambda progress: ix.index_paths(
+            paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs))
     finish(report, as_json, "Indexed")
+
+
+def parse_field_map(pairs: List[str]) -> dict[str, str]:
+    """`--map body=story_text` → {"body": "story_text"}, checking field names."""
+    from .article import FIELD_NAMES
+
+    mapping = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        name, column = name.strip(), column.strip()
+        if not sep or not name or not column:
+            raise NewsSearchError(f'--map needs FIELD=COLUMN, got "{pair}"')
+        if name not in FIELD_NAMES or name in ("content_hash", "cluster", "path"):
+            raise NewsSearchError(f'--map: unknown article field "{name}"')
+        mapping[name] = column
+    return mapping
 
 
 @app.command()
@@ -292,11 +326,19 @@ def run_with_progress(job):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("files"), TimeRemainingColumn())
+    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+               TextColumn("{task.fields[articles]:,} articles"),
+               TextColumn("{task.fields[rate]:,.0f}/s"), TimeRemainingColumn())
+    started = time.perf_counter()
+
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("index", total=None)
-        return job(lambda done, total, _path: bar.update(task, completed=done, total=total))
+        task = bar.add_task("index", total=None, articles=0, rate=0.0)
+
+        def update(done: int, total: int, articles: int) -> None:
+            rate = articles / max(time.perf_counter() - started, 1e-6)
+            bar.update(task, completed=done, total=total, articles=articles, rate=rate)
+
+        return job(update)
 
 
 def finish(report: IndexReport, as_json: bool, verb: str) -> None:
@@ -307,6 +349,14 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
         typer.echo(render.report_text(report, verb))
         for path, reason in report.skipped:
             typer.echo(f"newssearch: skipped: {path}: {reason}", err=True)
+        for path, problem in report.problems:
+            typer.echo(f"newssearch: bad record: {path}: {problem}", err=True)
+        for path, article_id, kept in report.duplicates[:DUPLICATES_SHOWN]:
+            typer.echo(f"newssearch: duplicate: {path}: {article_id} has the same text "
+                       f"as {kept}", err=True)
+        if len(report.duplicates) > DUPLICATES_SHOWN:
+            typer.echo(f"newssearch: … and {len(report.duplicates) - DUPLICATES_SHOWN} more "
+                       f"duplicates (--json lists them all)", err=True)
     for path, reason in report.failed:
         typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
     if report.failed:

@@ -73,6 +73,8 @@ def results_text(results: SearchResults, style: str) -> str:
             meta.append(hit.section)
         meta.append(hit.published.date().isoformat() if hit.published else "date unknown")
         meta.append(f"score {hit.score:.2f}")
+        if hit.similar:
+            meta.append(f"+{hit.similar} similar")
         lines.append("   " + _style(" · ".join(meta), "dim", style))
         lines.append("   " + _style(f"id: {hit.id}", "dim", style))
         if hit.snippets:

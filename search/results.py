@@ -30,6 +30,10 @@ class Hit:
     path: str | None
     snippets: list[Snippet] = field(default_factory=list)
     title_highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: Near-duplicate cluster id (the id of the cluster's first article).
+    cluster: str | None = None
+    #: With collapse: how many near-duplicates of this hit were folded into it.
+    similar: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +44,7 @@ class Hit:
             "authors": self.authors, "path": self.path,
             "snippets": [s.to_dict() for s in self.snippets],
             "title_highlights": [list(span) for span in self.title_highlights],
+            "cluster": self.cluster, "similar": self.similar,
         }
 
 

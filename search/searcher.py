@@ -40,6 +40,8 @@ class SearchRequest:
     facets: list[str] = field(default_factory=list)
     facet_limit: int = 10
     snippet_count: int = 2
+    #: One hit per near-duplicate cluster (the best), with a count of the rest.
+    collapse: bool = False
 
 
 def resolve_facet(name: str) -> str:
@@ -64,21 +66,34 @@ def run(searcher, request: SearchRequest) -> SearchResults:
 
     groupedby = {name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
                  for name in facets}
+    collapse = {}
+    if request.collapse:
+        collapse = {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
+    filters = _filters(request)
     page = searcher.search_page(
         request.parsed.query, request.page, pagelen=request.limit,
-        filter=_filters(request), groupedby=groupedby or None,
-        sortedby=_sort_facet(request.sort), terms=True,
+        filter=filters, groupedby=groupedby or None,
+        sortedby=_sort_facet(request.sort), terms=True, **collapse,
     )
     terms = _query_terms(request.parsed.query, searcher)
     # Whoosh clamps a page past the end to the last page; we show none instead.
     on_page = page if page.pagenum == request.page else []
     hits = [_hit(hit.fields(), _relevance(hit.score), terms, request.snippet_count)
             for hit in on_page]
+    total = page.total
+    if request.collapse:
+        # Cluster sizes over every match, counted without collapsing: Whoosh's
+        # own collapsed_counts misses documents displaced by a better one.
+        sizes = searcher.search(request.parsed.query, filter=filters, limit=1, groupedby={
+            "cluster": sorting.FieldFacet("cluster", maptype=sorting.Count)}).groups("cluster")
+        total = len(sizes)
+        for hit in hits:
+            hit.similar = sizes.get(hit.cluster, 1) - 1
     facet_counts = {name: _facet_counts(searcher, name, page.results.groups(name),
                                         request.facet_limit)
                     for name in facets}
     return SearchResults(
-        query=request.parsed.text, total=page.total, page=request.page,
+        query=request.parsed.text, total=total, page=request.page,
         limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
         hits=hits, facets=facet_counts, warnings=list(request.parsed.warnings),
     )
@@ -134,7 +149,7 @@ def _hit(stored: dict, score: float, terms: dict[str, set[str]], snippet_count: 
         published=datetime.fromisoformat(published) if published else None,
         url=stored.get("url"), section=stored.get("section"),
         tags=list(stored.get("tags") or []), authors=list(stored.get("authors") or []),
-        path=stored.get("path"),
+        path=stored.get("path"), cluster=stored.get("cluster"),
         snippets=snippets.passages(stored.get("body", ""), terms["body"], snippet_count),
         title_highlights=snippets.highlight_spans(stored.get("title", ""), terms["title"]),
     )

@@ -134,8 +134,20 @@ def test_phrase_query_finds_and_highlights(ix):
     for h in results.hits:
         text = " ".join(analyze(f"{ix.get(h.id).title}\n{ix.get(h.id).body}"))
         assert "time warner" in text
-    # BBC articles have no source/section: the facets are empty, not an error.
-    assert results.facets == {"source": [], "section": []}
+    # BBC articles name no source (an empty facet, not an error); their
+    # folder (bbc/<category>/NNN.txt) is their section.
+    assert results.facets["source"] == []
+    assert {c.value for c in results.facets["section"]} <= set(CATEGORIES)
+    assert ("business", 1) in [(c.value, c.count) for c in results.facets["section"]]
+
+
+def test_folder_is_the_section(ix):
+    res = ix.search("", facets=["section"], limit=1)
+    counts = {c.value: c.count for c in res.facets["section"]}
+    assert set(counts) == set(CATEGORIES)
+    assert all(counts[c] <= CATEGORIES[c] for c in CATEGORIES)
+    assert ix.get("tech/001.txt").section == "tech"
+    assert all(h.section == "sport" for h in ix.search("Roddick", section="sport").hits)
 
 
 def test_title_field_query(ix, bbc_dir):

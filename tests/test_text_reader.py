@@ -67,10 +67,20 @@ def test_fixture_dateline_with_two_word_source():
                                "Aid agencies warn of winter crisis in northern Syria"]
 
 
-def test_no_dateline_means_no_source():
+def test_no_dateline_means_no_source_and_the_folder_is_the_section():
     [article] = text.read(ARTICLES / "economy" / "lira-slides.txt", ARTICLES)
-    assert article.source is None and article.section is None
+    assert article.source is None and article.section == "economy"
     assert article.id == "economy/lira-slides.txt"
+    # Read with its own folder as the root, it is in no section.
+    [alone] = text.read(ARTICLES / "economy" / "lira-slides.txt", ARTICLES / "economy")
+    assert alone.section is None
+
+
+def test_numbered_folders_are_dates_not_sections(tmp_path):
+    (tmp_path / "2020" / "03").mkdir(parents=True)
+    story = tmp_path / "2020" / "03" / "a.txt"
+    story.write_text("Title\n\nBody.\n")
+    assert text.read(story, tmp_path)[0].section is None
 
 
 def test_latin1_file_is_decoded_with_cp1252_fallback():

@@ -52,7 +52,22 @@ def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Art
         text = decode(path.read_bytes(), str(path))
     except OSError as exc:
         raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return [parse(text, article_id=relative_id(path, root), path=str(path.resolve()))]
+    article = parse(text, article_id=relative_id(path, root), path=str(path.resolve()))
+    if article.section is None:
+        article.section = folder_section(path, root)
+        article.content_hash = article.compute_hash()
+    return [article]
+
+
+def folder_section(path: Path, root: Path) -> str | None:
+    """The BBC layout (``bbc/<category>/NNN.txt``): a file in a named subfolder
+    of the indexed folder belongs to that section. Folders named by numbers
+    (``2020/03``) are dates, not sections."""
+    parent = path.parent
+    if parent.resolve() == root.resolve():
+        return None
+    name = parent.name.replace("_", " ").replace("-", " ").strip()
+    return name if name and all(word.isalpha() for word in name.split()) else None
 
 
 def parse(text: str, article_id: str, path: str | None = None) -> Article:

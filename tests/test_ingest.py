@@ -1,0 +1,187 @@
+"""Incremental, parallel ingest: the file ledger, prune, exact duplicates and
+near-duplicate clusters, on real files and real indexes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from search import NewsIndex
+from search.neardup import signature, similarity
+
+from .conftest import ARTICLES
+
+# A story of our own, long enough to be clustered (≥ 40 words).
+STORY = """Harbour cranes idle as dock strike enters third day
+
+Container ships queued outside the port of Halvergate on Wednesday as a strike by dock workers entered its third day, with unions and the port authority still far apart on pay.
+
+The union said its members had been offered a rise well below inflation and would stay out until a better offer was made. The port authority said the offer was fair and that talks could resume at any time.
+
+Shipping agents said at least fourteen vessels were waiting at anchor, and that some lines had begun to divert cargo to other ports along the coast. Retailers warned of empty shelves if the dispute went on into next week.
+"""
+
+
+def edited(text: str) -> str:
+    """The same wire story after light editing by a second outlet."""
+    return (text.replace("on Wednesday", "on Wednesday morning")
+                .replace("at least fourteen", "at least 14")
+                .replace("Retailers warned", "Supermarkets warned"))
+
+
+UNRELATED = """Library reopens after flood repairs
+
+The town library reopened its doors on Saturday after eight months of repairs following the winter floods, which soaked thousands of books and ruined the ground floor.
+
+Volunteers spent weeks drying and sorting the collection, and the council paid for new shelving, a lift and a children's reading room. Staff said borrowing had already returned to the level it was before the floods, and that a local history exhibition would open next month with photographs donated by residents.
+"""
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    target = tmp_path / "news"
+    shutil.copytree(ARTICLES, target)
+    return target
+
+
+def test_second_run_reads_no_file(tmp_path, folder):
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        first = ix.index_paths([folder])
+        second = ix.index_paths([folder])
+    assert (first.files, first.added) == (4, 4)
+    assert (second.files, second.files_unchanged, second.unchanged, second.added) == (0, 4, 4, 0)
+
+
+def test_touched_but_unchanged_file_is_not_parsed_again(tmp_path, folder):
+    target = folder / "missile-purchase.txt"
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([folder])
+        stat = target.stat()
+        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+        touched = ix.index_paths([folder])
+        again = ix.index_paths([folder])  # the ledger learnt the new mtime
+    assert (touched.files, touched.files_unchanged, touched.updated) == (0, 4, 0)
+    assert again.files_unchanged == 4
+
+
+def test_changed_file_is_updated(tmp_path, folder):
+    target = folder / "missile-purchase.txt"
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([folder])
+        target.write_text(target.read_text("utf-8") + "\nA late paragraph about Incirlik.\n",
+                          "utf-8")
+        report = ix.index_paths([folder])
+        assert (report.files, report.updated, report.files_unchanged) == (1, 1, 3)
+        assert ix.search("Incirlik").total == 1
+
+
+def test_prune_removes_articles_of_deleted_files_only_when_asked(tmp_path, folder):
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([folder])
+        (folder / "economy" / "lira-slides.txt").unlink()
+        kept = ix.index_paths([folder])
+        assert kept.removed == 0 and len(ix) == 4
+        pruned = ix.index_paths([folder], prune=True)
+        assert pruned.removed == 1 and len(ix) == 3
+        assert ix.get("economy/lira-slides.txt") is None
+        assert ix.index_paths([folder], prune=True).removed == 0  # ledger forgot it
+
+
+def test_exact_duplicates_are_indexed_once(tmp_path):
+    folder = tmp_path / "news"
+    write(folder, "a.txt", STORY)
+    # Same words, different spacing and punctuation: the same story.
+    write(folder, "b.txt", STORY.replace("  ", " ").replace(", with", " with"))
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        report = ix.index_paths([folder])
+        assert len(ix) == 1 and report.added == 1
+        assert report.duplicates == [(str(folder / "b.txt"), "b.txt", "a.txt")]
+        # A later run on another folder still recognises it.
+        other = tmp_path / "other"
+        write(other, "c.txt", STORY)
+        later = ix.index_paths([other])
+        assert later.added == 0 and [d[2] for d in later.duplicates] == ["a.txt"]
+
+
+def test_signature_similarity_separates_edits_from_other_stories():
+    base = signature(STORY)
+    assert similarity(base, signature(edited(STORY))) >= 0.7
+    assert similarity(base, signature(UNRELATED)) < 0.2
+    assert signature("Too short to judge.") is None
+
+
+def test_near_duplicates_share_a_cluster_and_collapse(tmp_path):
+    folder = tmp_path / "news"
+    write(folder, "wire.txt", STORY)
+    write(folder, "reprint.txt", edited(STORY))
+    write(folder, "library.txt", UNRELATED)
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([folder])
+        wire, reprint, library = (ix.get(i) for i in ("wire.txt", "reprint.txt", "library.txt"))
+        assert reprint.cluster == wire.cluster
+        assert library.cluster not in (wire.cluster, None)
+        plain = ix.search("strike OR library")
+        collapsed = ix.search("strike OR library", collapse=True)
+    assert plain.total == 3 and collapsed.total == 2
+    strike = [h for h in collapsed.hits if h.cluster == wire.cluster]
+    assert len(strike) == 1 and strike[0].similar == 1
+    assert [h.similar for h in collapsed.hits if h.id == "library.txt"] == [0]
+
+
+def test_near_duplicate_found_across_runs(tmp_path):
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([write(tmp_path / "day1", "wire.txt", STORY)])
+        ix.index_paths([write(tmp_path / "day2", "copy.txt", edited(STORY))])
+        assert ix.get("copy.txt").cluster == ix.get("wire.txt").cluster == "wire.txt"
+
+
+def test_parallel_parsing_gives_the_same_index(tmp_path):
+    folder = tmp_path / "many"
+    for i in range(40):
+        write(folder, f"s{i:02d}.txt", f"Story number {i}\n\n{UNRELATED.split(chr(10), 2)[2]} "
+                                       f"Extra detail {i} about shelf {i * 7}.\n")
+    write(folder, "junk.txt", "")  # a bad file in the batch
+    results = {}
+    for jobs in (1, 2):
+        with NewsIndex.create(tmp_path / f"ix{jobs}") as ix:
+            report = ix.index_paths([folder], jobs=jobs)
+            results[jobs] = sorted((a.id, a.content_hash, a.cluster) for a in ix.articles())
+            assert [p for p, _ in report.failed] == [str(folder / "junk.txt")]
+            assert report.formats == {"text": 40}
+    assert results[1] == results[2] and len(results[1]) == 40
+
+
+def test_rebuild_keeps_the_ledger_and_clusters(tmp_path):
+    folder = tmp_path / "news"
+    write(folder, "wire.txt", STORY)
+    write(folder, "reprint.txt", edited(STORY))
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([folder])
+        ix.rebuild()
+        assert ix.get("reprint.txt").cluster == ix.get("wire.txt").cluster
+        after = ix.index_paths([folder])
+    assert (after.files, after.files_unchanged) == (0, 2)
+
+
+def test_cli_map_validation_and_collapse_output(cli, tmp_path):
+    folder = tmp_path / "news"
+    write(folder, "wire.txt", STORY)
+    write(folder, "reprint.txt", edited(STORY))
+    index = tmp_path / "ix"
+    bad = cli("index", folder, "--index", index, "--map", "nonsense")
+    assert bad.exit_code == 2 and "FIELD=COLUMN" in bad.stderr
+    unknown = cli("index", folder, "--index", index, "--map", "colour=c")
+    assert unknown.exit_code == 2 and '"colour"' in unknown.stderr
+    assert cli("index", folder, "--index", index, "--jobs", "2").exit_code == 0
+    result = cli("query", "dock strike", "--index", index, "--collapse")
+    assert result.exit_code == 0
+    assert "1 result " in result.stdout and "+1 similar" in result.stdout
