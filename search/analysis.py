@@ -120,6 +120,12 @@ class NewsAnalyzer(Analyzer):
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            # Wildcard and fuzzy patterns (s?rian, *a*, Idlb~1) arrive whole:
+            # fold them, but neither split nor stem them.
+            yield self._emit(token, fold(value), start_pos, start_char,
+                             start_char + len(value), keeporiginal, value)
+            return
         terms_of = _word_terms if self.stemming else _word_terms_unstemmed
         add_joined = mode == "index"
         pos = start_pos

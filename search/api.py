@@ -204,20 +204,28 @@ class NewsIndex:
                until: str | None = None, facets: Sequence[str] = (),
                facet_limit: int = 10, strict: bool = False,
                any_term: bool = False, snippets: int = 2,
-               collapse: bool = False) -> SearchResults:
+               collapse: bool = False, filters: dict[str, str | Sequence[str]] | None = None,
+               half_life: float = 30.0) -> SearchResults:
         """Search the index.
 
         `query` uses the query language (AND by default; OR, NOT, parentheses,
         "phrases", field:term, published:[2020-01 TO 2020-03]); empty matches
-        all. `source`/`section` filter on exact values (case-insensitive),
-        `since`/`until` on the published date (YYYY, YYYY-MM, YYYY-MM-DD or
-        ISO 8601). `facets` names fields to count (source, section, authors,
-        tags, language, topics, places, people, orgs, exchanges, year, month).
-        `collapse` shows one hit per near-duplicate cluster, with
-        `Hit.similar` counting the others. Raises QueryError on bad input."""
+        all. `filters` maps facet fields to accepted values
+        (``{"source": ["Reuters", "AFP"], "tags": "Syria"}``: any value within
+        a field, every field); `source`/`section` are shorthands for it.
+        Values match case- and accent-insensitively. `since`/`until` bound the
+        published date (YYYY, YYYY-MM, YYYY-MM-DD, ISO 8601 or now-30d).
+        `facets` names fields to count (source, section, authors, tags,
+        language, topics, places, people, orgs, exchanges, year, month, day);
+        a facet that is also filtered is counted with every other filter but
+        not its own (multi-select). `sort` is relevance, newest, oldest or
+        recent (relevance halved every `half_life` days of age). `collapse`
+        shows one hit per near-duplicate cluster, with `Hit.similar` counting
+        the others. Raises QueryError on bad input."""
         request = searching.SearchRequest(
             parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
-            page=page, sort=sort, sources=_as_list(source), sections=_as_list(section),
+            page=page, sort=sort, filters=_filters(source, section, filters),
+            half_life_days=half_life,
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
             snippet_count=snippets, collapse=collapse)
         return searching.run(self._current_searcher(), request)
@@ -312,6 +320,14 @@ class NewsIndex:
         if changed:
             directory.write_manifest(self.path, manifest)
         self._manifest = manifest
+
+
+def _filters(source, section, filters) -> dict[str, list[str]]:
+    combined = {name: _as_list(values) for name, values in (filters or {}).items()}
+    for name, values in (("source", source), ("section", section)):
+        if values:
+            combined[name] = combined.get(name, []) + _as_list(values)
+    return {name: values for name, values in combined.items() if values}
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:

@@ -52,6 +52,7 @@ class Sort(str, Enum):
     relevance = "relevance"
     newest = "newest"
     oldest = "oldest"
+    recent = "recent"
 
 
 class Highlight(str, Enum):
@@ -161,15 +162,24 @@ def query(
     index: Optional[Path] = IndexOption,
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Hits per page."),
     page: int = typer.Option(1, "--page", "-p", min=1, help="Page of hits to show."),
-    sort: Sort = typer.Option(Sort.relevance, "--sort", help="Order of hits."),
+    sort: Sort = typer.Option(Sort.relevance, "--sort",
+                              help="Order of hits; recent = relevance that halves every "
+                                   "--half-life days of age."),
+    half_life: float = typer.Option(30.0, "--half-life", min=0.001,
+                                    help="Days for --sort recent."),
     source: List[str] = typer.Option([], "--source", help="Only this source (repeatable)."),
     section: List[str] = typer.Option([], "--section", help="Only this section (repeatable)."),
+    filter_: List[str] = typer.Option(
+        [], "--filter", metavar="FIELD=VALUE",
+        help="Only articles with this value in a facet field, e.g. --filter tags=Syria "
+             "(repeatable; values of one field are ORed, fields ANDed)."),
     since: Optional[str] = typer.Option(None, "--since", help="Published on/after (YYYY[-MM[-DD]])."),
     until: Optional[str] = typer.Option(None, "--until", help="Published on/before (YYYY[-MM[-DD]])."),
     facet: List[str] = typer.Option([], "--facet", "-f",
                                     help="Count hits per value: source, section, authors, tags, "
                                          "language, topics, places, people, orgs, exchanges, "
-                                         "year, month (repeatable)."),
+                                         "year, month, day (repeatable). A facet that is also "
+                                         "filtered counts as if its own filter were off."),
     facet_limit: int = typer.Option(10, "--facet-limit", min=1, help="Values shown per facet."),
     as_json: bool = JsonOption,
     highlight: Highlight = typer.Option(Highlight.auto, "--highlight",
@@ -182,7 +192,8 @@ def query(
 ) -> None:
     with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
-                            section=section, since=since, until=until, facets=facet,
+                            section=section, filters=parse_filters(filter_),
+                            half_life=half_life, since=since, until=until, facets=facet,
                             facet_limit=facet_limit, strict=strict, any_term=any_term,
                             collapse=collapse)
     if as_json:
@@ -232,6 +243,17 @@ def index_cmd(
         report = run_with_progress(lambda progress: ix.index_paths(
             paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs))
     finish(report, as_json, "Indexed")
+
+
+def parse_filters(pairs: List[str]) -> dict[str, list[str]]:
+    """`--filter tags=Syria --filter tags=Iraq` → {"tags": ["Syria", "Iraq"]}."""
+    filters: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise NewsSearchError(f'--filter needs FIELD=VALUE, got "{pair}"')
+        filters.setdefault(name.strip(), []).append(value.strip())
+    return filters
 
 
 def parse_field_map(pairs: List[str]) -> dict[str, str]:

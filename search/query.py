@@ -47,6 +47,7 @@ class _Issue:
 def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQuery:
     """Parse user query text. Empty text matches every article."""
     cleaned, warnings = check_syntax(text, strict=strict)
+    cleaned = resolve_relative_dates(cleaned)
     if cleaned.strip() in ("", "*", "*:*"):
         return ParsedQuery(text, wq.Every(), warnings)
     try:
@@ -137,6 +138,11 @@ def _parser(any_term: bool) -> qparser.QueryParser:
         cached.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
                                                   minusexpr=r"(?<![^\s(])-"))
         cached.add_plugin(qparser.GtLtPlugin())
+        cached.add_plugin(qparser.FuzzyTermPlugin())
+        # AND/OR/NOT also as && || ! (the ! sticks to its term: !Idlib).
+        cached.replace_plugin(qparser.OperatorsPlugin(
+            And=r"(?<=\s)(AND|&&)(?=\s)", Or=r"(?<=\s)(OR|\|\|)(?=\s)",
+            Not=r"(^|(?<=(\s|[()])))(NOT(?=\s)|!(?=[^\s!]))"))
         aliases: dict[str, list[str]] = {}
         for alias, target in FIELD_ALIASES.items():
             aliases.setdefault(target, []).append(alias)
@@ -184,6 +190,39 @@ def _drop_error_nodes(q: wq.Query) -> wq.Query | None:
     return q
 
 
+# --- relative dates ----------------------------------------------------------
+
+#: `now`, `now-30d`, `now+1w`: h(ours), d(ays), w(eeks), m(onths), y(ears).
+RELATIVE = re.compile(r"\bnow(?:([+-])(\d{1,5})([hdwmy]))?\b", re.IGNORECASE)
+#: A date clause in a query: `published:` or `date:` and its value or range.
+DATE_CLAUSE = re.compile(r"\b(?:published|date):(?:\[[^\]]*\]|\{[^}]*\}|[<>]=?\S+|\S+)",
+                         re.IGNORECASE)
+
+
+def relative_date(match: re.Match, now: datetime | None = None) -> datetime:
+    """The moment a `now-30d` expression names (naive UTC)."""
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    if not match.group(1):
+        return now
+    amount = int(match.group(2)) * (1 if match.group(1) == "+" else -1)
+    unit = match.group(3).lower()
+    if unit in "hdw":
+        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit]
+        return now + timedelta(hours=amount * hours)
+    months = amount * (12 if unit == "y" else 1) + now.month - 1
+    year, month = now.year + months // 12, months % 12 + 1
+    day = min(now.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+                        31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+    return now.replace(year=year, month=month, day=day)
+
+
+def resolve_relative_dates(text: str) -> str:
+    """Rewrite `now-30d` inside date clauses as a timestamp Whoosh reads."""
+    def in_clause(clause: re.Match) -> str:
+        return RELATIVE.sub(lambda m: f"{relative_date(m):%Y%m%d%H%M%S}", clause.group(0))
+    return DATE_CLAUSE.sub(in_clause, text)
+
+
 # --- filters ---------------------------------------------------------------
 
 def keyword_filter(field_name: str, values: list[str]) -> wq.Query | None:
@@ -214,6 +253,9 @@ def parse_date_bound(value: str, *, end: bool) -> datetime:
 
     An end bound covers its whole period: ``--until 2020-02`` includes 29 Feb."""
     value = value.strip()
+    relative = RELATIVE.fullmatch(value)
+    if relative:
+        return relative_date(relative)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo:
@@ -230,7 +272,8 @@ def parse_date_bound(value: str, *, end: bool) -> datetime:
         if not end or unit is None:
             return start
         return _period_end(start, unit)
-    raise QueryError(f'cannot read date "{value}" (use YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601)')
+    raise QueryError(f'cannot read date "{value}" (use YYYY, YYYY-MM, YYYY-MM-DD, '
+                     f'ISO 8601, or now-30d / now-2w / now-6m / now-1y)')
 
 
 def _period_end(start: datetime, unit: str) -> datetime:

@@ -26,7 +26,7 @@ KEYWORD_FIELDS = ("source", "section", "authors", "tags", "language",
 #: Keyword fields holding several values per article.
 MULTI_VALUED = ("authors", "tags", "topics", "places", "people", "orgs", "exchanges")
 #: Derived keyword fields for date facets.
-DATE_FACETS = ("year", "month")
+DATE_FACETS = ("year", "month", "day")
 #: Everything `field:term` may name in a query.
 QUERY_FIELDS = (*TEXT_FIELDS, *KEYWORD_FIELDS, "published", "url", "id", "cluster")
 #: Friendly names people type, mapped to the field they mean.
@@ -60,6 +60,7 @@ def build_schema() -> fields.Schema:
         exchanges=fields.TEXT(**keyword),
         year=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
         month=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
+        day=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
         # Indexed and sortable as naive UTC; the article's own ISO 8601 text
         # (with its offset) is stored beside it, since Whoosh builds the sort
         # column from the stored value.
@@ -111,6 +112,7 @@ def to_document(article: Article) -> dict[str, Any]:
         doc["published_text"] = article.published.isoformat()
         doc["year"] = f"{utc.year:04d}"
         doc["month"] = f"{utc.year:04d}-{utc.month:02d}"
+        doc["day"] = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
     return doc
 
 

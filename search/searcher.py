@@ -18,7 +18,7 @@ from .query import ParsedQuery, date_filter, keyword_filter
 from .results import FacetCount, Hit, SearchResults
 from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "recent")
 #: BM25F parameters: Whoosh's defaults, with title length normalised less
 #: (headlines are all short; their length says little).
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
@@ -33,8 +33,8 @@ class SearchRequest:
     limit: int = 10
     page: int = 1
     sort: str = "relevance"
-    sources: list[str] = field(default_factory=list)
-    sections: list[str] = field(default_factory=list)
+    #: Facet field → accepted values (any of them); fields combine with AND.
+    filters: dict[str, list[str]] = field(default_factory=dict)
     since: str | None = None
     until: str | None = None
     facets: list[str] = field(default_factory=list)
@@ -42,70 +42,159 @@ class SearchRequest:
     snippet_count: int = 2
     #: One hit per near-duplicate cluster (the best), with a count of the rest.
     collapse: bool = False
+    #: For sort="recent": a story this many days older counts half as much.
+    half_life_days: float = 30.0
 
 
-def resolve_facet(name: str) -> str:
+def resolve_facet(name: str, verb: str = "facet on") -> str:
     """Validate a facet name (aliases allowed: `author`, `tag`, `category`)."""
     lowered = name.lower()
     resolved = FIELD_ALIASES.get(lowered, lowered)
     if resolved not in FACET_FIELDS:
-        raise QueryError(f'cannot facet on "{name}" (choose from: {", ".join(FACET_FIELDS)})')
+        raise QueryError(f'cannot {verb} "{name}" (choose from: {", ".join(FACET_FIELDS)})')
     return resolved
 
 
 def run(searcher, request: SearchRequest) -> SearchResults:
     """Execute `request` on a Whoosh searcher and build typed results."""
     started = time.perf_counter()
+    _validate(request)
+    facets = [resolve_facet(f) for f in request.facets]
+    filters = {resolve_facet(name, "filter on"): values
+               for name, values in request.filters.items()}
+    check_expansions(request.parsed.query, searcher.reader())
+    query = request.parsed.query
+
+    # Facets without an active filter of their own are counted in the main
+    # search; the others (multi-select) are counted separately below.
+    own = [name for name in facets if name not in filters]
+    groupedby = {name: _facet(name) for name in own}
+    combined = _filter_query(filters, request.since, request.until)
+    if request.sort == "recent":
+        ranked, total, groups = _recent(searcher, query, combined, groupedby, request)
+    else:
+        ranked, total, groups = _paged(searcher, query, combined, groupedby, request)
+
+    terms = _query_terms(query, searcher)
+    hits = [_hit(searcher.stored_fields(docnum), score, terms, request.snippet_count)
+            for docnum, score in ranked]
+    if request.collapse:
+        # Cluster sizes over every match, counted without collapsing: Whoosh's
+        # own collapsed_counts misses documents displaced by a better one.
+        sizes = _count(searcher, query, combined, "cluster")
+        total = len(sizes)
+        for hit in hits:
+            hit.similar = sizes.get(hit.cluster, 1) - 1
+
+    counts = {}
+    for name in facets:
+        if name in own:
+            values = groups(name)
+        else:  # multi-select: every other filter applies, not this facet's own
+            others = {k: v for k, v in filters.items() if k != name}
+            values = _count(searcher, query, _filter_query(others, request.since,
+                                                           request.until), name)
+        counts[name] = _facet_counts(searcher, name, values, request.facet_limit)
+    return SearchResults(
+        query=request.parsed.text, total=total, page=request.page,
+        limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
+        hits=hits, facets=counts, warnings=list(request.parsed.warnings),
+    )
+
+
+def _validate(request: SearchRequest) -> None:
     if request.sort not in SORTS:
         raise QueryError(f'unknown sort "{request.sort}" (choose from: {", ".join(SORTS)})')
     if not 1 <= request.limit <= MAX_LIMIT:
         raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
     if request.page < 1:
         raise QueryError("--page must be 1 or more")
-    facets = [resolve_facet(f) for f in request.facets]
+    if not request.half_life_days > 0:
+        raise QueryError("--half-life must be more than 0 days")
 
-    groupedby = {name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
-                 for name in facets}
+
+def _facet(name: str) -> sorting.FieldFacet:
+    return sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
+
+
+def _count(searcher, query, filter_query, name: str) -> dict:
+    """Matches per value of one field, over every match."""
+    found = searcher.search(query, filter=filter_query, limit=1,
+                            groupedby={name: _facet(name)})
+    return found.groups(name)
+
+
+def _paged(searcher, query, filter_query, groupedby, request: SearchRequest):
+    """Relevance or date order: Whoosh pages, sorts and collapses."""
     collapse = {}
     if request.collapse:
         collapse = {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
-    filters = _filters(request)
     page = searcher.search_page(
-        request.parsed.query, request.page, pagelen=request.limit,
-        filter=filters, groupedby=groupedby or None,
-        sortedby=_sort_facet(request.sort), terms=True, **collapse,
-    )
-    terms = _query_terms(request.parsed.query, searcher)
+        query, request.page, pagelen=request.limit, filter=filter_query,
+        groupedby=groupedby or None, sortedby=_sort_facet(request.sort), **collapse)
     # Whoosh clamps a page past the end to the last page; we show none instead.
     on_page = page if page.pagenum == request.page else []
-    hits = [_hit(hit.fields(), _relevance(hit.score), terms, request.snippet_count)
-            for hit in on_page]
-    total = page.total
+    ranked = [(hit.docnum, _relevance(hit.score)) for hit in on_page]
+    return ranked, page.total, page.results.groups
+
+
+#: How many of the most relevant matches "recent" re-ranks.
+RECENT_WINDOW = 500
+
+
+def _recent(searcher, query, filter_query, groupedby, request: SearchRequest):
+    """Relevance × 2^(−age / half-life), age counted back from the newest
+    article in the index (so an archive from 1987 ranks sensibly too).
+    Undated articles count as one half-life old."""
+    window = max(RECENT_WINDOW, request.page * request.limit)
+    collapse = {}
     if request.collapse:
-        # Cluster sizes over every match, counted without collapsing: Whoosh's
-        # own collapsed_counts misses documents displaced by a better one.
-        sizes = searcher.search(request.parsed.query, filter=filters, limit=1, groupedby={
-            "cluster": sorting.FieldFacet("cluster", maptype=sorting.Count)}).groups("cluster")
-        total = len(sizes)
-        for hit in hits:
-            hit.similar = sizes.get(hit.cluster, 1) - 1
-    facet_counts = {name: _facet_counts(searcher, name, page.results.groups(name),
-                                        request.facet_limit)
-                    for name in facets}
-    return SearchResults(
-        query=request.parsed.text, total=total, page=request.page,
-        limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
-        hits=hits, facets=facet_counts, warnings=list(request.parsed.warnings),
-    )
+        collapse = {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
+    found = searcher.search(query, limit=window, filter=filter_query,
+                            groupedby=groupedby or None, **collapse)
+    _, newest, _ = date_range(searcher)
+    dates = searcher.reader().column_reader("published", translate=False)
+    field = searcher.schema["published"]
+    reference = field.prepare_datetime(newest) if newest else None
+    day = 86_400 * 10**7  # Whoosh datetimes are 100-ns ticks
+    scored = []
+    for hit in found:
+        age_days = request.half_life_days
+        if reference is not None:
+            value = dates[hit.docnum]
+            if value is not None and value <= reference:
+                age_days = (reference - value) / day
+        scored.append((hit.docnum, hit.score * 2 ** (-age_days / request.half_life_days)))
+    scored.sort(key=lambda item: -item[1])
+    start = (request.page - 1) * request.limit
+    return scored[start:start + request.limit], len(found), found.groups
 
 
-def _filters(request: SearchRequest) -> wq.Query | None:
-    parts = [q for q in (keyword_filter("source", request.sources),
-                         keyword_filter("section", request.sections),
-                         date_filter(request.since, request.until)) if q is not None]
+def _filter_query(filters: dict[str, list[str]], since: str | None,
+                  until: str | None) -> wq.Query | None:
+    parts = [keyword_filter(name, values) for name, values in filters.items()]
+    parts.append(date_filter(since, until))
+    parts = [p for p in parts if p is not None]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+#: Most index terms one wildcard, prefix or fuzzy pattern may stand for.
+MAX_EXPANSIONS = 5000
+
+
+def check_expansions(q: wq.Query, reader) -> None:
+    """Refuse patterns that would expand to a huge OR (``*a*``)."""
+    for leaf in q.leaves():
+        if isinstance(leaf, wq.MultiTerm):
+            count = 0
+            for _ in leaf._btexts(reader):
+                count += 1
+                if count > MAX_EXPANSIONS:
+                    raise QueryError(
+                        f'"{leaf.text}" in {leaf.fieldname} matches more than '
+                        f"{MAX_EXPANSIONS:,} different words; make the pattern more specific")
 
 
 def _sort_facet(sort: str):
@@ -190,7 +279,7 @@ def _as_text(value) -> str:
 def display_value(searcher, name: str, term: str) -> str:
     """The original spelling of a folded facet term, read from one article
     that has it (`iran press` → `Iran Press`)."""
-    if name in ("year", "month"):
+    if name in ("year", "month", "day"):
         return term
     docnum = searcher.document_number(**{name: term})
     if docnum is None:
