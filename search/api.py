@@ -37,7 +37,7 @@ from .readers import ReadOptions
 from .query import parse
 from .readers.discover import discover
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
-from .schema import to_article
+from .schema import SCHEMA_VERSION, to_article
 
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_WAIT = 10.0
@@ -58,10 +58,12 @@ class NewsIndex:
     # --- opening --------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: PathLike) -> "NewsIndex":
-        """Open an existing index; IndexNotFoundError if there is none."""
+    def open(cls, path: PathLike, *, for_rebuild: bool = False) -> "NewsIndex":
+        """Open an existing index; IndexNotFoundError if there is none, and
+        IndexVersionError if an older version built it — unless
+        `for_rebuild`, which opens it only to :meth:`rebuild` it."""
         path = Path(path)
-        return cls(path, directory.read_manifest(path))
+        return cls(path, directory.read_manifest(path, check_version=not for_rebuild))
 
     @classmethod
     def create(cls, path: PathLike, *, overwrite: bool = False) -> "NewsIndex":
@@ -176,6 +178,7 @@ class NewsIndex:
             # which would nudge every BM25 score after a rebuild.
             new_ix.close()
             self._manifest.generation = new_gen
+            self._manifest.schema_version = SCHEMA_VERSION
             directory.write_manifest(self.path, self._manifest)
         except BaseException:
             guard.cancel()
@@ -261,7 +264,7 @@ class NewsIndex:
 
     def _current_searcher(self):
         """A searcher on the latest commit; follows a rebuild's swap."""
-        manifest = directory.read_manifest(self.path)
+        manifest = directory.read_manifest(self.path, check_version=False)
         if manifest.generation != self._manifest.generation:
             self._manifest = manifest
             self._reopen()
@@ -285,7 +288,7 @@ class NewsIndex:
 
         while True:
             writer = open_writer(self._ix, wait, str(self.path))
-            manifest = directory.read_manifest(self.path)
+            manifest = directory.read_manifest(self.path, check_version=False)
             if manifest.generation == self._manifest.generation:
                 self._manifest = manifest
                 return writer

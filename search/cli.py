@@ -123,7 +123,7 @@ def main_options(
 
 # --- opening the index ---------------------------------------------------------
 
-def open_index(index: Optional[Path]) -> NewsIndex:
+def open_index(index: Optional[Path], *, for_rebuild: bool = False) -> NewsIndex:
     """Open the index. With no --index (and no NEWSSEARCH_INDEX) on a fresh
     checkout, build the default index from seeds/ first."""
     if index is None:
@@ -133,7 +133,7 @@ def open_index(index: Optional[Path]) -> NewsIndex:
     if not directory.exists(index):
         raise IndexNotFoundError(
             f"no index at {index}/ (build one with: newssearch index PATH --index {index})")
-    return NewsIndex.open(index)
+    return NewsIndex.open(index, for_rebuild=for_rebuild)
 
 
 def bootstrap(index: Path) -> None:
@@ -284,7 +284,7 @@ def rebuild(
     """Rebuild the whole index from the sources it was built from, into a new
     directory, then swap it in atomically. Articles from a source folder that
     is gone are kept (and reported) unless --drop-missing."""
-    with open_index(index) as ix:
+    with open_index(index, for_rebuild=True) as ix:
         report = run_with_progress(lambda progress: ix.rebuild(
             wait=wait, progress=progress, drop_missing=drop_missing))
     finish(report, as_json, "Rebuilt from")

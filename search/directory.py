@@ -63,8 +63,9 @@ def exists(path: Path) -> bool:
     return (path / MANIFEST).is_file()
 
 
-def read_manifest(path: Path) -> Manifest:
-    """Load and check the manifest; a clear error if absent or incompatible."""
+def read_manifest(path: Path, *, check_version: bool = True) -> Manifest:
+    """Load and check the manifest; a clear error if absent or incompatible
+    (`check_version=False` is for rebuilding an index of an older version)."""
     try:
         data = json.loads((path / MANIFEST).read_text("utf-8"))
     except FileNotFoundError:
@@ -75,7 +76,7 @@ def read_manifest(path: Path) -> Manifest:
         raise IndexNotFoundError(f"{path}/{MANIFEST} is unreadable ({exc})") from None
     if data.get("format") != FORMAT:
         raise IndexNotFoundError(f"{path}/ is not a newssearch index")
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if check_version and data.get("schema_version") != SCHEMA_VERSION:
         raise IndexVersionError(
             f"{path}/ was built by another version of newssearch "
             f"(schema {data.get('schema_version')}, this is {SCHEMA_VERSION}): "

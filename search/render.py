@@ -41,16 +41,15 @@ def mark(text: str, spans: list[tuple[int, int]], style: str) -> str:
 
 
 def snippet_line(snippets: list[Snippet], style: str) -> str:
-    """Snippets joined by " … ", with ellipses where text was cut."""
-    parts = []
-    for snip in snippets:
-        text = " ".join(mark(snip.text, snip.highlights, style).split())
-        if snip.cut_before:
-            text = ELLIPSIS + text
-        if snip.cut_after:
-            text += ELLIPSIS
-        parts.append(text)
-    return " ".join(parts)
+    """Passages joined by " … ", with an ellipsis where the article goes on
+    before the first or after the last."""
+    parts = [" ".join(mark(s.text, s.highlights, style).split()) for s in snippets]
+    line = f" {ELLIPSIS} ".join(parts)
+    if snippets and snippets[0].cut_before:
+        line = f"{ELLIPSIS} {line}"
+    if snippets and snippets[-1].cut_after:
+        line = f"{line} {ELLIPSIS}"
+    return line
 
 
 def _style(text: str, key: str, style: str) -> str:
@@ -160,7 +159,7 @@ def report_text(report: IndexReport, verb: str = "Indexed") -> str:
               (len(report.skipped), "skipped"), (len(report.problems), "bad records")]
     line += "".join(f", {n:,} {label}" for n, label in extras if n)
     if report.seconds > 0 and report.files:
-        rate = (report.added + report.updated) / report.seconds
+        rate = report.articles / report.seconds
         line += f" ({rate:,.0f} articles/s)"
     if len(report.formats) > 1 or (report.formats and "text" not in report.formats):
         line += "\nBy format: " + ", ".join(f"{fmt} {n:,}" for fmt, n in sorted(report.formats.items()))

@@ -75,8 +75,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     else:
         ranked, total, groups = _paged(searcher, query, combined, groupedby, request)
 
-    terms = _query_terms(query, searcher)
-    hits = [_hit(searcher.stored_fields(docnum), score, terms, request.snippet_count)
+    matchers = _matchers(query, searcher)
+    hits = [_hit(searcher.stored_fields(docnum), score, matchers, request.snippet_count)
             for docnum, score in ranked]
     if request.collapse:
         # Cluster sizes over every match, counted without collapsing: Whoosh's
@@ -208,18 +208,42 @@ def _sort_facet(sort: str):
             sorting.ScoreFacet()]
 
 
-def _query_terms(q: wq.Query, searcher) -> dict[str, set[str]]:
-    """The index terms a query matched, per text field (for highlighting)."""
-    # Not Query.existing_terms(): in Whoosh 2.7.4 its loop variable shadows
-    # the `fieldname` argument, so it drops every leaf after the first.
+def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
+    """What to highlight per text field: the terms and exact phrases of the
+    query, leaving out negated parts (``Patriot -Idlib`` lights up Patriot
+    only) and expanding prefixes, wildcards and fuzzy terms to the words
+    they matched."""
     terms: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    phrases: dict[str, set[tuple[str, ...]]] = {name: set() for name in TEXT_FIELDS}
     reader = searcher.reader()
-    for leaf in q.leaves():
-        if leaf.field() not in terms:
-            continue
-        for fieldname, text in leaf.expanded_terms(reader, phrases=True):
-            terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
-    return terms
+
+    def visit(node: wq.Query) -> None:
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            visit(node.a)
+            return
+        if isinstance(node, wq.Phrase):
+            if node.fieldname in phrases:
+                words = tuple(node.words)
+                exact = node.slop <= 1 and len(words) > 1
+                (phrases[node.fieldname].add(words) if exact
+                 else terms[node.fieldname].update(words))
+            return
+        if node.is_leaf():
+            if node.field() in terms:
+                # Not Query.existing_terms(): in Whoosh 2.7.4 its loop variable
+                # shadows the `fieldname` argument and drops leaves.
+                for fieldname, text in node.expanded_terms(reader, phrases=True):
+                    terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes)
+                                         else text)
+            return
+        for child in node.children():
+            visit(child)
+
+    visit(q)
+    return {name: snippets.Matcher(frozenset(terms[name]), tuple(sorted(phrases[name])))
+            for name in TEXT_FIELDS}
 
 
 def _relevance(score) -> float:
@@ -230,7 +254,8 @@ def _relevance(score) -> float:
     return float(score or 0.0)
 
 
-def _hit(stored: dict, score: float, terms: dict[str, set[str]], snippet_count: int) -> Hit:
+def _hit(stored: dict, score: float, matchers: dict[str, snippets.Matcher],
+         snippet_count: int) -> Hit:
     published = stored.get("published_text")
     return Hit(
         id=stored["id"], score=score, title=stored.get("title", ""),
@@ -239,8 +264,8 @@ def _hit(stored: dict, score: float, terms: dict[str, set[str]], snippet_count: 
         url=stored.get("url"), section=stored.get("section"),
         tags=list(stored.get("tags") or []), authors=list(stored.get("authors") or []),
         path=stored.get("path"), cluster=stored.get("cluster"),
-        snippets=snippets.passages(stored.get("body", ""), terms["body"], snippet_count),
-        title_highlights=snippets.highlight_spans(stored.get("title", ""), terms["title"]),
+        snippets=snippets.passages(stored.get("body", ""), matchers["body"], snippet_count),
+        title_highlights=snippets.highlight_spans(stored.get("title", ""), matchers["title"]),
     )
 
 

@@ -1,30 +1,40 @@
 """Snippets: the passages of an article that show why it matched.
 
 Independent of output format: a :class:`Snippet` is text plus the character
-spans to highlight. `render` turns spans into ANSI colour, ``[marks]`` or
+spans to highlight; `render` turns spans into ANSI colour, ``[marks]`` or
 ``<mark>`` HTML.
 
-Matching uses the same analyzer as the index, so ``missiles`` in a query
-lights up ``missile`` in the text.
+* Passages are sentences, scored by how many *distinct* query terms they
+  hold (then by how many matches), best first, shown in text order.
+* A phrase is highlighted as the phrase where it occurs, and its words are
+  not lit up on their own elsewhere: ``"Patriot missile systems"`` marks
+  those three words together, not every "missile".
+* Matching uses the index's analyzer, so ``missiles`` lights up ``missile``.
+* Only as much of the body is analysed as it takes: the scan stops once it
+  has enough sentences holding every query term, and never goes past
+  :data:`SCAN_CHARS`, so a 50 MB article costs what a short one does.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-
-from whoosh import highlight
 
 from .analysis import NewsAnalyzer
 
-#: Characters of context a passage may span.
-PASSAGE_CHARS = 200
-#: Characters shown on each side of a match.
-CONTEXT_CHARS = 60
+#: Longest passage shown; a longer sentence is cut around its first match.
+PASSAGE_CHARS = 240
+#: A passage shorter than this takes in the next sentence too.
+MIN_PASSAGE_CHARS = 80
 #: A body with no match shows its opening this long.
 LEAD_CHARS = 200
+#: Never analyse more of a body than this many characters for snippets.
+SCAN_CHARS = 100_000
 
 _ANALYZER = NewsAnalyzer()
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=PASSAGE_CHARS, surround=CONTEXT_CHARS)
+#: Sentence ends: . ! ? (optionally closed by a quote or bracket) before
+#: whitespace, or a paragraph break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
 
 
 @dataclass
@@ -49,40 +59,105 @@ class Snippet:
                 "cut_after": self.cut_after}
 
 
-def _to_snippet(fragment: highlight.Fragment) -> Snippet:
-    """A Whoosh fragment (with its matched tokens) as a Snippet."""
-    whole = fragment.text
-    start, end = fragment.startchar, fragment.endchar
-    # Fragments begin and end on a word; take along the punctuation glued to
-    # it (the full stop, a closing quote, an opening bracket).
-    while start > 0 and not whole[start - 1].isspace():
-        start -= 1
-    while end < len(whole) and not whole[end].isspace():
-        end += 1
-    # Newlines become spaces (same length, so offsets stay true): a snippet
-    # is one line of prose, wherever the paragraph breaks fell.
-    text = whole[start:end].replace("\n", " ")
-    spans = merge_spans([(t.startchar - start, t.endchar - start) for t in fragment.matches],
-                        text)
-    return Snippet(text, start, end, spans, cut_after=bool(whole[end:].strip()))
+@dataclass(frozen=True)
+class Matcher:
+    """What to highlight in one field: single terms, and phrases (as
+    sequences of analysed terms) that count only where they occur whole."""
+
+    terms: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+    def keys(self) -> int:
+        return len(self.terms) + len(self.phrases)
 
 
-def passages(text: str, terms: set[str], count: int = 2) -> list[Snippet]:
+def find_matches(text: str, matcher: Matcher) -> list[tuple[int, int, object]]:
+    """(start, end, key) of every match in `text`; key is the term or phrase."""
+    tokens = [(t.text, t.startchar, t.endchar, t.pos) for t in
+              _ANALYZER(text, chars=True, positions=True, mode="query")]
+    found = [(start, end, term) for term, start, end, _ in tokens if term in matcher.terms]
+    for phrase in matcher.phrases:
+        n = len(phrase)
+        for i in range(len(tokens) - n + 1):
+            if all(tokens[i + k][0] == phrase[k] for k in range(n)):
+                found.append((tokens[i][1], tokens[i + n - 1][2], phrase))
+    return sorted(found, key=lambda m: (m[0], m[1]))
+
+
+def passages(text: str, matcher: Matcher, count: int = 2) -> list[Snippet]:
     """Up to `count` passages of `text` holding the most query terms, in text
     order. Falls back to the opening of the text when nothing matches."""
-    if not text:
+    if not text or count < 1:
         return []
-    found: list[Snippet] = []
-    if terms:
-        tokens = highlight.set_matched_filter(
-            _ANALYZER(text, chars=True, mode="query", removestops=False), frozenset(terms))
-        fragments = [f for f in _FRAGMENTER.fragment_tokens(text, tokens) if f.matches]
-        # Best first: most distinct terms, then most matches, then earliest
-        # (Whoosh's own top_fragments breaks ties arbitrarily).
-        fragments.sort(key=lambda f: (-len(f.matched_terms), -len(f.matches), f.startchar))
-        chosen = sorted(fragments[:count], key=lambda f: f.startchar)
-        found = [_to_snippet(f) for f in chosen]
-    return found or [lead(text)]
+    if not matcher:
+        return [lead(text)]
+    scored = []  # (-distinct, -matches, start, end, matches)
+    wanted = matcher.keys()
+    complete = 0
+    for start, end in sentences(text[:SCAN_CHARS]):
+        matches = find_matches(text[start:end], matcher)
+        if not matches:
+            continue
+        distinct = len({key for _, _, key in matches})
+        scored.append((-distinct, -len(matches), start, end, matches))
+        complete += distinct == wanted
+        if complete >= count:
+            break  # enough sentences with every term: stop reading
+    if not scored:
+        return [lead(text)]
+    best = sorted(scored)[:count]
+    return [_passage(text, start, end, matches)
+            for _, _, start, end, matches in sorted(best, key=lambda s: s[2])]
+
+
+def sentences(text: str):
+    """(start, end) of each sentence; a short sentence is joined with the
+    next one of its paragraph so a passage has enough context to read."""
+    start = 0
+    pending = None
+    ends = [m.span() for m in _SENTENCE_END.finditer(text)] + [(len(text), len(text))]
+    for end, next_start in ends:
+        if end > start:
+            if pending and "\n" in text[pending[1]:start]:
+                yield pending  # never glue across paragraphs
+                pending = None
+            pending = (pending[0], end) if pending else (start, end)
+            if pending[1] - pending[0] >= MIN_PASSAGE_CHARS:
+                yield pending
+                pending = None
+        start = next_start
+    if pending:
+        yield pending
+
+
+def _passage(text: str, start: int, end: int, matches) -> Snippet:
+    """A sentence as a Snippet, cut around its first match if too long."""
+    if end - start > PASSAGE_CHARS:
+        first = start + matches[0][0]
+        lo = max(start, first - PASSAGE_CHARS // 3)
+        lo = _word_start(text, lo, start)
+        hi = _word_end(text, min(end, lo + PASSAGE_CHARS), end)
+        matches = [(s + start - lo, e + start - lo, k) for s, e, k in matches
+                   if s + start >= lo and e + start <= hi]
+        start, end = lo, hi
+    piece = text[start:end].replace("\n", " ")
+    spans = merge_spans([(s, e) for s, e, _ in matches], piece)
+    return Snippet(piece, start, end, spans, cut_after=bool(text[end:].strip()))
+
+
+def _word_start(text: str, i: int, floor: int) -> int:
+    while i > floor and not text[i - 1].isspace():
+        i -= 1
+    return i
+
+
+def _word_end(text: str, i: int, ceiling: int) -> int:
+    while i < ceiling and not text[i].isspace():
+        i += 1
+    return i
 
 
 def lead(text: str) -> Snippet:
@@ -94,13 +169,11 @@ def lead(text: str) -> Snippet:
     return Snippet(text[:cut].replace("\n", " "), 0, cut, cut_after=True)
 
 
-def highlight_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Spans of `text` (e.g. a title) whose words match `terms`."""
-    if not terms or not text:
+def highlight_spans(text: str, matcher: Matcher) -> list[tuple[int, int]]:
+    """Spans of `text` (e.g. a title) that match."""
+    if not matcher or not text:
         return []
-    spans = [(t.startchar, t.endchar)
-             for t in _ANALYZER(text, chars=True, mode="query") if t.text in terms]
-    return merge_spans(spans, text)
+    return merge_spans([(s, e) for s, e, _ in find_matches(text, matcher)], text)
 
 
 def merge_spans(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
