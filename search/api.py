@@ -233,6 +233,10 @@ class NewsIndex:
             snippet_count=snippets, collapse=collapse)
         return searching.run(self._current_searcher(), request)
 
+    def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
+        """Articles most like the given one ("more like this"), best first."""
+        return searching.similar(self._current_searcher(), article_id, limit, snippets)
+
     def get(self, article_id: str) -> Article | None:
         """One stored article by id, or None."""
         stored = self._current_searcher().document(id=article_id)

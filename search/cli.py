@@ -196,6 +196,10 @@ def query(
                             half_life=half_life, since=since, until=until, facets=facet,
                             facet_limit=facet_limit, strict=strict, any_term=any_term,
                             collapse=collapse)
+    print_results(results, as_json, highlight)
+
+
+def print_results(results, as_json: bool, highlight: Highlight) -> None:
     if as_json:
         data = results.to_dict()
         style = highlight_style(highlight, True)
@@ -212,6 +216,21 @@ def query(
     # click strips ANSI codes when stdout is not a terminal; an explicit
     # --highlight ansi means the user wants them anyway.
     typer.echo(render.results_text(results, style), color=True if style == "ansi" else None)
+
+
+@app.command()
+@handle_errors
+def similar(
+    article_id: str = typer.Argument(..., metavar="ID", help="The article to match."),
+    index: Optional[Path] = IndexOption,
+    limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="How many."),
+    as_json: bool = JsonOption,
+    highlight: Highlight = typer.Option(Highlight.auto, "--highlight"),
+) -> None:
+    """Articles like ID ("more like this"), from its most telling words."""
+    with open_index(index) as ix:
+        results = ix.similar(article_id, limit=limit)
+    print_results(results, as_json, highlight)
 
 
 @app.command("index")

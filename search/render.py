@@ -61,6 +61,8 @@ def results_text(results: SearchResults, style: str) -> str:
     lines = [_summary(results)]
     for warning in results.warnings:
         lines.append(f"warning: {warning}")
+    if results.suggestion:
+        lines.append(f'Did you mean: "{results.suggestion}"?')
     for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):
         lines.append("")
         title = mark(hit.title, hit.title_highlights, style)

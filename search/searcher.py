@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from whoosh import query as wq, scoring, sorting
+from whoosh.analysis import STOP_WORDS
 
 from . import snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
-from .query import ParsedQuery, date_filter, keyword_filter
+from .query import ParsedQuery, date_filter, keyword_filter, parse
+from .suggest import suggest
 from .results import FacetCount, Hit, SearchResults
 from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
@@ -86,6 +88,10 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         for hit in hits:
             hit.similar = sizes.get(hit.cluster, 1) - 1
 
+    suggestion = None
+    if total <= SUGGEST_BELOW:
+        suggestion = _better_query(searcher, request, combined, total)
+
     counts = {}
     for name in facets:
         if name in own:
@@ -99,7 +105,55 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         query=request.parsed.text, total=total, page=request.page,
         limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
         hits=hits, facets=counts, warnings=list(request.parsed.warnings),
+        suggestion=suggestion,
     )
+
+
+#: "Did you mean" is offered when a query finds this many articles or fewer.
+SUGGEST_BELOW = 2
+
+
+def _better_query(searcher, request: SearchRequest, filter_query, total: int) -> str | None:
+    """A corrected query, if it finds more than the one typed."""
+    corrected = suggest(searcher, request.parsed.text, request.parsed.query)
+    if not corrected or corrected == request.parsed.text:
+        return None
+    try:
+        better = parse(corrected).query
+    except QueryError:
+        return None
+    found = searcher.search(better, filter=filter_query, limit=1)
+    return corrected if len(found) > total else None
+
+
+#: Key terms a "more like this" query is made of.
+SIMILAR_TERMS = 12
+
+
+def similar(searcher, article_id: str, limit: int = 10, snippet_count: int = 2) -> SearchResults:
+    """Articles like one article ("more like this"): its most telling words
+    (Bo1 term weighting over title and body, stop words left out) searched as
+    a weighted OR."""
+    started = time.perf_counter()
+    stored = searcher.document(id=article_id)
+    if stored is None:
+        raise QueryError(f'no article with id "{article_id}"')
+    text = f"{stored.get('title', '')}\n{stored.get('body', '')}"[:snippets.SCAN_CHARS]
+    keys = [(term, weight) for term, weight in
+            searcher.key_terms_from_text("body", text, numterms=SIMILAR_TERMS * 3)
+            if term not in STOP_WORDS][:SIMILAR_TERMS]
+    if not keys:
+        return SearchResults(query=f"similar to {article_id}", total=0, page=1, limit=limit,
+                             took_ms=(time.perf_counter() - started) * 1000, hits=[])
+    query = wq.Or([wq.Term(field, term, boost=weight * boost)
+                   for term, weight in keys for field, boost in TEXT_FIELDS.items()])
+    found = searcher.search(query, limit=limit, mask=wq.Term("id", article_id))
+    matcher = snippets.Matcher(frozenset(term for term, _ in keys))
+    matchers = {"body": matcher, "title": matcher}
+    hits = [_hit(hit.fields(), float(hit.score), matchers, snippet_count) for hit in found]
+    return SearchResults(query=f"similar to {article_id}", total=len(found), page=1,
+                         limit=limit, took_ms=(time.perf_counter() - started) * 1000,
+                         hits=hits)
 
 
 def _validate(request: SearchRequest) -> None:

@@ -279,3 +279,40 @@ def test_seed_snippet_in_the_seed_corpus(seed_index):
         [hit] = seed.search("Patriot Idlib").hits
     assert hit.id == SEED_ID
     assert all(s.text[a:b] in ("Patriot", "Idlib") for s in hit.snippets for a, b in s.highlights)
+
+
+# --- did you mean, more like this ---------------------------------------------------------------
+
+def test_did_you_mean_corrects_unknown_words(ix):
+    res = ix.search("Sirian economy")
+    assert res.total == 0 and res.suggestion == "Syrian economy"
+    assert ix.search(res.suggestion).total == 1
+    assert ix.search("missle").suggestion == "missile"      # stem read back as a word
+    assert ix.search("Idlib").suggestion is None             # found plenty
+    assert ix.search("zzzzqqq").suggestion is None           # nothing close
+
+
+def test_did_you_mean_in_text_and_json(cli, tmp_path):
+    from search.render import to_json  # noqa: F401  (the CLI prints through it)
+    index = tmp_path / "ix"
+    with NewsIndex.create(index) as one:
+        one.add(CORPUS)
+    text = cli("query", "Sirian", "--index", index)
+    assert text.exit_code == 0 and 'Did you mean: "Syrian"?' in text.stdout
+    data = __import__("json").loads(cli("query", "Sirian", "--index", index, "--json").stdout)
+    assert data["suggestion"] == "Syrian"
+
+
+def test_similar_articles(ix, cli, tmp_path):
+    res = ix.similar("a", limit=3)
+    assert res.hits and "a" not in [h.id for h in res.hits]
+    assert res.hits[0].id == "b"          # the other Turkey–Russia–Idlib story
+    with pytest.raises(QueryError, match="no article"):
+        ix.similar("nope")
+    index = tmp_path / "ix"
+    with NewsIndex.create(index) as one:
+        one.add(CORPUS)
+    out = cli("similar", "a", "--index", index, "--json")
+    assert out.exit_code == 0
+    assert __import__("json").loads(out.stdout)["hits"][0]["id"] == "b"
+    assert cli("similar", "nope", "--index", index).exit_code == 2
