@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..article import Article
-from . import ReadOptions, text
+from . import ReadOptions, csvfile, feeds, html, jsonl, reuters, text
 
 Reader = Callable[[Path, Path, "ReadOptions | None"], "list[Article]"]
 
@@ -18,6 +18,18 @@ READERS: dict[str, Reader] = {
     ".txt": text.read,
     ".text": text.read,
     "": text.read,
+    ".jsonl": jsonl.read,
+    ".ndjson": jsonl.read,
+    ".json": jsonl.read,
+    ".csv": csvfile.read,
+    ".tsv": csvfile.read,
+    ".rss": feeds.read,
+    ".atom": feeds.read,
+    ".xml": feeds.read,  # feeds only: other XML is refused by feeds.read with a reason
+    ".sgm": reuters.read,
+    ".html": html.read,
+    ".htm": html.read,
+    ".xhtml": html.read,
 }
 
 #: Files that sit beside articles in corpora but are not articles.

@@ -1,21 +1,179 @@
-"""Turning file bytes into text."""
+"""Turning file bytes into text.
+
+The order of evidence, strongest first:
+
+1. a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE);
+2. strict UTF-8 (valid non-ASCII UTF-8 is almost never an accident);
+3. a charset the file declares itself (``declared``: an HTML ``<meta charset>``
+   or an XML declaration, passed in by the reader that found it);
+4. Western text with a few stray bytes (``£``, ``é``, curly quotes): CP1252.
+   charset-normalizer is bad at this case — it reads a BBC story with one
+   ``£`` byte as Shift-JIS (cp932) — so it is not asked when the non-ASCII
+   bytes stand alone between ASCII letters, the way CP1252 text looks;
+5. otherwise charset-normalizer's best guess (Cyrillic, Greek, CJK, …);
+6. CP1252 as the last resort.
+
+Binary data is refused with :class:`ReadError`: NUL bytes that no UTF-16/32
+BOM explains, or decoded text that is mostly control characters. The result
+has ``\\n`` line endings and is NFC-normalised.
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
+import unicodedata
+
 from ..errors import ReadError
 
-BOMS = {b"\xef\xbb\xbf": "utf-8-sig", b"\xff\xfe": "utf-16", b"\xfe\xff": "utf-16"}
+#: Checked longest first: the UTF-32 LE BOM starts with the UTF-16 LE one.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+#: How much of a file the binary checks look at.
+SAMPLE = 65536
+#: NUL bytes in the first KBs mean binary; further in, only if they are more
+#: than a trace (one stray NUL in a 200 MB dump should not sink it).
+NUL_HEAD = 8192
+NUL_SHARE = 0.001
+#: Decoded text with more than this share of control characters is not text.
+CONTROL_SHARE = 0.05
+#: Western text: at least this share of non-ASCII bytes stand alone (runs of
+#: one or two bytes), as "café", "£5" or "don’t" do in CP1252.
+WESTERN_ISOLATED_SHARE = 0.5
+
+#: Declared labels that mean CP1252 in practice (as browsers read them).
+CP1252_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii",
+                  "windows-1252", "cp1252", "iso_8859-1"}
+
+_HIGH_RUNS = re.compile(rb"[\x80-\xff]+")
+#: Control characters other than tab, newline, carriage return, form feed and
+#: vertical tab, plus U+FFFD (what undecodable bytes became).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\x80-\x9f\ufffd]")
 
 
-def decode(data: bytes, name: str) -> str:
-    """Decode a text file: BOM first, then UTF-8, then CP1252 (what old news
-    archives with a stray `£` byte usually are). Binary data is refused."""
-    for bom, codec in BOMS.items():
+def decode(data: bytes, name: str, declared: str | None = None) -> str:
+    """Decode a text file's bytes (see the module notes for the order).
+
+    `name` is used in error messages; `declared` is a charset the file
+    states itself, if the caller found one. Raises ReadError for binary data.
+    """
+    text = _decode(data, name, declared)
+    _refuse_control_heavy(text, name)
+    return normalise(text)
+
+
+def normalise(text: str) -> str:
+    """Unify line endings to ``\\n`` and normalise to NFC."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def detect_bom(data: bytes) -> tuple[str, int] | None:
+    """(codec, BOM length) when `data` starts with a byte-order mark."""
+    for bom, codec in BOMS:
         if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    if b"\x00" in data[:4096]:
+            return codec, len(bom)
+    return None
+
+
+def looks_binary(data: bytes) -> bool:
+    """True for bytes with NULs no BOM explains (see NUL_HEAD / NUL_SHARE)."""
+    if detect_bom(data):
+        return False
+    if b"\x00" in data[:NUL_HEAD]:
+        return True
+    nuls = data.count(b"\x00")
+    return nuls > 0 and nuls > len(data) * NUL_SHARE
+
+
+def _decode(data: bytes, name: str, declared: str | None) -> str:
+    bom = detect_bom(data)
+    if bom:
+        codec, size = bom
+        try:
+            return data[size:].decode(codec)
+        except UnicodeDecodeError:
+            # A truncated UTF-16 file (odd length) still has readable text.
+            return data[size:].decode(codec, errors="replace")
+    if looks_binary(data):
         raise ReadError(f"{name}: looks like a binary file, not text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    codec = _codec(declared)
+    if codec:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    if not _looks_western(data):
+        guessed = _guess(data)
+        if guessed is not None:
+            return guessed
+    return decode_cp1252(data)
+
+
+def decode_cp1252(data: bytes) -> str:
+    """CP1252, with its five unassigned bytes read as Latin-1 (C1 controls)."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _codec(declared: str | None) -> str | None:
+    """A Python codec name for a declared charset label, or None."""
+    if not declared:
+        return None
+    label = declared.strip().strip("\"'").lower()
+    if label in CP1252_ALIASES:
+        return "cp1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _looks_western(data: bytes) -> bool:
+    """Non-ASCII bytes mostly alone between ASCII: CP1252-style text."""
+    runs = [len(m) for m in _HIGH_RUNS.findall(data[: SAMPLE * 4])]
+    total = sum(runs)
+    if not total:
+        return True
+    isolated = sum(n for n in runs if n <= 2)
+    return isolated / total >= WESTERN_ISOLATED_SHARE
+
+
+def _guess(data: bytes) -> str | None:
+    """charset-normalizer's best reading of `data`, or None."""
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+    except Exception:  # a detector bug must not sink the file: CP1252 follows
+        return None
+    if best is None or not best.encoding:
+        return None
+    try:
+        return data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _refuse_control_heavy(text: str, name: str) -> None:
+    sample = text[:SAMPLE]
+    if not sample:
+        return
+    controls = len(_CONTROLS.findall(sample))
+    if controls >= 4 and controls > len(sample) * CONTROL_SHARE:
+        raise ReadError(f"{name}: looks like a binary file, not text")

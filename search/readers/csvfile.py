@@ -1,0 +1,107 @@
+"""CSV and TSV files of articles: one row per article, a header row required.
+
+The delimiter is taken from the header line (the most frequent of ``, ; TAB |``
+outside quotes; ``.tsv`` files are tab-separated). Quoted fields may span
+lines and be very large (article bodies). Column names are mapped by
+:mod:`search.readers.fields`. A row that cannot be used (no title and no
+body) is skipped and described in `problems`; a file whose header names no
+known column, or that has no usable row, raises ReadError.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+from ..article import Article
+from ..errors import ReadError
+from . import ReadOptions
+from .encoding import decode
+from .fields import RecordError, RecordMapper
+from .text import relative_id
+
+DELIMITERS = (",", "\t", ";", "|")
+
+# Article bodies are far larger than the csv module's 128 KB default field limit.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def read(path: Path, root: Path, options: ReadOptions | None = None,
+         problems: list[str] | None = None) -> list[Article]:
+    """Read a CSV/TSV file into Articles (see the module notes).
+
+    `problems`, when given, receives one message per skipped row
+    ("row 4 (line 6): no title or body")."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = decode(data, str(path))
+    if not text.strip():
+        raise ReadError(f"{path}: empty file")
+    found = problems if problems is not None else []
+    start = len(found)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    mapper = RecordMapper.for_options(options, str(path.resolve()))
+    base_id = relative_id(path, root)
+
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(rows, None)
+    except csv.Error as exc:
+        raise ReadError(f"{path}: unreadable CSV header ({exc})") from None
+    header = [h.strip() for h in header or []]
+    if not any(header):
+        raise ReadError(f"{path}: no header row")
+    if not mapper.knows_any(header):
+        shown = ", ".join(repr(h) for h in header[:6]) + (", …" if len(header) > 6 else "")
+        raise ReadError(f"{path}: no known columns in the header row ({shown}); expected e.g. "
+                        f"title/headline and body/text/content, or use --map")
+
+    articles = []
+    n = 0
+    while True:
+        line = rows.line_num + 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            n += 1
+            found.append(f"row {n} (line {line}): unreadable ({exc})")
+            break  # the csv module cannot resynchronise after an error
+        if not any(cell.strip() for cell in row):
+            continue
+        n += 1
+        record: dict[str, str] = {}
+        for name, cell in zip(header, row):
+            if name and (name not in record or not record[name].strip()):
+                record[name] = cell
+        try:
+            articles.append(mapper.article(record, f"{base_id}#{n}"))
+        except RecordError as exc:
+            found.append(f"row {n} (line {line}): {exc}")
+        except (RecursionError, ValueError, TypeError) as exc:
+            found.append(f"row {n} (line {line}): unusable row ({type(exc).__name__})")
+    if not articles and len(found) > start:
+        more = len(found) - start - 1
+        raise ReadError(f"{path}: no usable rows ({found[start]}{f'; {more} more' if more else ''})")
+    return articles
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: the candidate seen most often
+    outside double quotes (a comma when there is none)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in text[:65536]:
+        if char == '"':
+            quoted = not quoted
+        elif char == "\n" and not quoted:
+            break
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
