@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -77,10 +77,13 @@ class Article:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with the contract field names; dates as ISO 8601."""
-        data = asdict(self)
+        """JSON-ready dict with the contract field names; dates as ISO 8601.
+        (Not dataclasses.asdict: its deep copy was half of all reading time.)"""
+        data = {name: getattr(self, name) for name in FIELD_NAMES}
+        for name in LIST_FIELDS:
+            data[name] = list(data[name])
         data["published"] = self.published.isoformat() if self.published else None
-        return {name: data[name] for name in FIELD_NAMES}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Article":

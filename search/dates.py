@@ -7,6 +7,7 @@ guess. Naive times are taken as UTC so an index means the same everywhere.
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime, timezone
 
 from dateutil import parser as dateutil_parser
@@ -14,6 +15,19 @@ from dateutil import parser as dateutil_parser
 #: Dates outside this range are taken as errors in the data ("year 0", "99999").
 EARLIEST_YEAR = 1800
 LATEST_YEAR = 2200
+
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?")
+#: North American and European zone abbreviations dateutil does not know
+#: (it drops them silently, shifting the time by hours).
+TZ_ABBREVIATIONS = {
+    "EST": "-05:00", "EDT": "-04:00", "CST": "-06:00", "CDT": "-05:00",
+    "MST": "-07:00", "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00",
+    "AKST": "-09:00", "AKDT": "-08:00", "HST": "-10:00",
+    "BST": "+01:00", "CET": "+01:00", "CEST": "+02:00", "EET": "+02:00",
+    "EEST": "+03:00", "WET": "+00:00", "WEST": "+01:00", "MSK": "+03:00",
+    "JST": "+09:00", "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00",
+}
+_TZ_ABBR = re.compile(r"\b(" + "|".join(TZ_ABBREVIATIONS) + r")\b")
 
 #: Reuters-21578: "26-FEB-1987 15:01:01.79" (dateutil misreads the centiseconds).
 _REUTERS = re.compile(r"^\s*(\d{1,2}-[A-Za-z]{3}-\d{4} \d{1,2}:\d{2}:\d{2})(?:\.\d+)?\s*$")
@@ -46,8 +60,18 @@ def _from_epoch(seconds: float) -> datetime | None:
         return None
 
 
+def has_date_part(text: str) -> bool:
+    """Whether a date string states a year: a four-digit number, or day,
+    month and year as three numbers ("3/3/20"). "10:30" and "March 3" do not,
+    and would otherwise come back dated in the year 2000."""
+    rest = _CLOCK.sub(" ", text)
+    if re.search(r"(?<!\d)\d{4}(?!\d)", rest) or re.search(r"\d{8}", rest):
+        return True
+    return len(re.findall(r"\d+", rest)) >= 3
+
+
 def _from_text(text: str) -> datetime | None:
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_date_part(text):
         return None
     match = _REUTERS.match(text)
     if match:
@@ -56,7 +80,10 @@ def _from_text(text: str) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
+    text = _TZ_ABBR.sub(lambda m: TZ_ABBREVIATIONS[m.group(1)], text)
     try:
-        return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
+        with warnings.catch_warnings():  # dateutil warns about unknown zones
+            warnings.simplefilter("ignore")
+            return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
     except (ValueError, OverflowError, TypeError):
         return None

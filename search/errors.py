@@ -33,3 +33,8 @@ class IndexVersionError(NewsSearchError):
 
 class ReadError(NewsSearchError):
     """A file that cannot be turned into articles (the batch goes on without it)."""
+
+
+class NotAnArticleError(ReadError):
+    """A readable file that holds no articles (a word list, package.json, an
+    XML file that is not a feed): skipped, not failed."""

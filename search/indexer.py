@@ -241,6 +241,8 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
         record = known.get(key)
         if parsed.error:
             report.failed.append((origin, parsed.error))
+        elif parsed.skip:
+            report.skipped.append((origin, parsed.skip))
         elif parsed.unchanged:
             report.files_unchanged += 1
             report.unchanged += len(record.ids)

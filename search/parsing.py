@@ -20,7 +20,7 @@ from typing import Iterator
 
 from . import neardup
 from .article import Article
-from .errors import NewsSearchError
+from .errors import NewsSearchError, NotAnArticleError
 from .readers import ReadOptions
 from .readers.discover import Candidate, format_of
 
@@ -46,6 +46,8 @@ class ParsedFile:
     #: Record-level problems in a multi-article file ("line 7: invalid JSON").
     problems: list[str] = field(default_factory=list)
     error: str | None = None
+    #: Why a readable file holds no articles (then it is skipped, not failed).
+    skip: str | None = None
 
 
 def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
@@ -80,6 +82,8 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
             return result
         result.articles = _call_reader(candidate, options, result.problems)
         result.signatures = [neardup.signature(a.body) for a in result.articles]
+    except NotAnArticleError as exc:
+        result.skip = str(exc).removeprefix(f"{candidate.path}: ")
     except NewsSearchError as exc:
         result.error = str(exc).removeprefix(f"{candidate.path}: ")
     except OSError as exc:

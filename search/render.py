@@ -65,7 +65,7 @@ def results_text(results: SearchResults, style: str) -> str:
         lines.append(f'Did you mean: "{results.suggestion}"?')
     for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):
         lines.append("")
-        title = mark(hit.title, hit.title_highlights, style)
+        title = mark(hit.title, hit.title_highlights, style) if hit.title else "(untitled)"
         if style == "ansi":  # a mark's "normal weight" must not end the bold title
             title = title.replace(_ANSI_MARK[1], _ANSI_MARK[1] + _ANSI["title"])
         lines.append(f"{rank}. {_style(title, 'title', style)}")

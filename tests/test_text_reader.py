@@ -144,3 +144,21 @@ def test_discover_survives_a_symlink_loop(tmp_path):
     (tmp_path / "loop").symlink_to(tmp_path)
     paths = [c.path.name for c in discover([tmp_path])]
     assert paths.count("a.txt") <= 2
+
+
+def test_word_lists_are_not_articles(tmp_path):
+    from search.errors import NotAnArticleError
+
+    path = tmp_path / "codes.txt"
+    path.write_text("\n".join(f"code{i}" for i in range(40)) + "\n")
+    with pytest.raises(NotAnArticleError):
+        text.read(path, tmp_path)
+
+
+def test_reuters_support_files_are_skipped(tmp_path):
+    (tmp_path / "reut2-000.sgm").write_text("<REUTERS NEWID=\"1\"></REUTERS>")
+    (tmp_path / "cat-descriptions.txt").write_text("Some notes\n\nAbout the categories.\n")
+    found = {c.path.name: c for c in discover([tmp_path])}
+    assert found["reut2-000.sgm"].reader is not None
+    assert found["cat-descriptions.txt"].reader is None
+    assert "Reuters-21578 support file" in found["cat-descriptions.txt"].skip_reason

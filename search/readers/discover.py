@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -89,10 +90,19 @@ def classify(path: Path, root: Path) -> Candidate:
     suffix = path.suffix.lower()
     if path.stem.lower() in NOT_ARTICLES:
         return Candidate(path, root, None, "not an article (corpus documentation)")
+    if suffix != ".sgm" and _beside_reuters(path.parent):
+        # The Reuters-21578 distribution ships category lists, a DTD and notes
+        # next to its .sgm files: the stories are only in the .sgm files.
+        return Candidate(path, root, None, "not an article (Reuters-21578 support file)")
     reader = READERS.get(suffix)
     if reader is None:
         return Candidate(path, root, None, f"unsupported file type {suffix!r}")
     return Candidate(path, root, reader)
+
+
+@lru_cache(maxsize=256)
+def _beside_reuters(folder: Path) -> bool:
+    return any(folder.glob("reut2-*.sgm"))
 
 
 def format_of(reader: Reader | None) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..article import Article
 from ..dates import parse_date
-from ..errors import ReadError
+from ..errors import NotAnArticleError, ReadError
 from . import ReadOptions
 from .encoding import detect_bom, looks_binary
 from .fields import as_date, as_text, html_to_text, split_authors
@@ -64,11 +64,11 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
     if looks_binary(data):
         raise ReadError(f"{path}: looks like a binary file, not text")
     if not is_feed(data):
-        raise ReadError(f"{path}: not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> element)")
+        raise NotAnArticleError(f"{path}: not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> element)")
     parsed = _parse(data, path)
     reason = parsed.get("bozo_exception")
     if not parsed.get("version") and not parsed.entries:
-        raise ReadError(f"{path}: not an RSS or Atom feed"
+        raise NotAnArticleError(f"{path}: not an RSS or Atom feed"
                         + (f" ({_short(reason)})" if reason else ""))
     if parsed.get("bozo") and not parsed.entries:
         # A feed cut short before its first item: broken, not merely empty.

@@ -17,7 +17,6 @@ import html
 import json
 import math
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
@@ -85,18 +84,6 @@ _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "
 #: Epoch numbers below this (March 1973) are taken as not dates at all.
 MIN_EPOCH = 1e8
 _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
-_CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?")
-#: North American and European zone abbreviations dateutil does not know
-#: (it drops them silently, shifting the time by hours).
-TZ_ABBREVIATIONS = {
-    "EST": "-05:00", "EDT": "-04:00", "CST": "-06:00", "CDT": "-05:00",
-    "MST": "-07:00", "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00",
-    "AKST": "-09:00", "AKDT": "-08:00", "HST": "-10:00",
-    "BST": "+01:00", "CET": "+01:00", "CEST": "+02:00", "EET": "+02:00",
-    "EEST": "+03:00", "WET": "+00:00", "WEST": "+01:00", "MSK": "+03:00",
-    "JST": "+09:00", "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00",
-}
-_TZ_ABBR = re.compile(r"\b(" + "|".join(TZ_ABBREVIATIONS) + r")\b")
 
 
 @lru_cache(maxsize=4096)
@@ -337,26 +324,10 @@ def as_date(value: Any) -> datetime | None:
         value = value.strip()
         if _EPOCH.match(value):
             value = float(value)
-        elif not has_date_part(value):
-            return None
-        else:
-            value = _TZ_ABBR.sub(lambda m: TZ_ABBREVIATIONS[m.group(1)], value)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return parse_date(value)
+        return parse_date(value)
     except Exception:  # parse_date promises None, but a reader must not crash on data
         return None
-
-
-def has_date_part(text: str) -> bool:
-    """Whether a date string states a year: a four-digit number, or day,
-    month and year as three numbers ("3/3/20"). "10:30" and "March 3" do not,
-    and would otherwise come back dated in the year 2000."""
-    rest = _CLOCK.sub(" ", text)
-    if re.search(r"(?<!\d)\d{4}(?!\d)", rest) or re.search(r"\d{8}", rest):
-        return True
-    return len(re.findall(r"\d+", rest)) >= 3
 
 
 def first(value: Any) -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article
-from ..errors import ReadError
+from ..errors import NotAnArticleError, ReadError
 from . import ReadOptions
 from .encoding import decode
 from .fields import RecordError, RecordMapper
@@ -116,10 +116,10 @@ def _records_of(value: Any, mapper: RecordMapper, path: Path) -> tuple[list, str
             return nested, "item"
         if mapper.knows_any(value.keys()) or mapper.field_map:
             return [value], "object"
-        raise ReadError(f"{path}: JSON object with no articles in it (expected a list under "
+        raise NotAnArticleError(f"{path}: JSON object with no articles in it (expected a list under "
                         f"\"articles\", \"items\", \"data\" or \"results\", or article fields "
                         f"such as \"title\" and \"body\")")
-    raise ReadError(f"{path}: JSON {type(value).__name__}, not articles")
+    raise NotAnArticleError(f"{path}: JSON {type(value).__name__}, not articles")
 
 
 def _find_list(obj: dict, depth: int) -> list | None:

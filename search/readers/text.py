@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from ..article import Article
-from ..errors import ReadError
+from ..errors import NotAnArticleError, ReadError
 from . import ReadOptions
 from .encoding import decode
 
@@ -41,6 +41,9 @@ KNOWN_SECTIONS = {
 GLUED_DATELINE = re.compile(
     r"^(?P<source>[A-Z][\w&.' ]{1,40}?[a-z0-9.])(?P<section>[A-Z][A-Za-z ]{1,30}?):\s+(?=\S)"
 )
+
+#: A file of at least this many lines, none longer than three words, is a word list.
+WORD_LIST_LINES = 20
 
 #: How many leading paragraphs may hold the dateline.
 DATELINE_WINDOW = 3
@@ -77,6 +80,8 @@ def parse(text: str, article_id: str, path: str | None = None) -> Article:
         lines.pop(0)
     if not lines:
         raise ReadError(f"{path or article_id}: empty file")
+    if looks_like_word_list(lines):
+        raise NotAnArticleError(f"{path or article_id}: a list of words, not an article")
     title = unescape_title(lines[0].strip())
     paragraphs = split_paragraphs(lines[1:])
     paragraphs, related = split_related(paragraphs)
@@ -90,6 +95,15 @@ def parse(text: str, article_id: str, path: str | None = None) -> Article:
         related=related,
         path=path,
     )
+
+
+def looks_like_word_list(lines: list[str]) -> bool:
+    """Many short lines and no prose: a vocabulary or code list (such as the
+    category lists shipped with Reuters-21578), not a story."""
+    filled = [line.strip() for line in lines if line.strip()]
+    return len(filled) >= WORD_LIST_LINES and all(
+        len(line.split()) <= 3 and not line.endswith((".", "!", "?", '"', "”"))
+        for line in filled)
 
 
 def relative_id(path: Path, root: Path) -> str:
