@@ -293,7 +293,6 @@ def test_did_you_mean_corrects_unknown_words(ix):
 
 
 def test_did_you_mean_in_text_and_json(cli, tmp_path):
-    from search.render import to_json  # noqa: F401  (the CLI prints through it)
     index = tmp_path / "ix"
     with NewsIndex.create(index) as one:
         one.add(CORPUS)
