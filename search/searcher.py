@@ -179,17 +179,19 @@ def _count(searcher, query, filter_query, name: str) -> dict:
 
 
 def _paged(searcher, query, filter_query, groupedby, request: SearchRequest):
-    """Relevance or date order: Whoosh pages, sorts and collapses."""
+    """Relevance or date order: Whoosh sorts and collapses; we take the page.
+    (Not search_page: with a filter and collapsing together, Whoosh 2.7.4's
+    result count fails inside its collectors; the caller counts clusters.)"""
     collapse = {}
     if request.collapse:
         collapse = {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
-    page = searcher.search_page(
-        query, request.page, pagelen=request.limit, filter=filter_query,
-        groupedby=groupedby or None, sortedby=_sort_facet(request.sort), **collapse)
-    # Whoosh clamps a page past the end to the last page; we show none instead.
-    on_page = page if page.pagenum == request.page else []
-    ranked = [(hit.docnum, _relevance(hit.score)) for hit in on_page]
-    return ranked, page.total, page.results.groups
+    start = (request.page - 1) * request.limit
+    found = searcher.search(query, limit=start + request.limit, filter=filter_query,
+                            groupedby=groupedby or None, sortedby=_sort_facet(request.sort),
+                            **collapse)
+    ranked = [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + request.limit]]
+    total = None if request.collapse else len(found)
+    return ranked, total, found.groups
 
 
 #: How many of the most relevant matches "recent" re-ranks.
