@@ -140,6 +140,22 @@ class NewsAnalyzer(Analyzer):
                                  keeporiginal, match.group(0)[start:end])
                 pos += 1
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Index-mode terms of `value` and their positions, without building
+        Token objects: the indexer's fast path (see postings.CompactPositions).
+        Must agree exactly with __call__(value, positions=True, mode="index")."""
+        terms_of = _word_terms if self.stemming else _word_terms_unstemmed
+        poses: dict[str, list[int]] = {}
+        pos = 0
+        for match in WORD.finditer(value):
+            parts, joined = terms_of(match.group(0))
+            if joined:
+                poses.setdefault(joined, []).append(pos)
+            for term, _, _ in parts:
+                poses.setdefault(term, []).append(pos)
+                pos += 1
+        return poses
+
     @staticmethod
     def _emit(token: Token, text: str, pos: int, startchar: int, endchar: int,
               keeporiginal: bool, original: str) -> Token:

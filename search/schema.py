@@ -13,9 +13,10 @@ from typing import Any
 from whoosh import fields
 
 from .analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
+from .postings import CompactPositions
 from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
@@ -40,14 +41,20 @@ FIELD_ALIASES = {
 FACET_FIELDS = (*KEYWORD_FIELDS, *DATE_FACETS)
 
 
+def full_text() -> fields.TEXT:
+    """A stemmed, positional full-text field with our compact postings."""
+    field = fields.TEXT(analyzer=NewsAnalyzer(), stored=True, multitoken_query="phrase")
+    field.format = CompactPositions(field_boost=1.0)
+    return field
+
+
 def build_schema() -> fields.Schema:
     """A fresh schema object (Whoosh schemas are mutable: never share one)."""
     keyword = dict(analyzer=KeywordAnalyzer(), phrase=False, stored=True)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        title=fields.TEXT(analyzer=NewsAnalyzer(), stored=True, field_boost=1.0,
-                          multitoken_query="phrase"),
-        body=fields.TEXT(analyzer=NewsAnalyzer(), stored=True, multitoken_query="phrase"),
+        title=full_text(),
+        body=full_text(),
         source=fields.TEXT(**keyword),
         section=fields.TEXT(**keyword),
         authors=fields.TEXT(**keyword),
