@@ -18,7 +18,7 @@ from pathlib import Path
 from ..article import Article
 from ..errors import ReadError
 from . import ReadOptions
-from .encoding import decode
+from .encoding import read_text
 from .fields import RecordError, RecordMapper
 from .text import relative_id
 
@@ -34,13 +34,7 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
 
     `problems`, when given, receives one message per skipped row
     ("row 4 (line 6): no title or body")."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    text = decode(data, str(path))
-    if not text.strip():
-        raise ReadError(f"{path}: empty file")
+    text = read_text(path)
     found = problems if problems is not None else []
     start = len(found)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)

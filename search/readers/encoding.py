@@ -20,6 +20,8 @@ has ``\\n`` line endings and is NFC-normalised.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import codecs
 import re
 import unicodedata
@@ -177,3 +179,25 @@ def _refuse_control_heavy(text: str, name: str) -> None:
     controls = len(_CONTROLS.findall(sample))
     if controls >= 4 and controls > len(sample) * CONTROL_SHARE:
         raise ReadError(f"{name}: looks like a binary file, not text")
+
+
+def read_file(path: Path, *, text_only: bool = True) -> bytes:
+    """A file's bytes, or a ReadError naming why not: unreadable, empty, or
+    (with `text_only`) binary."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise ReadError(f"{path}: empty file")
+    if text_only and looks_binary(data):
+        raise ReadError(f"{path}: looks like a binary file, not text")
+    return data
+
+
+def read_text(path: Path) -> str:
+    """A text file decoded (see :func:`decode`); empty text is a ReadError."""
+    text = decode(read_file(path, text_only=False), str(path))
+    if not text.strip():
+        raise ReadError(f"{path}: empty file")
+    return text

@@ -27,7 +27,7 @@ from ..article import Article
 from ..dates import parse_date
 from ..errors import NotAnArticleError, ReadError
 from . import ReadOptions
-from .encoding import detect_bom, looks_binary
+from .encoding import detect_bom, read_file
 from .fields import as_date, as_text, html_to_text, split_authors
 from .text import relative_id
 
@@ -55,14 +55,7 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
 
     `problems`, when given, receives notes on a feed that had to be read
     leniently (not well-formed XML) and on skipped items."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not data.strip():
-        raise ReadError(f"{path}: empty file")
-    if looks_binary(data):
-        raise ReadError(f"{path}: looks like a binary file, not text")
+    data = read_file(path)
     if not is_feed(data):
         raise NotAnArticleError(f"{path}: not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> element)")
     parsed = _parse(data, path)

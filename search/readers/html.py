@@ -72,7 +72,7 @@ from ..article import Article
 from ..dates import parse_date
 from ..errors import ReadError
 from . import ReadOptions
-from .encoding import decode
+from .encoding import read_file, decode
 from .text import relative_id
 
 #: Pages nested deeper than this are refused: browsers' parsers cap the DOM
@@ -91,10 +91,7 @@ MIN_TRUNCATED_WORDS = 40
 def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Article]:
     """Read one saved HTML page into one Article (ReadError if it is unusable)."""
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    data = read_file(path, text_only=False)  # decode_html judges binary itself
     try:
         page = extract(data, name)
         return [page.to_article(relative_id(path, root), str(path.resolve()))]

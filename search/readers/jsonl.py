@@ -24,7 +24,7 @@ from typing import Any
 from ..article import Article
 from ..errors import NotAnArticleError, ReadError
 from . import ReadOptions
-from .encoding import decode
+from .encoding import read_text
 from .fields import RecordError, RecordMapper
 from .text import relative_id
 
@@ -41,13 +41,7 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
 
     `problems`, when given, receives one message per skipped record
     ("line 7: invalid JSON (…)")."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    text = decode(data, str(path))
-    if not text.strip():
-        raise ReadError(f"{path}: empty file")
+    text = read_text(path)
     mapper = RecordMapper.for_options(options, str(path.resolve()))
     base_id = relative_id(path, root)
     found = problems if problems is not None else []

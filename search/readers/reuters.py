@@ -30,7 +30,7 @@ from ..article import Article
 from ..dates import parse_date
 from ..errors import ReadError
 from . import ReadOptions
-from .encoding import looks_binary, normalise
+from .encoding import normalise, read_file
 from .text import relative_id
 
 SOURCE = "Reuters"
@@ -65,14 +65,7 @@ _AGENCY = re.compile(r"\s*,\s*reuters?\s*$", re.IGNORECASE)
 def read(path: Path, root: Path, options: ReadOptions | None = None,
          problems: list[str] | None = None) -> list[Article]:
     """Read one Reuters-21578 ``.sgm`` file into Articles, in file order."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not data.strip():
-        raise ReadError(f"{path}: empty file")
-    if looks_binary(data):
-        raise ReadError(f"{path}: looks like a binary file, not text")
+    data = read_file(path)
     text = decode_sgml(data)
     resolved = str(path.resolve())
     base_id = relative_id(path, root)

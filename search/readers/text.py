@@ -19,7 +19,7 @@ from pathlib import Path
 from ..article import Article
 from ..errors import NotAnArticleError, ReadError
 from . import ReadOptions
-from .encoding import decode
+from .encoding import read_text
 
 #: A line that opens a block of related headlines at the end of a story.
 RELATED_MARKER = re.compile(
@@ -51,10 +51,7 @@ DATELINE_WINDOW = 3
 
 def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Article]:
     """Read one seed-format text file into a single Article."""
-    try:
-        text = decode(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = read_text(path)
     article = parse(text, article_id=relative_id(path, root), path=str(path.resolve()))
     if article.section is None:
         article.section = folder_section(path, root)
