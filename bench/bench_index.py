@@ -1,13 +1,18 @@
-"""Benchmark newssearch against a plain ("stock") Whoosh index on a corpus.
+"""Benchmark newssearch against stock Whoosh and SQLite FTS5 on a corpus.
 
-    python bench/bench_index.py [--corpus PATH] [--queries N]
+    python bench/bench_index.py [--corpus PATH] [--queries N] [--replicate K]
 
-Measures, for both engines, on the same files:
+Any folder newssearch can index works (BBC, Reuters-21578 .sgm files, …);
+`--replicate K` indexes K copies of it under new ids (a scale run).
 
-* indexing throughput (articles/s), peak RSS, index size / raw text size;
-* query latency p50/p95 for N two-word AND queries (newssearch: the full
-  ``NewsIndex.search`` with facets and snippets; stock: ``searcher.search``
-  plus ``hit.highlights("body")``);
+Measures, for each engine, on the same articles:
+
+* indexing throughput (articles/s, reading and parsing included), peak RSS,
+  index size / raw text size;
+* query latency p50/p95 for N two-word AND queries, top 10 with a snippet
+  (newssearch: the full ``NewsIndex.search`` with snippets and 3 facets;
+  stock Whoosh: ``searcher.search`` plus ``hit.highlights("body")``; FTS5:
+  ``MATCH`` ordered by bm25 rank with ``snippet()``);
 * for newssearch, the wall time of a cold ``python -m search.cli query``.
 
 Every phase runs in its own freshly spawned process, so each peak RSS figure
@@ -74,32 +79,51 @@ def in_child(fn, *args):
         return pool.submit(fn, *args).result()
 
 
-def read_plain(path: str) -> tuple[str, str]:
-    """The stock reading of a seed-format file: first line title, rest body."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    title, _, body = text.partition("\n")
-    return title.strip(), body.strip()
+def load_articles(corpus: str, replicate: int = 1) -> list[tuple[str, str, str]]:
+    """(id, title, body) of every article under `corpus`, read by newssearch's
+    own readers (so every engine indexes the same text); K copies get new ids."""
+    from search.readers import ReadOptions
+    from search.readers.discover import discover
+
+    articles = []
+    for candidate in discover([Path(corpus)]):
+        if candidate.reader is None:
+            continue
+        try:
+            articles += [(a.id, a.title, a.body)
+                         for a in candidate.reader(candidate.path, candidate.root, ReadOptions())]
+        except Exception:  # noqa: BLE001 - a bad file is skipped here as in newssearch
+            continue
+    if replicate > 1:
+        articles = [(f"{i}/{id_}", t, b) for i in range(replicate) for id_, t, b in articles]
+    return articles
 
 
 # --- phases (each runs in its own process) ------------------------------------
 
-def newssearch_index(corpus: str, index_dir: str) -> dict:
-    from search import NewsIndex
+def newssearch_index(corpus: str, index_dir: str, replicate: int) -> dict:
+    from search import Article, NewsIndex
 
     started = time.perf_counter()
     with NewsIndex.create(index_dir) as ix:
-        report = ix.index_paths([corpus])
+        if replicate == 1:
+            report = ix.index_paths([corpus])
+            docs = report.added + len(report.duplicates)
+        else:
+            rows = load_articles(corpus, replicate)
+            report = ix.add(Article(id=i, title=t, body=b) for i, t, b in rows)
+            docs = len(rows)
     seconds = time.perf_counter() - started
-    return {"docs": report.added, "failed": len(report.failed), "seconds": seconds,
+    return {"docs": docs, "failed": len(report.failed), "seconds": seconds,
             "rss": peak_rss_mb(), "size": dir_size(index_dir)}
 
 
-def stock_index(files: list[str], root: str, index_dir: str) -> dict:
+def stock_index(corpus: str, index_dir: str, replicate: int) -> dict:
     from whoosh import fields, index
     from whoosh.analysis import StemmingAnalyzer
 
     started = time.perf_counter()
+    rows = load_articles(corpus, replicate)
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=StemmingAnalyzer(), stored=True),
@@ -108,31 +132,47 @@ def stock_index(files: list[str], root: str, index_dir: str) -> dict:
     os.makedirs(index_dir)
     ix = index.create_in(index_dir, schema)
     writer = ix.writer()
-    for path in files:
-        title, body = read_plain(path)
-        writer.add_document(id=Path(path).relative_to(root).as_posix(), title=title, body=body)
+    for id_, title, body in rows:
+        writer.add_document(id=id_, title=title, body=body)
     writer.commit()
     ix.close()
     seconds = time.perf_counter() - started
-    return {"docs": len(files), "failed": 0, "seconds": seconds,
+    return {"docs": len(rows), "failed": 0, "seconds": seconds,
             "rss": peak_rss_mb(), "size": dir_size(index_dir)}
 
 
-def newssearch_queries(index_dir: str, queries: list[str]) -> dict:
+def fts5_index(corpus: str, index_dir: str, replicate: int) -> dict:
+    import sqlite3
+
+    started = time.perf_counter()
+    rows = load_articles(corpus, replicate)
+    os.makedirs(index_dir)
+    db = sqlite3.connect(os.path.join(index_dir, "fts.db"))
+    db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, "
+               "tokenize='porter unicode61')")
+    db.executemany("INSERT INTO docs VALUES (?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    seconds = time.perf_counter() - started
+    return {"docs": len(rows), "failed": 0, "seconds": seconds,
+            "rss": peak_rss_mb(), "size": dir_size(index_dir)}
+
+
+def newssearch_queries(index_dir: str, queries: list[str], facets: list[str]) -> dict:
     from search import NewsIndex
 
     times, totals = [], []
     with NewsIndex.open(index_dir) as ix:
-        ix.search("warm up", facets=["source", "section"])  # opens the reader
+        ix.search("warm up", facets=facets)  # opens the reader
         for q in queries:
             started = time.perf_counter()
-            results = ix.search(q, facets=["source", "section"])
+            results = ix.search(q, facets=facets)
             times.append((time.perf_counter() - started) * 1000)
             totals.append(results.total)
     return {"times": times, "totals": totals, "rss": peak_rss_mb()}
 
 
-def stock_queries(index_dir: str, queries: list[str]) -> dict:
+def stock_queries(index_dir: str, queries: list[str], facets: list[str]) -> dict:
     from whoosh import index
     from whoosh.qparser import MultifieldParser
 
@@ -152,18 +192,35 @@ def stock_queries(index_dir: str, queries: list[str]) -> dict:
     return {"times": times, "totals": totals, "rss": peak_rss_mb()}
 
 
+def fts5_queries(index_dir: str, queries: list[str], facets: list[str]) -> dict:
+    import sqlite3
+
+    times, totals = [], []
+    db = sqlite3.connect(os.path.join(index_dir, "fts.db"))
+    sql = ("SELECT id, snippet(docs, 2, '[', ']', '…', 16) FROM docs WHERE docs MATCH ? "
+           "ORDER BY rank LIMIT 10")
+    for q in queries:
+        match = " AND ".join(f'"{w}"' for w in q.split())
+        started = time.perf_counter()
+        db.execute(sql, (match,)).fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+        totals.append(db.execute("SELECT count(*) FROM docs WHERE docs MATCH ?",
+                                 (match,)).fetchone()[0])
+    db.close()
+    return {"times": times, "totals": totals, "rss": peak_rss_mb()}
+
+
 # --- in the parent ------------------------------------------------------------
 
-def make_queries(files: list[str], n: int) -> list[str]:
+def make_queries(articles: list[tuple[str, str, str]], n: int) -> list[str]:
     """N two-word queries: both words from one title, each of mid document
     frequency in the corpus. Deterministic for a given corpus."""
-    docs = [read_plain(p) for p in files]
     df: Counter[str] = Counter()
-    for title, body in docs:
+    for _, title, body in articles:
         df.update({w.lower() for w in WORD.findall(title + " " + body)})
     low, high = MID_DF
     mid = {w for w, c in df.items() if low <= c <= high and w not in STOP}
-    titles = [sorted({w.lower() for w in WORD.findall(t)} & mid) for t, _ in docs]
+    titles = [sorted({w.lower() for w in WORD.findall(t)} & mid) for _, t, _ in articles]
     titles = [t for t in titles if len(t) >= 2]
     if not titles:
         return []
@@ -189,77 +246,81 @@ def cold_cli(index_dir: str, query: str) -> tuple[float, float]:
     return statistics.median(query_ms), statistics.median(import_ms)
 
 
+ENGINES = (("newssearch", newssearch_index, newssearch_queries),
+           ("stock Whoosh", stock_index, stock_queries),
+           ("SQLite FTS5", fts5_index, fts5_queries))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                     help=f"folder of articles (default: {DEFAULT_CORPUS})")
     ap.add_argument("--queries", type=int, default=200, help="number of queries (default 200)")
+    ap.add_argument("--replicate", type=int, default=1,
+                    help="index K copies of the corpus under new ids (scale run)")
+    ap.add_argument("--facets", default="source,section,year",
+                    help="the 3 facets newssearch counts per query")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"bench_index: error: corpus folder not found: {args.corpus} (pass --corpus PATH)",
               file=sys.stderr)
         return 2
-    if args.queries < 1:
-        print("bench_index: error: --queries must be 1 or more", file=sys.stderr)
+    if args.queries < 1 or args.replicate < 1:
+        print("bench_index: error: --queries and --replicate must be 1 or more", file=sys.stderr)
         return 2
-
-    from search.readers.discover import discover
+    facets = [f for f in args.facets.split(",") if f]
 
     corpus = args.corpus.resolve()
-    files = [str(c.path) for c in discover([corpus]) if c.reader is not None]
-    if not files:
-        print(f"bench_index: error: no article files under {corpus}", file=sys.stderr)
+    articles = load_articles(str(corpus), args.replicate)
+    if not articles:
+        print(f"bench_index: error: no articles under {corpus}", file=sys.stderr)
         return 2
-    raw = sum(os.path.getsize(p) for p in files)
-    queries = make_queries(files, args.queries)
+    raw = sum(len(t.encode()) + len(b.encode()) for _, t, b in articles)
+    queries = make_queries(articles, args.queries)
     if not queries:
         print("bench_index: error: could not build queries from the corpus titles",
               file=sys.stderr)
         return 2
-    print(f"corpus: {corpus} ({len(files)} files, {raw / 1e6:.2f} MB raw text); "
-          f"{len(queries)} queries, e.g. {queries[:3]}; python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs", file=sys.stderr)
+    print(f"corpus: {corpus} x{args.replicate} ({len(articles):,} articles, "
+          f"{raw / 1e6:.2f} MB of title+body text); {len(queries)} queries, e.g. "
+          f"{queries[:3]}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs",
+          file=sys.stderr)
 
+    results = {}
     with tempfile.TemporaryDirectory(prefix="bench-newssearch-") as tmp:
-        ns_dir, stock_dir = os.path.join(tmp, "newssearch"), os.path.join(tmp, "stock")
-        print("indexing: newssearch …", file=sys.stderr)
-        ns = in_child(newssearch_index, str(corpus), ns_dir)
-        print(f"  {ns['seconds']:.1f} s; stock Whoosh …", file=sys.stderr)
-        st = in_child(stock_index, files, str(corpus), stock_dir)
-        print(f"  {st['seconds']:.1f} s; queries …", file=sys.stderr)
-        ns_q = in_child(newssearch_queries, ns_dir, queries)
-        st_q = in_child(stock_queries, stock_dir, queries)
-        print("cold CLI …", file=sys.stderr)
-        cli_ms, import_ms = cold_cli(ns_dir, queries[0])
+        for name, index_fn, query_fn in ENGINES:
+            where = os.path.join(tmp, name.split()[-1].lower())
+            print(f"{name}: indexing …", file=sys.stderr)
+            ix = in_child(index_fn, str(corpus), where, args.replicate)
+            print(f"  {ix['seconds']:.1f} s; queries …", file=sys.stderr)
+            results[name] = (ix, in_child(query_fn, where, queries, facets))
+            if name == "newssearch":
+                print("  cold CLI …", file=sys.stderr)
+                cli_ms, import_ms = cold_cli(where, queries[0])
 
-    rows = []
-    for name, ix, q, cli in (("newssearch", ns, ns_q, f"{cli_ms:.0f}"),
-                             ("stock Whoosh", st, st_q, "n/a")):
-        rows.append((name, f"{ix['docs'] / ix['seconds']:.0f}", f"{ix['rss']:.0f}",
-                     f"{ix['size'] / raw:.2f}", f"{percentile(q['times'], 50):.1f}",
-                     f"{percentile(q['times'], 95):.1f}", cli))
     header = ("engine", "docs/s", "peak RSS MB (index)", "index/raw text",
               "query p50 ms", "query p95 ms", "cold CLI ms")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    for name, (ix, q) in results.items():
+        cli = f"{cli_ms:.0f}" if name == "newssearch" else "n/a"
+        print("| " + " | ".join((name, f"{ix['docs'] / ix['seconds']:,.0f}", f"{ix['rss']:.0f}",
+                                 f"{ix['size'] / raw:.2f}", f"{percentile(q['times'], 50):.1f}",
+                                 f"{percentile(q['times'], 95):.1f}", cli)) + " |")
     print()
-    ns_rate, st_rate = ns["docs"] / ns["seconds"], st["docs"] / st["seconds"]
-    print(f"- docs/s newssearch/stock: {ns_rate / st_rate:.2f}")
-    print(f"- query p50 newssearch/stock: "
-          f"{percentile(ns_q['times'], 50) / percentile(st_q['times'], 50):.2f}; "
-          f"p95: {percentile(ns_q['times'], 95) / percentile(st_q['times'], 95):.2f}")
-    print(f"- index size newssearch/stock: {ns['size'] / st['size']:.2f} "
-          f"({ns['size'] / 1e6:.1f} MB vs {st['size'] / 1e6:.1f} MB; raw text {raw / 1e6:.1f} MB)")
-    print(f"- indexed: newssearch {ns['docs']} articles ({ns['failed']} failed files) in "
-          f"{ns['seconds']:.1f} s; stock {st['docs']} in {st['seconds']:.1f} s")
-    print(f"- query-phase peak RSS MB: newssearch {ns_q['rss']:.0f}, stock {st_q['rss']:.0f}")
-    hit_ns = sum(t > 0 for t in ns_q["totals"])
-    hit_st = sum(t > 0 for t in st_q["totals"])
-    print(f"- queries with hits: newssearch {hit_ns}/{len(queries)}, stock {hit_st}/{len(queries)}; "
-          f"mean total hits newssearch {statistics.mean(ns_q['totals']):.1f}, "
-          f"stock {statistics.mean(st_q['totals']):.1f}")
+    ns, ns_q = results["newssearch"]
+    st, st_q = results["stock Whoosh"]
+    rate = lambda ix: ix["docs"] / ix["seconds"]  # noqa: E731
+    print(f"- ratios newssearch/stock Whoosh: docs/s {rate(ns) / rate(st):.2f}, "
+          f"query p50 {percentile(ns_q['times'], 50) / percentile(st_q['times'], 50):.2f}, "
+          f"p95 {percentile(ns_q['times'], 95) / percentile(st_q['times'], 95):.2f}, "
+          f"index size {ns['size'] / st['size']:.2f}")
+    print(f"- newssearch queries count {len(facets)} facets ({', '.join(facets)}) and "
+          f"make 2 snippets per hit; {ns['failed']} files failed")
+    for name, (_, q) in results.items():
+        hits = sum(t > 0 for t in q["totals"])
+        print(f"- {name}: {hits}/{len(queries)} queries with hits, mean total "
+              f"{statistics.mean(q['totals']):.1f}, query-phase peak RSS {q['rss']:.0f} MB")
     print(f"- cold CLI: median of {CLI_RUNS} `python -m search.cli query {queries[0]!r}` = "
           f"{cli_ms:.0f} ms, of which `python -c 'import search.cli'` = {import_ms:.0f} ms")
     return 0

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-
-import numpy as np
+from functools import lru_cache
 
 PERMUTATIONS = 64
 BANDS = 16
@@ -32,12 +31,21 @@ THRESHOLD = 0.7
 MIN_WORDS = 40
 SHINGLE = 3
 
-_rng = np.random.default_rng(20240229)  # fixed: signatures must be stable across runs
-# Multiply-shift hashing (Dietzfelbinger et al.): odd 64-bit multipliers,
-# arithmetic wrapping mod 2^64, keep the high 32 bits.
-_A = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-_B = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
 _WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=1)
+def _hashing():
+    """numpy and the hash parameters, loaded on first use: importing numpy
+    costs ~0.2 s, which a search (that never needs it) should not pay."""
+    import numpy as np
+
+    rng = np.random.default_rng(20240229)  # fixed: signatures must be stable across runs
+    # Multiply-shift hashing (Dietzfelbinger et al.): odd 64-bit multipliers,
+    # arithmetic wrapping mod 2^64, keep the high 32 bits.
+    a = rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
+    return np, a, b
 
 
 def signature(text: str) -> bytes | None:
@@ -49,9 +57,10 @@ def signature(text: str) -> bytes | None:
     shingles = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
     digests = b"".join(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest()
                        for s in shingles)
+    np, a, b = _hashing()
     x = np.frombuffer(digests, dtype=np.uint32).astype(np.uint64)
     with np.errstate(over="ignore"):
-        hashed = (np.outer(x, _A) + _B) >> np.uint64(32)
+        hashed = (np.outer(x, a) + b) >> np.uint64(32)
     return hashed.min(axis=0).astype(np.uint32).tobytes()
 
 
@@ -64,7 +73,8 @@ def band_terms(sig: bytes) -> list[str]:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two bodies' shingle sets."""
-    return float(np.mean(np.frombuffer(a, np.uint32) == np.frombuffer(b, np.uint32)))
+    same = sum(x == y for x, y in zip(memoryview(a).cast("I"), memoryview(b).cast("I")))
+    return same / PERMUTATIONS
 
 
 def is_near(a: bytes, b: bytes) -> bool:

@@ -3,6 +3,7 @@ reader reads it or why it is skipped."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,27 +11,43 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..article import Article
-from . import ReadOptions, csvfile, feeds, html, jsonl, reuters, text
+from . import ReadOptions
 
 Reader = Callable[[Path, Path, "ReadOptions | None"], "list[Article]"]
 
+
+class LazyReader:
+    """A reader module's `read`, imported on first use: the HTML reader pulls
+    in BeautifulSoup and lxml, which a search never needs."""
+
+    def __init__(self, module: str):
+        self.module = module
+
+    @property
+    def function(self) -> Reader:
+        return getattr(importlib.import_module(f"{__package__}.{self.module}"), "read")
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+
 #: File extension → reader. Files without an extension are read as text.
-READERS: dict[str, Reader] = {
-    ".txt": text.read,
-    ".text": text.read,
-    "": text.read,
-    ".jsonl": jsonl.read,
-    ".ndjson": jsonl.read,
-    ".json": jsonl.read,
-    ".csv": csvfile.read,
-    ".tsv": csvfile.read,
-    ".rss": feeds.read,
-    ".atom": feeds.read,
-    ".xml": feeds.read,  # feeds only: other XML is refused by feeds.read with a reason
-    ".sgm": reuters.read,
-    ".html": html.read,
-    ".htm": html.read,
-    ".xhtml": html.read,
+READERS: dict[str, LazyReader] = {
+    ".txt": LazyReader("text"),
+    ".text": LazyReader("text"),
+    "": LazyReader("text"),
+    ".jsonl": LazyReader("jsonl"),
+    ".ndjson": LazyReader("jsonl"),
+    ".json": LazyReader("jsonl"),
+    ".csv": LazyReader("csvfile"),
+    ".tsv": LazyReader("csvfile"),
+    ".rss": LazyReader("feeds"),
+    ".atom": LazyReader("feeds"),
+    ".xml": LazyReader("feeds"),  # feeds only: other XML is refused by feeds.read with a reason
+    ".sgm": LazyReader("reuters"),
+    ".html": LazyReader("html"),
+    ".htm": LazyReader("html"),
+    ".xhtml": LazyReader("html"),
 }
 
 #: Files that sit beside articles in corpora but are not articles.
@@ -97,7 +114,7 @@ def classify(path: Path, root: Path) -> Candidate:
     reader = READERS.get(suffix)
     if reader is None:
         return Candidate(path, root, None, f"unsupported file type {suffix!r}")
-    return Candidate(path, root, reader)
+    return Candidate(path, root, reader.function)
 
 
 @lru_cache(maxsize=256)
