@@ -358,6 +358,62 @@ def export(
         typer.echo(f"Exported {count:,} articles to {output}", err=True)
 
 
+@app.command()
+@handle_errors
+def serve(
+    index: Optional[Path] = IndexOption,
+    host: str = typer.Option("127.0.0.1", "--host",
+                             help="Address to listen on (loopback by default; the server has "
+                                  "no authentication)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve a search page and a JSON HTTP API (/api/search, /api/article/ID,
+    /api/stats, /api/suggest; OpenAPI at /openapi.json). The index is
+    re-read when it changes: no restart after `newssearch index`."""
+    import uvicorn
+
+    from .server import create_app
+
+    open_index(index).close()  # builds the default index on a fresh checkout; clear errors
+    web_app = create_app(index or DEFAULT_INDEX)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"newssearch: warning: listening on {host}: anyone who can reach it can "
+                   f"search this index", err=True)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"newssearch: serving {index or DEFAULT_INDEX}/ at http://{shown}:{port}/ "
+               f"(Ctrl+C stops)", err=True)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
+@app.command("eval")
+@handle_errors
+def eval_cmd(
+    queries: Path = typer.Option(..., "--queries", "-q", metavar="Q.tsv",
+                                 help="Test queries, one 'query-id<TAB>query text' per line."),
+    qrels: Path = typer.Option(..., "--qrels", metavar="QRELS",
+                               help="TREC relevance judgments: 'query-id 0 article-id grade' "
+                                    "per line (grade 1 or more is relevant)."),
+    run: Optional[Path] = typer.Option(None, "--run", metavar="OUT",
+                                       help="Also write the rankings as a TREC run file."),
+    index: Optional[Path] = IndexOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Measure ranking quality: run each query as free text (operators are
+    not interpreted, words are OR-ed, BM25F ranking) and print MAP, P@10 and
+    nDCG@10 over the queries that have relevant judgments."""
+    from .evaluation import evaluate, read_queries
+
+    texts = read_queries(queries)
+    with open_index(index) as ix:
+        report = evaluate(ix, texts, qrels, run_path=run)
+    if as_json:
+        typer.echo(render.to_json(report.to_dict()))
+        return
+    typer.echo(report.to_text())
+    for note in report.notes():
+        typer.echo(f"newssearch: {note}", err=True)
+
+
 # --- helpers -------------------------------------------------------------------
 
 def run_with_progress(job):
