@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,10 @@ class NewsIndex:
         self._manifest = manifest
         self._ix = directory.open_whoosh(path, manifest)
         self._searcher = None
+        #: Whoosh searchers are not thread-safe (their readers seek and read
+        #: shared file objects, and refresh() closes them): every use of the
+        #: shared searcher holds this lock, so threads may share one NewsIndex.
+        self._lock = threading.RLock()
 
     # --- opening --------------------------------------------------------------
 
@@ -90,10 +95,11 @@ class NewsIndex:
         self.close()
 
     def close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
-        self._ix.close()
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._ix.close()
 
     # --- writing --------------------------------------------------------------
 
@@ -101,14 +107,14 @@ class NewsIndex:
         """Add or update articles (matched by id); unchanged ones are skipped."""
         started = time.perf_counter()
         report = IndexReport()
-        with self._batch(report, wait) as batch:
+        with directory.writer_lock(self.path, wait), self._batch(report, wait) as batch:
             add_articles(batch, articles)
         return timed(report, started)
 
     def delete(self, ids: Iterable[str], *, wait: float = DEFAULT_WAIT) -> int:
         """Remove articles by id; returns how many were removed."""
         report = IndexReport()
-        with self._batch(report, wait) as batch:
+        with directory.writer_lock(self.path, wait), self._batch(report, wait) as batch:
             for article_id in ids:
                 batch.delete(article_id)
         return report.removed
@@ -129,13 +135,14 @@ class NewsIndex:
         given = [Path(p) for p in paths]
         options = ReadOptions(field_map=dict(field_map or {}))
         report = IndexReport()
-        with self._batch(report, wait) as batch:
-            index_files(batch, list(discover(given)), options=options, jobs=jobs,
-                        progress=progress)
-            if prune:
-                prune_missing(batch, [p for p in given if p.is_dir()])
-        changed = report.added or report.updated or report.removed
-        self._remember_roots([p for p in given if p.exists()], options, touch=bool(changed))
+        with directory.writer_lock(self.path, wait):  # also over the manifest update
+            with self._batch(report, wait) as batch:
+                index_files(batch, list(discover(given)), options=options, jobs=jobs,
+                            progress=progress)
+                if prune:
+                    prune_missing(batch, [p for p in given if p.is_dir()])
+            changed = report.added or report.updated or report.removed
+            self._remember_roots([p for p in given if p.exists()], options, touch=bool(changed))
         return timed(report, started)
 
     def rebuild(self, *, wait: float = DEFAULT_WAIT, progress: Progress | None = None,
@@ -147,6 +154,11 @@ class NewsIndex:
         A source folder that is gone (moved, unmounted) is reported as failed
         and its articles are kept from the stored fields, unless
         `drop_missing`, which removes them and forgets the folder."""
+        with directory.writer_lock(self.path, wait):
+            return self._rebuild(wait, progress, drop_missing, jobs)
+
+    def _rebuild(self, wait: float, progress: Progress | None, drop_missing: bool,
+                 jobs: int | None) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
         guard = self._locked_writer(wait)  # keeps other writers out meanwhile
@@ -208,7 +220,8 @@ class NewsIndex:
                facet_limit: int = 10, strict: bool = False,
                any_term: bool = False, snippets: int = 2,
                collapse: bool = False, filters: dict[str, str | Sequence[str]] | None = None,
-               half_life: float = 30.0) -> SearchResults:
+               half_life: float = 30.0,
+               time_limit: float = searching.TIME_LIMIT) -> SearchResults:
         """Search the index.
 
         `query` uses the query language (AND by default; OR, NOT, parentheses,
@@ -224,35 +237,49 @@ class NewsIndex:
         not its own (multi-select). `sort` is relevance, newest, oldest or
         recent (relevance halved every `half_life` days of age). `collapse`
         shows one hit per near-duplicate cluster, with `Hit.similar` counting
-        the others. Raises QueryError on bad input."""
+        the others. A search that runs longer than `time_limit` seconds is
+        stopped. Raises QueryError on bad input, and for a query too broad
+        or too slow to run (see the README's reliability section)."""
         request = searching.SearchRequest(
             parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
             page=page, sort=sort, filters=_filters(source, section, filters),
             half_life_days=half_life,
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-            snippet_count=snippets, collapse=collapse)
-        return searching.run(self._current_searcher(), request)
+            snippet_count=snippets, collapse=collapse, time_limit=time_limit)
+        with self._lock:
+            return searching.run(self._current_searcher(), request)
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
         """Articles most like the given one ("more like this"), best first."""
-        return searching.similar(self._current_searcher(), article_id, limit, snippets)
+        with self._lock:
+            return searching.similar(self._current_searcher(), article_id, limit, snippets)
 
     def get(self, article_id: str) -> Article | None:
         """One stored article by id, or None."""
-        stored = self._current_searcher().document(id=article_id)
+        with self._lock:
+            stored = self._current_searcher().document(id=article_id)
         return to_article(stored) if stored else None
 
     def articles(self) -> Iterator[Article]:
-        """Every stored article, in index order."""
-        for stored in self._current_searcher().all_stored_fields():
-            yield to_article(stored)
+        """Every stored article, in index order (of the index as it was at
+        the first article: the iteration has a searcher of its own)."""
+        with self._lock:
+            self._current_searcher()  # follow a swap
+            own = self._ix.searcher()
+        with own:
+            for stored in own.all_stored_fields():
+                yield to_article(stored)
 
     def __len__(self) -> int:
-        return self._current_searcher().doc_count()
+        with self._lock:
+            return self._current_searcher().doc_count()
 
     def stats(self) -> IndexStats:
         """Counts, sources, sections, date range, fields and size on disk."""
-        s = self._current_searcher()
+        with self._lock:
+            return self._stats(self._current_searcher())
+
+    def _stats(self, s) -> IndexStats:
         earliest, latest, dated = searching.date_range(s)
         return IndexStats(
             path=str(self.path), documents=s.doc_count(),
@@ -267,23 +294,36 @@ class NewsIndex:
     # --- internals ------------------------------------------------------------
 
     def _current_searcher(self):
-        """A searcher on the latest commit; follows a rebuild's swap."""
+        """A searcher on the latest commit; follows a rebuild's swap. Call
+        with self._lock held."""
         manifest = directory.read_manifest(self.path, check_version=False)
         if manifest.generation != self._manifest.generation:
             self._manifest = manifest
             self._reopen()
-        if self._searcher is None:
+        try:
+            if self._searcher is None:
+                self._searcher = self._ix.searcher(weighting=searching.WEIGHTING)
+            else:
+                self._searcher = self._searcher.refresh()
+        except Exception:
+            # A rebuild swapped generations and deleted ours since we read
+            # the manifest: follow it (once; a second swap is an error).
+            manifest = directory.read_manifest(self.path, check_version=False)
+            if manifest.generation == self._manifest.generation:
+                raise
+            self._searcher = None  # refresh() may have closed its readers
+            self._manifest = manifest
+            self._reopen()
             self._searcher = self._ix.searcher(weighting=searching.WEIGHTING)
-        else:
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     def _reopen(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
-        self._ix.close()
-        self._ix = directory.open_whoosh(self.path, self._manifest)
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._ix.close()
+            self._ix = directory.open_whoosh(self.path, self._manifest)
 
     def _locked_writer(self, wait: float):
         """A writer on the live generation, re-checked after the lock is won

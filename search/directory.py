@@ -17,18 +17,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.util.filelock import FileLock, try_for
 
-from .errors import IndexNotFoundError, IndexVersionError, NewsSearchError
+from .errors import IndexLockedError, IndexNotFoundError, IndexVersionError, NewsSearchError
 from .schema import SCHEMA_VERSION, build_schema
 
 MANIFEST = "newssearch.json"
 FORMAT = "newssearch-index"
+#: The lock a writer holds for the whole of a write (see writer_lock).
+WRITER_LOCK = ".newssearch.lock"
 
 
 @dataclass
@@ -134,9 +138,35 @@ def remove_stale_generations(path: Path, keep: str) -> None:
             shutil.rmtree(gen, ignore_errors=True)
 
 
+@contextmanager
+def writer_lock(path: Path, wait: float):
+    """Hold the index's writer lock for a whole write: an `index` run with
+    all its batch commits and its manifest update, a rebuild with its swap.
+    Whoosh's own lock is let go at every commit, so without this a second
+    writer slips in between two batches (and may fail the first one, or a
+    rebuild swap generations under it). Like Whoosh's it is an flock, which
+    the kernel drops when its holder dies: a killed writer leaves no stale lock."""
+    lock = FileLock(str(path / WRITER_LOCK))
+    if not try_for(lock.acquire, timeout=max(wait, 0.0), delay=0.05):
+        raise IndexLockedError(
+            f"the index at {path} is locked by another writer "
+            f"(waited {wait:g} s; try again, or pass --wait SECONDS)")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def size_on_disk(path: Path) -> int:
     """Bytes used by the index folder."""
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass  # deleted by a writer's commit meanwhile
+    return total
 
 
 def _fsync_dir(path: Path) -> None:

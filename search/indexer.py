@@ -10,6 +10,7 @@ committed right after each Whoosh commit.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -20,7 +21,7 @@ from whoosh.index import LockError
 
 from . import neardup
 from .article import Article, text_fingerprint
-from .errors import IndexLockedError
+from .errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
 from .parsing import parse_files
 from .readers import ReadOptions
@@ -29,6 +30,8 @@ from .results import IndexReport
 from .schema import to_document
 
 BATCH_SIZE = 2000
+#: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
+BATCH_SIZE_ENV = "NEWSSEARCH_BATCH_SIZE"
 #: Called once per file: (files done, files in all, articles so far).
 Progress = Callable[[int, int, int], None]
 
@@ -43,8 +46,23 @@ def open_writer(ix, wait: float, where: str):
             f"(waited {wait:g} s; try again, or pass --wait SECONDS)") from None
 
 
+def batch_size() -> int:
+    """Articles per commit: $NEWSSEARCH_BATCH_SIZE if set, else BATCH_SIZE."""
+    value = os.environ.get(BATCH_SIZE_ENV, "").strip()
+    if not value:
+        return BATCH_SIZE
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise NewsSearchError(f"{BATCH_SIZE_ENV} must be a whole number of articles, "
+                              f"1 or more (got {value!r})")
+    return size
+
+
 class BatchWriter:
-    """Adds articles through a Whoosh writer, committing every BATCH_SIZE.
+    """Adds articles through a Whoosh writer, committing every batch_size().
 
     Use as a context manager: leaving normally commits, an exception cancels
     the open batch (earlier batches stay committed)."""
@@ -60,6 +78,7 @@ class BatchWriter:
         self._files: list[FileRecord] = []
         self._forget: list[str] = []
         self.pending = 0
+        self.batch_size = batch_size()
         self.writer = None
         self.searcher = None
 
@@ -102,10 +121,11 @@ class BatchWriter:
         if signature is not None:
             doc["minhash"] = signature
             doc["minbands"] = " ".join(neardup.band_terms(signature))
-        if self.fresh:
-            self.writer.add_document(**doc)
-        else:
-            self.writer.update_document(**doc)
+        if existing:
+            # Not update_document(): it opens a searcher on every segment for
+            # each call, which made re-runs (after a crash) ten times slower.
+            self.writer.delete_by_term("id", article.id, searcher=self.searcher)
+        self.writer.add_document(**doc)
         self._remember(article.id, text_hash, signature, article.cluster)
         if existing:
             self.report.updated += 1
@@ -115,7 +135,7 @@ class BatchWriter:
         return True
 
     def delete(self, article_id: str) -> None:
-        removed = self.writer.delete_by_term("id", article_id)
+        removed = self.writer.delete_by_term("id", article_id, searcher=self.searcher)
         self.report.removed += removed
         if removed:
             self._count_write()
@@ -175,7 +195,7 @@ class BatchWriter:
 
     def _count_write(self) -> None:
         self.pending += 1
-        if self.pending >= BATCH_SIZE:
+        if self.pending >= self.batch_size:
             # Mid-run commits skip segment merging; the final commit merges.
             self._commit(merge=False)
             self._open()

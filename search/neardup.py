@@ -30,6 +30,9 @@ THRESHOLD = 0.7
 #: briefs that differ in a figure are different news.
 MIN_WORDS = 40
 SHINGLE = 3
+#: Only the opening of a body is shingled: plenty to tell copies of a story
+#: apart, and a 50 MB body no longer costs 40 s and 8 GB of hash matrix.
+SCAN_CHARS = 100_000
 
 _WORD = re.compile(r"\w+")
 
@@ -51,7 +54,7 @@ def _hashing():
 def signature(text: str) -> bytes | None:
     """The MinHash signature of a body (PERMUTATIONS × uint32, as bytes), or
     None when the body is too short to judge."""
-    words = _WORD.findall(text.casefold())
+    words = _WORD.findall(text[:SCAN_CHARS].casefold())
     if len(words) < MIN_WORDS:
         return None
     shingles = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}

@@ -11,6 +11,10 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -58,7 +62,8 @@ def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
         for candidate, known in work:
             yield parse_file(candidate, options, known)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=end_with_indexer,
+                             initargs=(os.getpid(),)) as pool:
         pending: deque = deque()
         items = iter(work)
         for candidate, known in items:
@@ -115,3 +120,42 @@ def _call_reader(candidate: Candidate, options: ReadOptions, problems: list[str]
 @lru_cache(maxsize=None)
 def _takes_problems(reader) -> bool:
     return "problems" in inspect.signature(reader).parameters
+
+
+def end_with_indexer(indexer_pid: int) -> None:
+    """Pool initializer: a parsing worker never outlives the indexer.
+
+    Forked workers inherit the indexer's file descriptors, among them the
+    index's write lock (a flock, held until every holder is gone) and the
+    caller's stdout. Workers left behind by a killed indexer (kill -9, the OOM
+    killer) would keep the index locked and the caller's pipe open for ever.
+    On Linux the kernel kills a worker with its parent (PR_SET_PDEATHSIG);
+    elsewhere a thread checks for the indexer every second."""
+    armed = False
+    if sys.platform.startswith("linux") and os.getppid() == indexer_pid:
+        try:
+            import ctypes
+
+            armed = ctypes.CDLL(None).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if not _alive(indexer_pid):  # it died before we were armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch, args=(indexer_pid,), daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch(indexer_pid: int) -> None:
+    while _alive(indexer_pid):
+        time.sleep(1.0)
+    os._exit(1)

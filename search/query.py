@@ -11,13 +11,15 @@ error in both modes: it almost always means a typo the user wants to hear about.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from whoosh import qparser, query as wq
 
-from .analysis import normalize_keyword
+from .analysis import NewsAnalyzer, normalize_keyword
 from .errors import QueryError
+from .ranking import BM25FTerm, is_query_stop_word
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
 
 #: `name:` at the start of a term.
@@ -26,6 +28,12 @@ FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.]*):")
 TERM_START = set(" \t\n(+-!")
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in OPENERS.items()}
+#: Longest query read, in characters and in words: Whoosh's parser slows down
+#: with the square of the words (3,000 words took 12 s). Lenient mode reads
+#: the first part (with a warning), strict mode refuses the query.
+MAX_QUERY_CHARS = 4000
+MAX_QUERY_WORDS = 400
+_QUERY_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass
@@ -46,8 +54,15 @@ class _Issue:
 
 def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQuery:
     """Parse user query text. Empty text matches every article."""
-    cleaned, warnings = check_syntax(text, strict=strict)
-    cleaned = resolve_relative_dates(cleaned)
+    # Lone surrogates (from broken terminals or JSON) cannot be encoded or
+    # printed: read them as U+FFFD.
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    cleaned, warnings = _bounded(text, strict=strict)
+    cleaned, more = check_syntax(cleaned, strict=strict)
+    warnings.extend(more)
+    resolved = resolve_relative_dates(cleaned)
+    same_columns = resolved == cleaned  # Whoosh's offsets are columns of the text typed
+    cleaned = resolved
     if cleaned.strip() in ("", "*", "*:*"):
         return ParsedQuery(text, wq.Every(), warnings)
     try:
@@ -55,15 +70,40 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         if strict:
             raise QueryError(f"cannot parse query: {_explain(exc)}") from None
-        words = " ".join(re.findall(r"[^\W_]+", cleaned))
+        # Quoted, so that words like NOT are words (Whoosh fails on "NOT NOT a").
+        words = " ".join(f'"{w}"' for w in _QUERY_WORD.findall(cleaned))
         warnings.append(f"could not read the query syntax ({_explain(exc)}); "
                         f"searched its words instead")
-        parsed = _parser(any_term).parse(words) if words else wq.NullQuery
-    parsed, more = _strip_errors(parsed, strict)
+        try:
+            parsed = _parser(any_term).parse(words) if words else wq.NullQuery
+        except Exception:
+            parsed = wq.NullQuery
+    parsed, more = _strip_errors(parsed, strict, same_columns)
     warnings.extend(more)
     if parsed is None or parsed is wq.NullQuery:
         parsed = wq.NullQuery
     return ParsedQuery(text, parsed, warnings)
+
+
+def _bounded(text: str, *, strict: bool) -> tuple[str, list[str]]:
+    """The query cut to MAX_QUERY_CHARS and MAX_QUERY_WORDS (lenient, with
+    a warning), or a QueryError at the column where it goes over (strict)."""
+    end = len(text)
+    if end > MAX_QUERY_CHARS:
+        end = MAX_QUERY_CHARS
+    words = (w for w in _QUERY_WORD.finditer(text, 0, end)
+             if w.group() not in ("AND", "OR", "NOT"))
+    for n, word in enumerate(words, 1):
+        if n > MAX_QUERY_WORDS:
+            end = word.start()
+            break
+    if end == len(text):
+        return text, []
+    limit = f"{MAX_QUERY_WORDS:,} words and {MAX_QUERY_CHARS:,} characters"
+    if strict:
+        raise QueryError(f"the query is too long (at most {limit})", end + 1)
+    return text[:end], [f"the query is too long (at most {limit}): "
+                        f"read up to column {end}, the rest ignored"]
 
 
 def check_syntax(text: str, *, strict: bool) -> tuple[str, list[str]]:
@@ -154,14 +194,18 @@ def _parser(any_term: bool) -> qparser.QueryParser:
 _PARSERS: dict[bool, qparser.QueryParser] = {}
 
 
-def _strip_errors(q: wq.Query, strict: bool) -> tuple[wq.Query | None, list[str]]:
+def _strip_errors(q: wq.Query, strict: bool,
+                  same_columns: bool = False) -> tuple[wq.Query | None, list[str]]:
     """Whoosh marks unparseable parts (e.g. a bad date) with an `error`
-    attribute instead of failing: turn those into errors or warnings."""
-    errors = [_explain(sub.error) for sub in _walk(q) if getattr(sub, "error", None)]
+    attribute instead of failing: turn those into errors (at their column
+    when Whoosh's offsets are those of the text typed) or warnings."""
+    bad = [sub for sub in _walk(q) if getattr(sub, "error", None)]
+    errors = [_explain(sub.error) for sub in bad]
     if not errors:
         return q, []
     if strict:
-        raise QueryError(str(errors[0]))
+        at = getattr(bad[0], "startchar", None)
+        raise QueryError(str(errors[0]), at + 1 if same_columns and at is not None else None)
     return _drop_error_nodes(q), [f"{e} (ignored)" for e in errors]
 
 
@@ -184,6 +228,13 @@ def _walk(q: wq.Query):
 def _drop_error_nodes(q: wq.Query) -> wq.Query | None:
     if getattr(q, "error", None):
         return None
+    if isinstance(q, wq.compound.BinaryQuery):  # Require, AndMaybe, AndNot, Otherwise
+        a, b = _drop_error_nodes(q.a), _drop_error_nodes(q.b)
+        if a is None and b is not None and isinstance(q, wq.AndNot):
+            return wq.Not(b)  # "bad -Idlib" reads as "-Idlib"
+        if a is None or b is None:  # the other side is what is left
+            return a if b is None else b
+        return type(q)(a, b)
     if isinstance(q, wq.compound.CompoundQuery):
         kept = [c for c in (_drop_error_nodes(s) for s in q.subqueries) if c is not None]
         return type(q)(kept, boost=q.boost).normalize() if kept else None
@@ -200,7 +251,15 @@ DATE_CLAUSE = re.compile(r"\b(?:published|date):(?:\[[^\]]*\]|\{[^}]*\}|[<>]=?\S
 
 
 def relative_date(match: re.Match, now: datetime | None = None) -> datetime:
-    """The moment a `now-30d` expression names (naive UTC)."""
+    """The moment a `now-30d` expression names (naive UTC); a QueryError if
+    it is off the calendar (`now-99999y`)."""
+    try:
+        return _relative_date(match, now)
+    except (OverflowError, ValueError):
+        raise QueryError(f'"{match.group(0)}" is outside the calendar (years 1 to 9999)') from None
+
+
+def _relative_date(match: re.Match, now: datetime | None = None) -> datetime:
     now = now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     if not match.group(1):
         return now
@@ -217,10 +276,37 @@ def relative_date(match: re.Match, now: datetime | None = None) -> datetime:
 
 
 def resolve_relative_dates(text: str) -> str:
-    """Rewrite `now-30d` inside date clauses as a timestamp Whoosh reads."""
+    """Rewrite `now-30d` inside date clauses as a timestamp Whoosh reads (one
+    off the calendar, `now-99999y`, is left for Whoosh to flag as unreadable)."""
+    def moment(m: re.Match) -> str:
+        try:
+            return f"{relative_date(m):%Y%m%d%H%M%S}"
+        except QueryError:
+            return m.group(0)
+
     def in_clause(clause: re.Match) -> str:
-        return RELATIVE.sub(lambda m: f"{relative_date(m):%Y%m%d%H%M%S}", clause.group(0))
+        return RELATIVE.sub(moment, clause.group(0))
     return DATE_CLAUSE.sub(in_clause, text)
+
+
+# --- free text ---------------------------------------------------------------
+
+def free_text(text: str, *, drop_stop_words: bool = True) -> ParsedQuery:
+    """Query text read as plain words, for ranking rather than matching: no
+    operators, fields, phrases or wildcards. Any word may match (OR), and
+    articles are ranked by true BM25F over title and body
+    (:class:`ranking.BM25FTerm`); a word said twice counts twice. Function
+    words (:func:`ranking.is_query_stop_word`) are left out unless nothing
+    else is left. Empty text matches nothing. This is what ``newssearch eval`` runs."""
+    words = [(token.text, is_query_stop_word(token.original))
+             for token in NewsAnalyzer()(text, mode="query", keeporiginal=True)]
+    terms = [term for term, _ in words]
+    if drop_stop_words:
+        terms = [term for term, stop in words if not stop] or terms
+    if not terms:
+        return ParsedQuery(text, wq.NullQuery)
+    counts = Counter(terms)
+    return ParsedQuery(text, wq.Or([BM25FTerm(term, qf=n) for term, n in counts.items()]))
 
 
 # --- filters ---------------------------------------------------------------

@@ -9,10 +9,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from whoosh import query as wq, scoring, sorting
+from whoosh import collectors, query as wq, sorting
 from whoosh.analysis import STOP_WORDS
+from whoosh.searching import ResultsPage
 
-from . import snippets
+from . import ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
 from .query import ParsedQuery, date_filter, keyword_filter, parse
@@ -21,10 +22,11 @@ from .results import FacetCount, Hit, SearchResults
 from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
 SORTS = ("relevance", "newest", "oldest", "recent")
-#: BM25F parameters: Whoosh's defaults, with title length normalised less
-#: (headlines are all short; their length says little).
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
+#: Textbook BM25/BM25F with a correct idf (see `ranking` for why not Whoosh's).
+WEIGHTING = ranking.BM25F()
 MAX_LIMIT = 1000
+#: Seconds a search may take before it is stopped with a QueryError.
+TIME_LIMIT = 10.0
 
 
 @dataclass
@@ -46,6 +48,8 @@ class SearchRequest:
     collapse: bool = False
     #: For sort="recent": a story this many days older counts half as much.
     half_life_days: float = 30.0
+    #: Seconds after which the search is stopped (a QueryError).
+    time_limit: float = TIME_LIMIT
 
 
 def resolve_facet(name: str, verb: str = "facet on") -> str:
@@ -61,10 +65,15 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     """Execute `request` on a Whoosh searcher and build typed results."""
     started = time.perf_counter()
     _validate(request)
+    deadline = Deadline(request.time_limit)
+    searcher = _Bounded(searcher, deadline)
     facets = [resolve_facet(f) for f in request.facets]
     filters = {resolve_facet(name, "filter on"): values
                for name, values in request.filters.items()}
-    check_expansions(request.parsed.query, searcher.reader())
+    expanding = time.perf_counter()
+    check_expansions(request.parsed.query, searcher.reader(), deadline)
+    # Matching and highlighting expand the same patterns twice more.
+    deadline.check(ahead=2 * (time.perf_counter() - expanding))
     query = request.parsed.query
 
     # Facets without an active filter of their own are counted in the main
@@ -78,6 +87,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         ranked, total, groups = _paged(searcher, query, combined, groupedby, request)
 
     matchers = _matchers(query, searcher)
+    deadline.check()
     hits = [_hit(searcher.stored_fields(docnum), score, matchers, request.snippet_count)
             for docnum, score in ranked]
     if request.collapse:
@@ -122,8 +132,7 @@ def _better_query(searcher, request: SearchRequest, filter_query, total: int) ->
         better = parse(corrected).query
     except QueryError:
         return None
-    found = searcher.search(better, filter=filter_query, limit=1)
-    return corrected if len(found) > total else None
+    return corrected if _total(searcher, better, filter_query) > total else None
 
 
 #: Key terms a "more like this" query is made of.
@@ -165,6 +174,75 @@ def _validate(request: SearchRequest) -> None:
         raise QueryError("--page must be 1 or more")
     if not request.half_life_days > 0:
         raise QueryError("--half-life must be more than 0 days")
+    if not request.time_limit > 0:
+        raise QueryError("the time limit must be more than 0 seconds")
+
+
+class Deadline:
+    """The moment a search must be done by: check() raises a QueryError after."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.perf_counter() + seconds
+
+    def check(self, ahead: float = 0.0) -> None:
+        """Raise if the deadline has passed (or will have, `ahead` seconds on)."""
+        if time.perf_counter() + ahead > self.at:
+            raise QueryError(
+                f"the search took more than {self.seconds:g} s and was stopped; make the "
+                f"query more specific (fewer words, wildcards or fuzzy~ words) or add filters")
+
+
+class _DeadlineCollector(collectors.WrappingCollector):
+    """Wraps the innermost collector and checks the deadline every 256
+    matching documents. Unlike Whoosh's TimeLimitCollector it needs no timer
+    thread or SIGALRM (so it works in any thread), and it sits under the
+    filter, facet and collapse collectors, which filter in their own loops."""
+
+    def __init__(self, child, deadline: Deadline):
+        super().__init__(child)
+        self.deadline = deadline
+
+    def matches(self):
+        for n, sub_docnum in enumerate(self.child.matches()):
+            if not n & 255:
+                self.deadline.check()
+            yield sub_docnum
+
+
+class _Bounded:
+    """A Whoosh searcher whose searches stop at a deadline; everything else
+    is the searcher's own."""
+
+    def __init__(self, searcher, deadline: Deadline):
+        self._searcher, self._deadline = searcher, deadline
+
+    def __getattr__(self, name):
+        return getattr(self._searcher, name)
+
+    def search(self, q, **kwargs):
+        outer = self._searcher.collector(**kwargs)
+        parent, inner = None, outer
+        while isinstance(inner, collectors.WrappingCollector):
+            parent, inner = inner, inner.child
+        bounded = _DeadlineCollector(inner, self._deadline)
+        if parent is None:
+            outer = bounded
+        else:
+            parent.child = bounded
+        self._searcher.search_with_collector(q, outer)
+        return outer.results()
+
+    def search_page(self, q, pagenum: int, pagelen: int = 10, **kwargs):
+        return ResultsPage(self.search(q, limit=pagenum * pagelen, **kwargs), pagenum, pagelen)
+
+
+def _total(searcher, query, filter_query) -> int:
+    """How many articles match, counted without scoring. Not len(results):
+    Whoosh's block-skipping collector counts by re-running the query without
+    the filter, and its counts shift once collectors are wrapped."""
+    both = query if filter_query is None else wq.And([query, filter_query])
+    return sum(1 for _ in searcher.docs_for_query(both))
 
 
 def _facet(name: str) -> sorting.FieldFacet:
@@ -190,7 +268,7 @@ def _paged(searcher, query, filter_query, groupedby, request: SearchRequest):
                             groupedby=groupedby or None, sortedby=_sort_facet(request.sort),
                             **collapse)
     ranked = [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + request.limit]]
-    total = None if request.collapse else len(found)
+    total = None if request.collapse else _total(searcher, query, filter_query)
     return ranked, total, found.groups
 
 
@@ -223,7 +301,8 @@ def _recent(searcher, query, filter_query, groupedby, request: SearchRequest):
         scored.append((hit.docnum, hit.score * 2 ** (-age_days / request.half_life_days)))
     scored.sort(key=lambda item: -item[1])
     start = (request.page - 1) * request.limit
-    return scored[start:start + request.limit], len(found), found.groups
+    return (scored[start:start + request.limit], _total(searcher, query, filter_query),
+            found.groups)
 
 
 def _filter_query(filters: dict[str, list[str]], since: str | None,
@@ -236,21 +315,44 @@ def _filter_query(filters: dict[str, list[str]], since: str | None,
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-#: Most index terms one wildcard, prefix or fuzzy pattern may stand for.
+#: Most index terms one wildcard, prefix or fuzzy pattern may stand for (and
+#: all the patterns of a query together).
 MAX_EXPANSIONS = 5000
+#: Most different wildcard, prefix or fuzzy words in one query: each one is a
+#: scan of the vocabulary (a fuzzy word~2 takes a second and more).
+MAX_PATTERNS = 20
 
 
-def check_expansions(q: wq.Query, reader) -> None:
-    """Refuse patterns that would expand to a huge OR (``*a*``)."""
-    for leaf in q.leaves():
-        if isinstance(leaf, wq.MultiTerm):
-            count = 0
-            for _ in leaf._btexts(reader):
-                count += 1
-                if count > MAX_EXPANSIONS:
-                    raise QueryError(
-                        f'"{leaf.text}" in {leaf.fieldname} matches more than '
-                        f"{MAX_EXPANSIONS:,} different words; make the pattern more specific")
+def check_expansions(q: wq.Query, reader, deadline: Deadline | None = None) -> None:
+    """Refuse patterns that would expand to a huge OR (``*a*``), and queries
+    with too many patterns."""
+    patterns = [leaf for leaf in q.leaves() if isinstance(leaf, wq.MultiTerm)]
+    if len({_pattern(leaf) for leaf in patterns}) > MAX_PATTERNS:
+        raise QueryError(f"the query has more than {MAX_PATTERNS} wildcard, prefix or fuzzy "
+                         f"words; use fewer")
+    total = 0
+    for leaf in patterns:
+        count = 0
+        for _ in leaf._btexts(reader):
+            count += 1
+            if count > MAX_EXPANSIONS:
+                raise QueryError(
+                    f'"{_pattern(leaf)}" in {leaf.fieldname} matches more than '
+                    f"{MAX_EXPANSIONS:,} different words; make the pattern more specific")
+        total += count
+        if total > MAX_EXPANSIONS:
+            raise QueryError(f"the patterns of the query match more than {MAX_EXPANSIONS:,} "
+                             f"different words together; make them more specific")
+        if deadline:
+            deadline.check()
+
+
+def _pattern(leaf: wq.MultiTerm) -> str:
+    """A pattern as typed: `missil*`, `idlib~2`, or a range `[a TO z]`."""
+    text = getattr(leaf, "text", None)
+    if text is not None:
+        return text
+    return f"[{getattr(leaf, 'start', '')} TO {getattr(leaf, 'end', '')}]"
 
 
 def _sort_facet(sort: str):

@@ -16,6 +16,9 @@ from .analysis import WORD, NewsAnalyzer, analyze
 VOCABULARY_FIELDS = ("title", "body")
 #: How much of an article to read when turning a stem back into a word.
 SURFACE_SCAN_CHARS = 50_000
+#: Longer "words" get no correction: the edit distance to every index term
+#: costs their length squared (a 20,000-letter word took 7 s).
+LONGEST_WORD = 40
 
 _ANALYZER = NewsAnalyzer()
 
@@ -60,7 +63,7 @@ def _frequency(reader, term: str) -> int:
 
 def _nearest(reader, term: str) -> str | None:
     """The most frequent index term within 1 (then 2) edits, same first letter."""
-    if not term.isalpha() or len(term) < 3:
+    if not term.isalpha() or not 3 <= len(term) <= LONGEST_WORD:
         return None
     for distance in (1, 2) if len(term) > 4 else (1,):
         candidates = {c.decode("utf-8") if isinstance(c, bytes) else c

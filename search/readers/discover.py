@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,9 +78,11 @@ def discover(paths: list[Path]) -> Iterator[Candidate]:
         if given.is_dir():
             root = given
             for path in walk(given):
-                yield classify(path, root)
+                yield regular(path, root)
         elif given.is_file():
             yield classify(given, given.parent)
+        elif given.exists() or given.is_symlink():
+            yield regular(given, given.parent)
         else:
             yield Candidate(given, given.parent, None, "no such file or folder", failed=True)
 
@@ -100,6 +103,18 @@ def walk(folder: Path) -> Iterator[Path]:
         for name in sorted(filenames):
             if not name.startswith("."):
                 yield Path(dirpath) / name
+
+
+def regular(path: Path, root: Path) -> Candidate:
+    """classify() a path that is a regular file; refuse the others with their
+    reason (reading a FIFO would wait for ever for a writer)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:  # a broken symlink, a symlink loop
+        return Candidate(path, root, None, f"cannot read ({exc.strerror or exc})", failed=True)
+    if not stat.S_ISREG(mode):
+        return Candidate(path, root, None, "not a regular file (a pipe, socket or device)")
+    return classify(path, root)
 
 
 def classify(path: Path, root: Path) -> Candidate:
