@@ -1,0 +1,229 @@
+"""Concurrency: searching while another process indexes or rebuilds, a second
+writer, and one NewsIndex shared by many threads.
+
+A committed state is a prefix of the corpus order whose length is a whole
+number of batches (see tests/crashkit.py), so every count a query can see is
+known in advance: a search that saw half a batch, or facets from another
+moment than its total, fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from search import NewsIndex
+
+from .crashkit import cli_env, index_state, kill_after, make_corpus, run_cli, start_cli
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="subprocess timing and flock semantics of Linux")
+
+BATCH = 50
+THREADS = 8
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """1,000 articles: 800 text files in 8 folders, 2 JSON Lines files."""
+    return make_corpus(tmp_path_factory.mktemp("conc") / "news", text_files=800,
+                       jsonl_files=2)
+
+
+def committed_lengths(corpus) -> list[int]:
+    n = len(corpus.order)
+    return sorted({*range(0, n, BATCH), n})
+
+
+#: Queries and which article ids each one matches.
+QUERIES = {
+    "": lambda i: True,
+    "report": lambda i: not i.startswith("wire-"),          # text titles say "report"
+    "wire": lambda i: i.startswith("wire-"),                # JSON Lines titles say "wire"
+    "section:alpha": lambda i: i.startswith("alpha/"),
+    "source:Wire": lambda i: i.startswith("wire-"),
+}
+
+
+def allowed_totals(corpus) -> dict[str, set[int]]:
+    return {q: {sum(map(match, corpus.order[:m])) for m in committed_lengths(corpus)}
+            for q, match in QUERIES.items()}
+
+
+def hammer(ix: NewsIndex, corpus, stop: threading.Event, seed: int, errors: list,
+           seen: list) -> None:
+    """Search `ix` in a loop until `stop`; record totals, collect problems."""
+    rng = random.Random(seed)
+    allowed = allowed_totals(corpus)
+    lengths = set(committed_lengths(corpus))
+    queries = list(QUERIES)
+    while not stop.is_set():
+        try:
+            q = rng.choice(queries)
+            if rng.random() < 0.03:
+                stats = ix.stats()
+                assert stats.documents in lengths and stats.size_bytes > 0
+                assert sum(c.count for c in stats.sections) + sum(
+                    1 for i in corpus.order[:stats.documents] if "/" not in i) == stats.documents
+                continue
+            if rng.random() < 0.2:
+                article_id = rng.choice(corpus.order)
+                got = ix.get(article_id)
+                if got is not None:
+                    assert (got.title, got.body, got.content_hash) == corpus.expected[article_id]
+                continue
+            res = ix.search(q, limit=50, facets=["section", "source"], facet_limit=20)
+            assert res.total in allowed[q], f"{q!r}: total {res.total} is no committed state"
+            if q == "":
+                # Facets come from the same state as the total.
+                assert res.total in lengths
+                expect = Counter(corpus.expected[i] and i.split("/")[0]
+                                 for i in corpus.order[:res.total] if "/" in i)
+                got_sections = {c.value: c.count for c in res.facets["section"]}
+                assert got_sections == dict(expect), "facet counts from another state"
+                prefix = set(corpus.order[:res.total])
+                assert all(h.id in prefix for h in res.hits)
+            for hit in res.hits:
+                title, _, _ = corpus.expected[hit.id]
+                assert hit.title == title, f"{hit.id}: half-written stored fields"
+            seen.append((q, res.total))
+        except Exception as exc:  # collected, asserted empty by the test
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+
+def run_threads(ix, corpus, until) -> tuple[list, list]:
+    """Hammer `ix` from THREADS threads while `until()` is true (and a bit after)."""
+    stop = threading.Event()
+    errors: list = []
+    seen: list = []
+    threads = [threading.Thread(target=hammer, args=(ix, corpus, stop, k, errors, seen))
+               for k in range(THREADS)]
+    for t in threads:
+        t.start()
+    try:
+        while until():
+            time.sleep(0.05)
+        time.sleep(0.5)  # and a few searches on the final state
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    return errors, seen
+
+
+def test_threads_search_one_newsindex_while_another_process_indexes(corpus, tmp_path):
+    index = tmp_path / "ix"
+    NewsIndex.create(index).close()
+    proc = start_cli(["index", str(corpus.root), "--index", str(index)], cli_env(BATCH))
+    with NewsIndex.open(index) as ix:
+        errors, seen = run_threads(ix, corpus, lambda: proc.poll() is None)
+        _, stderr = proc.communicate()
+        assert proc.returncode == 0, stderr
+        assert len(ix) == len(corpus.order)
+    assert not errors, errors[:5]
+    totals = {t for q, t in seen if q == ""}
+    print(f"\n{len(seen)} searches from {THREADS} threads; {len(totals)} distinct "
+          f"committed states seen")
+    assert len(seen) > 100 and len(totals) > 2  # they really ran during the commits
+
+
+def test_cli_queries_while_indexing_never_fail(corpus, tmp_path):
+    index = tmp_path / "ix"
+    env = cli_env(BATCH)
+    NewsIndex.create(index).close()
+    proc = start_cli(["index", str(corpus.root), "--index", str(index)], env)
+    allowed = allowed_totals(corpus)
+    results = []
+    while proc.poll() is None:
+        q = random.choice(list(QUERIES))
+        done = run_cli(["query", q, "--index", str(index), "--json", "-n", "5"], env)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        total = json.loads(done.stdout)["total"]
+        assert total in allowed[q]
+        results.append(total)
+    assert proc.wait() == 0
+    assert len(results) >= 3
+
+
+def test_searches_follow_rebuild_swaps(corpus, tmp_path):
+    """Threads keep searching one NewsIndex while another process rebuilds
+    the index twice (new generation, atomic swap, old one deleted)."""
+    index = tmp_path / "ix"
+    env = cli_env(BATCH)
+    assert run_cli(["index", str(corpus.root), "--index", str(index)], env).returncode == 0
+    full = {len(corpus.order)}
+    state = {"runs": 0}
+
+    def rebuilding() -> bool:
+        if state.get("proc") is None or state["proc"].poll() is not None:
+            if state.get("proc") is not None:
+                assert state["proc"].returncode == 0, state["proc"].communicate()[1]
+            if state["runs"] == 2:
+                return False
+            state["proc"] = start_cli(["rebuild", "--index", str(index)], env)
+            state["runs"] += 1
+        return True
+
+    with NewsIndex.open(index) as ix:
+        errors, seen = run_threads(ix, corpus, rebuilding)
+        assert len(ix) == len(corpus.order)
+    assert not errors, errors[:5]
+    assert {t for q, t in seen if q == ""} <= full
+    assert len(list(index.glob("gen-*"))) == 1
+    assert index_state(index) == corpus.expected
+
+
+def test_second_writer_waits_then_fails_with_one_line(corpus, tmp_path):
+    index = tmp_path / "ix"
+    env = cli_env(BATCH)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "late.txt").write_text("Late story\n\nIt came in while the index was busy.\n",
+                                    encoding="utf-8")
+    NewsIndex.create(index).close()
+    proc = start_cli(["index", str(corpus.root), "--index", str(index)], env)
+    try:
+        time.sleep(1.5)  # well into the run: it holds the write lock
+        assert proc.poll() is None
+        started = time.perf_counter()
+        second = run_cli(["index", str(other), "--index", str(index), "--wait", "1"], env)
+        waited = time.perf_counter() - started
+        assert second.returncode == 2
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert "locked by another writer" in lines[0] and "--wait" in lines[0]
+        assert lines[0].startswith("newssearch: error: ")
+        assert 1.0 <= waited < 10
+        # A patient second writer gets in once the first one is done.
+        third = run_cli(["index", str(other), "--index", str(index), "--wait", "120"], env)
+        assert third.returncode == 0, third.stderr
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+    state = index_state(index)
+    assert set(state) == set(corpus.order) | {"late.txt"}
+
+
+def test_api_second_writer_gets_index_locked_error(corpus, tmp_path):
+    from search.errors import IndexLockedError
+
+    index = tmp_path / "ix"
+    NewsIndex.create(index).close()
+    proc = start_cli(["index", str(corpus.root), "--index", str(index)], cli_env(BATCH))
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None
+        with NewsIndex.open(index) as ix:
+            started = time.perf_counter()
+            with pytest.raises(IndexLockedError, match="locked by another writer"):
+                ix.delete(["nothing"], wait=0.5)
+            assert time.perf_counter() - started >= 0.5
+    finally:
+        kill_after(proc, 0)
