@@ -33,6 +33,11 @@ CLOSERS = {v: k for k, v in OPENERS.items()}
 #: the first part (with a warning), strict mode refuses the query.
 MAX_QUERY_CHARS = 4000
 MAX_QUERY_WORDS = 400
+#: Fuzzy words: at most this many edits (Whoosh builds an automaton whose
+#: size explodes with the distance: `idlib~99` ran for minutes) and this many
+#: letters (each index word is compared letter by letter).
+MAX_FUZZY_EDITS = 2
+MAX_FUZZY_CHARS = 40
 _QUERY_WORD = re.compile(r"[^\W_]+")
 
 
@@ -55,11 +60,12 @@ class _Issue:
 def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQuery:
     """Parse user query text. Empty text matches every article."""
     # Lone surrogates (from broken terminals or JSON) cannot be encoded or
-    # printed: read them as U+FFFD.
-    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    # printed: read them as U+FFFD, one for one (error columns stay right).
+    text = re.sub("[\ud800-\udfff]", "\ufffd", text)
     cleaned, warnings = _bounded(text, strict=strict)
     cleaned, more = check_syntax(cleaned, strict=strict)
     warnings.extend(more)
+    cleaned = _lower_fields(cleaned)
     resolved = resolve_relative_dates(cleaned)
     same_columns = resolved == cleaned  # Whoosh's offsets are columns of the text typed
     cleaned = resolved
@@ -80,9 +86,47 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
             parsed = wq.NullQuery
     parsed, more = _strip_errors(parsed, strict, same_columns)
     warnings.extend(more)
+    if parsed is not None and parsed is not wq.NullQuery:
+        parsed = _bound_fuzzy(parsed, strict, same_columns, warnings)
     if parsed is None or parsed is wq.NullQuery:
         parsed = wq.NullQuery
     return ParsedQuery(text, parsed, warnings)
+
+
+def _lower_fields(text: str) -> str:
+    """`Title:Idlib` → `title:Idlib`: check_syntax accepts field names in any
+    case, Whoosh's parser only in lower case (it searched "title:idlib" as a
+    word, silently finding nothing)."""
+    def lower(m: re.Match) -> str:
+        at_term = m.start() == 0 or text[m.start() - 1] in TERM_START
+        return m.group(0).lower() if at_term and resolve_field(m.group(1)) else m.group(0)
+    return FIELD_PREFIX.sub(lower, text)
+
+
+def _bound_fuzzy(q: wq.Query, strict: bool, same_columns: bool,
+                 warnings: list[str]) -> wq.Query:
+    """Fuzzy words past MAX_FUZZY_EDITS or MAX_FUZZY_CHARS: a QueryError
+    (strict), or searched with ~2, or as the plain word (lenient, warned)."""
+    def bound(node: wq.Query) -> wq.Query:
+        if not isinstance(node, wq.FuzzyTerm):
+            return node
+        long_word = len(node.text) > MAX_FUZZY_CHARS
+        if not long_word and node.maxdist <= MAX_FUZZY_EDITS:
+            return node
+        problem = (f"a fuzzy word may have at most {MAX_FUZZY_CHARS} letters" if long_word
+                   else f"a fuzzy word allows at most ~{MAX_FUZZY_EDITS} edits")
+        if strict:
+            at = getattr(node, "startchar", None)
+            raise QueryError(problem, at + 1 if same_columns and at is not None else None)
+        note = f"{problem}: searched {'the word as written' if long_word else f'~{MAX_FUZZY_EDITS}'}"
+        if note not in warnings:
+            warnings.append(note)
+        if long_word:
+            return wq.Term(node.fieldname, node.text, boost=node.boost)
+        return wq.FuzzyTerm(node.fieldname, node.text, boost=node.boost,
+                            maxdist=MAX_FUZZY_EDITS, prefixlength=node.prefixlength,
+                            constantscore=node.constantscore)
+    return q.accept(bound)
 
 
 def _bounded(text: str, *, strict: bool) -> tuple[str, list[str]]:

@@ -57,12 +57,14 @@ def _style(text: str, key: str, style: str) -> str:
 
 
 def results_text(results: SearchResults, style: str) -> str:
-    """Human-readable results page."""
-    lines = [_summary(results)]
+    """Human-readable results page. In html style every piece of article or
+    query text is escaped, not only the highlighted title and snippets."""
+    plain = (lambda text: html.escape(text, quote=False)) if style == "html" else str
+    lines = [plain(_summary(results))]
     for warning in results.warnings:
-        lines.append(f"warning: {warning}")
+        lines.append(plain(f"warning: {warning}"))
     if results.suggestion:
-        lines.append(f'Did you mean: "{results.suggestion}"?')
+        lines.append(plain(f'Did you mean: "{results.suggestion}"?'))
     for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):
         lines.append("")
         title = mark(hit.title, hit.title_highlights, style) if hit.title else "(untitled)"
@@ -76,8 +78,8 @@ def results_text(results: SearchResults, style: str) -> str:
         meta.append(f"score {hit.score:.2f}")
         if hit.similar:
             meta.append(f"+{hit.similar} similar")
-        lines.append("   " + _style(" · ".join(meta), "dim", style))
-        lines.append("   " + _style(f"id: {hit.id}", "dim", style))
+        lines.append("   " + _style(plain(" · ".join(meta)), "dim", style))
+        lines.append("   " + _style(plain(f"id: {hit.id}"), "dim", style))
         if hit.snippets:
             lines.append("   " + snippet_line(hit.snippets, style))
     if results.facets:
@@ -85,7 +87,7 @@ def results_text(results: SearchResults, style: str) -> str:
         lines.append("Facets")
         for name, counts in results.facets.items():
             values = ", ".join(f"{c.value} ({c.count})" for c in counts) or "(none)"
-            lines.append(f"  {name}: {values}")
+            lines.append(plain(f"  {name}: {values}"))
     return "\n".join(lines)
 
 
