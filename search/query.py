@@ -106,8 +106,13 @@ def _lower_fields(text: str) -> str:
 def _bound_fuzzy(q: wq.Query, strict: bool, same_columns: bool,
                  warnings: list[str]) -> wq.Query:
     """Fuzzy words past MAX_FUZZY_EDITS or MAX_FUZZY_CHARS: a QueryError
-    (strict), or searched with ~2, or as the plain word (lenient, warned)."""
+    (strict), or searched with ~2, or as the plain word (lenient, warned).
+    And `title:*` / `body:*` as every article, not as every word's postings."""
     def bound(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.Every) and node.fieldname in TEXT_FIELDS:
+            # `idlib *`: Every("body") reads the postings of every word in
+            # the index (seconds); every article has a title or body anyway.
+            return wq.Every(boost=node.boost)
         if not isinstance(node, wq.FuzzyTerm):
             return node
         long_word = len(node.text) > MAX_FUZZY_CHARS

@@ -106,8 +106,9 @@ def cli_env(batch_size: int) -> dict[str, str]:
 
 
 def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """`newssearch ARGS` as a real process (its own session, so a kill of the
-    main process is what a user's `kill -9` or the OOM killer does)."""
+    """`newssearch ARGS` as a real process. Killing it kills that process
+    only, as a user's `kill -9` or the OOM killer does: its parsing workers
+    get no signal from us."""
     return subprocess.Popen([sys.executable, "-m", "search.cli", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=REPO)
@@ -154,22 +155,6 @@ def check_committed(state: dict, corpus: Corpus, before: int, batch: int) -> int
     bad = [i for i, value in state.items() if value != corpus.expected[i]]
     assert not bad, f"articles differ from their source: {bad[:5]}"
     return n
-
-
-def live_children(pid: int) -> list[int]:
-    """Processes whose parent is `pid` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def processes_mentioning(text: str) -> list[int]:

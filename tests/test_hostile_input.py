@@ -17,7 +17,7 @@ import pytest
 
 from search import NewsIndex
 
-from .crashkit import REPO, cli_env, run_cli
+from .crashkit import cli_env, run_cli
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="FIFOs, symlinks and chmod as on Linux")
