@@ -31,7 +31,8 @@ from typing import Iterable, Iterator, Sequence
 from . import directory, searcher as searching
 from .article import Article
 from .errors import NewsSearchError
-from .indexer import BatchWriter, Progress, add_articles, index_files, timed, under_any
+from .indexer import (BatchWriter, Progress, add_articles, index_files, open_writer, timed,
+                      under_any)
 from .indexer import prune as prune_missing
 from .ledger import Ledger
 from .readers import ReadOptions
@@ -161,55 +162,67 @@ class NewsIndex:
                  jobs: int | None) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
-        guard = self._locked_writer(wait)  # keeps other writers out meanwhile
-        roots = [r for r in self._manifest.roots if Path(r).exists()]
-        missing = [r for r in self._manifest.roots if r not in roots]
+        self._follow_swap()
+        # Our lock keeps newssearch writers out; Whoosh's own lock on the live
+        # generation also keeps out any raw Whoosh writer an embedder holds.
+        guard = open_writer(self._ix, wait, str(self.path))
         try:
-            new_gen = directory.new_generation(self.path)
-            new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
-            ledger = Ledger(self.path / new_gen)
-            with BatchWriter(new_ix, wait, str(self.path), report, ledger) as batch:
-                for root in roots:
-                    index_files(batch, list(discover([Path(root)])), jobs=jobs,
-                                options=self._manifest.read_options(root), progress=progress)
-                self._carry_over(batch, roots, missing if drop_missing else [])
-            ledger.close()
-            with self._ix.searcher() as old, new_ix.searcher() as new:
-                old_ids = {f["id"] for f in old.all_stored_fields()}
-                new_ids = {f["id"] for f in new.all_stored_fields()}
-            report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
-            report.updated, report.unchanged = 0, len(new_ids & old_ids)
-            for root in missing:
-                report.failed.append((root, "source folder is gone; " + (
-                    "dropped its articles" if drop_missing else
-                    "kept its articles from the index (rebuild --drop-missing removes them)")))
-            if drop_missing:
-                self._manifest.roots = roots
-            # No optimize(): the batches are already few, and Whoosh's merge
-            # recomputes field-length totals from its lossy one-byte lengths,
-            # which would nudge every BM25 score after a rebuild.
-            new_ix.close()
+            new_gen = self._rebuild_into_new_generation(report, wait, progress, drop_missing,
+                                                        jobs)
             self._manifest.generation = new_gen
             self._manifest.schema_version = SCHEMA_VERSION
-            directory.write_manifest(self.path, self._manifest)
-        except BaseException:
+            directory.write_manifest(self.path, self._manifest)  # the atomic swap
+        finally:
             guard.cancel()
-            raise
-        guard.cancel()
         self._reopen()
-        directory.remove_stale_generations(self.path, keep=new_gen)
+        directory.remove_stale_generations(self.path, keep=self._manifest.generation)
         return timed(report, started)
 
-    def _carry_over(self, batch: BatchWriter, roots: list[str], dropped: list[str]) -> None:
+    def _rebuild_into_new_generation(self, report: IndexReport, wait: float,
+                                     progress: Progress | None, drop_missing: bool,
+                                     jobs: int | None) -> str:
+        """Index the sources into a new generation; returns its name."""
+        roots = [r for r in self._manifest.roots if Path(r).exists()]
+        missing = [r for r in self._manifest.roots if r not in roots]
+        new_gen = directory.new_generation(self.path)
+        new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
+        ledger = Ledger(self.path / new_gen)
+        with BatchWriter(new_ix, wait, str(self.path), report, ledger) as batch:
+            for root in roots:
+                index_files(batch, list(discover([Path(root)])), jobs=jobs,
+                            options=self._manifest.read_options(root), progress=progress)
+            old_ids = self._carry_over(batch, roots, missing if drop_missing else [])
+        ledger.close()
+        with new_ix.reader() as new:  # a fresh index: its id terms are its articles
+            new_ids = {t.decode("utf-8") for t in new.lexicon("id")}
+        report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
+        report.updated, report.unchanged = 0, len(new_ids & old_ids)
+        for root in missing:
+            report.failed.append((root, "source folder is gone; " + (
+                "dropped its articles" if drop_missing else
+                "kept its articles from the index (rebuild --drop-missing removes them)")))
+        if drop_missing:
+            self._manifest.roots = roots
+        # No optimize(): the batches are already few, and Whoosh's merge
+        # recomputes field-length totals from its lossy one-byte lengths,
+        # which would nudge every BM25 score after a rebuild.
+        new_ix.close()
+        return new_gen
+
+    def _carry_over(self, batch: BatchWriter, roots: list[str], dropped: list[str]) -> set[str]:
         """Copy into a rebuild the articles that no source file produced:
-        those added through the API, and those of missing folders."""
+        those added through the API, and those of missing folders. Returns
+        the ids of every article the old index held."""
+        old_ids = set()
         with self._ix.searcher() as old:
             for stored in old.all_stored_fields():
+                old_ids.add(stored["id"])
                 path = stored.get("path")
                 if (stored["id"] in batch.seen or under_any(path, roots)
                         or under_any(path, dropped)):
                     continue
                 batch.add(to_article(stored), path or stored["id"], stored.get("minhash"))
+        return old_ids
 
     # --- reading --------------------------------------------------------------
 
@@ -296,10 +309,7 @@ class NewsIndex:
     def _current_searcher(self):
         """A searcher on the latest commit; follows a rebuild's swap. Call
         with self._lock held."""
-        manifest = directory.read_manifest(self.path, check_version=False)
-        if manifest.generation != self._manifest.generation:
-            self._manifest = manifest
-            self._reopen()
+        self._follow_swap()
         try:
             if self._searcher is None:
                 self._searcher = self._ix.searcher(weighting=searching.WEIGHTING)
@@ -325,25 +335,18 @@ class NewsIndex:
             self._ix.close()
             self._ix = directory.open_whoosh(self.path, self._manifest)
 
-    def _locked_writer(self, wait: float):
-        """A writer on the live generation, re-checked after the lock is won
-        (a rebuild may have swapped generations while we waited)."""
-        from .indexer import open_writer
-
-        while True:
-            writer = open_writer(self._ix, wait, str(self.path))
-            manifest = directory.read_manifest(self.path, check_version=False)
-            if manifest.generation == self._manifest.generation:
-                self._manifest = manifest
-                return writer
-            writer.cancel()
+    def _follow_swap(self) -> None:
+        """Reopen on the live generation if a rebuild swapped it in."""
+        manifest = directory.read_manifest(self.path, check_version=False)
+        if manifest.generation != self._manifest.generation:
             self._manifest = manifest
             self._reopen()
 
     @contextmanager
     def _batch(self, report: IndexReport, wait: float) -> Iterator[BatchWriter]:
-        """A BatchWriter on the live generation, with its ledger."""
-        self._locked_writer(wait).cancel()  # follow any swap before writing
+        """A BatchWriter on the live generation, with its ledger. Callers hold
+        the writer lock, so no rebuild can swap generations meanwhile."""
+        self._follow_swap()
         ledger = Ledger(self.path / self._manifest.generation)
         try:
             with BatchWriter(self._ix, wait, str(self.path), report, ledger) as batch:

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Iterator
 
 from whoosh import qparser, query as wq
 
@@ -288,6 +289,20 @@ def _drop_error_nodes(q: wq.Query) -> wq.Query | None:
         kept = [c for c in (_drop_error_nodes(s) for s in q.subqueries) if c is not None]
         return type(q)(kept, boost=q.boost).normalize() if kept else None
     return q
+
+
+def unnegated_leaves(q: wq.Query) -> Iterator[wq.Query]:
+    """The leaves of a query (terms, phrases, patterns) outside its negated
+    parts: what a hit can be said to match (``Patriot -Idlib`` → Patriot)."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from unnegated_leaves(q.a)
+    elif q.is_leaf():
+        yield q
+    else:
+        for child in q.children():
+            yield from unnegated_leaves(child)
 
 
 # --- relative dates ----------------------------------------------------------

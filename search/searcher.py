@@ -16,7 +16,7 @@ from whoosh.searching import ResultsPage
 from . import ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
-from .query import ParsedQuery, date_filter, keyword_filter, parse
+from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
 from .results import FacetCount, Hit, SearchResults
 from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
@@ -237,6 +237,13 @@ class _Bounded:
         return ResultsPage(self.search(q, limit=pagenum * pagelen, **kwargs), pagenum, pagelen)
 
 
+def _collapse_args(request: SearchRequest) -> dict:
+    """Whoosh search arguments for one hit per near-duplicate cluster."""
+    if not request.collapse:
+        return {}
+    return {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
+
+
 def _total(searcher, query, filter_query) -> int:
     """How many articles match, counted without scoring. Not len(results):
     Whoosh's block-skipping collector counts by re-running the query without
@@ -260,9 +267,7 @@ def _paged(searcher, query, filter_query, groupedby, request: SearchRequest):
     """Relevance or date order: Whoosh sorts and collapses; we take the page.
     (Not search_page: with a filter and collapsing together, Whoosh 2.7.4's
     result count fails inside its collectors; the caller counts clusters.)"""
-    collapse = {}
-    if request.collapse:
-        collapse = {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
+    collapse = _collapse_args(request)
     start = (request.page - 1) * request.limit
     found = searcher.search(query, limit=start + request.limit, filter=filter_query,
                             groupedby=groupedby or None, sortedby=_sort_facet(request.sort),
@@ -281,9 +286,7 @@ def _recent(searcher, query, filter_query, groupedby, request: SearchRequest):
     article in the index (so an archive from 1987 ranks sensibly too).
     Undated articles count as one half-life old."""
     window = max(RECENT_WINDOW, request.page * request.limit)
-    collapse = {}
-    if request.collapse:
-        collapse = {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
+    collapse = _collapse_args(request)
     found = searcher.search(query, limit=window, filter=filter_query,
                             groupedby=groupedby or None, **collapse)
     _, newest, _ = date_range(searcher)
@@ -374,32 +377,18 @@ def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
     terms: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     phrases: dict[str, set[tuple[str, ...]]] = {name: set() for name in TEXT_FIELDS}
     reader = searcher.reader()
-
-    def visit(node: wq.Query) -> None:
-        if isinstance(node, wq.Not):
-            return
-        if isinstance(node, wq.AndNot):
-            visit(node.a)
-            return
-        if isinstance(node, wq.Phrase):
-            if node.fieldname in phrases:
-                words = tuple(node.words)
-                exact = node.slop <= 1 and len(words) > 1
-                (phrases[node.fieldname].add(words) if exact
-                 else terms[node.fieldname].update(words))
-            return
-        if node.is_leaf():
-            if node.field() in terms:
-                # Not Query.existing_terms(): in Whoosh 2.7.4 its loop variable
-                # shadows the `fieldname` argument and drops leaves.
-                for fieldname, text in node.expanded_terms(reader, phrases=True):
-                    terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes)
-                                         else text)
-            return
-        for child in node.children():
-            visit(child)
-
-    visit(q)
+    for leaf in unnegated_leaves(q):
+        if isinstance(leaf, wq.Phrase):
+            if leaf.fieldname in phrases:
+                words = tuple(leaf.words)
+                exact = leaf.slop <= 1 and len(words) > 1
+                (phrases[leaf.fieldname].add(words) if exact
+                 else terms[leaf.fieldname].update(words))
+        elif leaf.field() in terms:
+            # Not Query.existing_terms(): in Whoosh 2.7.4 its loop variable
+            # shadows the `fieldname` argument and drops leaves.
+            for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+                terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
     return {name: snippets.Matcher(frozenset(terms[name]), tuple(sorted(phrases[name])))
             for name in TEXT_FIELDS}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from whoosh import query as wq
 
 from .analysis import WORD, NewsAnalyzer, analyze
+from .query import unnegated_leaves
 
 #: Fields whose vocabulary corrections come from.
 VOCABULARY_FIELDS = ("title", "body")
@@ -42,19 +43,11 @@ def suggest(searcher, text: str, query: wq.Query) -> str | None:
 def _plain_terms(query: wq.Query):
     """Terms of the query's plain words and phrases (not wildcards, not
     negated parts: a typo in an exclusion excludes nothing anyway)."""
-    stack = [query]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (wq.Not,)):
-            continue
-        if isinstance(node, wq.AndNot):
-            stack.append(node.a)
-        elif isinstance(node, wq.Term) and node.fieldname in VOCABULARY_FIELDS:
-            yield node.text
-        elif isinstance(node, wq.Phrase) and node.fieldname in VOCABULARY_FIELDS:
-            yield from node.words
-        elif not node.is_leaf():
-            stack.extend(node.children())
+    for leaf in unnegated_leaves(query):
+        if isinstance(leaf, wq.Term) and leaf.fieldname in VOCABULARY_FIELDS:
+            yield leaf.text
+        elif isinstance(leaf, wq.Phrase) and leaf.fieldname in VOCABULARY_FIELDS:
+            yield from leaf.words
 
 
 def _frequency(reader, term: str) -> int:
