@@ -20,6 +20,7 @@ from whoosh import query as wq
 from whoosh.index import LockError
 
 from . import neardup
+from .codec import NewsCodec
 from .article import Article, text_fingerprint
 from .errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
@@ -39,7 +40,7 @@ Progress = Callable[[int, int, int], None]
 def open_writer(ix, wait: float, where: str):
     """A Whoosh writer, waiting up to `wait` seconds for another writer."""
     try:
-        return ix.writer(timeout=max(wait, 0.0), limitmb=256)
+        return ix.writer(timeout=max(wait, 0.0), limitmb=256, codec=NewsCodec())
     except LockError:
         raise IndexLockedError(
             f"the index at {where} is locked by another writer "
