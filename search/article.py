@@ -98,7 +98,7 @@ def text_fingerprint(title: str, body: str) -> str:
     """Hash of the normalised words of title and body: equal for articles that
     differ only in case, spacing or punctuation (exact duplicates)."""
     words = " ".join(re.findall(r"\w+", f"{title} {body}".casefold()))
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def clean_text(text: str) -> str:

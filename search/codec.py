@@ -165,7 +165,11 @@ class NewsTermInfo(W3TermInfo):
                                  length_to_byte(self._maxlength), self._maxweight,
                                  minid, maxid)
         if self.is_inlined():
-            return head + encode_postings(*self._inlined)
+            postings = self._inlined
+            if isinstance(postings, DecodedPostings):  # read from disk
+                return head + encode_postings(postings.ids, list(postings.weights),
+                                              list(postings.values()))
+            return head + encode_postings(*postings)
         return head + pack_long(self._offset) + pack_int(self._length)
 
     @classmethod
@@ -182,7 +186,7 @@ class NewsTermInfo(W3TermInfo):
             info._inlined = DecodedPostings(data[size:], df)
         else:
             info._offset = unpack_long(data[size:size + 8])[0]
-            info._length = unpack_int(data[size + 8:size + 12])
+            info._length = unpack_int(data[size + 8:size + 12])[0]
         return info
 
     def inlined_postings(self):
@@ -214,6 +218,21 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
                 self._minlength = length
             if length > self._maxlength:
                 self._maxlength = length
+
+    def add_list(self, ids, weights, values, lengths) -> None:
+        """A whole posting list at once (ids ascending): whole blocks are
+        cut with slices rather than built one posting at a time."""
+        count, limit = len(ids), self._blocklimit
+        for start in range(0, count, limit):
+            end = min(start + limit, count)
+            self._ids, self._weights = list(ids[start:end]), list(weights[start:end])
+            self._values = [v or b"" for v in values[start:end]]
+            self._maxweight = max(self._weights)
+            present = [n for n in lengths[start:end] if n]
+            self._minlength = min(present) if present else None
+            self._maxlength = max(present) if present else 0
+            if end < count:
+                self._write_block()
 
     def finish_postings(self):
         terminfo = self._terminfo
@@ -251,6 +270,10 @@ class NewsFieldWriter(W3FieldWriter):
             raise Exception("Called start_term before start_field")
         self._btext = btext
         self._postwriter.start_postings(self._fieldobj.format, NewsTermInfo())
+
+    def add_list(self, ids, weights, values, lengths) -> None:
+        """The current term's whole posting list (see NewsSegmentWriter)."""
+        self._postwriter.add_list(ids, weights, values, lengths)
 
 
 # --- reading postings ---------------------------------------------------------
@@ -346,9 +369,10 @@ class StoredBlocksColumn(Column):
 
         def add(self, docnum: int, value) -> None:
             while self._count < docnum:
-                self._push(None)
-            # Whoosh clears the dict after this call: keep a copy.
-            self._push(dict(value) if value else None)
+                self._push(b"")
+            # Each document pickled on its own: every read unpickles fresh
+            # objects, so a caller changing a stored list changes no cache.
+            self._push(pickle.dumps(value, 4) if value else b"")
 
         def _push(self, value) -> None:
             self._block.append(value)
@@ -363,7 +387,7 @@ class StoredBlocksColumn(Column):
 
         def finish(self, doccount: int) -> None:
             while self._count < doccount:
-                self._push(None)
+                self._push(b"")
             if self._block:
                 self._flush()
             table = array("Q", [*self._offsets, self._dbfile.tell() - self._start])
@@ -398,7 +422,7 @@ class StoredBlocksColumn(Column):
 
         def __getitem__(self, docnum: int):
             value = self._block(docnum // DOCS_PER_BLOCK)[docnum % DOCS_PER_BLOCK]
-            return dict(value) if value else None  # callers may change what they get
+            return pickle.loads(value) if value else None
 
         def __iter__(self):
             for docnum in range(self._doccount):
@@ -442,8 +466,9 @@ class NewsCodec(W3Codec):
         return NewsFieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
-        if byteids:  # term vectors keep W3's layout (we store none)
-            return super().postings_writer(dbfile, byteids=True)
+        if byteids:  # term vectors keep W3's layout and its (working) settings
+            return whoosh3.W3PostingsWriter(dbfile, blocklimit=self._blocklimit,
+                                            byteids=True, compression=self._compression)
         return NewsPostingsWriter(dbfile, blocklimit=self._blocklimit,
                                   compression=self._compression,
                                   inlinelimit=self._inlinelimit)

@@ -16,11 +16,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable
 
-from whoosh import query as wq
 from whoosh.index import LockError
 
 from . import neardup
-from .codec import NewsCodec
 from .article import Article, text_fingerprint
 from .errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
@@ -28,9 +26,12 @@ from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate
 from .results import IndexReport
+from .segment_writer import NewsSegmentWriter
 from .schema import to_document
 
 BATCH_SIZE = 2000
+#: Earlier articles sharing a band with a new one that are compared with it.
+MAX_CANDIDATES = 50
 #: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
 BATCH_SIZE_ENV = "NEWSSEARCH_BATCH_SIZE"
 #: Called once per file: (files done, files in all, articles so far).
@@ -40,7 +41,7 @@ Progress = Callable[[int, int, int], None]
 def open_writer(ix, wait: float, where: str):
     """A Whoosh writer, waiting up to `wait` seconds for another writer."""
     try:
-        return ix.writer(timeout=max(wait, 0.0), limitmb=256, codec=NewsCodec())
+        return NewsSegmentWriter(ix, timeout=max(wait, 0.0), limitmb=256)
     except LockError:
         raise IndexLockedError(
             f"the index at {where} is locked by another writer "
@@ -75,7 +76,8 @@ class BatchWriter:
         self.fresh = False  # decided when the first writer opens
         self.seen: set[str] = set()
         self._hashes: dict[str, str] = {}  # text hash → id, this run
-        self._bands: dict[str, list[tuple[str, bytes, str]]] = defaultdict(list)
+        self._bands: dict[int, list[tuple[str, bytes, str]]] = defaultdict(list)
+        self._new_bands: list[tuple[str, bytes]] = []  # for the ledger, at commit
         self._files: list[FileRecord] = []
         self._forget: list[str] = []
         self.pending = 0
@@ -118,10 +120,10 @@ class BatchWriter:
             self.report.duplicates.append((origin, article.id, original))
             return False
         article.cluster = self._cluster_for(article.id, signature)
-        doc = to_document(article)
+        doc = to_document(article, text_hash)
         if signature is not None:
             doc["minhash"] = signature
-            doc["minbands"] = " ".join(neardup.band_terms(signature))
+            self._new_bands.append((article.id, signature))
         if existing:
             # Not update_document(): it opens a searcher on every segment for
             # each call, which made re-runs (after a crash) ten times slower.
@@ -164,15 +166,16 @@ class BatchWriter:
         return best
 
     def _candidates(self, signature: bytes):
-        terms = neardup.band_terms(signature)
-        for term in terms:
-            yield from self._bands.get(term, ())
-        if not self.fresh:
-            q = wq.Or([wq.Term("minbands", t) for t in terms])
-            for hit in self.searcher.search(q, limit=50):
-                stored = hit.fields()
-                if stored.get("minhash"):
-                    yield stored["id"], stored["minhash"], stored.get("cluster") or stored["id"]
+        keys = neardup.band_keys(signature)
+        for key in keys:
+            yield from self._bands.get(key, ())
+        if not self.fresh and self.ledger:
+            # The ledger may name articles since updated or deleted: only
+            # what the index holds now counts.
+            for article_id in self.ledger.articles_in_bands(keys, limit=MAX_CANDIDATES):
+                stored = self.searcher.document(id=article_id)
+                if stored and stored.get("minhash"):
+                    yield article_id, stored["minhash"], stored.get("cluster") or article_id
 
     def _remember(self, article_id: str, text_hash: str | None, signature: bytes | None,
                   cluster: str | None) -> None:
@@ -180,8 +183,8 @@ class BatchWriter:
             self._hashes.setdefault(text_hash, article_id)
         if signature:
             entry = (article_id, signature, cluster or article_id)
-            for term in neardup.band_terms(signature):
-                self._bands[term].append(entry)
+            for key in neardup.band_keys(signature):
+                self._bands[key].append(entry)
 
     # --- files ------------------------------------------------------------------
 
@@ -219,8 +222,10 @@ class BatchWriter:
                 self.ledger.put(record)
             for path in self._forget:
                 self.ledger.remove(path)
+            self.ledger.add_bands((neardup.band_keys(sig), article_id)
+                                  for article_id, sig in self._new_bands)
             self.ledger.commit()
-        self._files, self._forget = [], []
+        self._files, self._forget, self._new_bands = [], [], []
 
     def _close_searcher(self) -> None:
         if self.searcher is not None:

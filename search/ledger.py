@@ -1,10 +1,14 @@
-"""The ledger: what the index knows about each source file.
+"""The ledger: what the index knows about each source file, and the
+near-duplicate band keys of its articles.
 
-One SQLite table per index generation (``gen-NNNNNN/files.sqlite``) records,
-for every file read: size, mtime, content hash, format and the ids of the
-articles it produced. It lets a re-run skip files whose size and mtime are
-unchanged without reading them, notice when a file lost articles, and prune
-articles whose file is gone.
+One SQLite database per index generation (``gen-NNNNNN/files.sqlite``). Its
+``files`` table records, for every file read: size, mtime, content hash,
+format and the ids of the articles it produced. It lets a re-run skip files
+whose size and mtime are unchanged without reading them, notice when a file
+lost articles, and prune articles whose file is gone. Its ``bands`` table maps
+MinHash band keys (see `neardup`) to article ids, so a later run finds the
+earlier copies of a story; as Whoosh terms these keys cost more than the
+articles' text (16 terms an article, each in the term table).
 
 Rows are written in the same rhythm as the Whoosh commits (see
 `indexer.BatchWriter`): a crash between the two leaves the ledger behind the
@@ -17,7 +21,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 FILENAME = "files.sqlite"
 
@@ -42,6 +46,10 @@ class Ledger:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
             "mtime_ns INTEGER, sha TEXT, format TEXT, ids TEXT)")
+        # Rows are only ever added: ids that left the index are filtered out
+        # by the caller, and a rebuild starts a fresh ledger.
+        self._db.execute("CREATE TABLE IF NOT EXISTS bands (band INTEGER, article TEXT, "
+                         "PRIMARY KEY (band, article)) WITHOUT ROWID")
         self._db.commit()
 
     def get(self, path: str) -> FileRecord | None:
@@ -65,6 +73,18 @@ class Ledger:
             "WHERE path = ? OR substr(path, 1, ?) = ?", (root, len(prefix), prefix))
         for row in rows.fetchall():
             yield _record(row)
+
+    def add_bands(self, rows: Iterable[tuple[list[int], str]]) -> None:
+        """Record the band keys of articles: (keys, article id) pairs."""
+        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
+                             ((key, article) for keys, article in rows for key in keys))
+
+    def articles_in_bands(self, keys: list[int], limit: int) -> list[str]:
+        """Ids of up to `limit` articles sharing at least one band key."""
+        marks = ", ".join("?" * len(keys))
+        rows = self._db.execute(f"SELECT DISTINCT article FROM bands WHERE band IN ({marks}) "
+                                "LIMIT ?", (*keys, limit))
+        return [row[0] for row in rows]
 
     def commit(self) -> None:
         self._db.commit()

@@ -5,7 +5,7 @@ Each body gets a MinHash signature over its word 3-shingles (Broder 1997):
 Jaccard similarity of two bodies' shingle sets. Bodies estimated at
 :data:`THRESHOLD` or more are near-duplicates. Candidates come from LSH
 banding: the signature is cut into :data:`BANDS` bands of :data:`ROWS`
-values and each band is indexed as a term, so two similar bodies very likely
+values and each band is kept as a key in the ledger, so two similar bodies very likely
 share a band term (for Jaccard 0.7: 1 - (1 - 0.7^4)^16 = 0.98; for 0.8: 0.9999).
 
 We measured SimHash first: on BBC articles one changed word moved a 64-bit
@@ -13,7 +13,7 @@ SimHash by up to 5 bits, so a threshold tight enough to keep unrelated
 stories apart missed lightly edited copies. MinHash's estimate is far steadier.
 numpy does the hashing (a pure-Python MinHash costs ~30 ms per article);
 datasketch would bring SciPy along for an LSH tuner we do not use, since the
-bands must live in the index anyway.
+bands must live beside the index anyway.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from functools import lru_cache
 PERMUTATIONS = 64
 BANDS = 16
 ROWS = PERMUTATIONS // BANDS
+#: Bytes per signature value (see signature()).
+VALUE_BYTES = 2
 THRESHOLD = 0.7
 #: Bodies shorter than this many words are not clustered: two one-line
 #: briefs that differ in a figure are different news.
@@ -52,7 +54,7 @@ def _hashing():
 
 
 def signature(text: str) -> bytes | None:
-    """The MinHash signature of a body (PERMUTATIONS × uint32, as bytes), or
+    """The MinHash signature of a body (PERMUTATIONS × uint16, as bytes), or
     None when the body is too short to judge."""
     words = _WORD.findall(text[:SCAN_CHARS].casefold())
     if len(words) < MIN_WORDS:
@@ -64,19 +66,24 @@ def signature(text: str) -> bytes | None:
     x = np.frombuffer(digests, dtype=np.uint32).astype(np.uint64)
     with np.errstate(over="ignore"):
         hashed = (np.outer(x, a) + b) >> np.uint64(32)
-    return hashed.min(axis=0).astype(np.uint32).tobytes()
+    # b-bit MinHash (Li & König 2010): the low 16 bits of each minimum are
+    # plenty (two different minima agree by chance 1 time in 65,536) at half
+    # the storage. Low bits: the minima themselves crowd near zero.
+    return (hashed.min(axis=0) & np.uint64(0xFFFF)).astype(np.uint16).tobytes()
 
 
-def band_terms(sig: bytes) -> list[str]:
-    """One index term per band: ``"3:9f1c2ab04d11"``."""
-    width = ROWS * 4
-    return [f"{i}:{hashlib.blake2b(sig[i * width:(i + 1) * width], digest_size=6).hexdigest()}"
+def band_keys(sig: bytes) -> list[int]:
+    """One signed 64-bit key per band (band number and values hashed), for
+    the ledger's band table."""
+    width = ROWS * VALUE_BYTES
+    return [int.from_bytes(hashlib.blake2b(bytes((i,)) + sig[i * width:(i + 1) * width],
+                                           digest_size=8).digest(), "little", signed=True)
             for i in range(BANDS)]
 
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two bodies' shingle sets."""
-    same = sum(x == y for x, y in zip(memoryview(a).cast("I"), memoryview(b).cast("I")))
+    same = sum(x == y for x, y in zip(memoryview(a).cast("H"), memoryview(b).cast("H")))
     return same / PERMUTATIONS
 
 

@@ -16,7 +16,7 @@ from .analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
 from .postings import CompactPositions
 from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
@@ -82,14 +82,13 @@ def build_schema() -> fields.Schema:
         # Normalised-text hash (exact duplicates) and near-duplicate cluster.
         text_hash=fields.ID(stored=True),
         cluster=fields.ID(stored=True, sortable=True),
-        # MinHash signature (stored) and its LSH band terms (indexed), for
-        # finding near-duplicates of new articles across runs (see neardup).
+        # MinHash signature, for comparing new articles with near-duplicate
+        # candidates across runs (their band keys are in the ledger).
         minhash=fields.STORED(),
-        minbands=fields.KEYWORD(),
     )
 
 
-def to_document(article: Article) -> dict[str, Any]:
+def to_document(article: Article, text_hash: str | None = None) -> dict[str, Any]:
     """The Whoosh document for an Article. Multi-valued fields are indexed as
     one separator-joined string and stored as the original list; `published` is
     indexed as naive UTC (what Whoosh's DATETIME wants) and stored as ISO 8601
@@ -100,7 +99,7 @@ def to_document(article: Article) -> dict[str, Any]:
         "body": article.body,
         "related": list(article.related),
         "content_hash": article.content_hash,
-        "text_hash": text_fingerprint(article.title, article.body),
+        "text_hash": text_hash or text_fingerprint(article.title, article.body),
     }
     for name in ("source", "section", "language", "url", "path"):
         value = getattr(article, name)

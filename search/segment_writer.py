@@ -1,0 +1,99 @@
+"""Writing one segment: documents → postings held per field and term → the
+NewsCodec files.
+
+Whoosh's SegmentWriter puts every posting in a pool as a
+``(field, term, docnum, weight, value)`` tuple, sorts them all at commit,
+then looks up each posting's field length in the segment it has just
+written, one column read per posting. Measured on Reuters-21578 that was
+over a third of indexing time. :class:`NewsSegmentWriter` files postings
+under their field and term as it goes (so only the distinct terms are
+sorted), remembers each document's field length beside its postings, and
+writes each term's postings in one call.
+
+Everything else — stored fields, columns, deletions, merging policy, the
+lock and the TOC — is Whoosh's, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from whoosh.writing import SegmentWriter
+
+from .codec import NewsCodec
+
+#: Stands in for the field length of postings merged from another segment;
+#: it is looked up in the new segment when the postings are written.
+_LOOK_UP = -1
+
+
+class NewsSegmentWriter(SegmentWriter):
+    """A SegmentWriter with per-term posting lists and the NewsCodec."""
+
+    def __init__(self, ix, **kwargs):
+        kwargs.setdefault("codec", NewsCodec())
+        super().__init__(ix, **kwargs)
+        # field → term bytes → [(docnum, weight, value bytes, field length)]
+        self._postings: dict[str, dict[bytes, list]] = defaultdict(lambda: defaultdict(list))
+
+    def add_document(self, **fields) -> None:
+        self._check_state()
+        perdoc, schema, docnum = self.perdocwriter, self.schema, self.docnum
+        docboost = self._doc_boost(fields)
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = 0
+            if field.indexed:
+                boost = self._field_boost(fields, name, docboost)
+                items = list(field.index(value))
+                if field.scorable:
+                    length = sum(item[1] for item in items)
+                terms = self._postings[name]
+                for term, _freq, weight, vbytes in items:
+                    terms[term].append((docnum, weight * boost, vbytes, length))
+            if field.vector:
+                raise ValueError(f"field {name!r}: term vectors are not supported")
+            stored = fields.get(f"_stored_{name}", value)
+            perdoc.add_field(name, field, stored if field.stored else None, length)
+            if field.column_type and stored is not None:
+                perdoc.add_column_value(name, field.column_type,
+                                        field.to_column_value(stored))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_postings_to_pool(self, reader, startdoc, docmap) -> None:
+        # Merging another segment in: its postings join ours.
+        postings = self._postings
+        for name, term, docnum, weight, value in self._process_posts(
+                reader.iter_postings(), startdoc, docmap):
+            postings[name][term].append((docnum, weight, value, _LOOK_UP))
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        lengths = self.per_document_reader()
+        writer = self.fieldwriter
+        try:
+            for name in sorted(self._postings):
+                terms = self._postings[name]
+                writer.start_field(name, self.schema[name])
+                for term in sorted(terms):
+                    docnums, weights, values, field_lengths = zip(*terms[term])
+                    if _LOOK_UP in field_lengths:
+                        field_lengths = [
+                            lengths.doc_field_length(d, name) if n == _LOOK_UP else n
+                            for d, n in zip(docnums, field_lengths)]
+                    writer.start_term(term)
+                    writer.add_list(docnums, weights, values, field_lengths)
+                    writer.finish_term()
+                writer.finish_field()
+        finally:
+            lengths.close()
+        self._postings.clear()
+        writer.close()
