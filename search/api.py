@@ -115,7 +115,7 @@ class NewsIndex:
     def delete(self, ids: Iterable[str], *, wait: float = DEFAULT_WAIT) -> int:
         """Remove articles by id; returns how many were removed."""
         report = IndexReport()
-        with directory.writer_lock(self.path, wait), self._batch(report, wait) as batch:
+        with directory.writer_lock(self.path, wait), self._batch(report, wait, 1) as batch:
             for article_id in ids:
                 batch.delete(article_id)
         return report.removed
@@ -137,7 +137,7 @@ class NewsIndex:
         options = ReadOptions(field_map=dict(field_map or {}))
         report = IndexReport()
         with directory.writer_lock(self.path, wait):  # also over the manifest update
-            with self._batch(report, wait) as batch:
+            with self._batch(report, wait, jobs) as batch:
                 index_files(batch, list(discover(given)), options=options, jobs=jobs,
                             progress=progress)
                 if prune:
@@ -187,7 +187,7 @@ class NewsIndex:
         new_gen = directory.new_generation(self.path)
         new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
         ledger = Ledger(self.path / new_gen)
-        with BatchWriter(new_ix, wait, str(self.path), report, ledger) as batch:
+        with BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
             for root in roots:
                 index_files(batch, list(discover([Path(root)])), jobs=jobs,
                             options=self._manifest.read_options(root), progress=progress)
@@ -343,13 +343,14 @@ class NewsIndex:
             self._reopen()
 
     @contextmanager
-    def _batch(self, report: IndexReport, wait: float) -> Iterator[BatchWriter]:
+    def _batch(self, report: IndexReport, wait: float,
+               jobs: int | None = None) -> Iterator[BatchWriter]:
         """A BatchWriter on the live generation, with its ledger. Callers hold
         the writer lock, so no rebuild can swap generations meanwhile."""
         self._follow_swap()
         ledger = Ledger(self.path / self._manifest.generation)
         try:
-            with BatchWriter(self._ix, wait, str(self.path), report, ledger) as batch:
+            with BatchWriter(self._ix, wait, str(self.path), report, ledger, jobs) as batch:
                 yield batch
         finally:
             ledger.close()

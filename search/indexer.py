@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from whoosh.index import LockError
+from whoosh.writing import NO_MERGE
 
 from . import neardup
 from .article import Article, text_fingerprint
@@ -26,10 +27,11 @@ from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate
 from .results import IndexReport
-from .segment_writer import NewsSegmentWriter
+from .builders import SegmentBuilders
+from .segment_writer import NewsSegmentWriter, merge_tiers
 from .schema import to_document
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 10_000
 #: Earlier articles sharing a band with a new one that are compared with it.
 MAX_CANDIDATES = 50
 #: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
@@ -70,9 +72,14 @@ class BatchWriter:
     the open batch (earlier batches stay committed)."""
 
     def __init__(self, ix, wait: float, where: str, report: IndexReport,
-                 ledger: Ledger | None = None):
+                 ledger: Ledger | None = None, jobs: int | None = None):
         self.ix, self.wait, self.where, self.report = ix, wait, where, report
         self.ledger = ledger
+        jobs = jobs or os.cpu_count() or 1
+        # Documents wait here until a chunk is full, then go to a builder
+        # process; what is left at a commit is written by this process.
+        self._builders = SegmentBuilders(ix, jobs) if jobs > 1 else None
+        self._docs: list[dict] = []
         self.fresh = False  # decided when the first writer opens
         self.seen: set[str] = set()
         self._hashes: dict[str, str] = {}  # text hash → id, this run
@@ -82,6 +89,7 @@ class BatchWriter:
         self._forget: list[str] = []
         self.pending = 0
         self.batch_size = batch_size()
+        self._chunk = max(self.batch_size // jobs, 1)
         self.writer = None
         self.searcher = None
 
@@ -90,13 +98,19 @@ class BatchWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self._commit()
-        else:
-            self._close_searcher()
-            self.writer.cancel()
-            if self.ledger:
-                self.ledger.rollback()
+        try:
+            if exc_type is None:
+                self._commit()
+            else:
+                self._close_searcher()
+                if self._builders:
+                    self._builders.discard()
+                self.writer.cancel()
+                if self.ledger:
+                    self.ledger.rollback()
+        finally:
+            if self._builders:
+                self._builders.close()
 
     # --- articles ---------------------------------------------------------------
 
@@ -128,7 +142,10 @@ class BatchWriter:
             # Not update_document(): it opens a searcher on every segment for
             # each call, which made re-runs (after a crash) ten times slower.
             self.writer.delete_by_term("id", article.id, searcher=self.searcher)
-        self.writer.add_document(**doc)
+        self._docs.append(doc)
+        if self._builders and len(self._docs) >= self._chunk:
+            self._builders.submit(self._docs)
+            self._docs = []
         self._remember(article.id, text_hash, signature, article.cluster)
         if existing:
             self.report.updated += 1
@@ -216,7 +233,19 @@ class BatchWriter:
 
     def _commit(self, merge: bool = True) -> None:
         self._close_searcher()
-        self.writer.commit(merge=merge)
+        for doc in self._docs:
+            self.writer.add_document(**doc)
+        self._docs = []
+        if self._builders:
+            built = self._builders.collect()
+            self.writer.commit_segments(built)
+            try:
+                self.writer.commit(mergetype=merge_tiers if merge else NO_MERGE)
+            except BaseException:
+                self._builders.remove_files(built)
+                raise
+        else:
+            self.writer.commit(mergetype=merge_tiers if merge else NO_MERGE)
         if self.ledger:
             for record in self._files:
                 self.ledger.put(record)

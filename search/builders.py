@@ -1,0 +1,90 @@
+"""Building segments on all cores.
+
+Analysing articles and writing their postings is most of the work of
+indexing, and each segment is independent of the others. The indexing
+process keeps the decisions that need the whole picture (updates, exact and
+near duplicates, deletions) and hands chunks of finished documents to worker
+processes; each worker writes them as one complete segment in the index
+folder and returns its description. The indexing process then lists the
+built segments in its next commit (see `NewsSegmentWriter.commit_segments`):
+until then no reader sees them, and a crash leaves only unreferenced files,
+which Whoosh deletes at the next commit.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage
+
+from .parsing import end_with_indexer
+from .segment_writer import NewsSegmentWriter
+
+
+def build_segment(folder: str, indexname: str, docs: list[dict[str, Any]]):
+    """Worker: write `docs` as one segment of the index in `folder`; returns
+    the (picklable) Whoosh segment. The caller holds the index's lock."""
+    ix = FileStorage(folder).open_index(indexname)
+    writer = NewsSegmentWriter(ix, _lk=False)
+    for doc in docs:
+        writer.add_document(**doc)
+    return writer._finalize_segment()
+
+
+class SegmentBuilders:
+    """A pool of processes turning chunks of documents into segments.
+
+    ``submit`` hands over a chunk; ``collect`` waits for every chunk handed
+    over since the last ``collect`` and returns their segments in submission
+    order (so document order, and with it tie-breaking, is reproducible)."""
+
+    def __init__(self, ix, jobs: int):
+        self._folder, self._indexname = ix.storage.folder, ix.indexname
+        self._storage = ix.storage
+        self._jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    def submit(self, docs: list[dict[str, Any]]) -> None:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self._jobs,
+                                             initializer=end_with_indexer,
+                                             initargs=(os.getpid(),))
+        self._pending.append(self._pool.submit(build_segment, self._folder,
+                                               self._indexname, docs))
+
+    def collect(self) -> list:
+        pending, self._pending = self._pending, []
+        try:
+            return [future.result() for future in pending]
+        except BaseException:
+            self._discard(pending)
+            raise
+
+    def discard(self) -> None:
+        """Drop every chunk not yet collected, and the files of its segment."""
+        pending, self._pending = self._pending, []
+        self._discard(pending)
+
+    def _discard(self, pending: list[Future]) -> None:
+        for future in pending:
+            future.cancel()
+        for future in pending:
+            if future.cancelled() or future.exception() is not None:
+                continue
+            self.remove_files([future.result()])
+
+    def remove_files(self, segments: list) -> None:
+        """Delete built segments that will never be committed."""
+        for segment in segments:
+            try:
+                self._storage.delete_file(segment.make_filename(segment.COMPOUND_EXT))
+            except OSError:
+                pass  # Whoosh's next commit removes unreferenced files
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
