@@ -16,6 +16,7 @@ from whoosh.searching import ResultsPage
 from . import ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
+from .facets import field_facet
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
 from .results import FacetCount, Hit, SearchResults
@@ -79,7 +80,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     # Facets without an active filter of their own are counted in the main
     # search; the others (multi-select) are counted separately below.
     own = [name for name in facets if name not in filters]
-    groupedby = {name: _facet(name) for name in own}
+    groupedby = {name: field_facet(name) for name in own}
     combined = _filter_query(filters, request.since, request.until)
     if request.sort == "recent":
         ranked, total, groups = _recent(searcher, query, combined, groupedby, request)
@@ -252,14 +253,10 @@ def _total(searcher, query, filter_query) -> int:
     return sum(1 for _ in searcher.docs_for_query(both))
 
 
-def _facet(name: str) -> sorting.FieldFacet:
-    return sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
-
-
 def _count(searcher, query, filter_query, name: str) -> dict:
     """Matches per value of one field, over every match."""
     found = searcher.search(query, filter=filter_query, limit=1,
-                            groupedby={name: _facet(name)})
+                            groupedby={name: field_facet(name)})
     return found.groups(name)
 
 
@@ -426,8 +423,7 @@ def _facet_counts(searcher, name: str, counts: dict, limit: int) -> list[FacetCo
 
 def count_values(searcher, name: str, limit: int = 1000) -> list[FacetCount]:
     """Counts of every value of a facet field over the whole index."""
-    every = searcher.search(wq.Every(), limit=None, groupedby={
-        name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)})
+    every = searcher.search(wq.Every(), limit=None, groupedby={name: field_facet(name)})
     return _facet_counts(searcher, name, every.groups(name), limit)
 
 
