@@ -59,6 +59,14 @@ class Article:
     cluster: str | None = None
 
     def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            # Lone surrogates (a JSON "\ud800" escape, bytes decoded with
+            # surrogateescape) cannot be written as UTF-8: mark them instead.
+            if isinstance(value, str) and _SURROGATE.search(value):
+                setattr(self, name, _SURROGATE.sub("\ufffd", value))
+            elif isinstance(value, list):
+                setattr(self, name, [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v
+                                     for v in value])
         self.title = clean_text(self.title)
         self.body = clean_text(self.body)
         if self.published is not None and self.published.tzinfo is None:
@@ -99,6 +107,9 @@ def text_fingerprint(title: str, body: str) -> str:
     differ only in case, spacing or punctuation (exact duplicates)."""
     words = " ".join(re.findall(r"\w+", f"{title} {body}".casefold()))
     return hashlib.blake2b(words.encode("utf-8"), digest_size=8).hexdigest()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:

@@ -315,6 +315,22 @@ class NewsLeafMatcher(W3LeafMatcher):
         self._values = self._data.values(_empty_value(self.format))
 
 
+def posting_ids(matcher) -> list[int]:
+    """Every document number of a raw (unfiltered) posting matcher, read a
+    block at a time where the codec allows."""
+    if isinstance(matcher, NewsLeafMatcher):
+        ids: list[int] = []
+        while True:
+            matcher._read_ids()
+            ids.extend(matcher._ids)
+            if matcher._lastblock:
+                return ids
+            matcher._goto(matcher._nextoffset)
+    if isinstance(matcher, ListMatcher):
+        return list(matcher._ids)
+    return list(matcher.all_ids())
+
+
 class NewsFieldCursor(W3FieldCursor):
     def term_info(self):
         if self._pos is None:

@@ -16,6 +16,8 @@ from collections import OrderedDict
 
 from whoosh import sorting
 
+from .codec import posting_ids
+
 #: Per-segment value lists kept (segments × facet fields).
 CACHE_ENTRIES = 256
 
@@ -45,6 +47,27 @@ class CachedOverlappingCategorizer(sorting.OverlappingCategorizer):
         else:
             self._segment_searcher = segment_searcher
             self._lists = lists
+
+
+def value_lists(segment_searcher, fieldname: str) -> list[list]:
+    """For each document of one segment, the values it holds in `fieldname`
+    (deleted documents included: callers only ask about live ones)."""
+    reader = segment_searcher.reader()
+    key = _segment_key(reader, fieldname)
+    lists = _get(key) if key else None
+    if lists is None:
+        lists = [[] for _ in range(reader.doc_count_all())]
+        field = reader.schema[fieldname]
+        terms = getattr(reader, "_terms", None)
+        for btext in field.sortable_terms(reader, fieldname):
+            value = field.from_bytes(btext)
+            postings = (posting_ids(terms.matcher(fieldname, btext, field.format))
+                        if terms is not None else reader.postings(fieldname, btext).all_ids())
+            for docnum in postings:
+                lists[docnum].append(value)
+        if key:
+            _put(key, lists)
+    return lists
 
 
 def _segment_key(reader, fieldname: str) -> tuple | None:

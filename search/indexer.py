@@ -100,17 +100,26 @@ class BatchWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._commit()
+                try:
+                    self._commit()
+                except BaseException:
+                    self._cancel()
+                    raise
             else:
-                self._close_searcher()
-                if self._builders:
-                    self._builders.discard()
-                self.writer.cancel()
-                if self.ledger:
-                    self.ledger.rollback()
+                self._cancel()
         finally:
             if self._builders:
                 self._builders.close()
+
+    def _cancel(self) -> None:
+        """Drop the open batch and release the Whoosh writer's lock."""
+        self._close_searcher()
+        if self._builders:
+            self._builders.discard()
+        if not self.writer.is_closed:
+            self.writer.cancel()
+        if self.ledger:
+            self.ledger.rollback()
 
     # --- articles ---------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from whoosh import collectors, query as wq, sorting
 from whoosh.analysis import STOP_WORDS
 from whoosh.searching import ResultsPage
 
-from . import ranking, snippets
+from . import docsets, ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
 from .facets import field_facet
@@ -77,15 +77,15 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     deadline.check(ahead=2 * (time.perf_counter() - expanding))
     query = request.parsed.query
 
-    # Facets without an active filter of their own are counted in the main
-    # search; the others (multi-select) are counted separately below.
-    own = [name for name in facets if name not in filters]
-    groupedby = {name: field_facet(name) for name in own}
     combined = _filter_query(filters, request.since, request.until)
     if request.sort == "recent":
-        ranked, total, groups = _recent(searcher, query, combined, groupedby, request)
+        ranked = _recent(searcher, query, combined, request)
     else:
-        ranked, total, groups = _paged(searcher, query, combined, groupedby, request)
+        ranked = _paged(searcher, query, combined, request)
+    # Counting needs every match but no scores: sets of document numbers
+    # (see docsets) instead of a second walk of Whoosh's matchers.
+    matches = docsets.matching(searcher, query, combined, deadline.check)
+    total = docsets.count(matches)
 
     matchers = _matchers(query, searcher)
     deadline.check()
@@ -94,7 +94,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     if request.collapse:
         # Cluster sizes over every match, counted without collapsing: Whoosh's
         # own collapsed_counts misses documents displaced by a better one.
-        sizes = _count(searcher, query, combined, "cluster")
+        sizes = docsets.count_values(matches, "cluster")
         total = len(sizes)
         for hit in hits:
             hit.similar = sizes.get(hit.cluster, 1) - 1
@@ -105,12 +105,13 @@ def run(searcher, request: SearchRequest) -> SearchResults:
 
     counts = {}
     for name in facets:
-        if name in own:
-            values = groups(name)
-        else:  # multi-select: every other filter applies, not this facet's own
+        if name in filters:  # multi-select: every other filter applies, not its own
             others = {k: v for k, v in filters.items() if k != name}
-            values = _count(searcher, query, _filter_query(others, request.since,
-                                                           request.until), name)
+            values = docsets.count_values(docsets.matching(
+                searcher, query, _filter_query(others, request.since, request.until),
+                deadline.check), name)
+        else:
+            values = docsets.count_values(matches, name)
         counts[name] = _facet_counts(searcher, name, values, request.facet_limit)
     return SearchResults(
         query=request.parsed.text, total=total, page=request.page,
@@ -246,46 +247,34 @@ def _collapse_args(request: SearchRequest) -> dict:
 
 
 def _total(searcher, query, filter_query) -> int:
-    """How many articles match, counted without scoring. Not len(results):
-    Whoosh's block-skipping collector counts by re-running the query without
-    the filter, and its counts shift once collectors are wrapped."""
-    both = query if filter_query is None else wq.And([query, filter_query])
-    return sum(1 for _ in searcher.docs_for_query(both))
+    """How many articles match. Not len(results): Whoosh's block-skipping
+    collector counts by re-running the query without the filter, and its
+    counts shift once collectors are wrapped."""
+    return docsets.count(docsets.matching(searcher, query, filter_query))
 
 
-def _count(searcher, query, filter_query, name: str) -> dict:
-    """Matches per value of one field, over every match."""
-    found = searcher.search(query, filter=filter_query, limit=1,
-                            groupedby={name: field_facet(name)})
-    return found.groups(name)
-
-
-def _paged(searcher, query, filter_query, groupedby, request: SearchRequest):
+def _paged(searcher, query, filter_query, request: SearchRequest):
     """Relevance or date order: Whoosh sorts and collapses; we take the page.
     (Not search_page: with a filter and collapsing together, Whoosh 2.7.4's
     result count fails inside its collectors; the caller counts clusters.)"""
     collapse = _collapse_args(request)
     start = (request.page - 1) * request.limit
     found = searcher.search(query, limit=start + request.limit, filter=filter_query,
-                            groupedby=groupedby or None, sortedby=_sort_facet(request.sort),
-                            **collapse)
-    ranked = [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + request.limit]]
-    total = None if request.collapse else _total(searcher, query, filter_query)
-    return ranked, total, found.groups
+                            sortedby=_sort_facet(request.sort), **collapse)
+    return [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + request.limit]]
 
 
 #: How many of the most relevant matches "recent" re-ranks.
 RECENT_WINDOW = 500
 
 
-def _recent(searcher, query, filter_query, groupedby, request: SearchRequest):
+def _recent(searcher, query, filter_query, request: SearchRequest):
     """Relevance × 2^(−age / half-life), age counted back from the newest
     article in the index (so an archive from 1987 ranks sensibly too).
     Undated articles count as one half-life old."""
     window = max(RECENT_WINDOW, request.page * request.limit)
     collapse = _collapse_args(request)
-    found = searcher.search(query, limit=window, filter=filter_query,
-                            groupedby=groupedby or None, **collapse)
+    found = searcher.search(query, limit=window, filter=filter_query, **collapse)
     _, newest, _ = date_range(searcher)
     dates = searcher.reader().column_reader("published", translate=False)
     field = searcher.schema["published"]
@@ -301,8 +290,7 @@ def _recent(searcher, query, filter_query, groupedby, request: SearchRequest):
         scored.append((hit.docnum, hit.score * 2 ** (-age_days / request.half_life_days)))
     scored.sort(key=lambda item: -item[1])
     start = (request.page - 1) * request.limit
-    return (scored[start:start + request.limit], _total(searcher, query, filter_query),
-            found.groups)
+    return scored[start:start + request.limit]
 
 
 def _filter_query(filters: dict[str, list[str]], since: str | None,

@@ -48,7 +48,11 @@ class NewsSegmentWriter(SegmentWriter):
         self._built.extend(segments)
 
     def _commit_toc(self, segments) -> None:
-        super()._commit_toc(list(segments) + self._built)
+        segments = list(segments)
+        # Built segments hold the batch's first articles, this writer's own
+        # new segment its last: keep that order (ties rank by it).
+        at = len(segments) - 1 if segments and segments[-1] is self.newsegment else len(segments)
+        super()._commit_toc(segments[:at] + self._built + segments[at:])
 
     def add_document(self, **fields) -> None:
         self._check_state()
@@ -81,6 +85,22 @@ class NewsSegmentWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def add_reader(self, reader) -> None:
+        """Merge a segment in, keeping its exact field-length totals: Whoosh
+        would re-add them from its one-byte (lossy) per-document lengths,
+        which shifts every BM25 score after a merge. (Articles deleted from
+        the merged segment are subtracted at their lossy length: the only
+        one left.)"""
+        lossy = {name: sum(reader.doc_field_length(d, name)
+                           for d in range(reader.doc_count_all()))
+                 for name, field in self.schema.items() if field.scorable}
+        super().add_reader(reader)
+        totals = self.perdocwriter._fieldlengths
+        for name, lossy_total in lossy.items():
+            exact = reader.field_length(name)
+            if exact or lossy_total:
+                totals[name] += exact - lossy_total
 
     def add_postings_to_pool(self, reader, startdoc, docmap) -> None:
         # Merging another segment in: its postings join ours.
