@@ -26,25 +26,32 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from . import directory, searcher as searching
 from .article import Article
 from .errors import NewsSearchError
-from .indexer import (BatchWriter, Progress, add_articles, index_files, open_writer, timed,
-                      under_any)
-from .indexer import prune as prune_missing
-from .ledger import Ledger
 from .readers import ReadOptions
 from .query import parse
 from .readers.discover import discover
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
 from .schema import SCHEMA_VERSION, to_article
 
+if TYPE_CHECKING:
+    from .indexer import BatchWriter, Progress
+
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_WAIT = 10.0
 
 PathLike = str | os.PathLike
+
+
+def _writing():
+    """The indexing module, imported on first write: searches (and so the
+    cold CLI query) never pay for multiprocessing, SQLite and the readers."""
+    from . import indexer
+
+    return indexer
 
 
 class NewsIndex:
@@ -109,8 +116,8 @@ class NewsIndex:
         started = time.perf_counter()
         report = IndexReport()
         with directory.writer_lock(self.path, wait), self._batch(report, wait) as batch:
-            add_articles(batch, articles)
-        return timed(report, started)
+            _writing().add_articles(batch, articles)
+        return _writing().timed(report, started)
 
     def delete(self, ids: Iterable[str], *, wait: float = DEFAULT_WAIT) -> int:
         """Remove articles by id; returns how many were removed."""
@@ -138,13 +145,13 @@ class NewsIndex:
         report = IndexReport()
         with directory.writer_lock(self.path, wait):  # also over the manifest update
             with self._batch(report, wait, jobs) as batch:
-                index_files(batch, list(discover(given)), options=options, jobs=jobs,
+                _writing().index_files(batch, list(discover(given)), options=options, jobs=jobs,
                             progress=progress)
                 if prune:
-                    prune_missing(batch, [p for p in given if p.is_dir()])
+                    _writing().prune(batch, [p for p in given if p.is_dir()])
             changed = report.added or report.updated or report.removed
             self._remember_roots([p for p in given if p.exists()], options, touch=bool(changed))
-        return timed(report, started)
+        return _writing().timed(report, started)
 
     def rebuild(self, *, wait: float = DEFAULT_WAIT, progress: Progress | None = None,
                 drop_missing: bool = False, jobs: int | None = None) -> IndexReport:
@@ -165,7 +172,7 @@ class NewsIndex:
         self._follow_swap()
         # Our lock keeps newssearch writers out; Whoosh's own lock on the live
         # generation also keeps out any raw Whoosh writer an embedder holds.
-        guard = open_writer(self._ix, wait, str(self.path))
+        guard = _writing().open_writer(self._ix, wait, str(self.path))
         try:
             new_gen = self._rebuild_into_new_generation(report, wait, progress, drop_missing,
                                                         jobs)
@@ -176,7 +183,7 @@ class NewsIndex:
             guard.cancel()
         self._reopen()
         directory.remove_stale_generations(self.path, keep=self._manifest.generation)
-        return timed(report, started)
+        return _writing().timed(report, started)
 
     def _rebuild_into_new_generation(self, report: IndexReport, wait: float,
                                      progress: Progress | None, drop_missing: bool,
@@ -186,10 +193,10 @@ class NewsIndex:
         missing = [r for r in self._manifest.roots if r not in roots]
         new_gen = directory.new_generation(self.path)
         new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
-        ledger = Ledger(self.path / new_gen)
-        with BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
+        ledger = _writing().Ledger(self.path / new_gen)
+        with _writing().BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
             for root in roots:
-                index_files(batch, list(discover([Path(root)])), jobs=jobs,
+                _writing().index_files(batch, list(discover([Path(root)])), jobs=jobs,
                             options=self._manifest.read_options(root), progress=progress)
             old_ids = self._carry_over(batch, roots, missing if drop_missing else [])
         ledger.close()
@@ -218,8 +225,8 @@ class NewsIndex:
             for stored in old.all_stored_fields():
                 old_ids.add(stored["id"])
                 path = stored.get("path")
-                if (stored["id"] in batch.seen or under_any(path, roots)
-                        or under_any(path, dropped)):
+                if (stored["id"] in batch.seen or _writing().under_any(path, roots)
+                        or _writing().under_any(path, dropped)):
                     continue
                 batch.add(to_article(stored), path or stored["id"], stored.get("minhash"))
         return old_ids
@@ -348,9 +355,10 @@ class NewsIndex:
         """A BatchWriter on the live generation, with its ledger. Callers hold
         the writer lock, so no rebuild can swap generations meanwhile."""
         self._follow_swap()
-        ledger = Ledger(self.path / self._manifest.generation)
+        ledger = _writing().Ledger(self.path / self._manifest.generation)
         try:
-            with BatchWriter(self._ix, wait, str(self.path), report, ledger, jobs) as batch:
+            writer = _writing().BatchWriter(self._ix, wait, str(self.path), report, ledger, jobs)
+            with writer as batch:
                 yield batch
         finally:
             ledger.close()

@@ -14,13 +14,15 @@ which Whoosh deletes at the next commit.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh.filedb.filestore import FileStorage
 
 from .parsing import end_with_indexer
 from .segment_writer import NewsSegmentWriter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 def build_segment(folder: str, indexname: str, docs: list[dict[str, Any]]):
@@ -49,6 +51,8 @@ class SegmentBuilders:
 
     def submit(self, docs: list[dict[str, Any]]) -> None:
         if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # not on a search's path
+
             self._pool = ProcessPoolExecutor(max_workers=self._jobs,
                                              initializer=end_with_indexer,
                                              initargs=(os.getpid(),))

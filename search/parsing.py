@@ -9,14 +9,12 @@ worker without being parsed.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import signal
 import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +60,9 @@ def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
         for candidate, known in work:
             yield parse_file(candidate, options, known)
         return
+    # Imported here: multiprocessing costs a search (which never parses) 8 ms.
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=end_with_indexer,
                              initargs=(os.getpid(),)) as pool:
         pending: deque = deque()
@@ -119,6 +120,8 @@ def _call_reader(candidate: Candidate, options: ReadOptions, problems: list[str]
 
 @lru_cache(maxsize=None)
 def _takes_problems(reader) -> bool:
+    import inspect
+
     return "problems" in inspect.signature(reader).parameters
 
 

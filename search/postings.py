@@ -15,6 +15,7 @@ it or changing the encoding needs a schema version bump.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 from whoosh import formats
 from whoosh.formats import tokens
@@ -32,7 +33,11 @@ def encode_varints(numbers) -> bytes:
 
 #: Varints of 0 … _SMALL - 1, precomputed: encoding by lookup is 3× faster.
 _SMALL = 1 << 14
-_SMALL_VARINTS = [encode_varints((n,)) for n in range(_SMALL)]
+
+
+@lru_cache(maxsize=1)
+def _small_varints() -> list[bytes]:
+    return [encode_varints((n,)) for n in range(_SMALL)]  # built on first index write
 
 
 def decode_varints(data: bytes) -> list[int]:
@@ -74,7 +79,7 @@ class CompactPositions(formats.Positions):
             yield word, len(poslist), len(poslist) * boost, self.encode(poslist)
 
     def encode(self, poslist):
-        small = _SMALL_VARINTS
+        small = _small_varints()
         if len(poslist) == 1 and poslist[0] < _SMALL:  # most words, most articles
             return small[1] + small[poslist[0]]
         deltas = [len(poslist)]
