@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from . import directory, searcher as searching
+from . import directory, neardup, searcher as searching
 from .article import Article
 from .errors import NewsSearchError
 from .readers import ReadOptions
@@ -228,7 +228,8 @@ class NewsIndex:
                 if (stored["id"] in batch.seen or _writing().under_any(path, roots)
                         or _writing().under_any(path, dropped)):
                     continue
-                batch.add(to_article(stored), path or stored["id"], stored.get("minhash"))
+                batch.add(to_article(stored), path or stored["id"],
+                          neardup.signature(stored.get("body") or ""))
         return old_ids
 
     # --- reading --------------------------------------------------------------

@@ -47,7 +47,7 @@ BLOCK_LIMIT = 128
 #: Blocks shorter than this are not worth a zlib call.
 COMPRESS_MIN = 256
 #: Stored-field documents compressed together (a lookup decompresses them all).
-DOCS_PER_BLOCK = 16
+DOCS_PER_BLOCK = 32
 
 _BIG_ENDIAN = sys.byteorder == "big"
 #: Block frame: length of what follows (negative on the last block), posting
@@ -154,39 +154,58 @@ def _empty_value(format_):
 # --- term entries -----------------------------------------------------------
 
 class NewsTermInfo(W3TermInfo):
-    """W3's term statistics, with short posting lists inlined as a flat
-    record instead of a pickle."""
+    """Term statistics and, for short posting lists, the postings themselves.
+
+    A long list's entry is W3's (flags, weight, df, min/max length, max
+    weight, first/last id, then the postings' offset and length). A short
+    list's entry is 4 bytes — a marker, df, min and max length — and the
+    postings record, from which the rest is derived: W3's 26-byte header
+    made up half of the term table, where most terms are rare."""
+
+    _COMPACT = struct.Struct("<BBBB")
+    _INLINE_MARK = 2  # W3 writes 0 (pointer) or 1 (pickled postings)
 
     def to_bytes(self) -> bytes:
         minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
-        minid = 0xFFFFFFFF if self._minid is None else self._minid
-        maxid = 0xFFFFFFFF if self._maxid is None else self._maxid
-        head = self._struct.pack(self.is_inlined(), self._weight, self._df, minlength,
-                                 length_to_byte(self._maxlength), self._maxweight,
-                                 minid, maxid)
         if self.is_inlined():
             postings = self._inlined
             if isinstance(postings, DecodedPostings):  # read from disk
-                return head + encode_postings(postings.ids, list(postings.weights),
-                                              list(postings.values()))
-            return head + encode_postings(*postings)
+                record = encode_postings(postings.ids, list(postings.weights),
+                                         list(postings.values()))
+            else:
+                record = encode_postings(*postings)
+            return self._COMPACT.pack(self._INLINE_MARK, self._df, minlength,
+                                      length_to_byte(self._maxlength)) + record
+        minid = 0xFFFFFFFF if self._minid is None else self._minid
+        maxid = 0xFFFFFFFF if self._maxid is None else self._maxid
+        head = self._struct.pack(0, self._weight, self._df, minlength,
+                                 length_to_byte(self._maxlength), self._maxweight,
+                                 minid, maxid)
         return head + pack_long(self._offset) + pack_int(self._length)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "NewsTermInfo":
+        info = cls()
+        if data[0] == cls._INLINE_MARK:
+            _, df, minlen, maxlen = cls._COMPACT.unpack(data[:cls._COMPACT.size])
+            postings = DecodedPostings(data[cls._COMPACT.size:], df)
+            info._inlined = postings
+            info._df, info._weight = df, float(sum(postings.weights))
+            info._maxweight = float(max(postings.weights))
+            info._minid, info._maxid = postings.ids[0], postings.ids[-1]
+            info._minlength, info._maxlength = byte_to_length(minlen), byte_to_length(maxlen)
+            return info
         size = cls._struct.size
         flags, weight, df, minlen, maxlen, maxweight, minid, maxid = cls._struct.unpack(
             data[:size])
-        info = cls()
+        if flags:
+            raise ValueError("W3's pickled inline postings are not a NewsCodec layout")
         info._weight, info._df, info._maxweight = weight, df, maxweight
         info._minlength, info._maxlength = byte_to_length(minlen), byte_to_length(maxlen)
         info._minid = None if minid == 0xFFFFFFFF else minid
         info._maxid = None if maxid == 0xFFFFFFFF else maxid
-        if flags:
-            info._inlined = DecodedPostings(data[size:], df)
-        else:
-            info._offset = unpack_long(data[size:size + 8])[0]
-            info._length = unpack_int(data[size + 8:size + 12])[0]
+        info._offset = unpack_long(data[size:size + 8])[0]
+        info._length = unpack_int(data[size + 8:size + 12])[0]
         return info
 
     def inlined_postings(self):
@@ -351,6 +370,16 @@ class NewsTermsReader(W3TermsReader):
         decode = self._keydecoder
         return ((decode(k), NewsTermInfo.from_bytes(v))
                 for k, v in self._tindex.items_from(self._keycoder(fieldname, prefix)))
+
+    # Not read at W3's fixed offsets: compact entries have none. A missing
+    # term counts 0, as with W3.
+    def frequency(self, fieldname, tbytes):
+        value = self._tindex.get(self._keycoder(fieldname, tbytes))
+        return NewsTermInfo.from_bytes(value).weight() if value is not None else 0
+
+    def doc_frequency(self, fieldname, tbytes):
+        value = self._tindex.get(self._keycoder(fieldname, tbytes))
+        return NewsTermInfo.from_bytes(value).doc_frequency() if value is not None else 0
 
     def term_info(self, fieldname, tbytes):
         key = self._keycoder(fieldname, tbytes)

@@ -19,6 +19,7 @@ from typing import Iterable
 from whoosh import query as wq
 
 from .codec import posting_ids
+from .datecolumn import PublishedRange
 from .facets import value_lists
 
 #: One segment's matches: (segment searcher, document numbers in it).
@@ -74,6 +75,8 @@ def _docs(q, sub) -> set[int]:
         return set(range(sub.reader().doc_count_all())) - _docs(q.query, sub)
     if kind is wq.Every and not q.fieldname:
         return set(range(sub.reader().doc_count_all()))
+    if kind is PublishedRange:
+        return q.docs_in(sub.reader())
     if q is wq.NullQuery or kind is type(wq.NullQuery):
         return set()
     if isinstance(q, _PATTERN_TYPES):

@@ -134,7 +134,8 @@ class BatchWriter:
         existing = None if self.fresh else self.searcher.document(id=article.id)
         if existing and existing.get("content_hash") == article.content_hash:
             self.report.unchanged += 1
-            self._remember(article.id, existing.get("text_hash"), existing.get("minhash"),
+            # (Its band keys are in the ledger already: no signature needed.)
+            self._remember(article.id, existing.get("text_hash"), None,
                            existing.get("cluster"))
             return True
         text_hash = text_fingerprint(article.title, article.body)
@@ -145,7 +146,6 @@ class BatchWriter:
         article.cluster = self._cluster_for(article.id, signature)
         doc = to_document(article, text_hash)
         if signature is not None:
-            doc["minhash"] = signature
             self._new_bands.append((article.id, signature))
         if existing:
             # Not update_document(): it opens a searcher on every segment for
@@ -200,8 +200,11 @@ class BatchWriter:
             # what the index holds now counts.
             for article_id in self.ledger.articles_in_bands(keys, limit=MAX_CANDIDATES):
                 stored = self.searcher.document(id=article_id)
-                if stored and stored.get("minhash"):
-                    yield article_id, stored["minhash"], stored.get("cluster") or article_id
+                # Signatures are not stored (128 bytes an article): the few
+                # candidates sharing a band are signed again from their body.
+                signature = neardup.signature(stored.get("body") or "") if stored else None
+                if signature:
+                    yield article_id, signature, stored.get("cluster") or article_id
 
     def _remember(self, article_id: str, text_hash: str | None, signature: bytes | None,
                   cluster: str | None) -> None:

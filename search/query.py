@@ -19,6 +19,7 @@ from typing import Iterator
 from whoosh import qparser, query as wq
 
 from .analysis import NewsAnalyzer, normalize_keyword
+from .datecolumn import PublishedRange
 from .errors import QueryError
 from .ranking import BM25FTerm, is_query_stop_word
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
@@ -391,7 +392,7 @@ def date_filter(since: str | None, until: str | None) -> wq.Query | None:
     end = parse_date_bound(until, end=True) if until else None
     if start and end and start > end:
         raise QueryError(f"--since {since} is after --until {until}")
-    return wq.DateRange("published", start, end)
+    return PublishedRange.between(start, end)
 
 
 DATE_FORMATS = (("%Y-%m-%dT%H:%M:%S", None), ("%Y-%m-%dT%H:%M", None),

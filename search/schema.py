@@ -13,10 +13,11 @@ from typing import Any
 from whoosh import fields
 
 from .analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
+from .datecolumn import PublishedField
 from .postings import CompactPositions
 from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
@@ -71,7 +72,7 @@ def build_schema() -> fields.Schema:
         # Indexed and sortable as naive UTC; the article's own ISO 8601 text
         # (with its offset) is stored beside it, since Whoosh builds the sort
         # column from the stored value.
-        published=fields.DATETIME(sortable=True),
+        published=PublishedField(),
         published_text=fields.STORED(),
         url=fields.ID(stored=True),
         related=fields.STORED(),
@@ -82,9 +83,6 @@ def build_schema() -> fields.Schema:
         # Normalised-text hash (exact duplicates) and near-duplicate cluster.
         text_hash=fields.ID(stored=True),
         cluster=fields.ID(stored=True, sortable=True),
-        # MinHash signature, for comparing new articles with near-duplicate
-        # candidates across runs (their band keys are in the ledger).
-        minhash=fields.STORED(),
     )
 
 

@@ -13,7 +13,7 @@ from whoosh import collectors, query as wq, sorting
 from whoosh.analysis import STOP_WORDS
 from whoosh.searching import ResultsPage
 
-from . import docsets, ranking, snippets
+from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
 from .facets import field_facet
@@ -417,15 +417,8 @@ def count_values(searcher, name: str, limit: int = 1000) -> list[FacetCount]:
 
 def date_range(searcher) -> tuple[datetime | None, datetime | None, int]:
     """Earliest and latest published date (naive UTC) and how many articles
-    have one. Read from the term index: the column holds a sentinel for
-    undated articles that Whoosh cannot turn back into a datetime."""
-    reader = searcher.reader()
-    field = searcher.schema["published"]
-    tokens = list(field.sortable_terms(reader, "published"))
-    if not tokens:
-        return None, None, 0
-    dated = sum(reader.doc_frequency("year", y) for y in reader.lexicon("year"))
-    return field.from_bytes(tokens[0]), field.from_bytes(tokens[-1]), dated
+    have one."""
+    return datecolumn.bounds(searcher.reader())
 
 
 def _as_text(value) -> str:

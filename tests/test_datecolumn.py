@@ -1,0 +1,85 @@
+"""Date filters answered from the sorted date column: every bound, open
+ends, undated articles, deletions and several segments, checked against the
+stored dates of every article."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from search import Article, NewsIndex
+from search.schema import build_schema
+
+START = datetime(2019, 12, 30, 22, 0, tzinfo=timezone.utc)
+
+
+def dated(i: int) -> Article:
+    published = None if i % 7 == 0 else START + timedelta(hours=9 * i)
+    return Article(id=f"d{i}", title=f"Market report {i}", body="Shares and bonds.",
+                   published=published)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    articles = [dated(i) for i in range(120)]
+    ix = NewsIndex.create(tmp_path_factory.mktemp("dates") / "ix")
+    for start in range(0, 120, 40):  # three segments
+        ix.add(articles[start:start + 40])
+    ix.delete(["d3", "d50", "d99"])
+    live = [a for a in articles if a.id not in {"d3", "d50", "d99"}]
+    yield ix, live
+    ix.close()
+
+
+def expect(live, lo: datetime | None, hi: datetime | None) -> set[str]:
+    return {a.id for a in live if a.published is not None
+            and (lo is None or a.published >= lo) and (hi is None or a.published <= hi)}
+
+
+def ids(ix, query: str, **kwargs) -> set[str]:
+    return {h.id for h in ix.search(query, limit=500, **kwargs).hits}
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("clause, lo, hi", [
+    ("published:2020-01", utc(2020, 1, 1), utc(2020, 1, 31, 23, 59, 59, 999999)),
+    ("published:2020-01-02", utc(2020, 1, 2), utc(2020, 1, 2, 23, 59, 59, 999999)),
+    ("date:[2020-01-03 TO 2020-01-20]", utc(2020, 1, 3), utc(2020, 1, 20, 23, 59, 59, 999999)),
+    ("published:2019", utc(2019, 1, 1), utc(2019, 12, 31, 23, 59, 59, 999999)),
+    ("published:[2020-01-15 TO]", utc(2020, 1, 15), None),
+    ("published:[TO 2020-01-05]", None, utc(2020, 1, 5, 23, 59, 59, 999999)),
+])
+def test_query_clauses_match_the_stored_dates(index, clause, lo, hi):
+    ix, live = index
+    assert ids(ix, f"market {clause}") == expect(live, lo, hi)
+
+
+def test_filters_and_boundaries_are_inclusive(index):
+    ix, live = index
+    exact = next(a.published for a in live if a.published is not None)
+    day = exact.strftime("%Y-%m-%d")
+    assert ids(ix, "", since=day, until=day) == expect(
+        live, exact.replace(hour=0), exact.replace(hour=23, minute=59, second=59))
+    assert ids(ix, "", since="2020-01-10") == expect(live, utc(2020, 1, 10), None)
+    assert ids(ix, "", until="2020-01-10") == expect(live, None, utc(2020, 1, 10, 23, 59, 59))
+
+
+def test_stats_and_totals_skip_undated_and_deleted(index):
+    ix, live = index
+    stats = ix.stats()
+    dates = sorted(a.published for a in live if a.published is not None)
+    assert stats.earliest == dates[0].replace(tzinfo=None)
+    assert stats.latest == dates[-1].replace(tzinfo=None)
+    assert stats.undated == sum(a.published is None for a in live)
+    assert ix.search("market published:[2019 TO 2021]").total == len(dates)
+
+
+def test_the_date_field_indexes_no_terms(index):
+    ix, _ = index
+    assert build_schema()["published"].indexed is False
+    with ix._ix.reader() as reader:
+        assert not list(reader.lexicon("published"))
