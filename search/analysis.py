@@ -156,6 +156,18 @@ class NewsAnalyzer(Analyzer):
                 pos += 1
         return poses
 
+    def query_spans(self, value: str) -> list[tuple[str, int, int]]:
+        """Query-mode terms of `value` with their character spans, without
+        Token objects: the snippet finder's fast path. Must agree exactly
+        with __call__(value, chars=True, mode="query")."""
+        terms_of = _word_terms if self.stemming else _word_terms_unstemmed
+        spans = []
+        for match in WORD.finditer(value):
+            offset = match.start()
+            for term, start, end in terms_of(match.group(0))[0]:
+                spans.append((term, offset + start, offset + end))
+        return spans
+
     @staticmethod
     def _emit(token: Token, text: str, pos: int, startchar: int, endchar: int,
               keeporiginal: bool, original: str) -> Token:

@@ -27,8 +27,10 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
+import threading
 import zlib
 from array import array
+from collections import OrderedDict
 from itertools import accumulate
 
 from whoosh.codec import whoosh3
@@ -48,6 +50,8 @@ BLOCK_LIMIT = 128
 COMPRESS_MIN = 256
 #: Stored-field documents compressed together (a lookup decompresses them all).
 DOCS_PER_BLOCK = 32
+#: Decompressed stored-field blocks kept per segment (a page of hits, facets).
+CACHED_BLOCKS = 16
 
 _BIG_ENDIAN = sys.byteorder == "big"
 #: Block frame: length of what follows (negative on the last block), posting
@@ -451,19 +455,26 @@ class StoredBlocksColumn(Column):
             if _BIG_ENDIAN:
                 table.byteswap()
             self._offsets = table
-            self._cached: tuple[int, list] = (-1, [])
+            self._blocks: OrderedDict[int, list] = OrderedDict()  # recent, decompressed
+            self._lock = threading.Lock()
 
         def __len__(self) -> int:
             return self._doccount
 
         def _block(self, number: int) -> list:
-            cached = self._cached  # one read: another thread may replace it
-            if cached[0] != number:
-                start, end = self._offsets[number], self._offsets[number + 1]
-                data = self._dbfile.get(self._basepos + start, end - start)
-                cached = (number, pickle.loads(zlib.decompress(data)))
-                self._cached = cached
-            return cached[1]
+            with self._lock:
+                block = self._blocks.get(number)
+                if block is not None:
+                    self._blocks.move_to_end(number)
+                    return block
+            start, end = self._offsets[number], self._offsets[number + 1]
+            data = self._dbfile.get(self._basepos + start, end - start)
+            block = pickle.loads(zlib.decompress(data))
+            with self._lock:
+                self._blocks[number] = block
+                if len(self._blocks) > CACHED_BLOCKS:
+                    self._blocks.popitem(last=False)
+            return block
 
         def __getitem__(self, docnum: int):
             value = self._block(docnum // DOCS_PER_BLOCK)[docnum % DOCS_PER_BLOCK]

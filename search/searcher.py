@@ -430,6 +430,25 @@ def display_value(searcher, name: str, term: str) -> str:
     that has it (`iran press` → `Iran Press`)."""
     if name in ("year", "month", "day"):
         return term
+    # Cached per index folder: reading an article for each facet value was a
+    # third of a typical search. (A spelling changed by an update may show
+    # late: it is cosmetic.)
+    key = (getattr(searcher.reader(), "_storage", None) and
+           searcher.reader()._storage.folder, name, term)
+    shown = _DISPLAY.get(key)
+    if shown is None:
+        shown = _DISPLAY[key] = _read_display_value(searcher, name, term)
+        if len(_DISPLAY) > DISPLAY_CACHE:
+            _DISPLAY.pop(next(iter(_DISPLAY)))
+    return shown
+
+
+#: Facet value spellings remembered (see display_value).
+DISPLAY_CACHE = 4096
+_DISPLAY: dict[tuple, str] = {}
+
+
+def _read_display_value(searcher, name: str, term: str) -> str:
     docnum = searcher.document_number(**{name: term})
     if docnum is None:
         return term

@@ -76,9 +76,8 @@ class Matcher:
 
 def find_matches(text: str, matcher: Matcher) -> list[tuple[int, int, object]]:
     """(start, end, key) of every match in `text`; key is the term or phrase."""
-    tokens = [(t.text, t.startchar, t.endchar, t.pos) for t in
-              _ANALYZER(text, chars=True, positions=True, mode="query")]
-    found = [(start, end, term) for term, start, end, _ in tokens if term in matcher.terms]
+    tokens = _ANALYZER.query_spans(text)
+    found = [(start, end, term) for term, start, end in tokens if term in matcher.terms]
     for phrase in matcher.phrases:
         n = len(phrase)
         for i in range(len(tokens) - n + 1):
