@@ -126,7 +126,7 @@ def _takes_problems(reader) -> bool:
 
 
 def end_with_indexer(indexer_pid: int) -> None:
-    """Pool initializer: a parsing worker never outlives the indexer.
+    """Pool initializer: a worker (parsing or building) never outlives the indexer.
 
     Forked workers inherit the indexer's file descriptors, among them the
     index's write lock (a flock, held until every holder is gone) and the
@@ -142,7 +142,10 @@ def end_with_indexer(indexer_pid: int) -> None:
             armed = ctypes.CDLL(None).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if not _alive(indexer_pid):  # it died before we were armed
+    # Workers are the indexer's own children: once it is gone they are
+    # re-parented, even while it lingers as a zombie (which still answers
+    # kill(pid, 0), so a worker that started after the kill waited for ever).
+    if os.getppid() != indexer_pid or not _alive(indexer_pid):
         os._exit(1)
     if not armed:
         threading.Thread(target=_watch, args=(indexer_pid,), daemon=True).start()
@@ -159,6 +162,6 @@ def _alive(pid: int) -> bool:
 
 
 def _watch(indexer_pid: int) -> None:
-    while _alive(indexer_pid):
+    while os.getppid() == indexer_pid and _alive(indexer_pid):
         time.sleep(1.0)
     os._exit(1)

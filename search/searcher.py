@@ -430,17 +430,22 @@ def display_value(searcher, name: str, term: str) -> str:
     that has it (`iran press` → `Iran Press`)."""
     if name in ("year", "month", "day"):
         return term
-    # Cached per index folder: reading an article for each facet value was a
-    # third of a typical search. (A spelling changed by an update may show
-    # late: it is cosmetic.)
-    key = (getattr(searcher.reader(), "_storage", None) and
-           searcher.reader()._storage.folder, name, term)
+    # Cached per index state: reading an article for each facet value was a
+    # third of a typical search.
+    key = (_segment_ids(searcher.reader()), name, term)
     shown = _DISPLAY.get(key)
     if shown is None:
         shown = _DISPLAY[key] = _read_display_value(searcher, name, term)
         if len(_DISPLAY) > DISPLAY_CACHE:
             _DISPLAY.pop(next(iter(_DISPLAY)))
     return shown
+
+
+def _segment_ids(reader) -> tuple:
+    """Names the state of an index (segment ids are random and never reused)."""
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    return tuple(getattr(getattr(leaf, "_segment", None), "segment_id", lambda: id(leaf))()
+                 for leaf, _ in leaves)
 
 
 #: Facet value spellings remembered (see display_value).
