@@ -95,7 +95,11 @@ def load_articles(corpus: str, replicate: int = 1) -> list[tuple[str, str, str]]
         except Exception:  # noqa: BLE001 - a bad file is skipped here as in newssearch
             continue
     if replicate > 1:
-        articles = [(f"{i}/{id_}", t, b) for i in range(replicate) for id_, t, b in articles]
+        # Each copy's title differs by a word: exact copies would be indexed
+        # once by newssearch (duplicate detection) and the run would measure
+        # nothing. Copies stay near-duplicates of each other.
+        articles = [(f"{i}/{id_}", f"{t} (copy {i})" if i else t, b)
+                    for i in range(replicate) for id_, t, b in articles]
     return articles
 
 

@@ -45,7 +45,7 @@ class SegmentBuilders:
     def __init__(self, ix, jobs: int):
         self._folder, self._indexname = ix.storage.folder, ix.indexname
         self._storage = ix.storage
-        self._jobs = jobs
+        self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Future] = []
 
@@ -53,7 +53,7 @@ class SegmentBuilders:
         if self._pool is None:
             from concurrent.futures import ProcessPoolExecutor  # not on a search's path
 
-            self._pool = ProcessPoolExecutor(max_workers=self._jobs,
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                              initializer=end_with_indexer,
                                              initargs=(os.getpid(),))
         self._pending.append(self._pool.submit(build_segment, self._folder,

@@ -32,6 +32,9 @@ from .segment_writer import NewsSegmentWriter, merge_tiers
 from .schema import to_document
 
 BATCH_SIZE = 10_000
+#: Fewer articles than this left at a commit are written by the indexing
+#: process itself: worker start-up would cost more than it saves.
+PARALLEL_MIN_DOCS = 200
 #: Earlier articles sharing a band with a new one that are compared with it.
 MAX_CANDIDATES = 50
 #: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
@@ -245,6 +248,13 @@ class BatchWriter:
 
     def _commit(self, merge: bool = True) -> None:
         self._close_searcher()
+        if self._builders and len(self._docs) >= PARALLEL_MIN_DOCS:
+            # A short last batch (or a whole small corpus) is split between
+            # the builders rather than written here on one core.
+            share = -(-len(self._docs) // self._builders.jobs)
+            for start in range(0, len(self._docs), share):
+                self._builders.submit(self._docs[start:start + share])
+            self._docs = []
         for doc in self._docs:
             self.writer.add_document(**doc)
         self._docs = []
