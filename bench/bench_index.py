@@ -57,8 +57,11 @@ STOP = {"that", "this", "with", "from", "have", "were", "will", "been", "they",
 # --- helpers ------------------------------------------------------------------
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident set size of this process or of the largest of its
+    finished worker processes (newssearch parses and builds segments in
+    workers), whichever is larger. Linux reports KiB, macOS bytes."""
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 

@@ -92,7 +92,8 @@ class NewsSegmentWriter(SegmentWriter):
         which shifts every BM25 score after a merge. (Articles deleted from
         the merged segment are subtracted at their lossy length: the only
         one left.)"""
-        lossy = {name: sum(reader.doc_field_length(d, name)
+        # (Whoosh answers None, not 0, for a document without the field.)
+        lossy = {name: sum(reader.doc_field_length(d, name) or 0
                            for d in range(reader.doc_count_all()))
                  for name, field in self.schema.items() if field.scorable}
         super().add_reader(reader)

@@ -254,3 +254,23 @@ def test_incremental_run_with_builders_updates_in_place(tmp_path, monkeypatch):
     assert len(ids) == len(set(ids)) == 82
     check_seg_files(ix, strict=True)
     ix.close()
+
+
+def test_a_merge_of_articles_missing_fields(tmp_path, monkeypatch):
+    """Articles without tags or a source (field length 0, which Whoosh reads
+    back as None) merge without error and keep their scores."""
+    monkeypatch.setenv(BATCH_SIZE_ENV, "6")
+    articles = [Article(id=f"m{i}", title=f"Grain story {i}", body="Wheat and barley.",
+                        tags=["farm"] if i % 2 else [], source="Wire" if i % 3 else None)
+                for i in range(36)]
+    merged, plain = NewsIndex.create(tmp_path / "merged"), NewsIndex.create(tmp_path / "plain")
+    for start in range(0, 36, 6):  # 6 runs, each two built segments of 3 (mixed
+        merged.add(articles[start:start + 6])  # fields): the 5th run merges 10
+    monkeypatch.setenv(BATCH_SIZE_ENV, "100")
+    plain.add(articles)
+    assert len(segments(merged)) < 12
+    for q in ("grain", "tags:farm", "source:wire"):
+        want = {h.id: h.score for h in plain.search(q, limit=50).hits}
+        got = {h.id: h.score for h in merged.search(q, limit=50).hits}
+        assert got == pytest.approx(want), q
+    merged.close(), plain.close()
