@@ -193,11 +193,13 @@ class NewsIndex:
         missing = [r for r in self._manifest.roots if r not in roots]
         new_gen = directory.new_generation(self.path)
         new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
-        ledger = _writing().Ledger(self.path / new_gen)
-        with _writing().BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
+        indexer = _writing()
+        ledger = indexer.Ledger(self.path / new_gen)
+        with indexer.BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
             for root in roots:
-                _writing().index_files(batch, list(discover([Path(root)])), jobs=jobs,
-                            options=self._manifest.read_options(root), progress=progress)
+                indexer.index_files(batch, list(discover([Path(root)])), jobs=jobs,
+                                    options=self._manifest.read_options(root),
+                                    progress=progress)
             old_ids = self._carry_over(batch, roots, missing if drop_missing else [])
         ledger.close()
         with new_ix.reader() as new:  # a fresh index: its id terms are its articles
@@ -210,9 +212,8 @@ class NewsIndex:
                 "kept its articles from the index (rebuild --drop-missing removes them)")))
         if drop_missing:
             self._manifest.roots = roots
-        # No optimize(): the batches are already few, and Whoosh's merge
-        # recomputes field-length totals from its lossy one-byte lengths,
-        # which would nudge every BM25 score after a rebuild.
+        # No optimize(): the segments are few, and the tiered merge policy
+        # merges them as the index grows.
         new_ix.close()
         return new_gen
 
@@ -221,12 +222,12 @@ class NewsIndex:
         those added through the API, and those of missing folders. Returns
         the ids of every article the old index held."""
         old_ids = set()
+        under_any, not_carried = _writing().under_any, roots + dropped  # re-read or dropped
         with self._ix.searcher() as old:
             for stored in old.all_stored_fields():
                 old_ids.add(stored["id"])
                 path = stored.get("path")
-                if (stored["id"] in batch.seen or _writing().under_any(path, roots)
-                        or _writing().under_any(path, dropped)):
+                if stored["id"] in batch.seen or under_any(path, not_carried):
                     continue
                 batch.add(to_article(stored), path or stored["id"],
                           neardup.signature(stored.get("body") or ""))
@@ -267,52 +268,57 @@ class NewsIndex:
             half_life_days=half_life,
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
             snippet_count=snippets, collapse=collapse, time_limit=time_limit)
-        with self._lock:
-            return searching.run(self._current_searcher(), request)
+        with self._searching() as searcher:
+            return searching.run(searcher, request)
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
         """Articles most like the given one ("more like this"), best first."""
-        with self._lock:
-            return searching.similar(self._current_searcher(), article_id, limit, snippets)
+        with self._searching() as searcher:
+            return searching.similar(searcher, article_id, limit, snippets)
 
     def get(self, article_id: str) -> Article | None:
         """One stored article by id, or None."""
-        with self._lock:
-            stored = self._current_searcher().document(id=article_id)
+        with self._searching() as searcher:
+            stored = searcher.document(id=article_id)
         return to_article(stored) if stored else None
 
     def articles(self) -> Iterator[Article]:
         """Every stored article, in index order (of the index as it was at
         the first article: the iteration has a searcher of its own)."""
         with self._lock:
-            self._current_searcher()  # follow a swap
+            self._follow_swap()
             own = self._ix.searcher()
         with own:
             for stored in own.all_stored_fields():
                 yield to_article(stored)
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._current_searcher().doc_count()
+        with self._searching() as searcher:
+            return searcher.doc_count()
 
     def stats(self) -> IndexStats:
         """Counts, sources, sections, date range, fields and size on disk."""
-        with self._lock:
-            return self._stats(self._current_searcher())
-
-    def _stats(self, s) -> IndexStats:
-        earliest, latest, dated = searching.date_range(s)
-        return IndexStats(
-            path=str(self.path), documents=s.doc_count(),
-            sources=searching.count_values(s, "source"),
-            sections=searching.count_values(s, "section"),
-            earliest=earliest, latest=latest, undated=s.doc_count() - dated,
-            fields=sorted(self._ix.schema.names()),
-            size_bytes=directory.size_on_disk(self.path),
-            roots=list(self._manifest.roots), created=self._manifest.created,
-            updated=self._manifest.updated)
+        size = directory.size_on_disk(self.path)  # a folder walk: not under the lock
+        with self._searching() as s:
+            earliest, latest, dated = searching.date_range(s)
+            return IndexStats(
+                path=str(self.path), documents=s.doc_count(),
+                sources=searching.count_values(s, "source"),
+                sections=searching.count_values(s, "section"),
+                earliest=earliest, latest=latest, undated=s.doc_count() - dated,
+                fields=sorted(self._ix.schema.names()), size_bytes=size,
+                roots=list(self._manifest.roots), created=self._manifest.created,
+                updated=self._manifest.updated)
 
     # --- internals ------------------------------------------------------------
+
+    @contextmanager
+    def _searching(self) -> Iterator:
+        """The live Whoosh searcher (following a rebuild's swap), held under
+        the index's lock: Whoosh searchers are not thread-safe, and the
+        server shares one NewsIndex between threads."""
+        with self._lock:
+            yield self._current_searcher()
 
     def _current_searcher(self):
         """A searcher on the latest commit; follows a rebuild's swap. Call

@@ -328,9 +328,7 @@ class NewsLeafMatcher(W3LeafMatcher):
         if self._data is None:
             self._read_data()
 
-    def _read_weights(self) -> None:
-        if self._data is None:
-            self._read_data()
+    _read_weights = _read_ids  # one decode sets both
 
     def _read_values(self) -> None:
         if self._data is None:
@@ -352,6 +350,16 @@ def posting_ids(matcher) -> list[int]:
     if isinstance(matcher, ListMatcher):
         return list(matcher._ids)
     return list(matcher.all_ids())
+
+
+def term_doc_ids(reader, fieldname: str, btext: bytes) -> list[int]:
+    """Every document number (deleted ones included) of an existing term in
+    a segment reader, read a block at a time; any other reader (an empty
+    index) through its ordinary postings."""
+    terms = getattr(reader, "_terms", None)
+    if terms is None:
+        return list(reader.postings(fieldname, btext).all_ids())
+    return posting_ids(terms.matcher(fieldname, btext, reader.schema[fieldname].format))
 
 
 class NewsFieldCursor(W3FieldCursor):

@@ -47,7 +47,11 @@ class Completions:
 
 def complete(ix, text: str, limit: int = 8) -> Completions:
     """Completions for `text` (what has been typed so far) in a NewsIndex."""
-    searcher = ix._current_searcher()  # the index's live searcher (refreshed)
+    with ix._searching() as searcher:  # the index's live searcher, locked
+        return _complete(searcher, text, limit)
+
+
+def _complete(searcher, text: str, limit: int) -> Completions:
     typed = LAST_WORD.search(text)
     head = text[:typed.start()] if typed else text
     prefix = fold(typed.group(0)) if typed else ""

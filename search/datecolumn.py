@@ -8,26 +8,24 @@ year; a sorted copy of a segment's date column answers any range with two
 binary searches, so :class:`PublishedField` indexes no terms at all and its
 ranges become :class:`PublishedRange` queries.
 
-The sorted column is built once per segment (segments never change) and
-kept in a small LRU keyed like the facet lists.
+The sorted column is built once per segment (see `segment_cache`).
 """
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from datetime import datetime
 
 from whoosh import fields, query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.util.times import datetime_to_long, long_to_datetime
 
+from .segment_cache import SegmentCache, leaves
+
 #: Sorted segment columns kept (one per segment).
 CACHE_ENTRIES = 64
 
-_cache: OrderedDict[tuple, tuple[list[int], list[int]]] = OrderedDict()
-_lock = threading.Lock()
+_cache = SegmentCache(CACHE_ENTRIES)
 
 
 class PublishedField(fields.DATETIME):
@@ -111,8 +109,7 @@ class PublishedRange(wq.Query):
     def docs_in(self, reader) -> set[int]:
         """Document numbers of `reader` (a segment or a multi-reader) in range."""
         if not reader.is_atomic():
-            return {offset + d for sub, offset in reader.leaf_readers()
-                    for d in self.docs_in(sub)}
+            return {offset + d for sub, offset in leaves(reader) for d in self.docs_in(sub)}
         keys, docs = _sorted_column(reader)
         lo = 0 if self.start is None else bisect_left(keys, self.start)
         hi = bisect_right(keys, self.end) if self.end is not None else len(keys)
@@ -125,10 +122,9 @@ class PublishedRange(wq.Query):
 def bounds(reader) -> tuple[datetime | None, datetime | None, int]:
     """Earliest and latest date (naive UTC) and how many live articles have
     one, over every segment of `reader`."""
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
     earliest = latest = None
     dated = 0
-    for sub, _ in leaves:
+    for sub, _ in leaves(reader):
         keys, docs = _sorted_column(sub)
         live = [k for k, d in zip(keys, docs) if not sub.is_deleted(d)] \
             if sub.has_deletions() else keys
@@ -144,30 +140,13 @@ def bounds(reader) -> tuple[datetime | None, datetime | None, int]:
 def _sorted_column(reader) -> tuple[list[int], list[int]]:
     """(dates ascending, their document numbers) of one segment, undated
     documents left out."""
-    key = _segment_key(reader)
-    with _lock:
-        cached = _cache.get(key) if key else None
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
-    pairs = []
-    if reader.has_column("published"):
-        column = reader.column_reader("published", translate=False)
-        missing = reader.schema["published"].column_type.default_value()
-        pairs = sorted((ticks, d) for d, ticks in enumerate(column)
-                       if ticks is not None and ticks != missing)
-    result = ([t for t, _ in pairs], [d for _, d in pairs])
-    if key:
-        with _lock:
-            _cache[key] = result
-            while len(_cache) > CACHE_ENTRIES:
-                _cache.popitem(last=False)
-    return result
+    def build() -> tuple[list[int], list[int]]:
+        pairs = []
+        if reader.has_column("published"):
+            column = reader.column_reader("published", translate=False)
+            missing = reader.schema["published"].column_type.default_value()
+            pairs = sorted((ticks, d) for d, ticks in enumerate(column)
+                           if ticks is not None and ticks != missing)
+        return [t for t, _ in pairs], [d for _, d in pairs]
 
-
-def _segment_key(reader) -> tuple | None:
-    segment = getattr(reader, "_segment", None)
-    storage = getattr(reader, "_storage", None)
-    if segment is None or storage is None:
-        return None
-    return (getattr(storage, "folder", id(storage)), segment.segment_id())
+    return _cache.get(reader, "published", build)

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from whoosh import query as wq
 
-from .codec import posting_ids
+from .codec import term_doc_ids
 from .datecolumn import PublishedRange
 from .facets import value_lists
 
@@ -112,7 +112,4 @@ def _term_docs(reader, fieldname: str, text) -> set[int]:
     btext = text if isinstance(text, bytes) else field.to_bytes(text)
     if (fieldname, btext) not in reader:
         return set()
-    terms = getattr(reader, "_terms", None)
-    if terms is None:  # not a segment reader (an empty index)
-        return set(reader.postings(fieldname, btext).all_ids())
-    return set(posting_ids(terms.matcher(fieldname, btext, field.format)))
+    return set(term_doc_ids(reader, fieldname, btext))

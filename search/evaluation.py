@@ -179,18 +179,21 @@ def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
     if not judged:
         raise NewsSearchError(f"no query of the queries file has a relevant judgment in "
                               f"{qrels_path} (are the query ids the same?)")
-    if not any(ix.get(docid) is not None for qid in judged for docid in _relevant(qrels, qid)):
-        raise NewsSearchError(f"none of the articles judged relevant in {qrels_path} is in the "
-                              f"index at {ix.path}/ (doc ids must be the indexed article ids)")
-
-    searcher, ids = ix._current_searcher(), {}
-    to_run = list(queries) if run_path else judged
-    rankings = {qid: rank(searcher, free_text(queries[qid]).query, depth, ids)
-                for qid in to_run}
+    with ix._searching() as searcher:
+        # Which judged articles the index holds, looked up once each.
+        indexed = {docid for qid in qrels for docid in _relevant(qrels, qid)
+                   if searcher.document_number(id=docid) is not None}
+        if not any(docid in indexed for qid in judged for docid in _relevant(qrels, qid)):
+            raise NewsSearchError(f"none of the articles judged relevant in {qrels_path} is in "
+                                  f"the index at {ix.path}/ (doc ids must be the indexed "
+                                  f"article ids)")
+        ids: dict = {}
+        to_run = list(queries) if run_path else judged
+        rankings = {qid: rank(searcher, free_text(queries[qid]).query, depth, ids)
+                    for qid in to_run}
     if run_path:
         _write_run(run_path, rankings)
-    report = measure(queries, qrels, rankings, depth=depth,
-                     indexed=lambda docid: ix.get(docid) is not None)
+    report = measure(queries, qrels, rankings, depth=depth, indexed=indexed.__contains__)
     report.run_path = str(run_path) if run_path else None
     report.took_ms = (time.perf_counter() - started) * 1000
     return report

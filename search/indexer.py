@@ -87,7 +87,7 @@ class BatchWriter:
         self.seen: set[str] = set()
         self._hashes: dict[str, str] = {}  # text hash → id, this run
         self._bands: dict[int, list[tuple[str, bytes, str]]] = defaultdict(list)
-        self._new_bands: list[tuple[str, bytes]] = []  # for the ledger, at commit
+        self._new_bands: list[tuple[list[int], str]] = []  # (keys, id), for the ledger
         self._files: list[FileRecord] = []
         self._forget: list[str] = []
         self.pending = 0
@@ -138,7 +138,7 @@ class BatchWriter:
         if existing and existing.get("content_hash") == article.content_hash:
             self.report.unchanged += 1
             # (Its band keys are in the ledger already: no signature needed.)
-            self._remember(article.id, existing.get("text_hash"), None,
+            self._remember(article.id, existing.get("text_hash"), None, [],
                            existing.get("cluster"))
             return True
         text_hash = text_fingerprint(article.title, article.body)
@@ -146,10 +146,11 @@ class BatchWriter:
         if original:
             self.report.duplicates.append((origin, article.id, original))
             return False
-        article.cluster = self._cluster_for(article.id, signature)
+        keys = neardup.band_keys(signature) if signature is not None else []
+        article.cluster = self._cluster_for(article.id, signature, keys)
         doc = to_document(article, text_hash)
         if signature is not None:
-            self._new_bands.append((article.id, signature))
+            self._new_bands.append((keys, article.id))
         if existing:
             # Not update_document(): it opens a searcher on every segment for
             # each call, which made re-runs (after a crash) ten times slower.
@@ -158,7 +159,7 @@ class BatchWriter:
         if self._builders and len(self._docs) >= self._chunk:
             self._builders.submit(self._docs)
             self._docs = []
-        self._remember(article.id, text_hash, signature, article.cluster)
+        self._remember(article.id, text_hash, signature, keys, article.cluster)
         if existing:
             self.report.updated += 1
         else:
@@ -180,13 +181,13 @@ class BatchWriter:
             other = stored["id"] if stored else None
         return other if other and other != article_id else None
 
-    def _cluster_for(self, article_id: str, signature: bytes | None) -> str:
+    def _cluster_for(self, article_id: str, signature: bytes | None, keys: list[int]) -> str:
         """The near-duplicate cluster to join: that of the most similar
         earlier article at or above the threshold, else a new one (own id)."""
         if signature is None:
             return article_id
         best, best_sim = article_id, neardup.THRESHOLD
-        for other_id, other_sig, cluster in self._candidates(signature):
+        for other_id, other_sig, cluster in self._candidates(keys):
             if other_id == article_id:
                 continue
             sim = neardup.similarity(signature, other_sig)
@@ -194,8 +195,7 @@ class BatchWriter:
                 best, best_sim = cluster, sim
         return best
 
-    def _candidates(self, signature: bytes):
-        keys = neardup.band_keys(signature)
+    def _candidates(self, keys: list[int]):
         for key in keys:
             yield from self._bands.get(key, ())
         if not self.fresh and self.ledger:
@@ -210,12 +210,14 @@ class BatchWriter:
                     yield article_id, signature, stored.get("cluster") or article_id
 
     def _remember(self, article_id: str, text_hash: str | None, signature: bytes | None,
-                  cluster: str | None) -> None:
+                  keys: list[int], cluster: str | None) -> None:
+        """Keep an article findable for the rest of this run (`keys`: the
+        band keys of `signature`)."""
         if text_hash:
             self._hashes.setdefault(text_hash, article_id)
         if signature:
             entry = (article_id, signature, cluster or article_id)
-            for key in neardup.band_keys(signature):
+            for key in keys:
                 self._bands[key].append(entry)
 
     # --- files ------------------------------------------------------------------
@@ -258,23 +260,20 @@ class BatchWriter:
         for doc in self._docs:
             self.writer.add_document(**doc)
         self._docs = []
-        if self._builders:
-            built = self._builders.collect()
-            self.writer.commit_segments(built)
-            try:
-                self.writer.commit(mergetype=merge_tiers if merge else NO_MERGE)
-            except BaseException:
-                self._builders.remove_files(built)
-                raise
-        else:
+        built = self._builders.collect() if self._builders else []
+        self.writer.commit_segments(built)
+        try:
             self.writer.commit(mergetype=merge_tiers if merge else NO_MERGE)
+        except BaseException:
+            if self._builders:
+                self._builders.remove_files(built)
+            raise
         if self.ledger:
             for record in self._files:
                 self.ledger.put(record)
             for path in self._forget:
                 self.ledger.remove(path)
-            self.ledger.add_bands((neardup.band_keys(sig), article_id)
-                                  for article_id, sig in self._new_bands)
+            self.ledger.add_bands(self._new_bands)
             self.ledger.commit()
         self._files, self._forget, self._new_bands = [], [], []
 

@@ -86,6 +86,7 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
             parsed = _parser(any_term).parse(words) if words else wq.NullQuery
         except Exception:
             parsed = wq.NullQuery
+    parsed = _dates_through_their_field(parsed, _parser(any_term).schema)
     parsed, more = _strip_errors(parsed, strict, same_columns)
     warnings.extend(more)
     if parsed is not None and parsed is not wq.NullQuery:
@@ -243,6 +244,24 @@ def _parser(any_term: bool) -> qparser.QueryParser:
 
 
 _PARSERS: dict[bool, qparser.QueryParser] = {}
+
+
+def _dates_through_their_field(q: wq.Query, schema) -> wq.Query:
+    """A quoted value after ``published:`` reaches us as a plain Term,
+    skipping the date field's own parser (and failing later, deep in a
+    search): read it as a date like any other, or mark it as an error."""
+    field = schema["published"]
+
+    def reparse(node: wq.Query) -> wq.Query:
+        if type(node) is wq.Term and node.fieldname == "published" \
+                and isinstance(node.text, str):
+            read = field.parse_query("published", node.text, node.boost)
+            read.startchar = getattr(node, "startchar", None)
+            read.endchar = getattr(node, "endchar", None)
+            return read
+        return node
+
+    return q.accept(reparse)
 
 
 def _strip_errors(q: wq.Query, strict: bool,

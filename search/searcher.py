@@ -17,6 +17,7 @@ from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
 from .facets import field_facet
+from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
 from .results import FacetCount, Hit, SearchResults
@@ -432,20 +433,14 @@ def display_value(searcher, name: str, term: str) -> str:
         return term
     # Cached per index state: reading an article for each facet value was a
     # third of a typical search.
-    key = (_segment_ids(searcher.reader()), name, term)
+    key = (tuple(segment_key(leaf) or id(leaf) for leaf, _ in leaves(searcher.reader())),
+           name, term)
     shown = _DISPLAY.get(key)
     if shown is None:
         shown = _DISPLAY[key] = _read_display_value(searcher, name, term)
         if len(_DISPLAY) > DISPLAY_CACHE:
             _DISPLAY.pop(next(iter(_DISPLAY)))
     return shown
-
-
-def _segment_ids(reader) -> tuple:
-    """Names the state of an index (segment ids are random and never reused)."""
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-    return tuple(getattr(getattr(leaf, "_segment", None), "segment_id", lambda: id(leaf))()
-                 for leaf, _ in leaves)
 
 
 #: Facet value spellings remembered (see display_value).

@@ -620,7 +620,8 @@ def _article_highlights(ix: NewsIndex, article: Article, q: str):
         parsed = parse(q)
     except QueryError:
         return [], []
-    matchers = searching._matchers(parsed.query, ix._current_searcher())
+    with ix._searching() as searcher:
+        matchers = searching._matchers(parsed.query, searcher)
     title = snippet_mod.highlight_spans(article.title, matchers["title"])
     body = snippet_mod.highlight_spans(article.body[:snippet_mod.SCAN_CHARS], matchers["body"])
     return title, body

@@ -54,7 +54,7 @@ def test_cached_counts_follow_adds_deletes_and_rebuilds(tmp_path):
 
 
 def test_cache_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(facets, "CACHE_ENTRIES", 2)
+    monkeypatch.setattr(facets._cache, "entries", 2)
     with NewsIndex.create(tmp_path / "ix") as ix:
         for i in range(4):
             ix.add([article(i, ["x"])])

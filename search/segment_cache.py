@@ -1,0 +1,60 @@
+"""Values derived from one index segment, built once and kept.
+
+A segment never changes once written, so what a search derives from it —
+facet value lists, the sorted date column — can be built on first use and
+reused by every later search. Keys are segment ids (random, never reused)
+with the index folder; a merge or a rebuild makes new segments, and old
+entries age out of a bounded LRU.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+class SegmentCache:
+    """A thread-safe LRU of per-segment values, `entries` at most."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._values: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, reader, name: str, build: Callable[[], T]) -> T:
+        """The value `name` of the segment `reader` reads, built if missing.
+        Readers that are not one segment (an empty index) are not cached."""
+        key = segment_key(reader)
+        if key is None:
+            return build()
+        key += (name,)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = build()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.entries:
+                self._values.popitem(last=False)
+        return value
+
+
+def segment_key(reader) -> tuple | None:
+    """(index folder, segment id) of a segment reader; None for other readers."""
+    segment = getattr(reader, "_segment", None)
+    storage = getattr(reader, "_storage", None)
+    if segment is None or storage is None:
+        return None
+    return (getattr(storage, "folder", id(storage)), segment.segment_id())
+
+
+def leaves(reader) -> list:
+    """(segment reader, document offset) pairs of any reader."""
+    return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
