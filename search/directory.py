@@ -148,9 +148,7 @@ def writer_lock(path: Path, wait: float):
     the kernel drops when its holder dies: a killed writer leaves no stale lock."""
     lock = FileLock(str(path / WRITER_LOCK))
     if not try_for(lock.acquire, timeout=max(wait, 0.0), delay=0.05):
-        raise IndexLockedError(
-            f"the index at {path} is locked by another writer "
-            f"(waited {wait:g} s; try again, or pass --wait SECONDS)")
+        raise IndexLockedError.after_waiting(path, wait)
     try:
         yield
     finally:

@@ -26,6 +26,11 @@ class IndexNotFoundError(NewsSearchError):
 class IndexLockedError(NewsSearchError):
     """Another writer holds the index."""
 
+    @classmethod
+    def after_waiting(cls, where, wait: float) -> "IndexLockedError":
+        return cls(f"the index at {where} is locked by another writer "
+                   f"(waited {wait:g} s; try again, or pass --wait SECONDS)")
+
 
 class IndexVersionError(NewsSearchError):
     """The index was written by an incompatible version: rebuild needed."""

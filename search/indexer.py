@@ -48,9 +48,7 @@ def open_writer(ix, wait: float, where: str):
     try:
         return NewsSegmentWriter(ix, timeout=max(wait, 0.0), limitmb=256)
     except LockError:
-        raise IndexLockedError(
-            f"the index at {where} is locked by another writer "
-            f"(waited {wait:g} s; try again, or pass --wait SECONDS)") from None
+        raise IndexLockedError.after_waiting(where, wait) from None
 
 
 def batch_size() -> int:

@@ -11,15 +11,16 @@ from __future__ import annotations
 from whoosh import query as wq
 
 from .analysis import WORD, NewsAnalyzer, analyze
-from .query import unnegated_leaves
+from .query import MAX_FUZZY_CHARS, unnegated_leaves
 
 #: Fields whose vocabulary corrections come from.
 VOCABULARY_FIELDS = ("title", "body")
 #: How much of an article to read when turning a stem back into a word.
 SURFACE_SCAN_CHARS = 50_000
 #: Longer "words" get no correction: the edit distance to every index term
-#: costs their length squared (a 20,000-letter word took 7 s).
-LONGEST_WORD = 40
+#: costs their length squared (a 20,000-letter word took 7 s). The same
+#: bound as fuzzy query words, for the same reason.
+LONGEST_WORD = MAX_FUZZY_CHARS
 
 _ANALYZER = NewsAnalyzer()
 

@@ -79,8 +79,6 @@ def discover(paths: list[Path]) -> Iterator[Candidate]:
             root = given
             for path in walk(given):
                 yield regular(path, root)
-        elif given.is_file():
-            yield classify(given, given.parent)
         elif given.exists() or given.is_symlink():
             yield regular(given, given.parent)
         else:
