@@ -45,6 +45,7 @@ from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 from .analysis import fold
 from .schema import TEXT_FIELDS
+from . import whoosh_fixes  # noqa: F401  (applied on import: see the module)
 
 #: Term-frequency saturation. Higher than Lucene's 1.2: both test collections
 #: (abstracts, long natural-language requests) improve up to about 3 (see the
