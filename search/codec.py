@@ -242,18 +242,25 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
             if length > self._maxlength:
                 self._maxlength = length
 
-    def add_list(self, ids, weights, values, lengths) -> None:
+    def add_list(self, ids, weights, values, lengths=None, bounds=None) -> None:
         """A whole posting list at once (ids ascending): whole blocks are
-        cut with slices rather than built one posting at a time."""
+        cut with slices rather than built one posting at a time. Each
+        posting's field length in `lengths`, or (merging, where only the
+        merged terms' extremes are at hand) the (min, max) of them all in
+        `bounds`: every block then claims those, which only makes score
+        bounds looser, never wrong."""
         count, limit = len(ids), self._blocklimit
         for start in range(0, count, limit):
             end = min(start + limit, count)
             self._ids, self._weights = list(ids[start:end]), list(weights[start:end])
             self._values = [v or b"" for v in values[start:end]]
             self._maxweight = max(self._weights)
-            present = [n for n in lengths[start:end] if n]
-            self._minlength = min(present) if present else None
-            self._maxlength = max(present) if present else 0
+            if lengths is not None:
+                present = [n for n in lengths[start:end] if n]
+                self._minlength = min(present) if present else None
+                self._maxlength = max(present) if present else 0
+            else:
+                self._minlength, self._maxlength = bounds
             if end < count:
                 self._write_block()
 
@@ -294,9 +301,9 @@ class NewsFieldWriter(W3FieldWriter):
         self._btext = btext
         self._postwriter.start_postings(self._fieldobj.format, NewsTermInfo())
 
-    def add_list(self, ids, weights, values, lengths) -> None:
+    def add_list(self, ids, weights, values, lengths=None, bounds=None) -> None:
         """The current term's whole posting list (see NewsSegmentWriter)."""
-        self._postwriter.add_list(ids, weights, values, lengths)
+        self._postwriter.add_list(ids, weights, values, lengths, bounds)
 
 
 # --- reading postings ---------------------------------------------------------
@@ -350,6 +357,31 @@ def posting_ids(matcher) -> list[int]:
     if isinstance(matcher, ListMatcher):
         return list(matcher._ids)
     return list(matcher.all_ids())
+
+
+def read_postings(terms, terminfo, format_) -> tuple[list[int], list[float], tuple]:
+    """A term's whole posting list — ids, weights, values — from a segment's
+    terms reader and the term's entry: decoded a block at a time, for
+    merging segments without re-filing one posting at a time."""
+    empty = _empty_value(format_)
+    if terminfo.is_inlined():
+        ids, weights, values = terminfo.inlined_postings()
+        if isinstance(values, DecodedPostings):
+            values = values.values(empty)
+        return list(ids), list(weights), tuple(values)
+    offset, length = terminfo.extent()
+    matcher = NewsLeafMatcher(terms._postfile, offset, length, format_)
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list = []
+    while True:
+        matcher._read_data()
+        ids.extend(matcher._data.ids)
+        weights.extend(matcher._data.weights)
+        values.extend(matcher._data.values(empty))
+        if matcher._lastblock:
+            return ids, weights, tuple(values)
+        matcher._goto(matcher._nextoffset)
 
 
 def term_doc_ids(reader, fieldname: str, btext: bytes) -> list[int]:

@@ -8,24 +8,32 @@ written, one column read per posting. Measured on Reuters-21578 that was
 over a third of indexing time. :class:`NewsSegmentWriter` files postings
 under their field and term as it goes (so only the distinct terms are
 sorted), remembers each document's field length beside its postings, and
-writes each term's postings in one call. A writer that merges existing
-segments in falls back to Whoosh's pool, which spills to disk: merged
-postings are many, and memory must stay bounded.
+writes each term's postings in one call. Merging segments in reads each
+merged term's postings a block at a time and writes them beside this
+writer's own, renumbered, term by term in one ordered pass over all the
+term tables (Whoosh re-files every posting of a merge through a pool that
+is sorted and spilled to disk: at 100,000 articles the merges took most of
+the run).
 
-Everything else — stored fields, columns, deletions, merging policy, the
-lock and the TOC — is Whoosh's, except that a commit can also list segments
-built by other processes (`builders`).
+Everything else — stored fields, columns, deletions, the lock and the TOC —
+is Whoosh's, except that a commit can also list segments built by other
+processes (`builders`).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield as _lengths_field
 from whoosh.reading import SegmentReader
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .codec import NewsCodec
+from .codec import NewsCodec, read_postings
 
 #: Segments of one size tier (a power of ten of live articles) merged at once.
 MERGE_FACTOR = 10
@@ -40,7 +48,7 @@ class NewsSegmentWriter(SegmentWriter):
         # field → term bytes → [(docnum, weight, value bytes, field length)]
         self._postings: dict[str, dict[bytes, list]] = defaultdict(lambda: defaultdict(list))
         self._built: list = []
-        self._merged = False  # segments merged in: postings go through the pool
+        self._sources: list = []  # (reader, first new docnum, docmap or None)
 
     def commit_segments(self, segments: list) -> None:
         """List segments built elsewhere (see `builders`) in this writer's
@@ -87,54 +95,152 @@ class NewsSegmentWriter(SegmentWriter):
         self.docnum += 1
 
     def add_reader(self, reader) -> None:
-        """Merge a segment in, keeping its exact field-length totals: Whoosh
-        would re-add them from its one-byte (lossy) per-document lengths,
-        which shifts every BM25 score after a merge. (Articles deleted from
-        the merged segment are subtracted at their lossy length: the only
-        one left.)"""
-        # (Whoosh answers None, not 0, for a document without the field.)
-        lossy = {name: sum(reader.doc_field_length(d, name) or 0
-                           for d in range(reader.doc_count_all()))
-                 for name, field in self.schema.items() if field.scorable}
-        super().add_reader(reader)
-        self._merged = True
-        totals = self.perdocwriter._fieldlengths
-        for name, lossy_total in lossy.items():
-            exact = reader.field_length(name)
-            if exact or lossy_total:
-                totals[name] += exact - lossy_total
+        """Merge a segment in: its per-document data now, its postings at
+        the flush, term by term beside this writer's own (see
+        `_write_postings`). The reader stays open until then."""
+        self._check_state()
+        basedoc = self.docnum
+        docmap = self._copy_per_doc(reader)
+        self._sources.append((reader, basedoc, docmap))
+        self._added = True
 
-    # Merging other segments in (add_reader) keeps Whoosh's pool: it spills
-    # sorted runs to disk, so a merge of any size stays within `limitmb`.
-    # Held in dicts, the postings of a 50,000-article merge took 1.9 GB.
+    def _copy_per_doc(self, reader) -> dict | None:
+        """Copy the live documents' stored fields, length bytes and column
+        values; returns {old docnum: new} if some were deleted, else None.
+
+        Field-length totals stay exact: Whoosh's merge re-adds them from the
+        one-byte (lossy) per-document lengths, which shifted every BM25 score
+        after a merge. Only deleted articles are subtracted at their lossy
+        length: the only one left. (Whoosh's own copy also asks the file
+        system, per document and field, whether a length column exists.)"""
+        schema, pdw, perdoc = self.schema, self.perdocwriter, reader._perdoc
+        docmap = {} if reader.has_deletions() else None
+        lengths = {}
+        for name, field in schema.items():
+            if field.scorable:
+                column = _lengths_field(name)
+                if perdoc.has_column(column):
+                    lengths[column] = (name, list(perdoc.column_reader(column, LENGTHS_COLUMN)))
+                self.perdocwriter._fieldlengths[name] += reader.field_length(name)
+        columns = {name: reader.column_reader(name, field.column_type, translate=False)
+                   for name, field in schema.items()
+                   if field.column_type and reader.has_column(name)}
+        deleted = perdoc.deleted_docs() if docmap is not None else ()
+        for docnum in deleted:
+            for name, bytes_ in lengths.values():
+                if bytes_[docnum]:
+                    pdw._fieldlengths[name] -= byte_to_length(bytes_[docnum])
+        for docnum, stored in reader.iter_docs():
+            if docmap is not None:
+                docmap[docnum] = self.docnum
+            pdw.start_doc(self.docnum)
+            for name, value in stored.items():
+                if name in schema:
+                    pdw.add_field(name, schema[name], value, 0)
+            for column, (_, bytes_) in lengths.items():
+                if bytes_[docnum]:
+                    pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
+            for name, column in columns.items():
+                pdw.add_column_value(name, schema[name].column_type, column[docnum])
+            pdw.finish_doc()
+            self.docnum += 1
+        return docmap
+
+    def merge_segments(self, segments: list) -> None:
+        """Merge these segments (of this index) into the one being written."""
+        for segment in segments:
+            self.add_reader(SegmentReader(self.storage, self.schema, segment))
 
     def _flush_segment(self) -> None:
-        if self._merged:
-            self._spill_into_pool()
-            super()._flush_segment()
-            return
         self.perdocwriter.close()
         writer = self.fieldwriter
-        for name in sorted(self._postings):
-            terms = self._postings[name]
-            writer.start_field(name, self.schema[name])
-            for term in sorted(terms):
-                docnums, weights, values, field_lengths = zip(*terms[term])
-                writer.start_term(term)
-                writer.add_list(docnums, weights, values, field_lengths)
-                writer.finish_term()
-            writer.finish_field()
-        self._postings.clear()
-        writer.close()
+        try:
+            for name in self._indexed_names():
+                writer.start_field(name, self.schema[name])
+                self._write_postings(name)
+                writer.finish_field()
+            writer.close()
+        finally:
+            self._postings.clear()
+            self._close_sources()
 
-    def _spill_into_pool(self) -> None:
-        """This writer's own postings join the merged ones in Whoosh's pool."""
-        add = self.pool.add
-        for name, terms in self._postings.items():
-            for term, postings in terms.items():
-                for docnum, weight, value, _length in postings:
-                    add((name, term, docnum, weight, value))
-        self._postings.clear()
+    def _close_segment(self) -> None:
+        self._close_sources()
+        super()._close_segment()
+
+    def _close_sources(self) -> None:
+        for reader, _, _ in self._sources:
+            reader.close()
+        self._sources = []
+
+    def _indexed_names(self) -> list[str]:
+        names = set(self._postings)
+        for reader, _, _ in self._sources:
+            names.update(name for name in reader.indexed_field_names() if name in self.schema)
+        return sorted(names)
+
+    def _write_postings(self, name: str) -> None:
+        """Every term of field `name`, in order: this writer's postings, then
+        those of each merged segment, renumbered (their documents follow
+        this writer's own, segment after segment)."""
+        writer, fmt = self.fieldwriter, self.schema[name].format
+        own = self._postings.get(name, {})
+        streams = [((term, -1, None) for term in sorted(own))]
+        for number, (reader, _, _) in enumerate(self._sources):
+            streams.append(_field_terms(reader, name, number))
+        for term, entries in groupby(heapq.merge(*streams), key=itemgetter(0)):
+            ids: list[int] = []
+            weights: list = []
+            values: list = []
+            lengths: list[int] = []
+            low, high = None, 0
+            for _, number, info in entries:
+                if number < 0:
+                    docnums, term_weights, term_values, term_lengths = zip(*own[term])
+                    ids += docnums
+                    weights += term_weights
+                    values += term_values
+                    lengths += term_lengths
+                    continue
+                reader, basedoc, docmap = self._sources[number]
+                docnums, term_weights, term_values = read_postings(reader._terms, info, fmt)
+                if docmap is None:
+                    ids += [basedoc + docnum for docnum in docnums]
+                    weights += term_weights
+                    values += term_values
+                else:
+                    for docnum, weight, value in zip(docnums, term_weights, term_values):
+                        if docnum in docmap:
+                            ids.append(docmap[docnum])
+                            weights.append(weight)
+                            values.append(value)
+                if info.min_length():
+                    low = info.min_length() if low is None else min(low, info.min_length())
+                high = max(high, info.max_length() or 0)
+            if not ids:
+                continue  # every article holding the term was deleted
+            writer.start_term(term)
+            if len(lengths) == len(ids):
+                writer.add_list(ids, weights, values, lengths)
+            else:
+                present = [n for n in lengths if n]
+                if present:
+                    low = min(present) if low is None else min(low, min(present))
+                    high = max(high, max(present))
+                writer.add_list(ids, weights, values, bounds=(low, high))
+            writer.finish_term()
+
+
+def _field_terms(reader, name: str, number: int):
+    """(term, number, term info) for every term of field `name` in a
+    segment reader, in term order."""
+    terms = reader._terms
+    if name not in terms.indexed_field_names():
+        return
+    for (fieldname, term), info in terms.items_from(name, b""):
+        if fieldname != name:
+            return
+        yield term, number, info
 
 
 def merge_tiers(writer: SegmentWriter, segments: list) -> list:
@@ -153,9 +259,6 @@ def merge_tiers(writer: SegmentWriter, segments: list) -> list:
     for tier in sorted(tiers):
         group = tiers[tier]
         if len(group) >= MERGE_FACTOR:
-            for segment in group:
-                reader = SegmentReader(writer.storage, writer.schema, segment)
-                writer.add_reader(reader)
-                reader.close()
+            writer.merge_segments(group)
             return [segment for segment in segments if segment not in group]
     return segments
