@@ -35,6 +35,15 @@ def build_segment(folder: str, indexname: str, docs: list[dict[str, Any]]):
     return writer._finalize_segment()
 
 
+def remove_segments(storage, segments: list) -> None:
+    """Delete the files of built segments that will never be committed."""
+    for segment in segments:
+        try:
+            storage.delete_file(segment.make_filename(segment.COMPOUND_EXT))
+        except OSError:
+            pass  # Whoosh's next commit removes unreferenced files
+
+
 class SegmentBuilders:
     """A pool of processes turning chunks of documents into segments.
 
@@ -82,11 +91,7 @@ class SegmentBuilders:
 
     def remove_files(self, segments: list) -> None:
         """Delete built segments that will never be committed."""
-        for segment in segments:
-            try:
-                self._storage.delete_file(segment.make_filename(segment.COMPOUND_EXT))
-            except OSError:
-                pass  # Whoosh's next commit removes unreferenced files
+        remove_segments(self._storage, segments)
 
     def close(self) -> None:
         if self._pool is not None:

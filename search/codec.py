@@ -38,7 +38,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3FieldCursor, W3FieldWriter, W3LeafMa
 from whoosh.codec.whoosh3 import W3PerDocReader, W3PerDocWriter, W3TermInfo, W3TermsReader
 from whoosh.columns import Column, ColumnReader, ColumnWriter
 from whoosh.matching import ListMatcher
-from whoosh.system import pack_int, pack_long, unpack_int, unpack_long
+from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long
 from whoosh.util.numlists import delta_encode
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -55,8 +55,10 @@ CACHED_BLOCKS = 16
 
 _BIG_ENDIAN = sys.byteorder == "big"
 #: Block frame: length of what follows (negative on the last block), posting
-#: count, last id, max weight, min and max field length bytes, compressed flag.
-_FRAME = struct.Struct("<iHIfBBB")
+#: count, first and last id, max weight, min and max field length bytes,
+#: compressed flag. Ids in the block are counted from its first: a merge
+#: renumbers a block by rewriting its frame alone (see `copy_blocks`).
+_FRAME = struct.Struct("<iHIIfBBB")
 _INT = struct.calcsize("<i")
 
 
@@ -92,9 +94,14 @@ _ALL_ONE, _INTEGERS, _FLOATS = 0, 1, 2
 _NO_VALUES, _VALUES = 0, 1
 
 
-def encode_postings(ids: list[int], weights: list[float], values: list[bytes]) -> bytes:
-    """ids (ascending), weights and values of some postings, as one flat record."""
-    parts = [_pack_uints(list(delta_encode(ids)))]
+def encode_postings(ids: list[int], weights: list[float], values: list[bytes],
+                    base: int = 0) -> bytes:
+    """ids (ascending, counted from `base`), weights and values of some
+    postings, as one flat record."""
+    deltas = list(delta_encode(ids))
+    if deltas:
+        deltas[0] -= base
+    parts = [_pack_uints(deltas)]
     weights = list(weights)
     rounded = [int(w) for w in weights]
     if all(w == 1 for w in rounded) and rounded == weights:
@@ -120,9 +127,9 @@ class DecodedPostings:
 
     __slots__ = ("ids", "weights", "_data", "_values_at")
 
-    def __init__(self, data: bytes, count: int):
+    def __init__(self, data: bytes, count: int, base: int = 0):
         deltas, pos = _unpack_uints(data, 0, count)
-        self.ids = list(accumulate(deltas))
+        self.ids = list(accumulate(deltas, initial=base))[1:] if base else list(accumulate(deltas))
         kind = data[pos]
         if kind == _ALL_ONE:
             self.weights, pos = [1.0] * count, pos + 1
@@ -212,6 +219,19 @@ class NewsTermInfo(W3TermInfo):
         info._length = unpack_int(data[size + 8:size + 12])[0]
         return info
 
+    @classmethod
+    def shifted(cls, data: bytes, shift: int) -> bytes | None:
+        """A stored entry with its inlined postings' ids moved up by `shift`
+        (merging: the term's only postings, renumbered without decoding
+        weights or values); None if the entry is not an inlined one."""
+        if data[0] != cls._INLINE_MARK:
+            return None
+        head = cls._COMPACT.size
+        deltas, end = _unpack_uints(data, head, data[1])
+        numbers = deltas.tolist()
+        numbers[0] += shift
+        return data[:head] + _pack_uints(numbers) + data[end:]
+
     def inlined_postings(self):
         postings = self._inlined
         if isinstance(postings, DecodedPostings):  # read from disk
@@ -249,6 +269,8 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
         merged terms' extremes are at hand) the (min, max) of them all in
         `bounds`: every block then claims those, which only makes score
         bounds looser, never wrong."""
+        if self._ids:  # postings buffered by an earlier call go first
+            self._write_block()
         count, limit = len(ids), self._blocklimit
         for start in range(0, count, limit):
             end = min(start + limit, count)
@@ -264,6 +286,39 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
             if end < count:
                 self._write_block()
 
+    def copy_blocks(self, postfile, info, shift: int, last: bool) -> None:
+        """Append a merged segment's posting blocks of this term, its ids
+        moved up by `shift`: frames rewritten, block data copied unread.
+        Postings buffered before it are written first (ids stay ascending);
+        `last`: nothing follows in this term."""
+        if self._ids:
+            self._write_block()
+        pos = info.extent()[0]
+        while True:
+            (length, count, first, lastid, maxweight, minlen, maxlen,
+             compressed) = _FRAME.unpack(postfile.get(pos, _FRAME.size))
+            size = abs(length)
+            final = length < 0
+            self._postfile.write(_FRAME.pack(
+                -size if final and last else size, count, first + shift, lastid + shift,
+                maxweight, minlen, maxlen, compressed))
+            self._postfile.write(postfile.get(pos + _FRAME.size, size + _INT - _FRAME.size))
+            self._blockcount += 1
+            pos += _INT + size
+            if final:
+                break
+        mine = self._terminfo
+        mine._weight += info.weight()
+        mine._df += info.doc_frequency()
+        mine._maxweight = max(mine._maxweight, info.max_weight())
+        if info.min_length():
+            mine._minlength = (info.min_length() if mine._minlength is None
+                               else min(mine._minlength, info.min_length()))
+        mine._maxlength = max(mine._maxlength, info.max_length() or 0)
+        if mine._minid is None:
+            mine._minid = info.min_id() + shift
+        mine._maxid = info.max_id() + shift
+
     def finish_postings(self):
         terminfo = self._terminfo
         if not self.written() and len(self._ids) <= self._inlinelimit:
@@ -278,7 +333,7 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
 
     def _write_block(self, last: bool = False) -> None:
         self._terminfo.add_block(self)
-        data = encode_postings(self._ids, self._weights, self._values)
+        data = encode_postings(self._ids, self._weights, self._values, self._ids[0])
         compressed = 0
         if self._compression and len(data) >= COMPRESS_MIN:
             packed = zlib.compress(data, self._compression)
@@ -286,7 +341,7 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
                 data, compressed = packed, 1
         length = _FRAME.size - _INT + len(data)
         self._postfile.write(_FRAME.pack(
-            -length if last else length, len(self._ids), self._ids[-1],
+            -length if last else length, len(self._ids), self._ids[0], self._ids[-1],
             self._maxweight, length_to_byte(self._minlength or 0),
             length_to_byte(self._maxlength), compressed))
         self._postfile.write(data)
@@ -302,8 +357,16 @@ class NewsFieldWriter(W3FieldWriter):
         self._postwriter.start_postings(self._fieldobj.format, NewsTermInfo())
 
     def add_list(self, ids, weights, values, lengths=None, bounds=None) -> None:
-        """The current term's whole posting list (see NewsSegmentWriter)."""
+        """The current term's whole posting list, or (merging) part of it."""
         self._postwriter.add_list(ids, weights, values, lengths, bounds)
+
+    def copy_blocks(self, postfile, info, shift: int, last: bool) -> None:
+        """Part of the current term's posting list: see NewsPostingsWriter."""
+        self._postwriter.copy_blocks(postfile, info, shift, last)
+
+    def add_entry(self, btext: bytes, entry: bytes) -> None:
+        """A whole term given as its stored entry (see NewsTermInfo.shifted)."""
+        self._tindex.add(pack_ushort(self._fieldid) + btext, entry)
 
 
 # --- reading postings ---------------------------------------------------------
@@ -317,8 +380,8 @@ class NewsLeafMatcher(W3LeafMatcher):
     def _goto(self, position: int) -> None:
         self._data = self._ids = self._weights = self._values = None
         self._i = 0
-        (length, self._blocklength, self._maxid, self._maxweight, minlen, maxlen,
-         self._compression) = _FRAME.unpack(self._postfile.get(position, _FRAME.size))
+        (length, self._blocklength, self._firstid, self._maxid, self._maxweight, minlen,
+         maxlen, self._compression) = _FRAME.unpack(self._postfile.get(position, _FRAME.size))
         self._lastblock = length < 0
         self._nextoffset = position + _INT + abs(length)
         self._dataoffset = position + _FRAME.size
@@ -328,7 +391,7 @@ class NewsLeafMatcher(W3LeafMatcher):
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         if self._compression:
             data = zlib.decompress(data)
-        self._data = DecodedPostings(data, self._blocklength)
+        self._data = DecodedPostings(data, self._blocklength, self._firstid)
         self._ids, self._weights = self._data.ids, self._data.weights
 
     def _read_ids(self) -> None:

@@ -33,7 +33,12 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .codec import NewsCodec, read_postings
+from .codec import BLOCK_LIMIT, NewsCodec, NewsTermInfo, read_postings
+
+#: A merged segment's posting list this long is copied a block at a time;
+#: shorter ones are decoded and written again, so that the merged list packs
+#: into full blocks (copying them all made the postings file 10% larger).
+COPY_MIN_POSTINGS = BLOCK_LIMIT
 
 #: Segments of one size tier (a power of ten of live articles) merged at once.
 MERGE_FACTOR = 10
@@ -182,65 +187,120 @@ class NewsSegmentWriter(SegmentWriter):
     def _write_postings(self, name: str) -> None:
         """Every term of field `name`, in order: this writer's postings, then
         those of each merged segment, renumbered (their documents follow
-        this writer's own, segment after segment)."""
+        this writer's own, segment after segment). A merged segment's long
+        posting lists are copied a block at a time with only the block
+        frames rewritten; short (inlined) lists and segments with deletions
+        are decoded and written again."""
         writer, fmt = self.fieldwriter, self.schema[name].format
         own = self._postings.get(name, {})
         streams = [((term, -1, None) for term in sorted(own))]
         for number, (reader, _, _) in enumerate(self._sources):
             streams.append(_field_terms(reader, name, number))
-        for term, entries in groupby(heapq.merge(*streams), key=itemgetter(0)):
-            ids: list[int] = []
-            weights: list = []
-            values: list = []
-            lengths: list[int] = []
-            low, high = None, 0
-            for _, number, info in entries:
-                if number < 0:
-                    docnums, term_weights, term_values, term_lengths = zip(*own[term])
-                    ids += docnums
-                    weights += term_weights
-                    values += term_values
-                    lengths += term_lengths
-                    continue
+        for term, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
+            entries = list(group)
+            if len(entries) == 1 and entries[0][1] >= 0:
+                # Most terms are rare, in one segment, and inlined there.
+                _, number, entry = entries[0]
                 reader, basedoc, docmap = self._sources[number]
-                docnums, term_weights, term_values = read_postings(reader._terms, info, fmt)
-                if docmap is None:
-                    ids += [basedoc + docnum for docnum in docnums]
-                    weights += term_weights
-                    values += term_values
-                else:
-                    for docnum, weight, value in zip(docnums, term_weights, term_values):
-                        if docnum in docmap:
-                            ids.append(docmap[docnum])
-                            weights.append(weight)
-                            values.append(value)
-                if info.min_length():
-                    low = info.min_length() if low is None else min(low, info.min_length())
-                high = max(high, info.max_length() or 0)
-            if not ids:
+                shifted = NewsTermInfo.shifted(entry, basedoc) if docmap is None else None
+                if shifted is not None:
+                    writer.add_entry(term, shifted)
+                    continue
+            pieces = [piece for _, number, entry in entries
+                      if (piece := self._piece(own, term, number, entry, fmt))]
+            if not pieces:
                 continue  # every article holding the term was deleted
             writer.start_term(term)
-            if len(lengths) == len(ids):
-                writer.add_list(ids, weights, values, lengths)
-            else:
-                present = [n for n in lengths if n]
-                if present:
-                    low = min(present) if low is None else min(low, min(present))
-                    high = max(high, max(present))
-                writer.add_list(ids, weights, values, bounds=(low, high))
+            buffered = _Buffer()
+            for at, piece in enumerate(pieces):
+                if isinstance(piece, _Buffer):
+                    buffered.extend(piece)
+                    continue
+                buffered.write(writer)
+                postfile, info, shift = piece
+                writer.copy_blocks(postfile, info, shift, last=at == len(pieces) - 1)
+            buffered.write(writer)
             writer.finish_term()
+
+    def _piece(self, own: dict, term: bytes, number: int, entry: bytes | None, fmt):
+        """One source's part of a term's posting list (`entry`: the term's
+        stored entry in that source): a _Buffer of postings, or (postfile,
+        term info, id shift) for blocks to copy; None if all its postings
+        are of deleted articles."""
+        if number < 0:
+            docnums, weights, values, lengths = zip(*own[term])
+            return _Buffer(list(docnums), list(weights), list(values), list(lengths))
+        reader, basedoc, docmap = self._sources[number]
+        info = NewsTermInfo.from_bytes(entry)
+        if docmap is None and info.doc_frequency() >= COPY_MIN_POSTINGS:
+            return reader._terms._postfile, info, basedoc
+        docnums, weights, values = read_postings(reader._terms, info, fmt)
+        if docmap is None:
+            docnums = [basedoc + docnum for docnum in docnums]
+        else:
+            kept = [i for i, docnum in enumerate(docnums) if docnum in docmap]
+            if not kept:
+                return None
+            docnums = [docmap[docnums[i]] for i in kept]
+            weights = [weights[i] for i in kept]
+            values = [values[i] for i in kept]
+        return _Buffer(docnums, weights, values, None, info.min_length(), info.max_length())
+
+
+class _Buffer:
+    """Postings of one term gathered from several sources before writing:
+    each posting's field length if every source gave them, else only the
+    smallest and largest (a merged segment's term entry has no more)."""
+
+    __slots__ = ("ids", "weights", "values", "lengths", "low", "high")
+
+    def __init__(self, ids=(), weights=(), values=(), lengths=None, low=None, high=0):
+        self.ids, self.weights, self.values = list(ids), list(weights), list(values)
+        self.lengths = lengths if lengths is not None else (None if ids else [])
+        self.low, self.high = low or None, high or 0
+        if self.lengths:
+            self._bound(self.lengths)
+
+    def _bound(self, lengths) -> None:
+        present = [n for n in lengths if n]
+        if present:
+            self.low = min(present) if self.low is None else min(self.low, min(present))
+            self.high = max(self.high, max(present))
+
+    def extend(self, other: "_Buffer") -> None:
+        self.ids += other.ids
+        self.weights += other.weights
+        self.values += other.values
+        if self.lengths is not None and other.lengths is not None:
+            self.lengths += other.lengths
+        else:
+            self.lengths = None
+        if other.low is not None:
+            self.low = other.low if self.low is None else min(self.low, other.low)
+        self.high = max(self.high, other.high)
+
+    def write(self, writer) -> None:
+        """Hand the postings to the field writer, and empty the buffer."""
+        if self.ids:
+            if self.lengths is not None:
+                writer.add_list(self.ids, self.weights, self.values, self.lengths)
+            else:
+                writer.add_list(self.ids, self.weights, self.values,
+                                bounds=(self.low, self.high))
+        self.__init__()
 
 
 def _field_terms(reader, name: str, number: int):
-    """(term, number, term info) for every term of field `name` in a
+    """(term, number, stored entry) for every term of field `name` in a
     segment reader, in term order."""
     terms = reader._terms
     if name not in terms.indexed_field_names():
         return
-    for (fieldname, term), info in terms.items_from(name, b""):
-        if fieldname != name:
+    prefix = terms._keycoder(name, b"")
+    for key, entry in terms._tindex.items_from(prefix):
+        if not key.startswith(prefix):
             return
-        yield term, number, info
+        yield key[len(prefix):], number, entry
 
 
 def merge_tiers(writer: SegmentWriter, segments: list) -> list:

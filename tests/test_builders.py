@@ -14,9 +14,10 @@ import pytest
 from whoosh.fields import UnknownFieldError
 
 from search import Article, NewsIndex, directory
+from search.builders import SegmentBuilders
 from search.indexer import BATCH_SIZE_ENV, BatchWriter, add_articles
 from search.results import IndexReport
-from search.segment_writer import MERGE_FACTOR
+from search import segment_writer
 
 from .crashkit import SYLLABLES, make_corpus
 
@@ -75,11 +76,16 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("same")
     corpus = news_corpus(root / "news")
     indexes, reports = {}, {}
+    chunks: list[int] = []  # sizes of the chunks handed to builder processes
+    submit = SegmentBuilders.submit
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(BATCH_SIZE_ENV, "40")
+        mp.setattr(SegmentBuilders, "submit",
+                   lambda self, docs: (chunks.append(len(docs)), submit(self, docs)))
         for jobs in (1, 2):
             indexes[jobs] = NewsIndex.create(root / f"ix{jobs}")
             reports[jobs] = indexes[jobs].index_paths([root / "news"], jobs=jobs)
+    reports["chunks"] = chunks
     yield corpus, indexes, reports
     for ix in indexes.values():
         ix.close()
@@ -109,9 +115,11 @@ def test_jobs_2_builds_the_same_index_as_jobs_1(built):
             == {h.id: h.similar for h in collapsed[1].hits})
     facets = [ix[j].search("", facets=["section", "source"]).facets for j in (1, 2)]
     assert facets[0] == facets[1] and facets[0]["section"]
-    # jobs=2 really wrote segments in builder processes: chunks of 40 // 2.
-    assert len(segments(ix[1])) == 5
-    assert [s.doc_count() for s in segments(ix[2])].count(20) == 9
+    # jobs=2 really wrote segments in builder processes: chunks of 40 // 2,
+    # the last batch's 6 left over written here. The run's segments end merged.
+    assert reports["chunks"] == [20] * 9
+    assert [s.doc_count() for s in segments(ix[1])] == [186]
+    assert [s.doc_count() for s in segments(ix[2])] == [186]
     check_seg_files(ix[2], strict=True)
 
 
@@ -169,7 +177,9 @@ PARTS = ("pa", "pb", "pc", "pd")
 
 def tiered(tmp_path: Path, gone: list[str]):
     """jobs=1 and jobs=2 indexes of 48 articles added by 4 runs of 12, in batches
-    of 6 (jobs=2: 16 segments of 3 written), deleting gone[k] after run k + 2."""
+    of 6 (jobs=2: 16 segments of 3 written, each run's merged into one),
+    deleting gone[k] after run k + 2. MERGE_FACTOR is 3 (callers patch it):
+    the first commit after run 3 merges the three runs' segments."""
     src = make_corpus(tmp_path / "src", text_files=48, jsonl_files=0, sections=PARTS)
     indexes = {}
     for jobs in (1, 2):
@@ -184,10 +194,14 @@ def tiered(tmp_path: Path, gone: list[str]):
 
 def test_merge_tiers_merges_builder_segments_and_keeps_every_article(tmp_path, monkeypatch):
     monkeypatch.setenv(BATCH_SIZE_ENV, "6")
-    gone = ["pa/0001.txt", "pb/0005.txt", "pc/0007.txt"]  # before the merge (run 3), after
+    monkeypatch.setattr(segment_writer, "MERGE_FACTOR", 3)
+    gone = ["pa/0001.txt", "pb/0005.txt", "pc/0007.txt"]  # before the merge, with it
     src, ix = tiered(tmp_path, gone)
-    sizes = [s.doc_count() for s in segments(ix[2])]
-    assert len(sizes) < 16 and max(sizes) >= MERGE_FACTOR * 3, sizes
+    for j in (1, 2):
+        # The commit deleting gone[2] merged runs 1-3 (one segment each,
+        # all in the 10-99 tier), leaving out the two deleted before it.
+        assert [(s.doc_count_all(), s.doc_count()) for s in segments(ix[j])] == [
+            (34, 33), (12, 12)]
     assert len(ix[2]) == len(ix[1]) == 45
     assert stored(ix[2], "path") == stored(ix[1], "path")  # (other roots)
     for article_id in gone:
@@ -195,10 +209,7 @@ def test_merge_tiers_merges_builder_segments_and_keeps_every_article(tmp_path, m
         assert ix[2].search(f"story{src.order.index(article_id)}").total == 0
     for q in ("report", "section:pc", "section:pb", "story0 OR story13 OR story47"):
         total, by_id, _ = scored(ix[1], q)
-        # Not exact: the unmerged jobs=1 index still counts the deleted
-        # articles in its length totals (Whoosh keeps them until a merge);
-        # the merged one does not. Exactness without deletions: next test.
-        assert total and scored(ix[2], q)[:2] == (total, pytest.approx(by_id, rel=0.05)), q
+        assert total and scored(ix[2], q)[:2] == (total, pytest.approx(by_id)), q
     check_seg_files(ix[2], strict=True)
     ix[1].close(), ix[2].close()
 
@@ -207,14 +218,20 @@ def test_merge_tiers_merges_builder_segments_and_keeps_every_article(tmp_path, m
 # document lengths (that moved scores by up to 0.6% here before the fix).
 def test_a_merge_keeps_bm25_statistics_and_scores(tmp_path, monkeypatch):
     monkeypatch.setenv(BATCH_SIZE_ENV, "6")
+    monkeypatch.setattr(segment_writer, "MERGE_FACTOR", 3)
     _, ix = tiered(tmp_path, [])
-    assert max(s.doc_count() for s in segments(ix[2])) == 36  # merged; jobs=1: none
-    totals = []
-    for j in (1, 2):
+    assert [s.doc_count() for s in segments(ix[2])] == [48]  # merged from 16
+    monkeypatch.setenv(BATCH_SIZE_ENV, "1000")  # one run, one batch: never merged
+    ix[0] = NewsIndex.create(tmp_path / "ix0")
+    ix[0].index_paths([tmp_path / "news2"], jobs=1)
+    assert [s.doc_count() for s in segments(ix[0])] == [48]
+    totals, hits = [], []
+    for j in (0, 2):
         with ix[j]._ix.reader() as reader:
             totals.append(reader.field_length("body"))
-    hits = [scored(ix[j], "story0 OR story13 OR story47")[1] for j in (1, 2)]
-    ix[1].close(), ix[2].close()
+        hits.append(scored(ix[j], "story0 OR story13 OR story47")[1])
+    for index in ix.values():
+        index.close()
     assert hits[1] == pytest.approx(hits[0]) and totals[0] == totals[1]
 
 
@@ -242,7 +259,8 @@ def test_incremental_run_with_builders_updates_in_place(tmp_path, monkeypatch):
     report = ix.index_paths([corpus.root], jobs=2)
     assert (report.added, report.updated, report.unchanged, report.removed) == (2, 4, 76, 0)
     assert (report.files, report.files_unchanged) == (6, 57)
-    assert [s.doc_count() for s in segments(ix)].count(2) == 3  # built by builders
+    # 3 chunks of 2 built by builders, merged at the end of the run.
+    assert [s.doc_count() for s in segments(ix)] == [76, 6]
     assert len(ix) == 82 and ix.search("newcomer0 OR newcomer1").total == 2
     for article_id, body in changed.items():
         assert ix.get(article_id).body == body
