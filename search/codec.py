@@ -7,7 +7,10 @@ still costs a header, two pickles and a pointer (W3's "inline" path never
 runs: it calls a method that does not exist). Most terms of a news index
 are rare (names, figures, ids, hashes), so that overhead dominated: on
 Reuters-21578 the index was 8.6× the raw text. :class:`NewsCodec` keeps
-Whoosh's term table, block skipping and columns, and changes three things:
+Whoosh's block skipping and columns, and changes four things:
+
+* the term table is a front-coded sorted dictionary (`termdict`) instead of
+  Whoosh's hash file, whose overhead was ~36 bytes a term;
 
 * posting blocks are flat arrays — id deltas and integer weights in the
   narrowest unsigned type, values as a length array plus one blob — written
@@ -34,13 +37,16 @@ from collections import OrderedDict
 from itertools import accumulate
 
 from whoosh.codec import whoosh3
-from whoosh.codec.whoosh3 import W3Codec, W3FieldCursor, W3FieldWriter, W3LeafMatcher
+from whoosh.codec.base import FieldCursor
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
 from whoosh.codec.whoosh3 import W3PerDocReader, W3PerDocWriter, W3TermInfo, W3TermsReader
 from whoosh.columns import Column, ColumnReader, ColumnWriter
 from whoosh.matching import ListMatcher
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long
 from whoosh.util.numlists import delta_encode
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from .termdict import TermDictReader, TermDictWriter
 
 #: Posting lists this short are stored inside the term table entry.
 INLINE_LIMIT = 6
@@ -350,6 +356,18 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
 
 
 class NewsFieldWriter(W3FieldWriter):
+    def __init__(self, codec, storage, segment):
+        # W3's, with the front-coded term dictionary for its hash table.
+        self._codec, self._storage, self._segment = codec, storage, segment
+        self._fieldname = self._fieldid = self._btext = None
+        self._fieldobj = self._format = None
+        self._tindex = TermDictWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
     def start_term(self, btext) -> None:
         if self._postwriter is None:
             raise Exception("Called start_term before start_field")
@@ -457,17 +475,61 @@ def term_doc_ids(reader, fieldname: str, btext: bytes) -> list[int]:
     return posting_ids(terms.matcher(fieldname, btext, reader.schema[fieldname].format))
 
 
-class NewsFieldCursor(W3FieldCursor):
+class NewsFieldCursor(FieldCursor):
+    """Walks one field's terms in order (Whoosh's fuzzy and pattern
+    queries use it)."""
+
+    def __init__(self, tindex, fieldname, keycoder, fieldobj):
+        self._tindex, self._fieldobj = tindex, fieldobj
+        self._prefix = keycoder(fieldname, b"")
+        self._items = iter(())
+        self._text = self._entry = None
+        self.first()
+
+    def first(self):
+        return self._start(self._prefix)
+
+    def find(self, term):
+        if not isinstance(term, bytes):
+            term = self._fieldobj.to_bytes(term)
+        return self._start(self._prefix + term)
+
+    def _start(self, key: bytes):
+        self._items = self._tindex.items_from(key)
+        return self.next()
+
+    def next(self):
+        for key, entry in self._items:
+            if key.startswith(self._prefix):
+                self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
+                self._entry = entry
+                return self._text
+            break
+        self._items, self._text, self._entry = iter(()), None, None
+        return None
+
+    def text(self):
+        return self._text
+
     def term_info(self):
-        if self._pos is None:
-            return None
-        return NewsTermInfo.from_bytes(self._tindex.dbfile.get(self._datapos, self._datalen))
+        return None if self._entry is None else NewsTermInfo.from_bytes(self._entry)
+
+    def is_valid(self) -> bool:
+        return self._entry is not None
 
 
 class NewsTermsReader(W3TermsReader):
+    def __init__(self, codec, dbfile, length, postfile):
+        # W3's, reading the front-coded term dictionary.
+        self._codec, self._dbfile, self._postfile = codec, dbfile, postfile
+        self._tindex = TermDictReader(dbfile, length)
+        self._fieldmap = self._tindex.extras["fieldmap"]
+        self._fieldunmap = [None] * len(self._fieldmap)
+        for fieldname, number in self._fieldmap.items():
+            self._fieldunmap[number] = fieldname
+
     def cursor(self, fieldname, fieldobj):
-        return NewsFieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder,
-                               fieldobj)
+        return NewsFieldCursor(self._tindex, fieldname, self._keycoder, fieldobj)
 
     def items(self):
         decode = self._keydecoder

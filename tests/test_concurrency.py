@@ -216,7 +216,8 @@ def test_api_second_writer_gets_index_locked_error(corpus, tmp_path):
 
     index = tmp_path / "ix"
     NewsIndex.create(index).close()
-    proc = start_cli(["index", str(corpus.root), "--index", str(index)], cli_env(BATCH))
+    # 200 commits: the run outlasts the wait below.
+    proc = start_cli(["index", str(corpus.root), "--index", str(index)], cli_env(5))
     try:
         time.sleep(1.5)
         assert proc.poll() is None

@@ -1,0 +1,237 @@
+"""A segment's term dictionary: every (field, term) key in order with its
+entry (a `codec.NewsTermInfo`), front-coded in small blocks.
+
+Whoosh's OrderedHashWriter keeps a hash table beside the sorted keys: with
+its slots, positions and length fields that is about 36 bytes per term
+before the key and entry themselves. Most terms of a news index are rare
+(names, figures, ids), so on Reuters-21578 the term table was the largest
+file of the index (60 bytes a term). Here keys are sorted, each written as
+the length of the prefix it shares with the previous key plus the rest, in
+blocks of :data:`BLOCK_TERMS`; the first key of every block and the block
+offsets are kept in memory, so a lookup is a binary search and a scan of one
+(cached) block.
+
+Layout: magic, the blocks, the block offsets (uint64, one more than there
+are blocks), the first keys (uint32 lengths, then the bytes), the pickled
+extras (Whoosh's field map), then a footer locating those sections.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import sys
+import threading
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from typing import Iterator
+
+MAGIC = b"NTD1"
+#: Keys per block: the unit of front coding and of decoding on a lookup.
+BLOCK_TERMS = 16
+#: Decoded blocks kept per reader (a query's words, a merge's cursor).
+CACHED_BLOCKS = 256
+
+_FOOTER = struct.Struct("<QQQQQ4s")  # offsets, block count, first keys, extras, end, magic
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _shared_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _array(code: str, numbers) -> bytes:
+    packed = array(code, numbers)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unarray(code: str, data: bytes) -> array:
+    numbers = array(code)
+    numbers.frombytes(data)
+    if _BIG_ENDIAN:
+        numbers.byteswap()
+    return numbers
+
+
+class TermDictWriter:
+    """Writes keys (ascending, each once) and their entries to `dbfile`;
+    ``extras`` is saved with them (Whoosh keeps its field map there)."""
+
+    def __init__(self, dbfile):
+        self._file = dbfile
+        self.extras: dict = {}
+        self._start = dbfile.tell()
+        dbfile.write(MAGIC)
+        self._parts: list[bytes] = []
+        self._in_block = 0
+        self._offsets: list[int] = []
+        self._first_keys: list[bytes] = []
+        self._previous: bytes | None = None
+
+    def add(self, key: bytes, value: bytes) -> None:
+        previous = self._previous
+        if previous is not None and key <= previous:
+            raise ValueError(f"term keys must ascend: {key!r} after {previous!r}")
+        if self._in_block == BLOCK_TERMS:
+            self._flush()
+        if self._in_block == 0:
+            self._first_keys.append(key)
+            shared = 0
+        else:
+            shared = _shared_prefix(previous, key)
+        self._parts += (_varint(shared), _varint(len(key) - shared), key[shared:],
+                        _varint(len(value)), value)
+        self._in_block += 1
+        self._previous = key
+
+    def _flush(self) -> None:
+        self._offsets.append(self._file.tell() - self._start)
+        self._file.write(b"".join(self._parts))
+        self._parts, self._in_block = [], 0
+
+    def close(self) -> None:
+        if self._in_block:
+            self._flush()
+        f, start = self._file, self._start
+        offsets_at = f.tell() - start
+        f.write(_array("Q", [*self._offsets, offsets_at]))
+        keys_at = f.tell() - start
+        f.write(_array("I", [len(k) for k in self._first_keys]))
+        f.write(b"".join(self._first_keys))
+        extras_at = f.tell() - start
+        f.write(pickle.dumps(self.extras, 4))
+        end = f.tell() - start
+        f.write(_FOOTER.pack(offsets_at, len(self._offsets), keys_at, extras_at, end, MAGIC))
+        f.close()
+
+
+class TermDictReader:
+    """Reads a TermDictWriter's file: lookups, and ordered iteration from
+    any key. Safe to share between threads."""
+
+    def __init__(self, dbfile, length: int):
+        self.dbfile = dbfile
+        footer = dbfile.get(length - _FOOTER.size, _FOOTER.size)
+        offsets_at, blocks, keys_at, extras_at, end, magic = _FOOTER.unpack(footer)
+        if magic != MAGIC or dbfile.get(0, len(MAGIC)) != MAGIC:
+            raise ValueError("not a newssearch term dictionary")
+        self._offsets = _unarray("Q", dbfile.get(offsets_at, 8 * (blocks + 1)))
+        lengths = _unarray("I", dbfile.get(keys_at, 4 * blocks))
+        blob, pos = dbfile.get(keys_at + 4 * blocks, extras_at - keys_at - 4 * blocks), 0
+        self._first_keys: list[bytes] = []
+        for n in lengths:
+            self._first_keys.append(blob[pos:pos + n])
+            pos += n
+        self.extras = pickle.loads(dbfile.get(extras_at, end - extras_at))
+        self._cache: OrderedDict[int, tuple[list[bytes], list[bytes], dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:  # blocks are full but the last
+        blocks = len(self._first_keys)
+        return 0 if not blocks else (blocks - 1) * BLOCK_TERMS + len(self._block(blocks - 1)[0])
+
+    # --- blocks ------------------------------------------------------------------
+
+    def _block(self, number: int) -> tuple[list[bytes], list[bytes], dict]:
+        """(keys, values, key → value) of block `number`, decoded once."""
+        with self._lock:
+            block = self._cache.get(number)
+            if block is not None:
+                self._cache.move_to_end(number)
+                return block
+        start = self._offsets[number]
+        data = self.dbfile.get(start, self._offsets[number + 1] - start)
+        keys, values = [], []
+        key, pos, size = b"", 0, len(data)
+        while pos < size:
+            shared, pos = _read_varint(data, pos)
+            rest, pos = _read_varint(data, pos)
+            key = key[:shared] + data[pos:pos + rest]
+            pos += rest
+            length, pos = _read_varint(data, pos)
+            keys.append(key)
+            values.append(data[pos:pos + length])
+            pos += length
+        block = (keys, values, dict(zip(keys, values)))
+        with self._lock:
+            self._cache[number] = block
+            if len(self._cache) > CACHED_BLOCKS:
+                self._cache.popitem(last=False)
+        return block
+
+    def _block_of(self, key: bytes) -> int:
+        """The block that would hold `key` (-1: before every key)."""
+        return bisect_right(self._first_keys, key) - 1
+
+    # --- lookups -----------------------------------------------------------------
+
+    def get(self, key: bytes, default=None):
+        number = self._block_of(key)
+        if number < 0:
+            return default
+        return self._block(number)[2].get(key, default)
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: bytes) -> bool:
+        return self.get(key) is not None
+
+    # --- iteration ---------------------------------------------------------------
+
+    def items_from(self, key: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) pairs from the first key at or after `key`, in order."""
+        number = max(self._block_of(key), 0)
+        first = True
+        for n in range(number, len(self._first_keys)):
+            keys, values, _ = self._block(n)
+            start = bisect_right(keys, key) if first else 0
+            if first and start and keys[start - 1] == key:
+                start -= 1
+            first = False
+            yield from zip(keys[start:], values[start:])
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:
+        return self.items_from(b"")
+
+    def keys_from(self, key: bytes) -> Iterator[bytes]:
+        return (k for k, _ in self.items_from(key))
+
+    def keys(self) -> Iterator[bytes]:
+        return self.keys_from(b"")
+
+    def close(self) -> None:
+        self.dbfile.close()

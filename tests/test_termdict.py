@@ -1,0 +1,87 @@
+"""The front-coded term dictionary (search/termdict.py), alone and in an index."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from whoosh.filedb.structfile import BufferFile, StructFile
+
+from search import Article, NewsIndex
+from search.termdict import BLOCK_TERMS, TermDictReader, TermDictWriter
+
+
+class _Kept(io.BytesIO):
+    def close(self) -> None:  # the writer closes its file; keep the bytes
+        pass
+
+
+def written(pairs: list[tuple[bytes, bytes]], extras: dict | None = None) -> TermDictReader:
+    out = _Kept()
+    writer = TermDictWriter(StructFile(out))
+    for key, value in pairs:
+        writer.add(key, value)
+    writer.extras.update(extras or {})
+    writer.close()
+    data = out.getvalue()
+    return TermDictReader(BufferFile(memoryview(data)), len(data))
+
+
+def random_keys(n: int, seed: int = 1) -> list[bytes]:
+    rng = random.Random(seed)
+    keys = {bytes(rng.choice(b"abcde\x00\xff") for _ in range(rng.randint(1, 9)))
+            for _ in range(n)}
+    return sorted(keys)
+
+
+def test_round_trip_lookups_and_order():
+    keys = random_keys(3000)
+    reader = written([(k, k[::-1] * 3) for k in keys], {"fieldmap": {"body": 0}})
+    assert reader.extras == {"fieldmap": {"body": 0}}
+    assert len(reader) == len(keys) > 10 * BLOCK_TERMS
+    assert all(reader[k] == k[::-1] * 3 for k in keys)
+    assert list(reader.keys()) == keys
+    assert list(reader.items())[:3] == [(k, k[::-1] * 3) for k in keys[:3]]
+
+
+@pytest.mark.parametrize("probe", [b"", b"a", b"c\x00", b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+                                   b"bcd", b"e"])
+def test_items_from_starts_at_the_first_key_at_or_after(probe):
+    keys = random_keys(1000, seed=2)
+    reader = written([(k, b"v") for k in keys])
+    assert list(reader.keys_from(probe)) == [k for k in keys if k >= probe]
+    for key in keys[::97]:  # present keys: included
+        assert next(reader.keys_from(key)) == key
+
+
+def test_missing_keys_and_empty_dictionary():
+    reader = written([(b"m", b"1"), (b"n", b"")])
+    assert reader.get(b"a") is None and b"z" not in reader and b"mm" not in reader
+    assert reader[b"n"] == b"" and b"n" in reader  # an empty entry is still an entry
+    with pytest.raises(KeyError):
+        reader[b"o"]
+    empty = written([])
+    assert len(empty) == 0 and list(empty.items()) == [] and empty.get(b"x") is None
+
+
+def test_keys_must_ascend():
+    writer = TermDictWriter(StructFile(_Kept()))
+    writer.add(b"b", b"")
+    for bad in (b"a", b"b"):
+        with pytest.raises(ValueError, match="ascend"):
+            writer.add(bad, b"")
+
+
+def test_an_index_searches_through_it(tmp_path):
+    """Exact, prefix, wildcard and fuzzy queries (the last three walk the
+    dictionary with a cursor) find what the articles hold."""
+    words = [f"zeta{i:03d}" for i in range(200)]
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.add(Article(id=f"a{i}", title=f"Story {w}", body=f"The {w} report.")
+               for i, w in enumerate(words))
+        assert ix.search("zeta123").total == 1
+        assert ix.search("zeta12*").total == 10
+        assert ix.search("zeta1?0").total == 10
+        assert {h.id for h in ix.search("zetx123~1", limit=50).hits} == {"a123"}
+        assert ix.search("title:story").total == 200 and ix.search("zeta999").total == 0
