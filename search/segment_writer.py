@@ -193,6 +193,13 @@ class NewsSegmentWriter(SegmentWriter):
         are decoded and written again."""
         writer, fmt = self.fieldwriter, self.schema[name].format
         own = self._postings.get(name, {})
+        if not self._sources:  # a new segment, nothing merged: the common case
+            for term in sorted(own):
+                docnums, weights, values, lengths = zip(*own[term])
+                writer.start_term(term)
+                writer.add_list(docnums, weights, values, lengths)
+                writer.finish_term()
+            return
         streams = [((term, -1, None) for term in sorted(own))]
         for number, (reader, _, _) in enumerate(self._sources):
             streams.append(_field_terms(reader, name, number))
