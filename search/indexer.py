@@ -316,7 +316,7 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
     and add their articles; a file that fails is reported and skipped."""
     report, ledger = batch.report, batch.ledger
     options = options or ReadOptions()
-    work, known = [], {}
+    work, known, folders = [], {}, {}
     done = 0
     for candidate in candidates:
         origin = str(candidate.path)
@@ -325,22 +325,23 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             listing = report.failed if candidate.failed else report.skipped
             listing.append((origin, candidate.skip_reason))
             continue
-        record = ledger.get(_key(candidate.path)) if ledger else None
+        key = _key(candidate.path, folders)
+        record = ledger.get(key) if ledger else None
         if record and _same_stat(candidate.path, record):
             done += 1
             report.files_unchanged += 1
             report.unchanged += len(record.ids)
             batch.seen.update(record.ids)
             continue
-        known[_key(candidate.path)] = record
+        known[str(candidate.path)] = key, record
         work.append((candidate, record.sha if record else None))
     total = done + len(work)
     if progress:
         progress(done, total, report.articles)
     for parsed in parse_files(work, options, jobs):
         done += 1
-        origin, key = str(parsed.path), _key(parsed.path)
-        record = known.get(key)
+        origin = str(parsed.path)
+        key, record = known[origin]
         if parsed.error:
             report.failed.append((origin, parsed.error))
         elif parsed.skip:
@@ -396,8 +397,18 @@ def under_any(path: str | None, roots: list[str]) -> bool:
     return any(p == Path(r) or Path(r) in p.parents for r in roots)
 
 
-def _key(path: Path) -> str:
-    return str(path.resolve())
+def _key(path: Path, folders: dict[str, str] | None = None) -> str:
+    """The ledger's name for a file: its real path. With `folders` (real
+    paths of folders, kept for one run), a file that is not a symlink is
+    resolved through its folder's cached real path: Path.resolve() stats
+    every component of every path, a tenth of indexing 2,225 BBC files."""
+    if folders is None or path.is_symlink():
+        return str(path.resolve())
+    folder = str(path.parent)
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder)
+    return os.path.join(real, path.name)
 
 
 def _same_stat(path: Path, record: FileRecord) -> bool:
