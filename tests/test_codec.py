@@ -3,6 +3,8 @@ same documents written with each codec must read back identically."""
 
 from __future__ import annotations
 
+import io
+import pickle
 import random
 from datetime import datetime, timedelta
 
@@ -13,7 +15,8 @@ from whoosh.matching import ListMatcher
 from whoosh.qparser import QueryParser
 
 from search.analysis import VALUE_SEPARATOR
-from search.codec import (BLOCK_LIMIT, DOCS_PER_BLOCK, INLINE_LIMIT, DecodedPostings,
+from search.codec import (BLOCK_LIMIT, DICT_BLOCKS, DICT_BYTES, DOCS_PER_BLOCK, INLINE_LIMIT,
+                          DecodedPostings, STORED_BLOCKS,
                           NewsCodec, NewsLeafMatcher, NewsTermInfo, encode_postings)
 from search.schema import build_schema
 
@@ -360,3 +363,70 @@ def test_encode_postings_round_trips_or_raises():
         encode_postings([5, 3], [1, 1], [b"", b""])
     with pytest.raises(OverflowError):  # a delta beyond uint64
         encode_postings([0, 2 ** 64], [1, 1], [b"", b""])
+
+
+# --- the stored column's preset dictionary --------------------------------------
+
+@pytest.mark.parametrize("count", [0, 1, DOCS_PER_BLOCK * DICT_BLOCKS - 1,
+                                   DOCS_PER_BLOCK * DICT_BLOCKS,
+                                   DOCS_PER_BLOCK * DICT_BLOCKS + 1, 700])
+def test_stored_column_round_trips_around_the_dictionary(count):
+    """Blocks wait until DICT_BLOCKS are in to choose the dictionary: every
+    count before, at and after that point reads back in order."""
+    from whoosh.filedb.structfile import BufferFile, StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            pass
+
+    out = Kept()
+    writer = STORED_BLOCKS.writer(StructFile(out))
+    docs = [{"id": f"d{i}", "body": f"story {i} " * (i % 7)} if i % 5 else None
+            for i in range(count)]
+    for docnum, doc in enumerate(docs):
+        if doc is not None:
+            writer.add(docnum, doc)
+    writer.finish(count)
+    data = out.getvalue()
+    reader = STORED_BLOCKS.reader(BufferFile(memoryview(data)), 0, len(data), count)
+    assert [reader[i] for i in range(count)] == docs
+    assert list(reader) == docs
+
+
+def _stored_column(docs: list) -> bytes:
+    from whoosh.filedb.structfile import StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            pass
+
+    out = Kept()
+    writer = STORED_BLOCKS.writer(StructFile(out))
+    for docnum, doc in enumerate(docs):
+        writer.add(docnum, doc)
+    writer.finish(len(docs))
+    return out.getvalue()
+
+
+def test_the_dictionary_makes_blocks_smaller_and_small_segments_skip_it():
+    """Articles sharing their openings (a wire's boilerplate): blocks that
+    may refer to the dictionary compress better than on their own; a segment
+    too small to pay for a dictionary has none."""
+    import struct
+    import zlib
+
+    rng = random.Random(4)
+    words = ["grain", "export", "tonnes", "ministry", "said", "wheat", "prices"]
+    docs = [{"title": f"WHEAT EXPORTS {i}", "source": "Reuters wire service",
+             "body": "LONDON, March 3 - " + " ".join(rng.choices(words, k=40))}
+            for i in range(DOCS_PER_BLOCK * (DICT_BLOCKS + 4))]
+    data = _stored_column(docs)
+    zlength, blocks = struct.unpack("<II", data[-8:])
+    assert 0 < zlength <= DICT_BYTES and blocks == DICT_BLOCKS + 4
+    block_bytes = len(data) - 8 - 8 * (blocks + 1) - zlength
+    plain = sum(len(zlib.compress(pickle.dumps([pickle.dumps(d, 4) for d in
+                                                docs[i:i + DOCS_PER_BLOCK]], 4), 6))
+                for i in range(0, len(docs), DOCS_PER_BLOCK))
+    assert block_bytes < 0.9 * plain
+    small = _stored_column(docs[:DOCS_PER_BLOCK * (DICT_BLOCKS - 1)])
+    assert struct.unpack("<II", small[-8:]) == (0, DICT_BLOCKS - 1)
