@@ -58,7 +58,7 @@ def soak_index(corpus, reference, work: Path, kills: int, batch: int, rng, tally
             proc = start_cli(["index", str(corpus.root), "--index", str(index), "--wait", "0"], env)
             if not kill_after(proc, rng.uniform(0.2, 3.0)):
                 tally.finished_first += 1
-                tally.check("uninterrupted run", lambda: _ok(proc.returncode, proc.stderr))
+                tally.check("uninterrupted run", lambda: _ok(proc.returncode, proc.output[1]))
                 break
             tally.kills["index"] += 1
             good = tally.check("orphans", lambda: _no_orphans(index))

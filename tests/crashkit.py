@@ -120,7 +120,8 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 120):
 
 
 def kill_after(proc: subprocess.Popen, delay: float) -> bool:
-    """SIGKILL `proc` after `delay` seconds; False if it had already finished."""
+    """SIGKILL `proc` after `delay` seconds; False if it had already finished.
+    Its (stdout, stderr) are kept as ``proc.output``."""
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -129,7 +130,7 @@ def kill_after(proc: subprocess.Popen, delay: float) -> bool:
     finished = proc.poll() is not None
     if not finished:
         os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    proc.output = proc.communicate()
     return not finished
 
 

@@ -67,7 +67,7 @@ def test_sigkill_during_index_leaves_a_committed_state(corpus, reference, tmp_pa
                              env)
             delay = rng.uniform(0.2, 2.5)
             if not kill_after(proc, delay):
-                assert proc.returncode == 0, proc.stderr
+                assert proc.returncode == 0, proc.output[1]
                 break
             kills += 1
             # The forked parsing workers die with the indexer (they hold its lock).
@@ -139,7 +139,7 @@ def test_sigkill_during_rebuild_is_all_or_nothing(tmp_path):
             kills += 1
             assert not wait_gone(str(index))
         else:
-            assert proc.returncode == 0, proc.stderr
+            assert proc.returncode == 0, proc.output[1]
         state = index_state(index)
         assert state in (current, target), "a rebuild left a mix of old and new"
         outcomes.append((round(delay / full, 2), "new" if state == target else "old"))
