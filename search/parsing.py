@@ -28,8 +28,11 @@ from .readers.discover import Candidate, format_of
 
 #: Below this many files, worker start-up costs more than it saves.
 PARALLEL_MIN_FILES = 16
-#: Files in flight per worker: bounds memory while keeping workers busy.
-WINDOW_PER_WORKER = 8
+#: Tasks in flight per worker: bounds memory while keeping workers busy.
+WINDOW_PER_WORKER = 4
+#: A task parses up to this many files, or this many bytes, whichever first.
+FILES_PER_TASK = 8
+BYTES_PER_TASK = 4 << 20
 
 
 @dataclass
@@ -66,13 +69,35 @@ def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
     with ProcessPoolExecutor(max_workers=jobs, initializer=end_with_indexer,
                              initargs=(os.getpid(),)) as pool:
         pending: deque = deque()
-        items = iter(work)
-        for candidate, known in items:
-            pending.append(pool.submit(parse_file, candidate, options, known))
+        for group in _groups(work):
+            pending.append(pool.submit(parse_group, group, options))
             if len(pending) >= jobs * WINDOW_PER_WORKER:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         while pending:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()
+
+
+def _groups(work: list[tuple[Candidate, str | None]]):
+    """Consecutive files in groups of up to FILES_PER_TASK files and about
+    BYTES_PER_TASK bytes (a big file goes alone)."""
+    group, size = [], 0
+    for item in work:
+        try:
+            size += item[0].path.stat().st_size
+        except OSError:
+            pass  # parse_file reports it
+        group.append(item)
+        if len(group) >= FILES_PER_TASK or size >= BYTES_PER_TASK:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def parse_group(work: list[tuple[Candidate, str | None]], options: ReadOptions) -> list[ParsedFile]:
+    """Worker: parse a few files in one task (a task costs two trips between
+    processes: one file per task was a fifth of indexing 2,225 small files)."""
+    return [parse_file(candidate, options, known) for candidate, known in work]
 
 
 def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None) -> ParsedFile:
