@@ -300,13 +300,15 @@ class NewsIndex:
         """Counts, sources, sections, date range, fields and size on disk."""
         size = directory.size_on_disk(self.path)  # a folder walk: not under the lock
         with self._searching() as s:
+            # Everything from the searcher: Whoosh's `ix.schema` re-reads the
+            # table of contents, which a rebuild may have just deleted.
             earliest, latest, dated = searching.date_range(s)
             return IndexStats(
                 path=str(self.path), documents=s.doc_count(),
                 sources=searching.count_values(s, "source"),
                 sections=searching.count_values(s, "section"),
                 earliest=earliest, latest=latest, undated=s.doc_count() - dated,
-                fields=sorted(self._ix.schema.names()), size_bytes=size,
+                fields=sorted(s.schema.names()), size_bytes=size,
                 roots=list(self._manifest.roots), created=self._manifest.created,
                 updated=self._manifest.updated)
 

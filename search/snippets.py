@@ -96,11 +96,12 @@ def passages(text: str, matcher: Matcher, count: int = 2) -> list[Snippet]:
     scored = []  # (-distinct, -matches, start, end, matches)
     wanted = matcher.keys()
     complete = 0
-    screen = _screen(text, matcher)
+    cues = _cues(matcher)
     for start, end in sentences(text[:SCAN_CHARS]):
-        if screen and not any(cue in text[start:end].lower() for cue in screen):
+        sentence = text[start:end]
+        if cues and sentence.isascii() and not any(c in sentence.lower() for c in cues):
             continue  # cannot hold a match: not worth analysing
-        matches = find_matches(text[start:end], matcher)
+        matches = find_matches(sentence, matcher)
         if not matches:
             continue
         distinct = len({key for _, _, key in matches})
@@ -115,17 +116,16 @@ def passages(text: str, matcher: Matcher, count: int = 2) -> list[Snippet]:
             for _, _, start, end, matches in sorted(best, key=lambda s: s[2])]
 
 
-def _screen(text: str, matcher: Matcher) -> tuple[str, ...]:
-    """Cues for a cheap first test of a sentence: a sentence holds a match
+def _cues(matcher: Matcher) -> tuple[str, ...]:
+    """Cues for a cheap first test of an ASCII sentence: it holds a match
     only if one of them occurs in it, lower-cased. Analysing every sentence
     was a third of a search's time. A stem keeps its word's first three
     letters when it has four or more (Snowball changes endings; checked on
     the 87,000 ASCII words of BBC and Reuters); shorter ones may not
     ("dying" → "die"), so they give only their first letter. Empty (no
-    screening) for non-ASCII text, where folding would be needed first, and
-    for terms that are not plain words."""
-    if not text.isascii():
-        return ()
+    screening) for terms that are not plain ASCII words. A sentence with
+    other characters is always analysed: folding "Élysée" to "elysee"
+    would have to come first."""
     words = set(matcher.terms).union(*matcher.phrases)
     if not all(word.isascii() and word.isalpha() for word in words):
         return ()

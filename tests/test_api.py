@@ -249,3 +249,27 @@ def test_snippets_carry_their_punctuation_and_know_when_they_end(dated_index):
         [snippet] = ix.search("monitors").hits[0].snippets
     assert snippet.text.endswith("monitors said.") and not snippet.cut_after
     assert snippet.text[slice(*snippet.highlights[0])] == "monitors"
+
+
+def test_stats_survives_a_rebuild_swapping_generations_mid_call(tmp_path, monkeypatch):
+    """stats() reads everything from its searcher: a rebuild by another
+    writer may swap in a new generation and delete the old one while it
+    runs (Whoosh's `ix.schema` re-read the deleted table of contents)."""
+    from search import searcher as searching
+
+    ix = NewsIndex.create(tmp_path / "ix")
+    assert ix.index_paths([SEEDS]).added == 1
+    other = NewsIndex.open(tmp_path / "ix")
+    real = searching.date_range
+
+    def rebuild_then_read(searcher):
+        other.rebuild()  # swaps in gen-000002 and deletes gen-000001
+        return real(searcher)
+
+    monkeypatch.setattr(searching, "date_range", rebuild_then_read)
+    stats = ix.stats()
+    assert stats.documents == 1 and "title" in stats.fields
+    assert not (tmp_path / "ix" / "gen-000001").exists()
+    monkeypatch.setattr(searching, "date_range", real)
+    assert ix.search("Idlib").total == 1  # and the next call follows the swap
+    ix.close(), other.close()
