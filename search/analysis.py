@@ -156,15 +156,24 @@ class NewsAnalyzer(Analyzer):
                 pos += 1
         return poses
 
-    def query_spans(self, value: str) -> list[tuple[str, int, int]]:
+    def query_spans(self, value: str, cues: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
         """Query-mode terms of `value` with their character spans, without
         Token objects: the snippet finder's fast path. Must agree exactly
-        with __call__(value, chars=True, mode="query")."""
+        with __call__(value, chars=True, mode="query").
+
+        With `cues` (for ASCII text only), words holding none of them,
+        lower-cased, are left out unanalysed: the result then has gaps, so
+        it serves single-term matching, not phrases (see snippets._cues)."""
         terms_of = _word_terms if self.stemming else _word_terms_unstemmed
         spans = []
         for match in WORD.finditer(value):
+            word = match.group(0)
+            if cues:
+                lowered = word.lower()
+                if not any(cue in lowered for cue in cues):
+                    continue
             offset = match.start()
-            for term, start, end in terms_of(match.group(0))[0]:
+            for term, start, end in terms_of(word)[0]:
                 spans.append((term, offset + start, offset + end))
         return spans
 

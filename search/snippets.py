@@ -74,9 +74,11 @@ class Matcher:
         return len(self.terms) + len(self.phrases)
 
 
-def find_matches(text: str, matcher: Matcher) -> list[tuple[int, int, object]]:
-    """(start, end, key) of every match in `text`; key is the term or phrase."""
-    tokens = _ANALYZER.query_spans(text)
+def find_matches(text: str, matcher: Matcher,
+                 cues: tuple[str, ...] = ()) -> list[tuple[int, int, object]]:
+    """(start, end, key) of every match in `text`; key is the term or phrase.
+    `cues` (see _cues; ASCII text, no phrases) skip words that cannot match."""
+    tokens = _ANALYZER.query_spans(text, cues if not matcher.phrases else ())
     found = [(start, end, term) for term, start, end in tokens if term in matcher.terms]
     for phrase in matcher.phrases:
         n = len(phrase)
@@ -99,9 +101,10 @@ def passages(text: str, matcher: Matcher, count: int = 2) -> list[Snippet]:
     cues = _cues(matcher)
     for start, end in sentences(text[:SCAN_CHARS]):
         sentence = text[start:end]
-        if cues and sentence.isascii() and not any(c in sentence.lower() for c in cues):
+        screened = cues if sentence.isascii() else ()
+        if screened and not any(c in sentence.lower() for c in screened):
             continue  # cannot hold a match: not worth analysing
-        matches = find_matches(sentence, matcher)
+        matches = find_matches(sentence, matcher, screened)
         if not matches:
             continue
         distinct = len({key for _, _, key in matches})
