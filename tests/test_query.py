@@ -92,3 +92,36 @@ def test_date_bounds(value, end, expected):
 def test_bad_date_bound():
     with pytest.raises(QueryError, match="cannot read date"):
         parse_date_bound("32/13/2020", end=False)
+
+
+# --- plain words skip Whoosh's parser ---------------------------------------------
+
+def _plain_queries() -> list[str]:
+    import random
+
+    rng = random.Random(9)
+    vocabulary = ["oil", "Oil", "PRICES", "prices", "1987", "the", "and", "or", "not",
+                  "And", "Not", "x", "a", "S400", "running", "runs", "Idlib", "IDLIB",
+                  "generalizations", "news", "is", "000", "e4", "co2"]
+    queries = [" ".join(rng.choices(vocabulary, k=rng.randint(1, 6))) for _ in range(300)]
+    return queries + ["  oil   prices ", "oil oil", "oil AND prices", "oil OR prices",
+                      "NOT oil", "a TO b", "oil\tprices", "oil\nprices"]
+
+
+@pytest.mark.parametrize("any_term", [False, True])
+def test_plain_words_build_what_whoosh_s_parser_builds(monkeypatch, any_term):
+    from search import query as query_module
+
+    fast = [parse(q, any_term=any_term).query for q in _plain_queries()]
+    monkeypatch.setattr(query_module, "_plain_words_query", lambda text, any_term: None)
+    slow = [parse(q, any_term=any_term).query for q in _plain_queries()]
+    assert fast == slow
+
+
+def test_plain_words_take_the_direct_path_and_syntax_does_not():
+    from search.query import _plain_words_query
+
+    assert _plain_words_query("oil prices", False) is not None
+    for text in ("oil AND prices", "title:oil", '"oil prices"', "oil*", "oil~",
+                 "+oil", "-oil", "(oil)", "S-400", "Élysée", "oil^2"):
+        assert _plain_words_query(text, False) is None, text
