@@ -126,7 +126,7 @@ class NewsSegmentWriter(SegmentWriter):
                 column = _lengths_field(name)
                 if perdoc.has_column(column):
                     lengths[column] = (name, list(perdoc.column_reader(column, LENGTHS_COLUMN)))
-                self.perdocwriter._fieldlengths[name] += reader.field_length(name)
+                pdw._fieldlengths[name] += reader.field_length(name)
         columns = {name: reader.column_reader(name, field.column_type, translate=False)
                    for name, field in schema.items()
                    if field.column_type and reader.has_column(name)}
@@ -187,10 +187,12 @@ class NewsSegmentWriter(SegmentWriter):
     def _write_postings(self, name: str) -> None:
         """Every term of field `name`, in order: this writer's postings, then
         those of each merged segment, renumbered (their documents follow
-        this writer's own, segment after segment). A merged segment's long
-        posting lists are copied a block at a time with only the block
-        frames rewritten; short (inlined) lists and segments with deletions
-        are decoded and written again."""
+        this writer's own, segment after segment). A term found in one merged
+        segment only, inlined there, is copied as its table entry with the
+        ids shifted; a merged list of COPY_MIN_POSTINGS or more is copied a
+        block at a time with only the frames rewritten; everything else, and
+        every list of a segment with deletions, is decoded and written
+        again."""
         writer, fmt = self.fieldwriter, self.schema[name].format
         own = self._postings.get(name, {})
         if not self._sources:  # a new segment, nothing merged: the common case
