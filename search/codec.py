@@ -30,10 +30,8 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
-import threading
 import zlib
 from array import array
-from collections import OrderedDict
 from itertools import accumulate
 
 from whoosh.codec import whoosh3
@@ -46,6 +44,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_l
 from whoosh.util.numlists import delta_encode
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .segment_cache import LRU
 from .termdict import TermDictReader, TermDictWriter
 
 #: Posting lists this short are stored inside the term table entry.
@@ -437,12 +436,9 @@ def posting_ids(matcher) -> list[int]:
     block at a time where the codec allows."""
     if isinstance(matcher, NewsLeafMatcher):
         ids: list[int] = []
-        while True:
-            matcher._read_ids()
-            ids.extend(matcher._ids)
-            if matcher._lastblock:
-                return ids
-            matcher._goto(matcher._nextoffset)
+        for block in _blocks(matcher):
+            ids.extend(block.ids)
+        return ids
     if isinstance(matcher, ListMatcher):
         return list(matcher._ids)
     return list(matcher.all_ids())
@@ -459,17 +455,24 @@ def read_postings(terms, terminfo, format_) -> tuple[list[int], list[float], tup
             values = values.values(empty)
         return list(ids), list(weights), tuple(values)
     offset, length = terminfo.extent()
-    matcher = NewsLeafMatcher(terms._postfile, offset, length, format_)
     ids: list[int] = []
     weights: list[float] = []
     values: list = []
+    for block in _blocks(NewsLeafMatcher(terms._postfile, offset, length, format_)):
+        ids.extend(block.ids)
+        weights.extend(block.weights)
+        values.extend(block.values(empty))
+    return ids, weights, tuple(values)
+
+
+def _blocks(matcher: NewsLeafMatcher):
+    """Each block of a raw posting matcher's list, decoded, from its current
+    one to the last."""
     while True:
-        matcher._read_data()
-        ids.extend(matcher._data.ids)
-        weights.extend(matcher._data.weights)
-        values.extend(matcher._data.values(empty))
+        matcher._read_ids()
+        yield matcher._data
         if matcher._lastblock:
-            return ids, weights, tuple(values)
+            return
         matcher._goto(matcher._nextoffset)
 
 
@@ -538,6 +541,18 @@ class NewsTermsReader(W3TermsReader):
 
     def cursor(self, fieldname, fieldobj):
         return NewsFieldCursor(self._tindex, fieldname, self._keycoder, fieldobj)
+
+    def field_entries(self, fieldname: str):
+        """(term bytes, stored entry) of every term of a field, in term
+        order, the entries undecoded (merging copies most of them as they
+        are: see NewsTermInfo.shifted)."""
+        if fieldname not in self._fieldmap:
+            return
+        prefix = self._keycoder(fieldname, b"")
+        for key, entry in self._tindex.items_from(prefix):
+            if not key.startswith(prefix):
+                return
+            yield key[len(prefix):], entry
 
     def items(self):
         decode = self._keydecoder
@@ -622,7 +637,11 @@ class StoredBlocksColumn(Column):
         def _choose_dictionary(self) -> None:
             docs = [doc for block in self._waiting for doc in block if doc]
             step = max(len(docs) * DICT_SAMPLE // DICT_BYTES, 1)
-            self._zdict = b"".join(doc[:DICT_SAMPLE] for doc in docs[::step])[-DICT_BYTES:]
+            self._release(b"".join(doc[:DICT_SAMPLE] for doc in docs[::step])[-DICT_BYTES:])
+
+        def _release(self, zdict: bytes) -> None:
+            """Settle the dictionary and write the blocks waiting for it."""
+            self._zdict = zdict
             waiting, self._waiting = self._waiting, []
             for block in waiting:
                 self._write(block)
@@ -639,10 +658,7 @@ class StoredBlocksColumn(Column):
             if self._block:
                 self._flush()
             if self._zdict is None:  # too few blocks to pay for a dictionary
-                self._zdict = b""
-                waiting, self._waiting = self._waiting, []
-                for block in waiting:
-                    self._write(block)
+                self._release(b"")
             self._dbfile.write(self._zdict)
             table = array("Q", [*self._offsets, self._dbfile.tell() - self._start
                                 - len(self._zdict)])
@@ -662,28 +678,20 @@ class StoredBlocksColumn(Column):
                 table.byteswap()
             self._offsets = table
             self._zdict = bytes(dbfile.get(table_at - zlength, zlength))
-            self._blocks: OrderedDict[int, list] = OrderedDict()  # recent, decompressed
-            self._lock = threading.Lock()
+            self._blocks = LRU(CACHED_BLOCKS)  # block number → decompressed block
 
         def __len__(self) -> int:
             return self._doccount
 
         def _block(self, number: int) -> list:
-            with self._lock:
-                block = self._blocks.get(number)
-                if block is not None:
-                    self._blocks.move_to_end(number)
-                    return block
+            return self._blocks.get(number, lambda: self._decompress(number))
+
+        def _decompress(self, number: int) -> list:
             start, end = self._offsets[number], self._offsets[number + 1]
             data = self._dbfile.get(self._basepos + start, end - start)
             unpacker = (zlib.decompressobj(zdict=self._zdict) if self._zdict
                         else zlib.decompressobj())
-            block = pickle.loads(unpacker.decompress(data) + unpacker.flush())
-            with self._lock:
-                self._blocks[number] = block
-                if len(self._blocks) > CACHED_BLOCKS:
-                    self._blocks.popitem(last=False)
-            return block
+            return pickle.loads(unpacker.decompress(data) + unpacker.flush())
 
         def __getitem__(self, docnum: int):
             value = self._block(docnum // DOCS_PER_BLOCK)[docnum % DOCS_PER_BLOCK]

@@ -88,7 +88,6 @@ class BatchWriter:
         self._bands: dict[int, list[tuple[str, bytes, str]]] = defaultdict(list)
         self._new_bands: list[tuple[list[int], str]] = []  # (keys, id), for the ledger
         self._files: list[FileRecord] = []
-        self._before: set[str] = set()  # segments in the index when the run began
         self._committed: set[str] = set()  # segments this run's batches committed
         self._forget: list[str] = []
         self.pending = 0
@@ -246,7 +245,6 @@ class BatchWriter:
             # adds skip a lookup and a delete per article. Repeats within this
             # run are still caught in memory, across batch commits too.
             self.fresh = self.writer.reader().doc_count_all() == 0
-            self._before = {s.segment_id() for s in self.writer.segments}
         self.searcher = None if self.fresh else self.writer.searcher()
         self.pending = 0
 
@@ -261,8 +259,7 @@ class BatchWriter:
             remove_segments(self.ix.storage, built)
             raise
         if not final:
-            self._committed.update(s.segment_id() for s in self.ix._segments()
-                                   if s.segment_id() not in self._before)
+            self._committed.update(s.segment_id() for s in self.writer.written)
         self._commit_ledger()
 
     def _write_batch(self, final: bool) -> list:
@@ -341,7 +338,7 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             continue
         key = _key(candidate.path, folders)
         record = ledger.get(key) if ledger else None
-        if record and _same_stat(candidate.path, record):
+        if record and _same_stat(candidate, record):
             done += 1
             report.files_unchanged += 1
             report.unchanged += len(record.ids)
@@ -425,9 +422,7 @@ def _key(path: Path, folders: dict[str, str] | None = None) -> str:
     return os.path.join(real, path.name)
 
 
-def _same_stat(path: Path, record: FileRecord) -> bool:
-    try:
-        stat = path.stat()
-    except OSError:
-        return False
-    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
+def _same_stat(candidate: Candidate, record: FileRecord) -> bool:
+    """True if the file's size and mtime, as discover() found them, are the
+    ledger's."""
+    return candidate.size == record.size and candidate.mtime_ns == record.mtime_ns

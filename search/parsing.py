@@ -82,10 +82,7 @@ def _groups(work: list[tuple[Candidate, str | None]]):
     BYTES_PER_TASK bytes (a big file goes alone)."""
     group, size = [], 0
     for item in work:
-        try:
-            size += item[0].path.stat().st_size
-        except OSError:
-            pass  # parse_file reports it
+        size += item[0].size or 0  # (as discover() found it)
         group.append(item)
         if len(group) >= FILES_PER_TASK or size >= BYTES_PER_TASK:
             yield group

@@ -118,11 +118,11 @@ def _plain_words_query(text: str, any_term: bool) -> wq.Query | None:
         return None
     terms: list[str] = []
     for word in words:
-        found = [token.text for token in _QUERY_ANALYZER(word, mode="query")]
+        found = _QUERY_ANALYZER.query_spans(word)  # (the Token-free path)
         if len(found) != 1:
             return None
-        if found[0] not in terms:
-            terms.append(found[0])
+        if found[0][0] not in terms:
+            terms.append(found[0][0])
     clauses = [[wq.Term(name, term, boost=boost) for name, boost in TEXT_FIELDS.items()]
                for term in terms]
     if any_term:

@@ -4,7 +4,8 @@ A segment never changes once written, so what a search derives from it —
 facet value lists, the sorted date column — can be built on first use and
 reused by every later search. Keys are segment ids (random, never reused)
 with the index folder; a merge or a rebuild makes new segments, and old
-entries age out of a bounded LRU.
+entries age out of a bounded LRU. The same LRU keeps a segment reader's
+decoded blocks (term dictionary, stored articles).
 """
 
 from __future__ import annotations
@@ -16,24 +17,20 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-class SegmentCache:
-    """A thread-safe LRU of per-segment values, `entries` at most."""
+class LRU:
+    """A thread-safe map of at most `entries` values, each built on first
+    use; the least recently used goes first. (Two threads missing the same
+    key may both build it: values are pure, so either will do.)"""
 
     def __init__(self, entries: int):
         self.entries = entries
-        self._values: OrderedDict[tuple, object] = OrderedDict()
+        self._values: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._values)
 
-    def get(self, reader, name: str, build: Callable[[], T]) -> T:
-        """The value `name` of the segment `reader` reads, built if missing.
-        Readers that are not one segment (an empty index) are not cached."""
-        key = segment_key(reader)
-        if key is None:
-            return build()
-        key += (name,)
+    def get(self, key, build: Callable[[], T]) -> T:
         with self._lock:
             if key in self._values:
                 self._values.move_to_end(key)
@@ -44,6 +41,18 @@ class SegmentCache:
             while len(self._values) > self.entries:
                 self._values.popitem(last=False)
         return value
+
+
+class SegmentCache(LRU):
+    """An LRU of per-segment values, keyed by segment and name."""
+
+    def get(self, reader, name: str, build: Callable[[], T]) -> T:
+        """The value `name` of the segment `reader` reads, built if missing.
+        Readers that are not one segment (an empty index) are not cached."""
+        key = segment_key(reader)
+        if key is None:
+            return build()
+        return super().get(key + (name,), build)
 
 
 def segment_key(reader) -> tuple | None:

@@ -54,6 +54,7 @@ class NewsSegmentWriter(SegmentWriter):
         self._postings: dict[str, dict[bytes, list]] = defaultdict(lambda: defaultdict(list))
         self._built: list = []
         self._sources: list = []  # (reader, first new docnum, docmap or None)
+        self.written: list = []  # after the commit: the segments it added
 
     def commit_segments(self, segments: list) -> None:
         """List segments built elsewhere (see `builders`) in this writer's
@@ -65,7 +66,8 @@ class NewsSegmentWriter(SegmentWriter):
         # Built segments hold the batch's first articles, this writer's own
         # new segment its last: keep that order (ties rank by it).
         at = len(segments) - 1 if segments and segments[-1] is self.newsegment else len(segments)
-        super()._commit_toc(segments[:at] + self._built + segments[at:])
+        self.written = self._built + segments[at:]
+        super()._commit_toc(segments[:at] + self.written)
 
     def add_document(self, **fields) -> None:
         self._check_state()
@@ -302,14 +304,8 @@ class _Buffer:
 def _field_terms(reader, name: str, number: int):
     """(term, number, stored entry) for every term of field `name` in a
     segment reader, in term order."""
-    terms = reader._terms
-    if name not in terms.indexed_field_names():
-        return
-    prefix = terms._keycoder(name, b"")
-    for key, entry in terms._tindex.items_from(prefix):
-        if not key.startswith(prefix):
-            return
-        yield key[len(prefix):], number, entry
+    for term, entry in reader._terms.field_entries(name):
+        yield term, number, entry
 
 
 def merge_tiers(writer: SegmentWriter, segments: list) -> list:

@@ -21,11 +21,11 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
-import threading
 from array import array
 from bisect import bisect_right
-from collections import OrderedDict
 from typing import Iterator
+
+from .segment_cache import LRU
 
 MAGIC = b"NTD1"
 #: Keys per block: the unit of front coding and of decoding on a lookup.
@@ -153,8 +153,7 @@ class TermDictReader:
             self._first_keys.append(blob[pos:pos + n])
             pos += n
         self.extras = pickle.loads(dbfile.get(extras_at, end - extras_at))
-        self._cache: OrderedDict[int, tuple[list[bytes], list[bytes], dict]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = LRU(CACHED_BLOCKS)  # block number → decoded block
 
     def __len__(self) -> int:  # blocks are full but the last
         blocks = len(self._first_keys)
@@ -164,11 +163,9 @@ class TermDictReader:
 
     def _block(self, number: int) -> tuple[list[bytes], list[bytes], dict]:
         """(keys, values, key → value) of block `number`, decoded once."""
-        with self._lock:
-            block = self._cache.get(number)
-            if block is not None:
-                self._cache.move_to_end(number)
-                return block
+        return self._cache.get(number, lambda: self._decode(number))
+
+    def _decode(self, number: int) -> tuple[list[bytes], list[bytes], dict]:
         start = self._offsets[number]
         data = self.dbfile.get(start, self._offsets[number + 1] - start)
         keys, values = [], []
@@ -182,12 +179,7 @@ class TermDictReader:
             keys.append(key)
             values.append(data[pos:pos + length])
             pos += length
-        block = (keys, values, dict(zip(keys, values)))
-        with self._lock:
-            self._cache[number] = block
-            if len(self._cache) > CACHED_BLOCKS:
-                self._cache.popitem(last=False)
-        return block
+        return keys, values, dict(zip(keys, values))
 
     def _block_of(self, key: bytes) -> int:
         """The block that would hold `key` (-1: before every key)."""

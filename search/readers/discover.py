@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
@@ -66,6 +66,11 @@ class Candidate:
     #: True when the path itself is a problem (missing, unreadable), not just
     #: a file we do not read.
     failed: bool = False
+    #: Size and modification time when found (a regular file): the indexer's
+    #: "unchanged since the last run?" test and its task sizes use them
+    #: instead of asking the file system again.
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 def discover(paths: list[Path]) -> Iterator[Candidate]:
@@ -107,12 +112,12 @@ def regular(path: Path, root: Path) -> Candidate:
     """classify() a path that is a regular file; refuse the others with their
     reason (reading a FIFO would wait for ever for a writer)."""
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except OSError as exc:  # a broken symlink, a symlink loop
         return Candidate(path, root, None, f"cannot read ({exc.strerror or exc})", failed=True)
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(st.st_mode):
         return Candidate(path, root, None, "not a regular file (a pipe, socket or device)")
-    return classify(path, root)
+    return replace(classify(path, root), size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 def classify(path: Path, root: Path) -> Candidate:
