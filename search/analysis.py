@@ -115,6 +115,11 @@ class NewsAnalyzer(Analyzer):
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.stemming == self.stemming
 
+    @property
+    def terms_of(self):
+        """word → (its terms with offsets in the word, joined form or None)."""
+        return _word_terms if self.stemming else _word_terms_unstemmed
+
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True,
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
@@ -126,7 +131,7 @@ class NewsAnalyzer(Analyzer):
             yield self._emit(token, fold(value), start_pos, start_char,
                              start_char + len(value), keeporiginal, value)
             return
-        terms_of = _word_terms if self.stemming else _word_terms_unstemmed
+        terms_of = self.terms_of
         add_joined = mode == "index"
         pos = start_pos
         for match in WORD.finditer(value):
@@ -144,7 +149,7 @@ class NewsAnalyzer(Analyzer):
         """Index-mode terms of `value` and their positions, without building
         Token objects: the indexer's fast path (see postings.CompactPositions).
         Must agree exactly with __call__(value, positions=True, mode="index")."""
-        terms_of = _word_terms if self.stemming else _word_terms_unstemmed
+        terms_of = self.terms_of
         poses: dict[str, list[int]] = {}
         pos = 0
         for match in WORD.finditer(value):
@@ -164,7 +169,7 @@ class NewsAnalyzer(Analyzer):
         With `cues` (for ASCII text only), words holding none of them,
         lower-cased, are left out unanalysed: the result then has gaps, so
         it serves single-term matching, not phrases (see snippets._cues)."""
-        terms_of = _word_terms if self.stemming else _word_terms_unstemmed
+        terms_of = self.terms_of
         spans = []
         for match in WORD.finditer(value):
             word = match.group(0)

@@ -107,7 +107,48 @@ _ALL_ONE, _INTEGERS, _FLOATS = 0, 1, 2
 _NO_VALUES, _VALUES = 0, 1
 
 
-def encode_postings(ids: list[int], weights: list[float], values: list[bytes],
+class PackedValues:
+    """Posting values given end to end: one byte string and each value's
+    size. Builders that make a whole segment's values at once (see
+    `text_postings`) hand them over like this, so that writing a block
+    slices the string instead of joining one small bytes object per posting.
+    Behaves as a read-only sequence of bytes."""
+
+    __slots__ = ("sizes", "blob", "_ends")
+
+    def __init__(self, sizes: list[int], blob: bytes):
+        self.sizes, self.blob = sizes, blob
+        self._ends = None
+
+    def _bounds(self, index: int) -> tuple[int, int]:
+        if self._ends is None:
+            self._ends = list(accumulate(self.sizes))
+        end = self._ends[index]
+        return end - self.sizes[index], end
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.sizes))
+            if step != 1:
+                raise ValueError("PackedValues slices must be contiguous")
+            if stop <= start:
+                return PackedValues([], b"")
+            return PackedValues(self.sizes[start:stop],
+                                self.blob[self._bounds(start)[0]:self._bounds(stop - 1)[1]])
+        start, end = self._bounds(index if index >= 0 else len(self.sizes) + index)
+        return self.blob[start:end]
+
+    def __iter__(self):
+        at = 0
+        for size in self.sizes:
+            yield self.blob[at:at + size]
+            at += size
+
+
+def encode_postings(ids: list[int], weights: list[float], values,
                     base: int = 0) -> bytes:
     """ids (ascending, counted from `base`), weights and values of some
     postings, as one flat record."""
@@ -126,7 +167,12 @@ def encode_postings(ids: list[int], weights: list[float], values: list[bytes],
         if _BIG_ENDIAN:
             floats.byteswap()
         parts.append(bytes((_FLOATS,)) + floats.tobytes())
-    if any(values):
+    if isinstance(values, PackedValues):
+        if values.blob:
+            parts += (bytes((_VALUES,)), _pack_uints(values.sizes), values.blob)
+        else:
+            parts.append(bytes((_NO_VALUES,)))
+    elif any(values):
         parts.append(bytes((_VALUES,)) + _pack_uints([len(v) for v in values]))
         parts.extend(values)
     else:
@@ -288,7 +334,8 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
         for start in range(0, count, limit):
             end = min(start + limit, count)
             self._ids, self._weights = list(ids[start:end]), list(weights[start:end])
-            self._values = [v or b"" for v in values[start:end]]
+            chunk = values[start:end]
+            self._values = chunk if isinstance(chunk, PackedValues) else [v or b"" for v in chunk]
             self._maxweight = max(self._weights)
             if lengths is not None:
                 present = [n for n in lengths[start:end] if n]
@@ -388,6 +435,24 @@ class NewsFieldWriter(W3FieldWriter):
     def copy_blocks(self, postfile, info, shift: int, last: bool) -> None:
         """Part of the current term's posting list: see NewsPostingsWriter."""
         self._postwriter.copy_blocks(postfile, info, shift, last)
+
+    def add_term(self, btext: bytes, ids, weights, values, lengths) -> None:
+        """A whole term: its postings, each with its field length. A short
+        list becomes its table entry directly, without the per-term objects
+        of start_term/finish_term (the same bytes: most terms are short)."""
+        if len(ids) > self._postwriter._inlinelimit:
+            self.start_term(btext)
+            self._postwriter.add_list(ids, weights, values, lengths)
+            self.finish_term()
+            return
+        present = [n for n in lengths if n]
+        head = NewsTermInfo._COMPACT.pack(
+            NewsTermInfo._INLINE_MARK, len(ids), length_to_byte(min(present)) if present else 0,
+            length_to_byte(max(present) if present else 0))
+        if not isinstance(values, PackedValues):
+            values = [v or b"" for v in values]
+        self._tindex.add(pack_ushort(self._fieldid) + btext,
+                         head + encode_postings(ids, weights, values))
 
     def add_entry(self, btext: bytes, entry: bytes) -> None:
         """A whole term given as its stored entry (see NewsTermInfo.shifted)."""
@@ -619,6 +684,13 @@ class StoredBlocksColumn(Column):
             # objects, so a caller changing a stored list changes no cache.
             self._push(pickle.dumps(value, 4) if value else b"")
 
+        def add_pickled(self, docnum: int, data: bytes) -> None:
+            """A document's stored dict as `Reader.pickled` gave it (merging:
+            copied without unpickling and pickling it again)."""
+            while self._count < docnum:
+                self._push(b"")
+            self._push(data)
+
         def _push(self, value) -> None:
             self._block.append(value)
             self._count += 1
@@ -694,8 +766,12 @@ class StoredBlocksColumn(Column):
             return pickle.loads(unpacker.decompress(data) + unpacker.flush())
 
         def __getitem__(self, docnum: int):
-            value = self._block(docnum // DOCS_PER_BLOCK)[docnum % DOCS_PER_BLOCK]
+            value = self.pickled(docnum)
             return pickle.loads(value) if value else None
+
+        def pickled(self, docnum: int) -> bytes:
+            """A document's stored dict, still pickled (b"" if it has none)."""
+            return self._block(docnum // DOCS_PER_BLOCK)[docnum % DOCS_PER_BLOCK]
 
         def __iter__(self):
             for docnum in range(self._doccount):
@@ -711,10 +787,19 @@ class NewsPerDocWriter(W3PerDocWriter):
             column = STORED_BLOCKS
         super()._create_column(fieldname, column)
 
+    def add_stored_pickle(self, data: bytes) -> None:
+        """The current document's stored fields, as NewsPerDocReader.
+        stored_pickle gave them (in place of add_field's stored values)."""
+        self._colwriters["_stored"].add_pickled(self._docnum, data)
+
 
 class NewsPerDocReader(W3PerDocReader):
     def stored_fields(self, docnum):
         return self._cached_reader("_stored", STORED_BLOCKS)[docnum] or {}
+
+    def stored_pickle(self, docnum: int) -> bytes:
+        """A document's stored fields, still pickled (merging copies them)."""
+        return self._cached_reader("_stored", STORED_BLOCKS).pickled(docnum)
 
 
 # --- the codec ----------------------------------------------------------------

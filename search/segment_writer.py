@@ -33,7 +33,11 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .codec import BLOCK_LIMIT, NewsCodec, NewsTermInfo, read_postings
+from .analysis import NewsAnalyzer
+from .codec import (BLOCK_LIMIT, NewsCodec, NewsPerDocReader, NewsPerDocWriter,
+                    NewsTermInfo, read_postings)
+from .postings import CompactPositions
+from .text_postings import TextPostings
 
 #: A merged segment's posting list this long is copied a block at a time;
 #: shorter ones are decoded and written again, so that the merged list packs
@@ -47,11 +51,17 @@ MERGE_FACTOR = 10
 class NewsSegmentWriter(SegmentWriter):
     """A SegmentWriter with per-term posting lists and the NewsCodec."""
 
+    #: Build full-text postings a segment at a time (`text_postings`); False
+    #: files them document by document (the reference the tests compare with).
+    whole_segment_text = True
+
     def __init__(self, ix, **kwargs):
         kwargs.setdefault("codec", NewsCodec())
         super().__init__(ix, **kwargs)
         # field → term bytes → [(docnum, weight, value bytes, field length)]
         self._postings: dict[str, dict[bytes, list]] = defaultdict(lambda: defaultdict(list))
+        # field → TextPostings, for full-text fields analysed a segment at a time
+        self._texts: dict[str, TextPostings | None] = {}
         self._built: list = []
         self._sources: list = []  # (reader, first new docnum, docmap or None)
         self.written: list = []  # after the commit: the segments it added
@@ -84,8 +94,15 @@ class NewsSegmentWriter(SegmentWriter):
             length = 0
             if field.indexed:
                 boost = self._field_boost(fields, name, docboost)
-                items = list(field.index(value))
-                if field.scorable:
+                text = self._text_postings(name, field)
+                if text is not None:
+                    if not isinstance(value, str):
+                        raise ValueError(f"field {name!r}: {value!r} is not text")
+                    length = text.add(docnum, value, boost * field.format.field_boost)
+                    items = ()
+                else:
+                    items = list(field.index(value))
+                if field.scorable and text is None:
                     length = sum(item[1] for item in items)
                 terms = self._postings[name]
                 for term, _freq, weight, vbytes in items:
@@ -100,6 +117,28 @@ class NewsSegmentWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _text_postings(self, name: str, field) -> TextPostings | None:
+        """The whole-segment postings builder of a full-text field of ours
+        (NewsAnalyzer, CompactPositions); None for any other field, whose
+        postings are filed document by document."""
+        if name not in self._texts:
+            analyzer = getattr(field, "analyzer", None)
+            ours = (self.whole_segment_text and isinstance(field.format, CompactPositions)
+                    and isinstance(analyzer, NewsAnalyzer))
+            self._texts[name] = TextPostings(analyzer.terms_of) if ours else None
+        return self._texts[name]
+
+    def _own_postings(self, name: str):
+        """(term, (docnums, weights, values, lengths)) of this writer's own
+        documents in field `name`, in term order."""
+        text = self._texts.get(name)
+        if text is not None:
+            yield from text.postings()
+            return
+        terms = self._postings.get(name, {})
+        for term in sorted(terms):
+            yield term, tuple(zip(*terms[term]))
 
     def add_reader(self, reader) -> None:
         """Merge a segment in: its per-document data now, its postings at
@@ -137,13 +176,23 @@ class NewsSegmentWriter(SegmentWriter):
             for name, bytes_ in lengths.values():
                 if bytes_[docnum]:
                     pdw._fieldlengths[name] -= byte_to_length(bytes_[docnum])
-        for docnum, stored in reader.iter_docs():
+        # Stored fields are copied still pickled: the merged segments are
+        # this index's, written with this schema (unpickling and pickling
+        # every article again was a quarter of a merge).
+        pickled = isinstance(perdoc, NewsPerDocReader) and isinstance(pdw, NewsPerDocWriter)
+        deleted = set(deleted)
+        for docnum in range(reader.doc_count_all()):
+            if docnum in deleted:
+                continue
             if docmap is not None:
                 docmap[docnum] = self.docnum
             pdw.start_doc(self.docnum)
-            for name, value in stored.items():
-                if name in schema:
-                    pdw.add_field(name, schema[name], value, 0)
+            if pickled:
+                pdw.add_stored_pickle(perdoc.stored_pickle(docnum))
+            else:
+                for name, value in reader.stored_fields(docnum).items():
+                    if name in schema:
+                        pdw.add_field(name, schema[name], value, 0)
             for column, (_, bytes_) in lengths.items():
                 if bytes_[docnum]:
                     pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
@@ -169,6 +218,7 @@ class NewsSegmentWriter(SegmentWriter):
             writer.close()
         finally:
             self._postings.clear()
+            self._texts.clear()
             self._close_sources()
 
     def _close_segment(self) -> None:
@@ -182,6 +232,7 @@ class NewsSegmentWriter(SegmentWriter):
 
     def _indexed_names(self) -> list[str]:
         names = set(self._postings)
+        names.update(name for name, text in self._texts.items() if text)
         for reader, _, _ in self._sources:
             names.update(name for name in reader.indexed_field_names() if name in self.schema)
         return sorted(names)
@@ -196,15 +247,12 @@ class NewsSegmentWriter(SegmentWriter):
         every list of a segment with deletions, is decoded and written
         again."""
         writer, fmt = self.fieldwriter, self.schema[name].format
-        own = self._postings.get(name, {})
         if not self._sources:  # a new segment, nothing merged: the common case
-            for term in sorted(own):
-                docnums, weights, values, lengths = zip(*own[term])
-                writer.start_term(term)
-                writer.add_list(docnums, weights, values, lengths)
-                writer.finish_term()
+            for term, postings in self._own_postings(name):
+                writer.add_term(term, *postings)
             return
-        streams = [((term, -1, None) for term in sorted(own))]
+        own = dict(self._own_postings(name))
+        streams = [((term, -1, None) for term in own)]
         for number, (reader, _, _) in enumerate(self._sources):
             streams.append(_field_terms(reader, name, number))
         for term, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
@@ -239,7 +287,7 @@ class NewsSegmentWriter(SegmentWriter):
         term info, id shift) for blocks to copy; None if all its postings
         are of deleted articles."""
         if number < 0:
-            docnums, weights, values, lengths = zip(*own[term])
+            docnums, weights, values, lengths = own[term]
             return _Buffer(list(docnums), list(weights), list(values), list(lengths))
         reader, basedoc, docmap = self._sources[number]
         info = NewsTermInfo.from_bytes(entry)

@@ -1,0 +1,151 @@
+"""search.text_postings: full-text postings built a segment at a time must be
+exactly those built document by document — every file of the segment, byte
+for byte — and a search must find the same articles in either."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
+
+from search import Article, NewsIndex
+from search.codec import PackedValues, encode_postings
+from search.schema import to_document
+from search.segment_writer import NewsSegmentWriter
+from search.text_postings import TextPostings
+
+ARTICLES = Path(__file__).parent / "fixtures" / "articles"
+
+# Words that exercise the analyzer's corners: compounds (joined form plus
+# parts), possessives, accents, a compound whose joined stem equals a part
+# ("run-s" → run, s; "runs" → run), numbers, apostrophes, repeats.
+TRICKY = ("S-400 YPG/PKK al-Sham U.S. AT&T O'Gara Turkey’s Élysée Straße run-s runs "
+          "1,655.8 1986/87 it's the the the Idlib Idlib-based co-op re-run x-x a.b.c.d")
+
+
+class PerDocumentWriter(NewsSegmentWriter):
+    """The reference: every posting filed document by document."""
+
+    whole_segment_text = False
+
+
+def corpus_documents() -> list[dict]:
+    rng = random.Random(11)
+    vocabulary = TRICKY.split() + [f"w{i}" for i in range(400)]
+    docs = []
+    for i in range(700):
+        n = rng.choice([0, 1, 3, 40, 200])
+        body = " ".join(rng.choice(vocabulary) for _ in range(n))
+        if i % 97 == 5:
+            # Positions past 16,383 need three-byte varints.
+            body = " ".join(rng.choice(vocabulary) for _ in range(20_000))
+        title = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 8)))
+        article = Article(id=f"a{i}", title=title, body=body, source="Wire",
+                          tags=["x", f"t{i % 5}"])
+        docs.append(to_document(article))
+    for path in sorted(ARTICLES.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        docs.append(to_document(Article(id=path.stem, title=path.stem, body=text)))
+    return docs
+
+
+def build(folder: Path, writer_class, docs: list[dict]) -> dict[str, bytes]:
+    """Write `docs` as one segment; returns its files by extension."""
+    with NewsIndex.create(folder):
+        pass
+    generation = next(folder.glob("gen-*"))
+    storage = FileStorage(str(generation))
+    ix = storage.open_index("MAIN")
+    writer = writer_class(ix, _lk=False)
+    for doc in docs:
+        writer.add_document(**doc)
+    segment = writer._finalize_segment()
+    compound = CompoundStorage(storage.open_file(segment.make_filename(".seg")), use_mmap=False)
+    files = {}
+    for name in compound.list():
+        handle = compound.open_file(name)
+        files[name.split(".", 1)[1]] = handle.read()
+        handle.close()
+    compound.close()
+    return files
+
+
+def test_segment_is_byte_for_byte_the_per_document_one(tmp_path):
+    docs = corpus_documents()
+    reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
+    whole = build(tmp_path / "whole", NewsSegmentWriter, docs)
+    assert sorted(whole) == sorted(reference)
+    assert {"pst", "trm", "_body_len.col", "_title_len.col"} <= set(whole)
+    for name in reference:
+        assert whole[name] == reference[name], name
+
+
+def test_boosted_documents_keep_their_weights(tmp_path):
+    docs = corpus_documents()[:120]
+    for i, doc in enumerate(docs):
+        doc["_boost"] = 1.0 + (i % 3) * 0.25
+    reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
+    whole = build(tmp_path / "whole", NewsSegmentWriter, docs)
+    assert whole == reference
+
+
+def test_fields_report_the_same_length_as_the_analyzer():
+    from search.analysis import NewsAnalyzer
+
+    analyzer = NewsAnalyzer()
+    postings = TextPostings(analyzer.terms_of)
+    for docnum, text in enumerate(["", TRICKY, "!!! ---", "one two two"]):
+        expected = sum(len(p) for p in analyzer.term_positions(text).values())
+        assert postings.add(docnum, text) == expected
+    assert len(postings) == 2  # the documents holding a term
+
+
+def test_terms_come_in_byte_order_with_positions():
+    from search.analysis import NewsAnalyzer
+    from search.postings import CompactPositions
+
+    analyzer = NewsAnalyzer()
+    texts = ["b a b", "", "ä a-b c", "a " * 5]
+    postings = TextPostings(analyzer.terms_of)
+    for docnum, text in enumerate(texts):
+        postings.add(docnum, text)
+    got = list(postings.postings())
+    terms = [term for term, _ in got]
+    assert terms == sorted(terms) and len(set(terms)) == len(terms)
+    fmt = CompactPositions()
+    for term, (ids, weights, values, lengths) in got:
+        for docnum, weight, value in zip(ids, weights, values):
+            positions = analyzer.term_positions(texts[docnum])[term.decode()]
+            assert fmt.decode_positions(value) == positions
+            assert weight == len(positions)
+
+
+def test_packed_values_encode_like_a_list():
+    values = [b"\x01\x05", b"\x02\x00\x03", b"\x01\x7f"]
+    packed = PackedValues([len(v) for v in values], b"".join(values))
+    assert list(packed) == values and packed[1] == values[1] and packed[-1] == values[-1]
+    assert list(packed[1:3]) == values[1:3] and len(packed[3:]) == 0
+    ids, weights = [3, 9, 40], [1, 2, 1]
+    assert encode_postings(ids, weights, packed) == encode_postings(ids, weights, values)
+    assert encode_postings(ids[:2], weights[:2], packed[0:2], 3) == encode_postings(
+        ids[:2], weights[:2], values[:2], 3)
+
+
+def test_search_finds_the_same_articles(tmp_path, monkeypatch):
+    docs = corpus_documents()
+    articles = [Article(id=d["id"], title=d["title"], body=d["body"]) for d in docs]
+    monkeypatch.setenv("NEWSSEARCH_BATCH_SIZE", "10000")
+    results = {}
+    for name, writer_class in (("reference", PerDocumentWriter), ("whole", NewsSegmentWriter)):
+        monkeypatch.setattr("search.indexer.NewsSegmentWriter", writer_class)
+        monkeypatch.setattr("search.builders.NewsSegmentWriter", writer_class)
+        with NewsIndex.create(tmp_path / name) as ix:
+            ix.add(articles)
+            results[name] = [
+                [(hit.id, round(hit.score, 6)) for hit in ix.search(q, limit=20).hits]
+                for q in ('"s 400"', "S400", "runs", "title:idlib", "ypg", '"the the"', "w7 w8")]
+    assert results["whole"] == results["reference"]
+    assert any(results["whole"])
