@@ -171,7 +171,7 @@ class NewsSegmentWriter(SegmentWriter):
         columns = {name: reader.column_reader(name, field.column_type, translate=False)
                    for name, field in schema.items()
                    if field.column_type and reader.has_column(name)}
-        deleted = perdoc.deleted_docs() if docmap is not None else ()
+        deleted = set(perdoc.deleted_docs()) if docmap is not None else set()
         for docnum in deleted:
             for name, bytes_ in lengths.values():
                 if bytes_[docnum]:
@@ -180,7 +180,6 @@ class NewsSegmentWriter(SegmentWriter):
         # this index's, written with this schema (unpickling and pickling
         # every article again was a quarter of a merge).
         pickled = isinstance(perdoc, NewsPerDocReader) and isinstance(pdw, NewsPerDocWriter)
-        deleted = set(deleted)
         for docnum in range(reader.doc_count_all()):
             if docnum in deleted:
                 continue
