@@ -58,15 +58,23 @@ class SegmentBuilders:
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Future] = []
 
-    def submit(self, docs: list[dict[str, Any]]) -> None:
+    def call(self, fn, *args) -> "Future":
+        """Run fn(*args) in a worker; returns its Future (the segment
+        writer merges a field this way: see NewsSegmentWriter.merge_segments)."""
+        return self._start().submit(fn, *args)
+
+    def _start(self) -> "ProcessPoolExecutor":
         if self._pool is None:
             from concurrent.futures import ProcessPoolExecutor  # not on a search's path
 
             self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                              initializer=end_with_indexer,
                                              initargs=(os.getpid(),))
-        self._pending.append(self._pool.submit(build_segment, self._folder,
-                                               self._indexname, docs))
+        return self._pool
+
+    def submit(self, docs: list[dict[str, Any]]) -> None:
+        self._pending.append(self._start().submit(build_segment, self._folder,
+                                                  self._indexname, docs))
 
     def collect(self) -> list:
         pending, self._pending = self._pending, []

@@ -291,6 +291,15 @@ class NewsTermInfo(W3TermInfo):
         numbers[0] += shift
         return data[:head] + _pack_uints(numbers) + data[end:]
 
+    @classmethod
+    def moved(cls, data: bytes, delta: int) -> bytes:
+        """A stored entry with its postings' offset in the postings file
+        moved by `delta` (an inlined entry has none: returned as it is)."""
+        if data[0] == cls._INLINE_MARK:
+            return data
+        at = cls._struct.size
+        return data[:at] + pack_long(unpack_long(data[at:at + 8])[0] + delta) + data[at + 8:]
+
     def inlined_postings(self):
         postings = self._inlined
         if isinstance(postings, DecodedPostings):  # read from disk

@@ -126,10 +126,12 @@ class BatchWriter:
 
     # --- articles ---------------------------------------------------------------
 
-    def add(self, article: Article, origin: str, signature: bytes | None = None) -> bool:
+    def add(self, article: Article, origin: str, signature: bytes | None = None,
+            text_hash: str | None = None) -> bool:
         """Add or update one article; unchanged articles and exact duplicates
         of another article are left out (and counted). True if the article is
-        in the index afterwards."""
+        in the index afterwards. `signature` and `text_hash` (its
+        text_fingerprint), when given, were computed by a parse worker."""
         if article.id in self.seen:
             self.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
             return False
@@ -141,7 +143,7 @@ class BatchWriter:
             self._remember(article.id, existing.get("text_hash"), None, [],
                            existing.get("cluster"))
             return True
-        text_hash = text_fingerprint(article.title, article.body)
+        text_hash = text_hash or text_fingerprint(article.title, article.body)
         original = self._duplicate_of(article.id, text_hash)
         if original:
             self.report.duplicates.append((origin, article.id, original))
@@ -293,7 +295,7 @@ class BatchWriter:
         list the built segments."""
         if final and len(self._committed) + len(built) > 1:
             earlier = [s for s in self.writer.segments if s.segment_id() in self._committed]
-            self.writer.merge_segments(earlier + built)
+            self.writer.merge_segments(earlier + built, helper=self._builders)
             return partial(_merge_tiers_except, self._committed)
         self.writer.commit_segments(built)
         return merge_tiers if final else NO_MERGE
@@ -367,8 +369,9 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             report.files += 1
             report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
             report.problems.extend((origin, p) for p in parsed.problems)
-            ids = [a.id for a, sig in zip(parsed.articles, parsed.signatures)
-                   if batch.add(a, origin, sig)]
+            ids = [a.id for a, sig, fingerprint
+                   in zip(parsed.articles, parsed.signatures, parsed.fingerprints)
+                   if batch.add(a, origin, sig, fingerprint)]
             for stale in set(record.ids if record else ()) - set(ids) - batch.seen:
                 batch.delete(stale)  # the file no longer holds this article
             batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,

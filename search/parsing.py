@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import neardup
-from .article import Article
+from .article import Article, text_fingerprint
 from .errors import NewsSearchError, NotAnArticleError
 from .readers import ReadOptions
 from .readers.discover import Candidate, format_of
@@ -48,6 +48,9 @@ class ParsedFile:
     articles: list[Article] = field(default_factory=list)
     #: MinHash signatures, one per article (None for short bodies).
     signatures: list[bytes | None] = field(default_factory=list)
+    #: Normalised-text hashes, one per article (exact duplicates; see
+    #: article.text_fingerprint): computed here, off the indexing process.
+    fingerprints: list[str] = field(default_factory=list)
     #: Record-level problems in a multi-article file ("line 7: invalid JSON").
     problems: list[str] = field(default_factory=list)
     error: str | None = None
@@ -110,6 +113,7 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
             return result
         result.articles = _call_reader(candidate, options, result.problems)
         result.signatures = [neardup.signature(a.body) for a in result.articles]
+        result.fingerprints = [text_fingerprint(a.title, a.body) for a in result.articles]
     except NotAnArticleError as exc:
         result.skip = str(exc).removeprefix(f"{candidate.path}: ")
     except NewsSearchError as exc:

@@ -29,11 +29,12 @@ from itertools import groupby
 from operator import itemgetter
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield as _lengths_field
+from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .analysis import NewsAnalyzer
+from .analysis import KeywordAnalyzer, NewsAnalyzer
 from .codec import (BLOCK_LIMIT, NewsCodec, NewsPerDocReader, NewsPerDocWriter,
                     NewsTermInfo, read_postings)
 from .postings import CompactPositions
@@ -43,6 +44,14 @@ from .text_postings import TextPostings
 #: shorter ones are decoded and written again, so that the merged list packs
 #: into full blocks (copying them all made the postings file 10% larger).
 COPY_MIN_POSTINGS = BLOCK_LIMIT
+
+#: Facet values whose index items a writer remembers, per field.
+KEYWORD_CACHE = 20_000
+
+#: The field whose postings a run's final merge writes in a helper process
+#: while the indexing process copies articles and the other fields (on
+#: Reuters-21578 the body is two thirds of merging postings).
+PARALLEL_FIELD = "body"
 
 #: Segments of one size tier (a power of ten of live articles) merged at once.
 MERGE_FACTOR = 10
@@ -62,8 +71,10 @@ class NewsSegmentWriter(SegmentWriter):
         self._postings: dict[str, dict[bytes, list]] = defaultdict(lambda: defaultdict(list))
         # field → TextPostings, for full-text fields analysed a segment at a time
         self._texts: dict[str, TextPostings | None] = {}
+        self._keyword_items: dict[str, dict] = {}  # field → value → index items
         self._built: list = []
         self._sources: list = []  # (reader, first new docnum, docmap or None)
+        self._field_job = None  # (plan, Future): PARALLEL_FIELD merged by a helper
         self.written: list = []  # after the commit: the segments it added
 
     def commit_segments(self, segments: list) -> None:
@@ -101,7 +112,7 @@ class NewsSegmentWriter(SegmentWriter):
                     length = text.add(docnum, value, boost * field.format.field_boost)
                     items = ()
                 else:
-                    items = list(field.index(value))
+                    items = self._index(name, field, value)
                 if field.scorable and text is None:
                     length = sum(item[1] for item in items)
                 terms = self._postings[name]
@@ -117,6 +128,21 @@ class NewsSegmentWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _index(self, name: str, field, value) -> list:
+        """field.index(value) as a list; for facet fields, remembered per
+        value: their values repeat (a source, a year, a topic), and Whoosh's
+        analysis costs about 10 µs a value."""
+        if not (isinstance(value, str) and isinstance(getattr(field, "analyzer", None),
+                                                      KeywordAnalyzer)):
+            return list(field.index(value))
+        cache = self._keyword_items.setdefault(name, {})
+        items = cache.get(value)
+        if items is None:
+            items = list(field.index(value))
+            if len(cache) < KEYWORD_CACHE:
+                cache[value] = items
+        return items
 
     def _text_postings(self, name: str, field) -> TextPostings | None:
         """The whole-segment postings builder of a full-text field of ours
@@ -201,19 +227,89 @@ class NewsSegmentWriter(SegmentWriter):
             self.docnum += 1
         return docmap
 
-    def merge_segments(self, segments: list) -> None:
-        """Merge these segments (of this index) into the one being written."""
-        for segment in segments:
-            self.add_reader(SegmentReader(self.storage, self.schema, segment))
+    def merge_segments(self, segments: list, helper=None) -> None:
+        """Merge these segments (of this index) into the one being written.
+        With `helper` (an object whose ``call(fn, *args)`` runs fn in
+        another process and returns a Future), PARALLEL_FIELD's postings
+        are merged there while this process copies the articles and the
+        other fields."""
+        readers = [SegmentReader(self.storage, self.schema, s) for s in segments]
+        if helper is not None and not self._sources and self._field_job is None:
+            plan = self._merge_plan(readers)
+            self._field_job = (plan, helper.call(
+                merge_field_postings, self.storage.folder, self.indexname, self.schema,
+                [(segment, base, docmap) for segment, (base, docmap) in zip(segments, plan)],
+                PARALLEL_FIELD))
+        for reader in readers:
+            self.add_reader(reader)
+
+    def _merge_plan(self, readers: list) -> list:
+        """(first new docnum, docmap or None) of each reader, as add_reader
+        will number their live documents after this writer's own."""
+        plan, base = [], self.docnum
+        for reader in readers:
+            docmap = None
+            if reader.has_deletions():
+                deleted = set(reader._perdoc.deleted_docs())
+                live = [n for n in range(reader.doc_count_all()) if n not in deleted]
+                docmap = {old: base + new for new, old in enumerate(live)}
+            plan.append((base, docmap))
+            base += reader.doc_count()
+        return plan
+
+    def _take_field_job(self):
+        """The helper's merged field (its files and term entries) if it
+        still describes this segment — nothing added since the merge
+        began — else None (its files removed)."""
+        if self._field_job is None:
+            return None
+        plan, future = self._field_job
+        self._field_job = None
+        result = future.result()
+        own = self._texts.get(PARALLEL_FIELD) or self._postings.get(PARALLEL_FIELD)
+        if not own and plan == [(base, docmap) for _, base, docmap in self._sources]:
+            return result
+        self._remove_files(result[0])
+        return None
+
+    def _write_field_job(self, result) -> None:
+        """Append the helper's postings file and list its terms, their
+        postings' offsets moved by where the file now starts."""
+        files, entries = result
+        writer = self.fieldwriter
+        writer.start_field(PARALLEL_FIELD, self.schema[PARALLEL_FIELD])
+        offset = writer._postfile.tell()
+        postings = self.storage.open_file(files[0])
+        try:
+            while chunk := postings.read(1 << 20):
+                writer._postfile.write(chunk)
+        finally:
+            postings.close()
+        for term, entry in entries:
+            writer.add_entry(term, NewsTermInfo.moved(entry, offset))
+        writer.finish_field()
+        self._remove_files(files)
+
+    def _remove_files(self, files) -> None:
+        for name in files:
+            try:
+                self.storage.delete_file(name)
+            except OSError:
+                pass  # Whoosh's next commit removes unreferenced files
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         writer = self.fieldwriter
         try:
+            job = self._take_field_job()
             for name in self._indexed_names():
+                if job and name == PARALLEL_FIELD:
+                    continue  # last: a field's terms follow those of fields started before
                 writer.start_field(name, self.schema[name])
                 self._write_postings(name)
                 writer.finish_field()
+            if job:
+                self._write_field_job(job)
             writer.close()
         finally:
             self._postings.clear()
@@ -237,72 +333,9 @@ class NewsSegmentWriter(SegmentWriter):
         return sorted(names)
 
     def _write_postings(self, name: str) -> None:
-        """Every term of field `name`, in order: this writer's postings, then
-        those of each merged segment, renumbered (their documents follow
-        this writer's own, segment after segment). A term found in one merged
-        segment only, inlined there, is copied as its table entry with the
-        ids shifted; a merged list of COPY_MIN_POSTINGS or more is copied a
-        block at a time with only the frames rewritten; everything else, and
-        every list of a segment with deletions, is decoded and written
-        again."""
-        writer, fmt = self.fieldwriter, self.schema[name].format
-        if not self._sources:  # a new segment, nothing merged: the common case
-            for term, postings in self._own_postings(name):
-                writer.add_term(term, *postings)
-            return
-        own = dict(self._own_postings(name))
-        streams = [((term, -1, None) for term in own)]
-        for number, (reader, _, _) in enumerate(self._sources):
-            streams.append(_field_terms(reader, name, number))
-        for term, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
-            entries = list(group)
-            if len(entries) == 1 and entries[0][1] >= 0:
-                # Most terms are rare, in one segment, and inlined there.
-                _, number, entry = entries[0]
-                reader, basedoc, docmap = self._sources[number]
-                shifted = NewsTermInfo.shifted(entry, basedoc) if docmap is None else None
-                if shifted is not None:
-                    writer.add_entry(term, shifted)
-                    continue
-            pieces = [piece for _, number, entry in entries
-                      if (piece := self._piece(own, term, number, entry, fmt))]
-            if not pieces:
-                continue  # every article holding the term was deleted
-            writer.start_term(term)
-            buffered = _Buffer()
-            for at, piece in enumerate(pieces):
-                if isinstance(piece, _Buffer):
-                    buffered.extend(piece)
-                    continue
-                buffered.write(writer)
-                postfile, info, shift = piece
-                writer.copy_blocks(postfile, info, shift, last=at == len(pieces) - 1)
-            buffered.write(writer)
-            writer.finish_term()
-
-    def _piece(self, own: dict, term: bytes, number: int, entry: bytes | None, fmt):
-        """One source's part of a term's posting list (`entry`: the term's
-        stored entry in that source): a _Buffer of postings, or (postfile,
-        term info, id shift) for blocks to copy; None if all its postings
-        are of deleted articles."""
-        if number < 0:
-            docnums, weights, values, lengths = own[term]
-            return _Buffer(list(docnums), list(weights), list(values), list(lengths))
-        reader, basedoc, docmap = self._sources[number]
-        info = NewsTermInfo.from_bytes(entry)
-        if docmap is None and info.doc_frequency() >= COPY_MIN_POSTINGS:
-            return reader._terms._postfile, info, basedoc
-        docnums, weights, values = read_postings(reader._terms, info, fmt)
-        if docmap is None:
-            docnums = [basedoc + docnum for docnum in docnums]
-        else:
-            kept = [i for i, docnum in enumerate(docnums) if docnum in docmap]
-            if not kept:
-                return None
-            docnums = [docmap[docnums[i]] for i in kept]
-            weights = [weights[i] for i in kept]
-            values = [values[i] for i in kept]
-        return _Buffer(docnums, weights, values, None, info.min_length(), info.max_length())
+        """Every term of field `name`, in order (see `merge_postings`)."""
+        merge_postings(self.fieldwriter, self.schema[name].format,
+                       self._own_postings(name), self._sources, name)
 
 
 class _Buffer:
@@ -346,6 +379,110 @@ class _Buffer:
                 writer.add_list(self.ids, self.weights, self.values,
                                 bounds=(self.low, self.high))
         self.__init__()
+
+
+def merge_postings(writer, fmt, own_postings, sources: list, name: str) -> None:
+    """Write every term of field `name` to a field writer, in order: the
+    writer's own postings (`own_postings`: term, postings pairs in term
+    order), then those of each merged segment (`sources`: reader, first new
+    docnum, docmap or None), renumbered; their documents follow the
+    writer's own, segment after segment. A term found in one merged
+    segment only, inlined there, is copied as its table entry with the ids
+    shifted; a merged list of COPY_MIN_POSTINGS or more, or one found in
+    one segment only, is copied a block at a time with only the frames
+    rewritten; everything else, and every list of a segment with
+    deletions, is decoded and written again."""
+    if not sources:  # a new segment, nothing merged: the common case
+        for term, postings in own_postings:
+            writer.add_term(term, *postings)
+        return
+    own = dict(own_postings)
+    streams = [((term, -1, None) for term in own)]
+    for number, (reader, _, _) in enumerate(sources):
+        streams.append(_field_terms(reader, name, number))
+    for term, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
+        entries = list(group)
+        if len(entries) == 1 and entries[0][1] >= 0:
+            # Most terms are rare, in one segment, and inlined there.
+            _, number, entry = entries[0]
+            reader, basedoc, docmap = sources[number]
+            shifted = NewsTermInfo.shifted(entry, basedoc) if docmap is None else None
+            if shifted is not None:
+                writer.add_entry(term, shifted)
+                continue
+        alone = len(entries) == 1
+        pieces = [piece for _, number, entry in entries
+                  if (piece := _piece(sources, own, term, number, entry, fmt, alone))]
+        if not pieces:
+            continue  # every article holding the term was deleted
+        writer.start_term(term)
+        buffered = _Buffer()
+        for at, piece in enumerate(pieces):
+            if isinstance(piece, _Buffer):
+                buffered.extend(piece)
+                continue
+            buffered.write(writer)
+            postfile, info, shift = piece
+            writer.copy_blocks(postfile, info, shift, last=at == len(pieces) - 1)
+        buffered.write(writer)
+        writer.finish_term()
+
+
+def _piece(sources: list, own: dict, term: bytes, number: int, entry: bytes | None, fmt,
+           alone: bool = False):
+    """One source's part of a term's posting list (`entry`: the term's
+    stored entry in that source; `alone`: no other source has the
+    term): a _Buffer of postings, or (postfile, term info, id shift) for
+    blocks to copy; None if all its postings are of deleted articles.
+    A list found in one source alone keeps its blocks whatever its
+    length: copied, it stays as packed as it was."""
+    if number < 0:
+        docnums, weights, values, lengths = own[term]
+        return _Buffer(list(docnums), list(weights), list(values), list(lengths))
+    reader, basedoc, docmap = sources[number]
+    info = NewsTermInfo.from_bytes(entry)
+    if docmap is None and (info.doc_frequency() >= COPY_MIN_POSTINGS
+                           or alone and not info.is_inlined()):
+        return reader._terms._postfile, info, basedoc
+    docnums, weights, values = read_postings(reader._terms, info, fmt)
+    if docmap is None:
+        docnums = [basedoc + docnum for docnum in docnums]
+    else:
+        kept = [i for i, docnum in enumerate(docnums) if docnum in docmap]
+        if not kept:
+            return None
+        docnums = [docmap[docnums[i]] for i in kept]
+        weights = [weights[i] for i in kept]
+        values = [values[i] for i in kept]
+    return _Buffer(docnums, weights, values, None, info.min_length(), info.max_length())
+
+
+def merge_field_postings(folder: str, indexname: str, schema, plan: list, name: str):
+    """Helper process: merge field `name` of the segments in `plan`
+    ((segment, first new docnum, docmap or None) each) into the postings and
+    term files of a scratch segment in `folder`. Returns (the files' names,
+    [(term, entry)] in term order). The caller holds the index's lock."""
+    storage = FileStorage(folder)
+    codec = NewsCodec()
+    scratch = codec.new_segment(storage, indexname)
+    sources = [(SegmentReader(storage, schema, segment), base, docmap)
+               for segment, base, docmap in plan]
+    writer = codec.field_writer(storage, scratch)
+    try:
+        writer.start_field(name, schema[name])
+        merge_postings(writer, schema[name].format, iter(()), sources, name)
+        writer.finish_field()
+    finally:
+        writer.close()
+        for reader, _, _ in sources:
+            reader.close()
+    terms = codec.terms_reader(storage, scratch)
+    try:
+        entries = list(terms.field_entries(name))
+    finally:
+        terms.close()
+    files = (scratch.make_filename(NewsCodec.POSTS_EXT), scratch.make_filename(NewsCodec.TERMS_EXT))
+    return files, entries
 
 
 def _field_terms(reader, name: str, number: int):

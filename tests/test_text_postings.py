@@ -149,3 +149,82 @@ def test_search_finds_the_same_articles(tmp_path, monkeypatch):
                 for q in ('"s 400"', "S400", "runs", "title:idlib", "ypg", '"the the"', "w7 w8")]
     assert results["whole"] == results["reference"]
     assert any(results["whole"])
+
+
+# --- a run's final merge, with the body merged in a helper process ------------
+
+class InProcess:
+    """A helper that runs the call here (the Future-like result at once)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def call(self, fn, *args):
+        from concurrent.futures import Future
+
+        self.calls += 1
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def merged_segment(folder: Path, docs: list[dict], helper, delete: str | None):
+    """`docs` built as three segments (one article of the second deleted
+    when `delete` names it), then merged into one; returns its reader."""
+    from whoosh.reading import SegmentReader
+
+    with NewsIndex.create(folder):
+        pass
+    storage = FileStorage(str(next(folder.glob("gen-*"))))
+    ix = storage.open_index("MAIN")
+    parts = [docs[:300], docs[300:550], docs[550:]]
+    segments = []
+    for part in parts:
+        writer = NewsSegmentWriter(ix, _lk=False)
+        for doc in part:
+            writer.add_document(**doc)
+        segments.append(writer._finalize_segment())
+    if delete:
+        reader = SegmentReader(storage, ix.schema, segments[1])
+        segments[1].delete_document(reader.first_id("id", delete))
+        reader.close()
+    writer = NewsSegmentWriter(ix, _lk=False)
+    writer.merge_segments(segments, helper=helper)
+    merged = writer._finalize_segment()
+    return SegmentReader(storage, ix.schema, merged), storage
+
+
+def readable(reader) -> dict:
+    fields = {}
+    for name in reader.indexed_field_names():
+        fields[name] = {term: _walk(reader.postings(name, term))
+                        for term, _ in reader._terms.field_entries(name)}
+    stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
+    return {"fields": fields, "stored": stored,
+            "lengths": {n: reader.field_length(n) for n in ("title", "body")}}
+
+
+def _walk(matcher) -> list:
+    postings = []
+    while matcher.is_active():
+        postings.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return postings
+
+
+@pytest.mark.parametrize("delete", [None, "a400"])
+def test_body_merged_by_a_helper_reads_like_one_merged_here(tmp_path, delete):
+    docs = corpus_documents()
+    helper = InProcess()
+    here, _ = merged_segment(tmp_path / "here", docs, None, delete)
+    there, storage = merged_segment(tmp_path / "there", docs, helper, delete)
+    assert helper.calls == 1
+    expected, got = readable(here), readable(there)
+    assert got["fields"]["body"] and got["fields"].keys() == expected["fields"].keys()
+    for name in expected["fields"]:
+        assert got["fields"][name] == expected["fields"][name], name
+    assert got["stored"] == expected["stored"] and got["lengths"] == expected["lengths"]
+    assert len(got["stored"]) == len(docs) - (1 if delete else 0)
+    # The helper's scratch files are gone once copied in.
+    assert not [n for n in storage.list() if n.endswith((".pst", ".trm"))]
+    here.close(), there.close()
