@@ -77,17 +77,29 @@ class SegmentBuilders:
                                                   self._indexname, docs))
 
     def collect(self) -> list:
+        return self.results(self.take())
+
+    def take(self) -> list["Future"]:
+        """The chunks handed over since the last collect or take, for
+        `results` later; later chunks are collected apart from them."""
         pending, self._pending = self._pending, []
+        return pending
+
+    def results(self, futures: list["Future"]) -> list:
+        """The segments of taken chunks, in order; if one failed, the others'
+        files are removed and its error raised."""
         try:
-            return [future.result() for future in pending]
+            return [future.result() for future in futures]
         except BaseException:
-            self._discard(pending)
+            self._discard(futures)
             raise
 
-    def discard(self) -> None:
-        """Drop every chunk not yet collected, and the files of its segment."""
-        pending, self._pending = self._pending, []
-        self._discard(pending)
+    def discard(self, futures: list["Future"] | None = None) -> None:
+        """Drop chunks not yet collected (all of them, or `futures`), and
+        the files of their segments."""
+        if futures is None:
+            futures, self._pending = self._pending, []
+        self._discard(futures)
 
     def _discard(self, pending: list[Future]) -> None:
         for future in pending:

@@ -30,6 +30,7 @@ from operator import itemgetter
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield as _lengths_field
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -60,6 +61,9 @@ MERGE_FACTOR = 10
 class NewsSegmentWriter(SegmentWriter):
     """A SegmentWriter with per-term posting lists and the NewsCodec."""
 
+    #: True while builder processes write segments in the index's folder: a
+    #: commit then leaves unreferenced files and the temporary folder alone.
+    others_writing = False
     #: Build full-text postings a segment at a time (`text_postings`); False
     #: files them document by document (the reference the tests compare with).
     whole_segment_text = True
@@ -77,6 +81,16 @@ class NewsSegmentWriter(SegmentWriter):
         self._field_job = None  # (plan, Future): PARALLEL_FIELD merged by a helper
         self.written: list = []  # after the commit: the segments it added
 
+    def _finish(self) -> None:
+        if not self.others_writing:
+            super()._finish()
+            return
+        # Whoosh's, keeping the index's temporary folder: builder processes
+        # write their segments' columns there (a later writer removes it).
+        if self.writelock:
+            self.writelock.release()
+        self.is_closed = True
+
     def commit_segments(self, segments: list) -> None:
         """List segments built elsewhere (see `builders`) in this writer's
         commit, after its own: they become visible with it, atomically."""
@@ -88,7 +102,13 @@ class NewsSegmentWriter(SegmentWriter):
         # new segment its last: keep that order (ties rank by it).
         at = len(segments) - 1 if segments and segments[-1] is self.newsegment else len(segments)
         self.written = self._built + segments[at:]
-        super()._commit_toc(segments[:at] + self.written)
+        if not self.others_writing:
+            super()._commit_toc(segments[:at] + self.written)
+            return
+        # Whoosh's, without removing unreferenced files: some are segments
+        # still being built (a later commit removes what is left of any).
+        TOC(self.schema, segments[:at] + self.written, self.generation).write(
+            self.storage, self.indexname)
 
     def add_document(self, **fields) -> None:
         self._check_state()

@@ -292,3 +292,39 @@ def test_a_merge_of_articles_missing_fields(tmp_path, monkeypatch):
         got = {h.id: h.score for h in merged.search(q, limit=50).hits}
         assert got == pytest.approx(want), q
     merged.close(), plain.close()
+
+
+# --- 5. a fresh index's batches commit while reading goes on ----------------------
+
+def test_fresh_batches_commit_without_stopping_the_reading(tmp_path, monkeypatch):
+    """Each full batch is handed to the builders and committed once built,
+    while later articles are added; every batch is committed in order (a
+    reader opened between commits sees a prefix of the run), nothing built
+    is lost to a commit's clean-up, and the run ends as one segment."""
+    monkeypatch.setenv(BATCH_SIZE_ENV, "50")
+    articles = [Article(id=f"f{i}", title=f"Item {i}", body=f"fresh words w{i} " * 20)
+                for i in range(260)]
+    ix = NewsIndex.create(tmp_path / "ix")
+    deferred, seen = [], []
+    original = BatchWriter._commit_deferred
+
+    def commit_deferred(self, wait):
+        before = self._deferred
+        original(self, wait)
+        if before is not None and self._deferred is None:
+            deferred.append(self.pending)  # articles of the next batch added already
+            with self.ix.searcher() as searcher:
+                seen.append(sorted(int(d["id"][1:]) for d in searcher.all_stored_fields()))
+
+    monkeypatch.setattr(BatchWriter, "_commit_deferred", commit_deferred)
+    with directory.writer_lock(ix.path, 1):
+        with BatchWriter(ix._ix, 1, str(ix.path), IndexReport(), jobs=2) as batch:
+            add_articles(batch, articles)
+    assert len(deferred) == 5  # batches 1-5; the sixth (10) is the final commit's
+    assert any(n > 0 for n in deferred)  # reading went on while a batch was built
+    for k, ids in enumerate(seen, start=1):
+        assert ids == list(range(50 * k)), k
+    assert [s.doc_count() for s in segments(ix)] == [260]
+    assert ix.search("fresh").total == 260 and ix.search("w259").total == 1
+    check_seg_files(ix, strict=True)
+    ix.close()
