@@ -791,6 +791,41 @@ STORED_BLOCKS = StoredBlocksColumn()
 
 
 class NewsPerDocWriter(W3PerDocWriter):
+    """W3's, with field-length bytes gathered per field and written once
+    at the end (W3 files each through the column machinery: an eighth of
+    building a segment)."""
+
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        self._length_bytes: dict[str, bytearray] = {}
+
+    def add_field(self, fieldname, fieldobj, value, length) -> None:
+        if value is not None:
+            self._storedfields[fieldname] = value
+        if length:
+            self.add_length_byte(fieldname, length_to_byte(length))
+            self._fieldlengths[fieldname] += length
+
+    def add_length_byte(self, fieldname: str, byte: int) -> None:
+        """The current document's length byte in a field (merging copies
+        them as stored)."""
+        column = self._length_bytes.get(fieldname)
+        if column is None:
+            column = self._length_bytes[fieldname] = bytearray()
+        if len(column) < self._docnum:
+            column.extend(bytes(self._docnum - len(column)))
+        column.append(byte)
+
+    def close(self) -> None:
+        for fieldname, column in self._length_bytes.items():
+            # What LENGTHS_COLUMN's writer makes of the same bytes, one by one.
+            name = whoosh3._lenfield(fieldname)
+            self._create_column(name, whoosh3.LENGTHS_COLUMN)
+            self._colwriters[name]._dbfile.write(bytes(column))
+            self._colwriters[name]._count = len(column)
+        self._length_bytes = {}
+        super().close()
+
     def _create_column(self, fieldname, column):
         if fieldname == "_stored":
             column = STORED_BLOCKS

@@ -49,10 +49,11 @@ COPY_MIN_POSTINGS = BLOCK_LIMIT
 #: Facet values whose index items a writer remembers, per field.
 KEYWORD_CACHE = 20_000
 
-#: The field whose postings a run's final merge writes in a helper process
-#: while the indexing process copies articles and the other fields (on
-#: Reuters-21578 the body is two thirds of merging postings).
-PARALLEL_FIELD = "body"
+#: Fields whose postings a run's final merge writes in helper processes,
+#: one group each, while the indexing process copies the articles and the
+#: other fields. On Reuters-21578 the body is two thirds of merging postings;
+#: title, id and text hash (one term an article) most of the rest.
+PARALLEL_FIELDS = (("body",), ("title", "id", "text_hash"))
 
 #: Segments of one size tier (a power of ten of live articles) merged at once.
 MERGE_FACTOR = 10
@@ -78,7 +79,7 @@ class NewsSegmentWriter(SegmentWriter):
         self._keyword_items: dict[str, dict] = {}  # field → value → index items
         self._built: list = []
         self._sources: list = []  # (reader, first new docnum, docmap or None)
-        self._field_job = None  # (plan, Future): PARALLEL_FIELD merged by a helper
+        self._field_jobs: list = []  # (plan, fields, Future): fields merged by a helper
         self.written: list = []  # after the commit: the segments it added
 
     def _finish(self) -> None:
@@ -226,6 +227,7 @@ class NewsSegmentWriter(SegmentWriter):
         # this index's, written with this schema (unpickling and pickling
         # every article again was a quarter of a merge).
         pickled = isinstance(perdoc, NewsPerDocReader) and isinstance(pdw, NewsPerDocWriter)
+        buffered = isinstance(pdw, NewsPerDocWriter)
         for docnum in range(reader.doc_count_all()):
             if docnum in deleted:
                 continue
@@ -238,9 +240,12 @@ class NewsSegmentWriter(SegmentWriter):
                 for name, value in reader.stored_fields(docnum).items():
                     if name in schema:
                         pdw.add_field(name, schema[name], value, 0)
-            for column, (_, bytes_) in lengths.items():
+            for column, (name, bytes_) in lengths.items():
                 if bytes_[docnum]:
-                    pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
+                    if buffered:
+                        pdw.add_length_byte(name, bytes_[docnum])
+                    else:
+                        pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
             for name, column in columns.items():
                 pdw.add_column_value(name, schema[name].column_type, column[docnum])
             pdw.finish_doc()
@@ -250,16 +255,19 @@ class NewsSegmentWriter(SegmentWriter):
     def merge_segments(self, segments: list, helper=None) -> None:
         """Merge these segments (of this index) into the one being written.
         With `helper` (an object whose ``call(fn, *args)`` runs fn in
-        another process and returns a Future), PARALLEL_FIELD's postings
-        are merged there while this process copies the articles and the
-        other fields."""
+        another process and returns a Future), the postings of
+        PARALLEL_FIELDS are merged there while this process copies the
+        articles and the other fields."""
         readers = [SegmentReader(self.storage, self.schema, s) for s in segments]
-        if helper is not None and not self._sources and self._field_job is None:
+        if helper is not None and not self._sources and not self._field_jobs:
             plan = self._merge_plan(readers)
-            self._field_job = (plan, helper.call(
-                merge_field_postings, self.storage.folder, self.indexname, self.schema,
-                [(segment, base, docmap) for segment, (base, docmap) in zip(segments, plan)],
-                PARALLEL_FIELD))
+            sources = [(segment, base, docmap) for segment, (base, docmap) in zip(segments, plan)]
+            for names in PARALLEL_FIELDS:
+                names = tuple(name for name in names if name in self.schema)
+                if names:
+                    self._field_jobs.append((plan, names, helper.call(
+                        merge_field_postings, self.storage.folder, self.indexname,
+                        self.schema, sources, names)))
         for reader in readers:
             self.add_reader(reader)
 
@@ -277,27 +285,26 @@ class NewsSegmentWriter(SegmentWriter):
             base += reader.doc_count()
         return plan
 
-    def _take_field_job(self):
-        """The helper's merged field (its files and term entries) if it
-        still describes this segment — nothing added since the merge
-        began — else None (its files removed)."""
-        if self._field_job is None:
-            return None
-        plan, future = self._field_job
-        self._field_job = None
-        result = future.result()
-        own = self._texts.get(PARALLEL_FIELD) or self._postings.get(PARALLEL_FIELD)
-        if not own and plan == [(base, docmap) for _, base, docmap in self._sources]:
-            return result
-        self._remove_files(result[0])
-        return None
+    def _take_field_jobs(self) -> list:
+        """The helpers' merged fields — (files, [(field, [(term, entry)])])
+        each — if they still describe this segment: nothing added since the
+        merge began. Otherwise none (their files removed)."""
+        jobs, self._field_jobs = self._field_jobs, []
+        results = [(plan, names, future.result()) for plan, names, future in jobs]
+        current = [(base, docmap) for _, base, docmap in self._sources]
+        if all(plan == current and not any(self._texts.get(n) or self._postings.get(n)
+                                           for n in names)
+               for plan, names, _ in results):
+            return [result for _, _, result in results]
+        for _, _, (files, _) in results:
+            self._remove_files(files)
+        return []
 
     def _write_field_job(self, result) -> None:
-        """Append the helper's postings file and list its terms, their
+        """Append a helper's postings file and list its fields' terms, their
         postings' offsets moved by where the file now starts."""
-        files, entries = result
+        files, fields = result
         writer = self.fieldwriter
-        writer.start_field(PARALLEL_FIELD, self.schema[PARALLEL_FIELD])
         offset = writer._postfile.tell()
         postings = self.storage.open_file(files[0])
         try:
@@ -305,9 +312,11 @@ class NewsSegmentWriter(SegmentWriter):
                 writer._postfile.write(chunk)
         finally:
             postings.close()
-        for term, entry in entries:
-            writer.add_entry(term, NewsTermInfo.moved(entry, offset))
-        writer.finish_field()
+        for name, entries in fields:
+            writer.start_field(name, self.schema[name])
+            for term, entry in entries:
+                writer.add_entry(term, NewsTermInfo.moved(entry, offset))
+            writer.finish_field()
         self._remove_files(files)
 
     def _remove_files(self, files) -> None:
@@ -321,14 +330,15 @@ class NewsSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         writer = self.fieldwriter
         try:
-            job = self._take_field_job()
+            jobs = self._take_field_jobs()
+            elsewhere = {name for _, fields in jobs for name, _ in fields}
             for name in self._indexed_names():
-                if job and name == PARALLEL_FIELD:
+                if name in elsewhere:
                     continue  # last: a field's terms follow those of fields started before
                 writer.start_field(name, self.schema[name])
                 self._write_postings(name)
                 writer.finish_field()
-            if job:
+            for job in jobs:
                 self._write_field_job(job)
             writer.close()
         finally:
@@ -477,11 +487,13 @@ def _piece(sources: list, own: dict, term: bytes, number: int, entry: bytes | No
     return _Buffer(docnums, weights, values, None, info.min_length(), info.max_length())
 
 
-def merge_field_postings(folder: str, indexname: str, schema, plan: list, name: str):
-    """Helper process: merge field `name` of the segments in `plan`
+def merge_field_postings(folder: str, indexname: str, schema, plan: list,
+                         names: tuple[str, ...]):
+    """Helper process: merge fields `names` of the segments in `plan`
     ((segment, first new docnum, docmap or None) each) into the postings and
     term files of a scratch segment in `folder`. Returns (the files' names,
-    [(term, entry)] in term order). The caller holds the index's lock."""
+    [(field, [(term, entry)] in term order)]). The caller holds the index's
+    lock."""
     storage = FileStorage(folder)
     codec = NewsCodec()
     scratch = codec.new_segment(storage, indexname)
@@ -489,20 +501,21 @@ def merge_field_postings(folder: str, indexname: str, schema, plan: list, name: 
                for segment, base, docmap in plan]
     writer = codec.field_writer(storage, scratch)
     try:
-        writer.start_field(name, schema[name])
-        merge_postings(writer, schema[name].format, iter(()), sources, name)
-        writer.finish_field()
+        for name in names:
+            writer.start_field(name, schema[name])
+            merge_postings(writer, schema[name].format, iter(()), sources, name)
+            writer.finish_field()
     finally:
         writer.close()
         for reader, _, _ in sources:
             reader.close()
     terms = codec.terms_reader(storage, scratch)
     try:
-        entries = list(terms.field_entries(name))
+        fields = [(name, list(terms.field_entries(name))) for name in names]
     finally:
         terms.close()
     files = (scratch.make_filename(NewsCodec.POSTS_EXT), scratch.make_filename(NewsCodec.TERMS_EXT))
-    return files, entries
+    return files, fields
 
 
 def _field_terms(reader, name: str, number: int):
