@@ -15,9 +15,15 @@ term tables (Whoosh re-files every posting of a merge through a pool that
 is sorted and spilled to disk: at 100,000 articles the merges took most of
 the run).
 
+The full-text fields (title, body) are analysed a segment at a time
+(`text_postings`): a per-document pass only maps words to numbers. A run's
+final merge hands the postings of its biggest fields (PARALLEL_FIELDS) to
+helper processes, whose files are appended with their offsets moved.
+
 Everything else — stored fields, columns, deletions, the lock and the TOC —
 is Whoosh's, except that a commit can also list segments built by other
-processes (`builders`).
+processes (`builders`), and, while they are still at work, leaves the files
+it does not know (see `others_writing`).
 """
 
 from __future__ import annotations
