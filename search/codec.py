@@ -148,6 +148,12 @@ class PackedValues:
             at += size
 
 
+def _plain_values(values):
+    """Values as encode_postings takes them: PackedValues as they are,
+    otherwise a list with b"" for a missing value (Whoosh hands None)."""
+    return values if isinstance(values, PackedValues) else [v or b"" for v in values]
+
+
 def encode_postings(ids: list[int], weights: list[float], values,
                     base: int = 0) -> bytes:
     """ids (ascending, counted from `base`), weights and values of some
@@ -244,14 +250,22 @@ class NewsTermInfo(W3TermInfo):
                                          list(postings.values()))
             else:
                 record = encode_postings(*postings)
-            return self._COMPACT.pack(self._INLINE_MARK, self._df, minlength,
-                                      length_to_byte(self._maxlength)) + record
+            return self.inline_entry(self._df, self._minlength, self._maxlength, record)
         minid = 0xFFFFFFFF if self._minid is None else self._minid
         maxid = 0xFFFFFFFF if self._maxid is None else self._maxid
         head = self._struct.pack(0, self._weight, self._df, minlength,
                                  length_to_byte(self._maxlength), self._maxweight,
                                  minid, maxid)
         return head + pack_long(self._offset) + pack_int(self._length)
+
+    @classmethod
+    def inline_entry(cls, df: int, minlength: int | None, maxlength: int,
+                     record: bytes) -> bytes:
+        """The stored entry of a short list: its postings' `record`
+        (encode_postings) behind the 4-byte header."""
+        return cls._COMPACT.pack(cls._INLINE_MARK, df,
+                                 0 if minlength is None else length_to_byte(minlength),
+                                 length_to_byte(maxlength)) + record
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "NewsTermInfo":
@@ -343,8 +357,7 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
         for start in range(0, count, limit):
             end = min(start + limit, count)
             self._ids, self._weights = list(ids[start:end]), list(weights[start:end])
-            chunk = values[start:end]
-            self._values = chunk if isinstance(chunk, PackedValues) else [v or b"" for v in chunk]
+            self._values = _plain_values(values[start:end])
             self._maxweight = max(self._weights)
             if lengths is not None:
                 present = [n for n in lengths[start:end] if n]
@@ -455,13 +468,9 @@ class NewsFieldWriter(W3FieldWriter):
             self.finish_term()
             return
         present = [n for n in lengths if n]
-        head = NewsTermInfo._COMPACT.pack(
-            NewsTermInfo._INLINE_MARK, len(ids), length_to_byte(min(present)) if present else 0,
-            length_to_byte(max(present) if present else 0))
-        if not isinstance(values, PackedValues):
-            values = [v or b"" for v in values]
-        self._tindex.add(pack_ushort(self._fieldid) + btext,
-                         head + encode_postings(ids, weights, values))
+        record = encode_postings(ids, weights, _plain_values(values))
+        self.add_entry(btext, NewsTermInfo.inline_entry(
+            len(ids), min(present, default=None), max(present, default=0), record))
 
     def add_entry(self, btext: bytes, entry: bytes) -> None:
         """A whole term given as its stored entry (see NewsTermInfo.shifted)."""
@@ -691,7 +700,7 @@ class StoredBlocksColumn(Column):
                 self._push(b"")
             # Each document pickled on its own: every read unpickles fresh
             # objects, so a caller changing a stored list changes no cache.
-            self._push(pickle.dumps(value, 4) if value else b"")
+            self.add_pickled(docnum, pickle.dumps(value, 4) if value else b"")
 
         def add_pickled(self, docnum: int, data: bytes) -> None:
             """A document's stored dict as `Reader.pickled` gave it (merging:
@@ -791,38 +800,31 @@ STORED_BLOCKS = StoredBlocksColumn()
 
 
 class NewsPerDocWriter(W3PerDocWriter):
-    """W3's, with field-length bytes gathered per field and written once
+    """W3's, with field-length bytes gathered per column and written once
     at the end (W3 files each through the column machinery: an eighth of
     building a segment)."""
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
-        self._length_bytes: dict[str, bytearray] = {}
+        self._length_bytes: dict[str, bytearray] = {}  # length column → bytes
 
-    def add_field(self, fieldname, fieldobj, value, length) -> None:
-        if value is not None:
-            self._storedfields[fieldname] = value
-        if length:
-            self.add_length_byte(fieldname, length_to_byte(length))
-            self._fieldlengths[fieldname] += length
-
-    def add_length_byte(self, fieldname: str, byte: int) -> None:
-        """The current document's length byte in a field (merging copies
-        them as stored)."""
-        column = self._length_bytes.get(fieldname)
-        if column is None:
-            column = self._length_bytes[fieldname] = bytearray()
-        if len(column) < self._docnum:
-            column.extend(bytes(self._docnum - len(column)))
-        column.append(byte)
+    def add_column_value(self, fieldname, column, value) -> None:
+        if column is not whoosh3.LENGTHS_COLUMN:
+            super().add_column_value(fieldname, column, value)
+            return
+        lengths = self._length_bytes.get(fieldname)
+        if lengths is None:
+            lengths = self._length_bytes[fieldname] = bytearray()
+        if len(lengths) < self._docnum:
+            lengths.extend(bytes(self._docnum - len(lengths)))
+        lengths.append(value)
 
     def close(self) -> None:
-        for fieldname, column in self._length_bytes.items():
+        for name, lengths in self._length_bytes.items():
             # What LENGTHS_COLUMN's writer makes of the same bytes, one by one.
-            name = whoosh3._lenfield(fieldname)
             self._create_column(name, whoosh3.LENGTHS_COLUMN)
-            self._colwriters[name]._dbfile.write(bytes(column))
-            self._colwriters[name]._count = len(column)
+            self._colwriters[name]._dbfile.write(bytes(lengths))
+            self._colwriters[name]._count = len(lengths)
         self._length_bytes = {}
         super().close()
 

@@ -264,8 +264,7 @@ class BatchWriter:
         if self._docs:
             self._builders.submit(self._docs)
             self._docs = []
-        self._deferred = (self._builders.take(), (self._files, self._forget, self._new_bands))
-        self._files, self._forget, self._new_bands = [], [], []
+        self._deferred = (self._builders.take(), self._take_ledger_changes())
         self.pending = 0
 
     def _commit_deferred(self, wait: bool) -> None:
@@ -280,13 +279,7 @@ class BatchWriter:
         built = self._builders.results(futures)
         self.writer.commit_segments(built)
         self.writer.others_writing = True  # the next batch's builders may be at work
-        try:
-            self.writer.commit(mergetype=NO_MERGE)
-        except BaseException:
-            remove_segments(self.ix.storage, built)
-            raise
-        self._committed.update(s.segment_id() for s in self.writer.written)
-        self._commit_ledger(ledger_changes)
+        self._commit_writer(built, NO_MERGE, ledger_changes, final=False)
         pending = self.pending
         self._open()
         self.pending = pending
@@ -309,6 +302,12 @@ class BatchWriter:
             self._commit_deferred(wait=True)
         built = self._write_batch(final)
         mergetype = self._merge_policy(built, final)
+        self._commit_writer(built, mergetype, self._take_ledger_changes(), final)
+
+    def _commit_writer(self, built: list, mergetype, ledger_changes: tuple, final: bool) -> None:
+        """Commit the Whoosh writer (removing `built`, the segments it lists,
+        if that fails), note the segments a mid-run commit added, and let
+        the ledger follow."""
         try:
             self.writer.commit(mergetype=mergetype)
         except BaseException:
@@ -316,8 +315,14 @@ class BatchWriter:
             raise
         if not final:
             self._committed.update(s.segment_id() for s in self.writer.written)
-        self._commit_ledger((self._files, self._forget, self._new_bands))
+        self._commit_ledger(ledger_changes)
+
+    def _take_ledger_changes(self) -> tuple[list, list, list]:
+        """The batch's ledger changes (file records, files forgotten, band
+        keys), for its commit; later ones start afresh."""
+        changes = (self._files, self._forget, self._new_bands)
         self._files, self._forget, self._new_bands = [], [], []
+        return changes
 
     def _hand_over(self) -> None:
         """Give the batch's documents not yet handed over to the builders,

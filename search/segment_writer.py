@@ -213,7 +213,7 @@ class NewsSegmentWriter(SegmentWriter):
         length: the only one left. (Whoosh's own copy also asks the file
         system, per document and field, whether a length column exists.)"""
         schema, pdw, perdoc = self.schema, self.perdocwriter, reader._perdoc
-        docmap = {} if reader.has_deletions() else None
+        docmap, deleted = _renumbering(reader, self.docnum)
         lengths = {}
         for name, field in schema.items():
             if field.scorable:
@@ -224,7 +224,6 @@ class NewsSegmentWriter(SegmentWriter):
         columns = {name: reader.column_reader(name, field.column_type, translate=False)
                    for name, field in schema.items()
                    if field.column_type and reader.has_column(name)}
-        deleted = set(perdoc.deleted_docs()) if docmap is not None else set()
         for docnum in deleted:
             for name, bytes_ in lengths.values():
                 if bytes_[docnum]:
@@ -233,12 +232,7 @@ class NewsSegmentWriter(SegmentWriter):
         # this index's, written with this schema (unpickling and pickling
         # every article again was a quarter of a merge).
         pickled = isinstance(perdoc, NewsPerDocReader) and isinstance(pdw, NewsPerDocWriter)
-        buffered = isinstance(pdw, NewsPerDocWriter)
-        for docnum in range(reader.doc_count_all()):
-            if docnum in deleted:
-                continue
-            if docmap is not None:
-                docmap[docnum] = self.docnum
+        for docnum in (docmap if docmap is not None else range(reader.doc_count_all())):
             pdw.start_doc(self.docnum)
             if pickled:
                 pdw.add_stored_pickle(perdoc.stored_pickle(docnum))
@@ -246,12 +240,9 @@ class NewsSegmentWriter(SegmentWriter):
                 for name, value in reader.stored_fields(docnum).items():
                     if name in schema:
                         pdw.add_field(name, schema[name], value, 0)
-            for column, (name, bytes_) in lengths.items():
+            for column, (_, bytes_) in lengths.items():
                 if bytes_[docnum]:
-                    if buffered:
-                        pdw.add_length_byte(name, bytes_[docnum])
-                    else:
-                        pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
+                    pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
             for name, column in columns.items():
                 pdw.add_column_value(name, schema[name].column_type, column[docnum])
             pdw.finish_doc()
@@ -282,12 +273,7 @@ class NewsSegmentWriter(SegmentWriter):
         will number their live documents after this writer's own."""
         plan, base = [], self.docnum
         for reader in readers:
-            docmap = None
-            if reader.has_deletions():
-                deleted = set(reader._perdoc.deleted_docs())
-                live = [n for n in range(reader.doc_count_all()) if n not in deleted]
-                docmap = {old: base + new for new, old in enumerate(live)}
-            plan.append((base, docmap))
+            plan.append((base, _renumbering(reader, base)[0]))
             base += reader.doc_count()
         return plan
 
@@ -474,7 +460,7 @@ def _piece(sources: list, own: dict, term: bytes, number: int, entry: bytes | No
     length: copied, it stays as packed as it was."""
     if number < 0:
         docnums, weights, values, lengths = own[term]
-        return _Buffer(list(docnums), list(weights), list(values), list(lengths))
+        return _Buffer(docnums, weights, values, list(lengths))
     reader, basedoc, docmap = sources[number]
     info = NewsTermInfo.from_bytes(entry)
     if docmap is None and (info.doc_frequency() >= COPY_MIN_POSTINGS
@@ -522,6 +508,16 @@ def merge_field_postings(folder: str, indexname: str, schema, plan: list,
         terms.close()
     files = (scratch.make_filename(NewsCodec.POSTS_EXT), scratch.make_filename(NewsCodec.TERMS_EXT))
     return files, fields
+
+
+def _renumbering(reader, base: int) -> tuple[dict | None, set]:
+    """A merged segment's {old docnum: new} for its live documents,
+    numbered from `base` (None if none is deleted), and its deleted ones."""
+    if not reader.has_deletions():
+        return None, set()
+    deleted = set(reader._perdoc.deleted_docs())
+    live = (n for n in range(reader.doc_count_all()) if n not in deleted)
+    return {old: base + new for new, old in enumerate(live)}, deleted
 
 
 def _field_terms(reader, name: str, number: int):

@@ -155,7 +155,7 @@ class TextPostings:
         return term, doc, pos
 
 
-def _position_values(np, pos, first, starts, freq) -> tuple[bytes, "np.ndarray"]:
+def _position_values(np, pos, first, starts, freq) -> tuple[bytes, object]:
     """Every posting's CompactPositions value — varints of [count, first
     position, deltas…] — as one byte string, and each value's size."""
     postings = len(starts)
