@@ -56,25 +56,70 @@ def _hashing():
     return np, a, b, mix
 
 
+#: Shingles hashed in one numpy pass (see signatures()): enough to spread
+#: numpy's per-call cost over many bodies, few enough that the shingles ×
+#: PERMUTATIONS matrix stays in the CPU's cache (8,192 was slower).
+BATCH_SHINGLES = 1024
+
+
 def signature(text: str) -> bytes | None:
     """The MinHash signature of a body (PERMUTATIONS × uint16, as bytes), or
     None when the body is too short to judge."""
+    return signatures([text])[0]
+
+
+def signatures(texts: list[str]) -> list[bytes | None]:
+    """signature() of each text, hashed a batch of bodies at a time: on
+    Reuters-21578 a third faster than one body at a time."""
+    np, a, b, _mix = _hashing()
+    found: list[bytes | None] = [None] * len(texts)
+    batch: list[tuple[int, object]] = []  # (text number, its shingle ids)
+    size = 0
+    for number, text in enumerate(texts):
+        shingles = _shingle_ids(text)
+        if shingles is None:
+            continue
+        batch.append((number, shingles))
+        size += len(shingles)
+        if size >= BATCH_SHINGLES:
+            _min_hashes(batch, found)
+            batch, size = [], 0
+    if batch:
+        _min_hashes(batch, found)
+    return found
+
+
+def _shingle_ids(text: str):
+    """The 32-bit ids of a body's word 3-shingles (numpy), or None when the
+    body is too short to judge."""
     words = _WORD.findall(text[:SCAN_CHARS].casefold())
     if len(words) < MIN_WORDS:
         return None
-    np, a, b, mix = _hashing()
+    np, _a, _b, mix = _hashing()
     # One CRC-32 per word (C), then each 3-word shingle's id mixed from its
     # words' in numpy: twice as fast as a blake2b digest per shingle string.
     ids = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64,
                       count=len(words))
     with np.errstate(over="ignore"):
         mixed = ids[:-2] * mix[0] + ids[1:-1] * mix[1] + ids[2:]  # SHINGLE = 3
-        x = np.unique(mixed >> np.uint64(32))  # the set of shingles
-        hashed = (np.outer(x, a) + b) >> np.uint64(32)
+    return mixed >> np.uint64(32)
+
+
+def _min_hashes(batch: list, found: list) -> None:
+    """Fill in the signatures of a batch of bodies' shingle ids. A shingle
+    that repeats changes no minimum, so the ids need no de-duplicating."""
+    np, a, b, _mix = _hashing()
+    shingles = np.concatenate([ids for _number, ids in batch])
+    starts = np.cumsum([0] + [len(ids) for _number, ids in batch[:-1]])
+    with np.errstate(over="ignore"):
+        hashed = (np.outer(shingles, a) + b) >> np.uint64(32)
+    minima = np.minimum.reduceat(hashed, starts, axis=0)
     # b-bit MinHash (Li & König 2010): the low 16 bits of each minimum are
     # plenty (two different minima agree by chance 1 time in 65,536) at half
     # the storage. Low bits: the minima themselves crowd near zero.
-    return (hashed.min(axis=0) & np.uint64(0xFFFF)).astype(np.uint16).tobytes()
+    values = (minima & np.uint64(0xFFFF)).astype(np.uint16)
+    for (number, _ids), row in zip(batch, values):
+        found[number] = row.tobytes()
 
 
 def band_keys(sig: bytes) -> list[int]:

@@ -112,7 +112,7 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
             result.unchanged = True
             return result
         result.articles = _call_reader(candidate, options, result.problems)
-        result.signatures = [neardup.signature(a.body) for a in result.articles]
+        result.signatures = neardup.signatures([a.body for a in result.articles])
         result.fingerprints = [text_fingerprint(a.title, a.body) for a in result.articles]
     except NotAnArticleError as exc:
         result.skip = str(exc).removeprefix(f"{candidate.path}: ")

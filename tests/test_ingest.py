@@ -119,6 +119,41 @@ def test_signature_similarity_separates_edits_from_other_stories():
     assert signature("Too short to judge.") is None
 
 
+def reference_signature(text: str) -> bytes | None:
+    """MinHash as first written, one body at a time over the de-duplicated
+    shingle set: the ledger keeps band keys of such signatures, so the
+    batched computation must give the very same bytes."""
+    import zlib
+
+    import numpy as np
+
+    from search import neardup
+
+    words = neardup._WORD.findall(text[:neardup.SCAN_CHARS].casefold())
+    if len(words) < neardup.MIN_WORDS:
+        return None
+    _np, a, b, mix = neardup._hashing()
+    ids = np.array([zlib.crc32(w.encode()) for w in words], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        shingles = np.unique((ids[:-2] * mix[0] + ids[1:-1] * mix[1] + ids[2:]) >> np.uint64(32))
+        hashed = (np.outer(shingles, a) + b) >> np.uint64(32)
+    return (hashed.min(axis=0) & np.uint64(0xFFFF)).astype(np.uint16).tobytes()
+
+
+def test_batched_signatures_are_those_of_one_body_at_a_time():
+    from search.neardup import BATCH_SHINGLES, signatures
+
+    stories = [STORY, edited(STORY), UNRELATED, "Too short to judge.", ""]
+    # Enough long bodies to fill several batches, and repeated shingles.
+    stories += [f"{STORY} {' '.join(['again and again'] * i)}" for i in range(20)]
+    stories += [" ".join(f"word{i}x{j}" for j in range(60)) for i in range(20)]
+    assert sum(len(s.split()) for s in stories) > 3 * BATCH_SHINGLES
+    found = signatures(stories)
+    assert found == [reference_signature(s) for s in stories]
+    assert found[3] is None and found[4] is None
+    assert len(set(found[25:])) == 20  # different words, different signatures
+
+
 def test_near_duplicates_share_a_cluster_and_collapse(tmp_path):
     folder = tmp_path / "news"
     write(folder, "wire.txt", STORY)

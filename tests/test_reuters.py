@@ -91,6 +91,29 @@ def test_latin1_byte_and_missing_end_tag(mini):
     assert last.places == ["west-germany"]
 
 
+STORY_END = "The company said profits rose 12 pct in the year to March, the first rise since 1985."
+
+
+@pytest.mark.parametrize("ending", [
+    "\n Reuter",
+    "\nREUTER\n Reuter",  # signed twice
+    " Reuter",  # after the last sentence
+    "\n REUTER" + " ^M" * 40,  # a sign-off longer than the window looked at first
+    "\n Reuter" + "." * 70,
+    " " * 70 + "Reuter",
+    "\n" + " " * 70 + "Reuter ^M",
+])
+def test_sign_off_is_cut_however_long(ending):
+    body = f"{STORY_END}{ending}"
+    assert reuters.clean(body, signature=True) == STORY_END
+
+
+@pytest.mark.parametrize("ending", [" told Reuters", " Reuters" + " ^M" * 40, " reuterz ^M"])
+def test_text_that_only_looks_like_a_sign_off_stays(ending):
+    body = f"{STORY_END}{ending}"
+    assert reuters.clean(body, signature=True) == body
+
+
 @pytest.mark.parametrize("raw, expected", [
     ("26-FEB-1987 15:01:01.79", datetime(1987, 2, 26, 15, 1, 1, tzinfo=timezone.utc)),
     (" 2-JUN-1987 08:00:00.00", datetime(1987, 6, 2, 8, tzinfo=timezone.utc)),
