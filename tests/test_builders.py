@@ -115,16 +115,17 @@ def test_jobs_2_builds_the_same_index_as_jobs_1(built):
             == {h.id: h.similar for h in collapsed[1].hits})
     facets = [ix[j].search("", facets=["section", "source"]).facets for j in (1, 2)]
     assert facets[0] == facets[1] and facets[0]["section"]
-    # jobs=2 really wrote segments in builder processes: chunks of 40 // 2,
-    # the last batch's 6 left over written here. The run's segments end merged.
-    assert reports["chunks"] == [20] * 9
+    # jobs=2 really wrote segments in builder processes: a fresh index's
+    # batches of 40 whole, one builder each; the last batch's 26 written
+    # here (too few to share). The run's segments end merged.
+    assert reports["chunks"] == [40] * 4
     assert [s.doc_count() for s in segments(ix[1])] == [186]
     assert [s.doc_count() for s in segments(ix[2])] == [186]
     check_seg_files(ix[2], strict=True)
 
 
 def test_tie_order_and_index_order_do_not_depend_on_jobs(built):
-    _, ix, _ = built  # the last batch: a builder's chunk, then 6 left to the writer
+    _, ix, _ = built  # four batches from builders, the last 26 written by the writer
     assert [a.id for a in ix[1].articles()] == [a.id for a in ix[2].articles()]
     for q in ("", "wire"):  # all hits tie
         assert [h.id for h in ix[1].search(q, limit=500).hits] == [
@@ -152,8 +153,8 @@ def more(start: int, n: int) -> list[Article]:
 
 
 @pytest.mark.parametrize("before, after, kept", [
-    (100, 20, 80),   # in the chunk after article 100: batch 3 of 3 fails mid-run
-    (120, 20, 120),  # a chunk of the last batch: the final commit fails
+    (100, 20, 80),   # in batch 3 of 4, in a builder: fails mid-run
+    (120, 39, 120),  # the last batch, full, in a builder: the final commit fails
 ])
 def test_failing_builder_cancels_only_its_batch(tmp_path, monkeypatch, before, after, kept):
     monkeypatch.setenv(BATCH_SIZE_ENV, "40")

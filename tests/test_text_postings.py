@@ -229,3 +229,21 @@ def test_body_merged_by_a_helper_reads_like_one_merged_here(tmp_path, delete):
     # The helper's scratch files are gone once copied in.
     assert not [n for n in storage.list() if n.endswith((".pst", ".trm"))]
     here.close(), there.close()
+
+
+@pytest.mark.parametrize("value", ["", "a1", " spaced id ", "Élysée/Straße#3", "12345678" * 8])
+def test_identifier_terms_are_those_whoosh_makes(tmp_path, value):
+    """An ID field's one term is made without Whoosh's tokenizer (a fast
+    path): it must be exactly what the field itself gives."""
+    with NewsIndex.create(tmp_path / "ix"):
+        pass
+    storage = FileStorage(str(next((tmp_path / "ix").glob("gen-*"))))
+    writer = NewsSegmentWriter(storage.open_index("MAIN"), _lk=False)
+    try:
+        ids = [name for name, field in writer.schema.items() if segment_writer._plain_id(field)]
+        assert {"id", "text_hash", "url"} <= set(ids)
+        for name in ids:
+            field = writer.schema[name]
+            assert writer._index(name, field, value) == list(field.index(value))
+    finally:
+        writer.cancel()
