@@ -19,17 +19,22 @@ from typing import TYPE_CHECKING, Any
 from whoosh.filedb.filestore import FileStorage
 
 from .parsing import end_with_indexer
-from .segment_writer import NewsSegmentWriter
+from .codec import DICT_BLOCKS, DOCS_PER_BLOCK
+from .segment_writer import NewsSegmentWriter, stored_dictionary
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
 
-def build_segment(folder: str, indexname: str, docs: list[dict[str, Any]]):
+def build_segment(folder: str, indexname: str, docs: list[dict[str, Any]],
+                  zdict: bytes | None = None):
     """Worker: write `docs` as one segment of the index in `folder`; returns
-    the (picklable) Whoosh segment. The caller holds the index's lock."""
+    the (picklable) Whoosh segment. `zdict`: the run's dictionary for
+    stored fields (see `stored_dictionary`). The caller holds the index's lock."""
     ix = FileStorage(folder).open_index(indexname)
     writer = NewsSegmentWriter(ix, _lk=False)
+    if zdict is not None:
+        writer.perdocwriter.preset_stored_dictionary(zdict)
     for doc in docs:
         writer.add_document(**doc)
     return writer._finalize_segment()
@@ -53,7 +58,10 @@ class SegmentBuilders:
 
     def __init__(self, ix, jobs: int):
         self._folder, self._indexname = ix.storage.folder, ix.indexname
-        self._storage = ix.storage
+        self._storage, self._schema = ix.storage, ix.schema
+        # One dictionary for the stored fields of all the run's segments,
+        # so that merging them copies their blocks (see `stored_dictionary`).
+        self._zdict: bytes | None = None
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Future] = []
@@ -73,8 +81,12 @@ class SegmentBuilders:
         return self._pool
 
     def submit(self, docs: list[dict[str, Any]]) -> None:
+        if self._zdict is None:
+            self._zdict = stored_dictionary(self._schema, docs)
+        # A chunk too short to choose a dictionary of its own keeps none.
+        zdict = self._zdict if len(docs) >= DICT_BLOCKS * DOCS_PER_BLOCK else None
         self._pending.append(self._start().submit(build_segment, self._folder,
-                                                  self._indexname, docs))
+                                                  self._indexname, docs, zdict))
 
     def collect(self) -> list:
         return self.results(self.take())

@@ -682,6 +682,15 @@ class StoredBlocksColumn(Column):
     def writer(self, dbfile):
         return self.Writer(dbfile)
 
+    @staticmethod
+    def dictionary(pickles: list[bytes]) -> bytes:
+        """The preset dictionary for documents whose stored dicts pickle to
+        `pickles` (the first DICT_BLOCKS blocks' worth): the openings of a
+        sample of them, DICT_BYTES at most."""
+        docs = [doc for doc in pickles if doc]
+        step = max(len(docs) * DICT_SAMPLE // DICT_BYTES, 1)
+        return b"".join(doc[:DICT_SAMPLE] for doc in docs[::step])[-DICT_BYTES:]
+
     def reader(self, dbfile, basepos, length, doccount):
         return self.Reader(dbfile, basepos, length, doccount)
 
@@ -725,9 +734,43 @@ class StoredBlocksColumn(Column):
             self._write(block)
 
         def _choose_dictionary(self) -> None:
-            docs = [doc for block in self._waiting for doc in block if doc]
-            step = max(len(docs) * DICT_SAMPLE // DICT_BYTES, 1)
-            self._release(b"".join(doc[:DICT_SAMPLE] for doc in docs[::step])[-DICT_BYTES:])
+            self._release(StoredBlocksColumn.dictionary(
+                [doc for block in self._waiting for doc in block]))
+
+        def preset(self, zdict: bytes) -> None:
+            """Compress against `zdict` (see `dictionary`) rather than one
+            chosen from this column's first blocks: segments built apart
+            for one run share it, and their blocks merge without being
+            compressed again (see `copy_blocks`). Before any document."""
+            if self._count or self._zdict is not None:
+                raise ValueError("the dictionary is set before the first document")
+            self._zdict = zdict
+
+        def copy_blocks(self, reader: "StoredBlocksColumn.Reader", docnum: int) -> bool:
+            """Append a segment's whole stored column (`reader`) as documents
+            `docnum` on, its compressed blocks copied as they are; False
+            (nothing done) unless they fit: the same dictionary, and this
+            column at a block's start. A column with nothing in it yet takes
+            the reader's dictionary. The last block, if short, is unpacked
+            (the next documents fill it up)."""
+            while self._count < docnum:
+                self._push(b"")
+            if self._block or self._count % DOCS_PER_BLOCK:
+                return False
+            if not reader._zdict:
+                return False
+            if self._zdict is None and not self._count and not self._waiting:
+                self._zdict = reader._zdict
+            if self._zdict != reader._zdict:
+                return False
+            full, rest = divmod(len(reader), DOCS_PER_BLOCK)
+            for number in range(full):
+                self._offsets.append(self._dbfile.tell() - self._start)
+                self._dbfile.write(reader.raw_block(number))
+            self._count += full * DOCS_PER_BLOCK
+            for data in (reader._block(full)[:rest] if rest else ()):
+                self._push(data)
+            return True
 
         def _release(self, zdict: bytes) -> None:
             """Settle the dictionary and write the blocks waiting for it."""
@@ -777,8 +820,7 @@ class StoredBlocksColumn(Column):
             return self._blocks.get(number, lambda: self._decompress(number))
 
         def _decompress(self, number: int) -> list:
-            start, end = self._offsets[number], self._offsets[number + 1]
-            data = self._dbfile.get(self._basepos + start, end - start)
+            data = self.raw_block(number)
             unpacker = (zlib.decompressobj(zdict=self._zdict) if self._zdict
                         else zlib.decompressobj())
             return pickle.loads(unpacker.decompress(data) + unpacker.flush())
@@ -786,6 +828,11 @@ class StoredBlocksColumn(Column):
         def __getitem__(self, docnum: int):
             value = self.pickled(docnum)
             return pickle.loads(value) if value else None
+
+        def raw_block(self, number: int) -> bytes:
+            """Block `number` as stored: compressed (see Writer.copy_blocks)."""
+            start, end = self._offsets[number], self._offsets[number + 1]
+            return bytes(self._dbfile.get(self._basepos + start, end - start))
 
         def pickled(self, docnum: int) -> bytes:
             """A document's stored dict, still pickled (b"" if it has none)."""
@@ -833,6 +880,15 @@ class NewsPerDocWriter(W3PerDocWriter):
             column = STORED_BLOCKS
         super()._create_column(fieldname, column)
 
+    def preset_stored_dictionary(self, zdict: bytes) -> None:
+        """Compress stored fields against `zdict` (StoredBlocksColumn.preset)."""
+        self._colwriters["_stored"].preset(zdict)
+
+    def copy_stored(self, reader: "StoredBlocksColumn.Reader", docnum: int) -> bool:
+        """Another segment's stored fields as documents `docnum` on, blocks
+        copied compressed if they fit (StoredBlocksColumn.Writer.copy_blocks)."""
+        return self._colwriters["_stored"].copy_blocks(reader, docnum)
+
     def add_stored_pickle(self, data: bytes) -> None:
         """The current document's stored fields, as NewsPerDocReader.
         stored_pickle gave them (in place of add_field's stored values)."""
@@ -842,6 +898,9 @@ class NewsPerDocWriter(W3PerDocWriter):
 class NewsPerDocReader(W3PerDocReader):
     def stored_fields(self, docnum):
         return self._cached_reader("_stored", STORED_BLOCKS)[docnum] or {}
+
+    def stored_column(self) -> "StoredBlocksColumn.Reader":
+        return self._cached_reader("_stored", STORED_BLOCKS)
 
     def stored_pickle(self, docnum: int) -> bytes:
         """A document's stored fields, still pickled (merging copies them)."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import pickle
 from collections import defaultdict
 from itertools import groupby
 from operator import itemgetter
@@ -45,8 +46,8 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from .analysis import KeywordAnalyzer, NewsAnalyzer
-from .codec import (BLOCK_LIMIT, NewsCodec, NewsPerDocReader, NewsPerDocWriter,
-                    NewsTermInfo, read_postings)
+from .codec import (BLOCK_LIMIT, DICT_BLOCKS, DOCS_PER_BLOCK, NewsCodec, NewsPerDocReader,
+                    NewsPerDocWriter, NewsTermInfo, StoredBlocksColumn, read_postings)
 from .postings import CompactPositions
 from .text_postings import TextPostings
 
@@ -240,9 +241,16 @@ class NewsSegmentWriter(SegmentWriter):
         # this index's, written with this schema (unpickling and pickling
         # every article again was a quarter of a merge).
         pickled = isinstance(perdoc, NewsPerDocReader) and isinstance(pdw, NewsPerDocWriter)
+        # Segments built for one run share a compression dictionary (see
+        # `stored_dictionary`): their blocks are copied still compressed
+        # (compressing every article again was most of a merge's own work).
+        copied = (pickled and docmap is None
+                  and pdw.copy_stored(perdoc.stored_column(), self.docnum))
         for docnum in (docmap if docmap is not None else range(reader.doc_count_all())):
             pdw.start_doc(self.docnum)
-            if pickled:
+            if copied:
+                pass
+            elif pickled:
                 pdw.add_stored_pickle(perdoc.stored_pickle(docnum))
             else:
                 for name, value in reader.stored_fields(docnum).items():
@@ -409,6 +417,25 @@ class _Buffer:
                 writer.add_list(self.ids, self.weights, self.values,
                                 bounds=(self.low, self.high))
         self.__init__()
+
+
+def stored_dictionary(schema, docs: list[dict]) -> bytes | None:
+    """A compression dictionary for the stored fields of a run's segments
+    (StoredBlocksColumn.preset), sampled from its first documents (`docs`,
+    as add_document takes them); None for too few to choose from. The
+    pickles need not be byte for byte those the writer makes: a dictionary
+    only helps compression."""
+    docs = docs[:DICT_BLOCKS * DOCS_PER_BLOCK]
+    if len(docs) < DICT_BLOCKS * DOCS_PER_BLOCK:
+        return None
+    pickles = []
+    for doc in docs:
+        stored = {}
+        for name in sorted(name for name in doc if not name.startswith("_")):
+            if doc[name] is not None and name in schema and schema[name].stored:
+                stored[name] = doc.get(f"_stored_{name}", doc[name])
+        pickles.append(pickle.dumps(stored, 4) if stored else b"")
+    return StoredBlocksColumn.dictionary(pickles)
 
 
 def _plain_id(field) -> bool:

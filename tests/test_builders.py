@@ -329,3 +329,51 @@ def test_fresh_batches_commit_without_stopping_the_reading(tmp_path, monkeypatch
     assert ix.search("fresh").total == 260 and ix.search("w259").total == 1
     check_seg_files(ix, strict=True)
     ix.close()
+
+
+# --- 6. a run's segments share a dictionary: their stored blocks merge as they are --
+
+@pytest.mark.parametrize("extra, copied", [(0, [True, True, False]),
+                                           (5, [True, False, False])])
+def test_run_segments_merge_their_stored_blocks_without_recompressing(
+        tmp_path, monkeypatch, extra, copied):
+    """Builders compress a run's stored fields against one dictionary, so
+    the final merge copies their blocks still compressed; what does not fit
+    is re-packed: the last few articles (written here, too few for a
+    dictionary), and whatever follows a batch that ends mid-block (`extra`
+    articles into one: its short block is unpacked for the next to fill).
+    Every stored field reads back as with jobs=1."""
+    from search.codec import DICT_BLOCKS, DOCS_PER_BLOCK, StoredBlocksColumn
+
+    batch = DOCS_PER_BLOCK * DICT_BLOCKS + extra
+    monkeypatch.setenv(BATCH_SIZE_ENV, str(batch))
+    copies = []
+    original = StoredBlocksColumn.Writer.copy_blocks
+
+    def copy_blocks(self, reader, docnum):
+        copies.append((docnum, len(reader), original(self, reader, docnum)))
+        return copies[-1][2]
+
+    monkeypatch.setattr(StoredBlocksColumn.Writer, "copy_blocks", copy_blocks)
+    rng = random.Random(3)
+    articles = [Article(id=f"s{i}", title=f"Grain item {i}",
+                        body="LONDON - " + " ".join(words(rng, 30)), source="Wire",
+                        tags=[f"t{i % 3}"]) for i in range(2 * batch + 40)]
+    indexes = {}
+    for jobs in (1, 2):
+        indexes[jobs] = NewsIndex.create(tmp_path / f"ix{jobs}")
+        with directory.writer_lock(indexes[jobs].path, 1):
+            with BatchWriter(indexes[jobs]._ix, 1, str(indexes[jobs].path), IndexReport(),
+                             jobs=jobs) as writer:
+                add_articles(writer, articles)
+        if jobs == 1:
+            copies.clear()  # (jobs=1 segments have a dictionary each: none copied)
+    assert copies == [(0, batch, copied[0]), (batch, batch, copied[1]),
+                      (2 * batch, 40, copied[2])]
+    assert stored(indexes[1]) == stored(indexes[2])
+    assert [s.doc_count() for s in segments(indexes[2])] == [2 * batch + 40]
+    for q in ("grain", "source:wire", "tags:t1"):
+        assert scored(indexes[1], q) == scored(indexes[2], q)
+    check_seg_files(indexes[2], strict=True)
+    for ix in indexes.values():
+        ix.close()

@@ -421,3 +421,124 @@ def test_the_dictionary_makes_blocks_smaller_and_small_segments_skip_it():
     assert block_bytes < 0.9 * plain
     small = _stored_column(docs[:DOCS_PER_BLOCK * (DICT_BLOCKS - 1)])
     assert struct.unpack("<II", small[-8:]) == (0, DICT_BLOCKS - 1)
+
+
+# --- merging stored columns: blocks copied still compressed -----------------------
+
+def _column_reader(data: bytes, count: int):
+    from whoosh.filedb.structfile import BufferFile
+
+    return STORED_BLOCKS.reader(BufferFile(memoryview(data)), 0, len(data), count)
+
+
+def _merged_column(parts: list[tuple[list, bytes | None]], own: list | None = None,
+                   zdict: bytes | None = None):
+    """A column (with preset dictionary `zdict`, if any) of `own` documents
+    (written one by one), then each part's
+    column — written with that preset dictionary, or its own if None —
+    merged in with copy_blocks where it fits, else document by document as
+    a merge does. Returns (column bytes, which parts were copied)."""
+    from whoosh.filedb.structfile import StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            pass
+
+    out = Kept()
+    writer = STORED_BLOCKS.writer(StructFile(out))
+    if zdict is not None:
+        writer.preset(zdict)
+    docnum = 0
+    for doc in own or []:
+        writer.add(docnum, doc)
+        docnum += 1
+    copied = []
+    for docs, zdict in parts:
+        source = Kept()
+        part = STORED_BLOCKS.writer(StructFile(source))
+        if zdict is not None:
+            part.preset(zdict)
+        for n, doc in enumerate(docs):
+            part.add(n, doc)
+        part.finish(len(docs))
+        reader = _column_reader(source.getvalue(), len(docs))
+        copied.append(writer.copy_blocks(reader, docnum))
+        if not copied[-1]:
+            for n in range(len(docs)):
+                writer.add_pickled(docnum + n, reader.pickled(n))
+        docnum += len(docs)
+    writer.finish(docnum)
+    return out.getvalue(), copied
+
+
+def _wire_docs(start: int, count: int) -> list[dict]:
+    return [{"id": f"w{i}", "body": f"LONDON, March {i % 28 + 1} - wheat tonnes {i} " * 3}
+            for i in range(start, start + count)]
+
+
+def test_merged_columns_copy_blocks_that_share_the_dictionary():
+    import zlib
+
+    run = STORED_BLOCKS.dictionary([pickle.dumps(d, 4) for d in _wire_docs(0, 256)])
+    block = DOCS_PER_BLOCK * DICT_BLOCKS  # a builder's chunk at the least
+    first, second, third = _wire_docs(0, 2 * block), _wire_docs(10**5, block + 5), _wire_docs(
+        2 * 10**5, 40)
+    data, copied = _merged_column([(first, run), (second, run), (third, None)])
+    # The first two are the run's: copied. The second ends in a short block,
+    # unpacked for the third to follow it, which (no dictionary) is re-packed.
+    assert copied == [True, True, False]
+    everything = first + second + third
+    reader = _column_reader(data, len(everything))
+    assert [reader[i] for i in range(len(everything))] == everything
+    # Copied blocks are the builders' bytes: what the merge did not compress.
+    source = _stored_column_preset(first, run)
+    assert _column_reader(source, len(first)).raw_block(7) == reader.raw_block(7)
+    assert zlib.decompressobj(zdict=run).decompress(reader.raw_block(7))
+
+
+def _stored_column_preset(docs: list, zdict: bytes) -> bytes:
+    from whoosh.filedb.structfile import StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            pass
+
+    out = Kept()
+    writer = STORED_BLOCKS.writer(StructFile(out))
+    writer.preset(zdict)
+    for n, doc in enumerate(docs):
+        writer.add(n, doc)
+    writer.finish(len(docs))
+    return out.getvalue()
+
+
+def test_merged_columns_recompress_what_does_not_fit():
+    run = STORED_BLOCKS.dictionary([pickle.dumps(d, 4) for d in _wire_docs(0, 256)])
+    other = STORED_BLOCKS.dictionary([pickle.dumps(d, 4) for d in _wire_docs(500, 256)])
+    block = DOCS_PER_BLOCK * DICT_BLOCKS
+    cases = {
+        # another run's dictionary than the one the column took first
+        "dictionary": ([(_wire_docs(0, block), run), (_wire_docs(900, block), other)], None,
+                       None, [True, False]),
+        # the column's own documents (the same dictionary) end mid-block
+        "mid-block": ([(_wire_docs(0, block), run)], _wire_docs(700, 3), run, [False]),
+        # ... or wait for a dictionary of their own
+        "own first": ([(_wire_docs(0, block), run)], _wire_docs(700, 3), None, [False]),
+        # a part with no dictionary at all
+        "none": ([(_wire_docs(0, 20), None)], None, None, [False]),
+    }
+    for name, (parts, own, zdict, expected) in cases.items():
+        data, copied = _merged_column(parts, own, zdict)
+        assert copied == expected, name
+        everything = (own or []) + [doc for docs, _ in parts for doc in docs]
+        reader = _column_reader(data, len(everything))
+        assert [reader[i] for i in range(len(everything))] == everything, name
+
+
+def test_preset_dictionary_comes_before_the_documents():
+    from whoosh.filedb.structfile import StructFile
+
+    writer = STORED_BLOCKS.writer(StructFile(io.BytesIO()))
+    writer.add(0, {"id": "a"})
+    with pytest.raises(ValueError):
+        writer.preset(b"late")
