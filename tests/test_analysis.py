@@ -64,3 +64,20 @@ def test_analyzer_survives_pickling():
 
     analyzer = pickle.loads(pickle.dumps(NewsAnalyzer()))
     assert [t.text for t in analyzer("Missiles")] == ["missil"]
+
+
+def test_plain_word_shortcut_gives_what_splitting_gives():
+    """Plain ASCII words skip the split/strip/fold steps (a fast path):
+    their terms must be exactly those of the general route."""
+    import random
+    import string
+
+    from search.analysis import _split_word, _word_terms, stem
+
+    rng = random.Random(8)
+    words = ["Turkey", "RUNNING", "runs", "1986", "S400", "a1b2", "x", "Ab", "USA",
+             "Idlib", "it's", "co-op", "Élysée", "straße"]
+    words += ["".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(1, 14)))
+              for _ in range(3000)]
+    for word in words:
+        assert _word_terms.__wrapped__(word) == _split_word(word, stem), word
