@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
@@ -98,9 +98,10 @@ class BatchWriter:
         self._chunk = max(self.batch_size // jobs, 1)  # set again when the writer opens
         self.writer = None
         self.searcher = None
-        # A fresh index's batch whose segments are still being built: its
-        # builders' futures and its ledger changes (see _defer_commit).
-        self._deferred: tuple[list, tuple] | None = None
+        # A fresh index's batches whose segments are still being built, in
+        # order: each one's builders' futures and ledger changes (see
+        # _defer_commit).
+        self._deferred: deque[tuple[list, tuple]] = deque()
 
     def __enter__(self) -> "BatchWriter":
         self._open(first=True)
@@ -125,9 +126,8 @@ class BatchWriter:
         self._close_searcher()
         if self._builders:
             self._builders.discard()
-            if self._deferred is not None:
-                self._builders.discard(self._deferred[0])
-                self._deferred = None
+            while self._deferred:
+                self._builders.discard(self._deferred.popleft()[0])
         if not self.writer.is_closed:
             self.writer.cancel()
         if self.ledger:
@@ -245,7 +245,7 @@ class BatchWriter:
 
     def _count_write(self) -> None:
         self.pending += 1
-        if self._deferred is not None and self.pending % DEFERRED_POLL == 0:
+        if self._deferred and self.pending % DEFERRED_POLL == 0:
             self._commit_deferred(wait=False)
         if self.pending >= self.batch_size:
             # Mid-run commits skip segment merging; the final commit merges.
@@ -256,36 +256,42 @@ class BatchWriter:
                 self._open()
 
     def _defer_commit(self) -> None:
-        """A fresh index's mid-run commit without waiting: the batch's last
-        documents go to the builders, and reading goes on while they work;
-        the batch commits as soon as its segments are built (checked at
-        every article: _commit_deferred), before any later batch. On
-        Reuters-21578 the indexer waited about 3 s a batch, its parse
-        workers idle. Only for a fresh index, where a batch holds additions
-        alone: an update's deletion must not commit before its new version."""
-        self._commit_deferred(wait=True)
+        """A fresh index's mid-run commit without waiting: the batch goes to
+        a builder, and reading goes on while it works; the batch commits as
+        soon as its segment is built (checked every DEFERRED_POLL articles:
+        _commit_deferred), after the batches before it. Up to one batch per
+        builder is in the works (so at most that many batches' documents
+        wait in memory): a batch beyond that waits for the oldest. On
+        Reuters-21578 the indexer first waited about 3 s a batch, its parse
+        workers idle, and, with one batch in the works, read the last
+        articles only once the first batch was built. Only for a fresh
+        index, where a batch holds additions alone: an update's deletion
+        must not commit before its new version."""
+        while len(self._deferred) >= self._builders.jobs:
+            self._commit_deferred(wait=True, oldest=True)
         if self._docs:
             self._builders.submit(self._docs)
             self._docs = []
-        self._deferred = (self._builders.take(), self._take_ledger_changes())
+        self._deferred.append((self._builders.take(), self._take_ledger_changes()))
         self.pending = 0
 
-    def _commit_deferred(self, wait: bool) -> None:
-        """Commit the deferred batch if its segments are built (`wait`:
-        wait for them)."""
-        if self._deferred is None:
-            return
-        futures, ledger_changes = self._deferred
-        if not wait and not all(future.done() for future in futures):
-            return
-        self._deferred = None
-        built = self._builders.results(futures)
-        self.writer.commit_segments(built)
-        self.writer.others_writing = True  # the next batch's builders may be at work
-        self._commit_writer(built, NO_MERGE, ledger_changes, final=False)
-        pending = self.pending
-        self._open()
-        self.pending = pending
+    def _commit_deferred(self, wait: bool, oldest: bool = False) -> None:
+        """Commit the deferred batches whose segments are built, in order
+        (`wait`: wait for them all, or with `oldest` for the first)."""
+        while self._deferred:
+            futures, ledger_changes = self._deferred[0]
+            if not wait and not all(future.done() for future in futures):
+                return
+            self._deferred.popleft()
+            built = self._builders.results(futures)
+            self.writer.commit_segments(built)
+            self.writer.others_writing = True  # later batches' builders may be at work
+            self._commit_writer(built, NO_MERGE, ledger_changes, final=False)
+            pending = self.pending
+            self._open()
+            self.pending = pending
+            if oldest:
+                return
 
     def _open(self, first: bool = False) -> None:
         self.writer = open_writer(self.ix, self.wait, self.where)
@@ -307,7 +313,7 @@ class BatchWriter:
     def _commit(self, final: bool = True) -> None:
         """Commit the open batch (`final`: the run's last commit)."""
         self._close_searcher()
-        if self._deferred is not None:
+        if self._deferred:
             self._hand_over()  # the builders take this batch while the last finishes
             self._commit_deferred(wait=True)
         built = self._write_batch(final)

@@ -306,23 +306,28 @@ def test_fresh_batches_commit_without_stopping_the_reading(tmp_path, monkeypatch
     articles = [Article(id=f"f{i}", title=f"Item {i}", body=f"fresh words w{i} " * 20)
                 for i in range(260)]
     ix = NewsIndex.create(tmp_path / "ix")
-    deferred, seen = [], []
-    original = BatchWriter._commit_deferred
+    deferred, seen, waiting = [], [], []
+    commit_writer, defer_commit = BatchWriter._commit_writer, BatchWriter._defer_commit
 
-    def commit_deferred(self, wait):
-        before = self._deferred
-        original(self, wait)
-        if before is not None and self._deferred is None:
+    def commit(self, built, mergetype, ledger_changes, final):
+        commit_writer(self, built, mergetype, ledger_changes, final)
+        if not final:
             deferred.append(self.pending)  # articles of the next batch added already
             with self.ix.searcher() as searcher:
                 seen.append(sorted(int(d["id"][1:]) for d in searcher.all_stored_fields()))
 
-    monkeypatch.setattr(BatchWriter, "_commit_deferred", commit_deferred)
+    def defer(self):
+        defer_commit(self)
+        waiting.append(len(self._deferred))
+
+    monkeypatch.setattr(BatchWriter, "_commit_writer", commit)
+    monkeypatch.setattr(BatchWriter, "_defer_commit", defer)
     with directory.writer_lock(ix.path, 1):
         with BatchWriter(ix._ix, 1, str(ix.path), IndexReport(), jobs=2) as batch:
             add_articles(batch, articles)
     assert len(deferred) == 5  # batches 1-5; the sixth (10) is the final commit's
     assert any(n > 0 for n in deferred)  # reading went on while a batch was built
+    assert max(waiting) <= 2  # at most a batch a builder in the works
     for k, ids in enumerate(seen, start=1):
         assert ids == list(range(50 * k)), k
     assert [s.doc_count() for s in segments(ix)] == [260]
