@@ -102,11 +102,18 @@ class Article:
         return cls(**values)
 
 
-def text_fingerprint(title: str, body: str) -> str:
+def text_fingerprint(title: str, body: str, body_words: list[str] | None = None) -> str:
     """Hash of the normalised words of title and body: equal for articles that
-    differ only in case, spacing or punctuation (exact duplicates)."""
-    words = " ".join(re.findall(r"\w+", f"{title} {body}".casefold()))
+    differ only in case, spacing or punctuation (exact duplicates).
+    `body_words`: the body's words (neardup.words), if found already."""
+    if body_words is None:
+        body_words = _WORDS.findall(body.casefold())
+    words = " ".join(_WORDS.findall(title.casefold()) + body_words)
     return hashlib.blake2b(words.encode("utf-8"), digest_size=8).hexdigest()
+
+
+#: A word, for fingerprints (neardup.words finds the same ones).
+_WORDS = re.compile(r"\w+")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

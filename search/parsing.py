@@ -112,8 +112,11 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
             result.unchanged = True
             return result
         result.articles = _call_reader(candidate, options, result.problems)
-        result.signatures = neardup.signatures([a.body for a in result.articles])
-        result.fingerprints = [text_fingerprint(a.title, a.body) for a in result.articles]
+        bodies = [a.body for a in result.articles]
+        words = list(map(neardup.words, bodies))  # once for both
+        result.signatures = neardup.signatures(bodies, words)
+        result.fingerprints = [text_fingerprint(a.title, a.body, w)
+                               for a, w in zip(result.articles, words)]
     except NotAnArticleError as exc:
         result.skip = str(exc).removeprefix(f"{candidate.path}: ")
     except NewsSearchError as exc:

@@ -238,3 +238,29 @@ def test_collapse_with_a_filter_and_facets(tmp_path):
                         facets=["source"], limit=1, page=2)
     assert res.total == 2 and len(res.hits) == 1
     assert {c.value: c.count for c in res.facets["source"]} == {"Wire": 3, "Post": 1}
+
+
+def test_words_found_once_give_the_same_fingerprints_and_signatures():
+    """The parse workers find a body's words once for both its exact
+    fingerprint and its signature: the results must be those each makes on
+    its own, and the fingerprint the one stored by earlier versions."""
+    import hashlib
+    import re
+
+    from search.article import text_fingerprint
+    from search.neardup import SCAN_CHARS, signatures, words
+
+    def first_fingerprint(title: str, body: str) -> str:  # as first written
+        joined = " ".join(re.findall(r"\w+", f"{title} {body}".casefold()))
+        return hashlib.blake2b(joined.encode("utf-8"), digest_size=8).hexdigest()
+
+    pairs = [("Harbour strike", STORY), ("", UNRELATED), ("ΣΊΣΥΦΟΣ Straße", "ǅemal ﬁnance İstanbul"),
+             ("Title-only", ""), ("x", "word " * 50 + "tail" * (SCAN_CHARS // 4))]
+    bodies = [body for _, body in pairs]
+    found = [words(body) for body in bodies]
+    for (title, body), body_words in zip(pairs, found):
+        assert text_fingerprint(title, body, body_words) == first_fingerprint(title, body)
+        assert text_fingerprint(title, body) == first_fingerprint(title, body)
+    assert signatures(bodies, found) == signatures(bodies) == [
+        reference_signature(body) for body in bodies]
+    assert len(bodies[-1]) > SCAN_CHARS and signatures(bodies)[-1] is not None
