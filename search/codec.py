@@ -866,6 +866,16 @@ class NewsPerDocWriter(W3PerDocWriter):
             lengths.extend(bytes(self._docnum - len(lengths)))
         lengths.append(value)
 
+    def add_length_bytes(self, fieldname: str, docnum: int, data: bytes) -> None:
+        """Length bytes (LENGTHS_COLUMN's, one a document) of documents
+        `docnum` on, all at once (a merge copies a segment's like this)."""
+        lengths = self._length_bytes.get(fieldname)
+        if lengths is None:
+            lengths = self._length_bytes[fieldname] = bytearray()
+        if len(lengths) < docnum:
+            lengths.extend(bytes(docnum - len(lengths)))
+        lengths += data
+
     def close(self) -> None:
         for name, lengths in self._length_bytes.items():
             # What LENGTHS_COLUMN's writer makes of the same bytes, one by one.

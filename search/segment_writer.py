@@ -228,7 +228,8 @@ class NewsSegmentWriter(SegmentWriter):
             if field.scorable:
                 column = _lengths_field(name)
                 if perdoc.has_column(column):
-                    lengths[column] = (name, list(perdoc.column_reader(column, LENGTHS_COLUMN)))
+                    lengths[column] = (name, _length_bytes(
+                        perdoc.column_reader(column, LENGTHS_COLUMN), reader.doc_count_all()))
                 pdw._fieldlengths[name] += reader.field_length(name)
         columns = {name: reader.column_reader(name, field.column_type, translate=False)
                    for name, field in schema.items()
@@ -246,6 +247,13 @@ class NewsSegmentWriter(SegmentWriter):
         # (compressing every article again was most of a merge's own work).
         copied = (pickled and docmap is None
                   and pdw.copy_stored(perdoc.stored_column(), self.docnum))
+        # Length bytes go over a column at a time (one per document and
+        # field, one by one, were a third of a merge's own work).
+        bulk = isinstance(pdw, NewsPerDocWriter)
+        if bulk:
+            for column, (_, bytes_) in lengths.items():
+                pdw.add_length_bytes(column, self.docnum, bytes_ if docmap is None
+                                     else bytes(bytes_[docnum] for docnum in docmap))
         for docnum in (docmap if docmap is not None else range(reader.doc_count_all())):
             pdw.start_doc(self.docnum)
             if copied:
@@ -256,7 +264,7 @@ class NewsSegmentWriter(SegmentWriter):
                 for name, value in reader.stored_fields(docnum).items():
                     if name in schema:
                         pdw.add_field(name, schema[name], value, 0)
-            for column, (_, bytes_) in lengths.items():
+            for column, (_, bytes_) in ({} if bulk else lengths).items():
                 if bytes_[docnum]:
                     pdw.add_column_value(column, LENGTHS_COLUMN, bytes_[docnum])
             for name, column in columns.items():
@@ -294,18 +302,18 @@ class NewsSegmentWriter(SegmentWriter):
         return plan
 
     def _take_field_jobs(self) -> list:
-        """The helpers' merged fields — (files, [(field, [(term, entry)])])
-        each — if they still describe this segment: nothing added since the
-        merge began. Otherwise none (their files removed)."""
+        """The helpers' jobs — (field names, Future of (files, [(field,
+        [(term, entry)])])) each — if they still describe this segment:
+        nothing added since the merge began. Otherwise none (waited for,
+        their files removed)."""
         jobs, self._field_jobs = self._field_jobs, []
-        results = [(plan, names, future.result()) for plan, names, future in jobs]
         current = [(base, docmap) for _, base, docmap in self._sources]
         if all(plan == current and not any(self._texts.get(n) or self._postings.get(n)
                                            for n in names)
-               for plan, names, _ in results):
-            return [result for _, _, result in results]
-        for _, _, (files, _) in results:
-            self._remove_files(files)
+               for plan, names, _ in jobs):
+            return [(names, future) for _, names, future in jobs]
+        for _, _, future in jobs:
+            self._remove_files(future.result()[0])
         return []
 
     def _write_field_job(self, result) -> None:
@@ -339,15 +347,20 @@ class NewsSegmentWriter(SegmentWriter):
         writer = self.fieldwriter
         try:
             jobs = self._take_field_jobs()
-            elsewhere = {name for _, fields in jobs for name, _ in fields}
+            elsewhere = {name for names, _ in jobs for name in names}
             for name in self._indexed_names():
                 if name in elsewhere:
                     continue  # last: a field's terms follow those of fields started before
                 writer.start_field(name, self.schema[name])
                 self._write_postings(name)
                 writer.finish_field()
-            for job in jobs:
-                self._write_field_job(job)
+            # The helpers' fields as each helper finishes (the body's last),
+            # while the others still work: the term table takes a field's
+            # terms in any field order, each field's together.
+            from concurrent.futures import as_completed  # only a merge with helpers needs it
+
+            for future in as_completed([future for _, future in jobs]):
+                self._write_field_job(future.result())
             writer.close()
         finally:
             self._postings.clear()
@@ -436,6 +449,13 @@ def stored_dictionary(schema, docs: list[dict]) -> bytes | None:
                 stored[name] = doc.get(f"_stored_{name}", doc[name])
         pickles.append(pickle.dumps(stored, 4) if stored else b"")
     return StoredBlocksColumn.dictionary(pickles)
+
+
+def _length_bytes(column, doccount: int) -> bytes:
+    """A LENGTHS_COLUMN's bytes, one a document: the column file itself,
+    padded (documents after the last with a length have none stored)."""
+    stored = bytes(column._dbfile.get(column._basepos, column._count))
+    return stored + bytes(doccount - len(stored))
 
 
 def _plain_id(field) -> bool:

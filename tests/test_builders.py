@@ -59,6 +59,24 @@ def check_seg_files(ix: NewsIndex, strict: bool = False) -> None:
         assert "MAIN.tmp" not in names
 
 
+def check_lengths(ix: NewsIndex) -> None:
+    """Every live article's title and body length, as its segment keeps it
+    (one lossy byte), is that of its stored text's terms."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    from search.analysis import analyze
+
+    with ix._ix.reader() as reader:
+        checked = 0
+        for docnum, fields in reader.iter_docs():
+            for name in ("title", "body"):
+                terms = len(analyze(fields.get(name) or "", index=True))
+                expected = byte_to_length(length_to_byte(terms))
+                assert reader.doc_field_length(docnum, name) == expected, (fields["id"], name)
+            checked += 1
+    assert checked == len(ix)
+
+
 def scored(ix: NewsIndex, query: str, **kw):
     res = ix.search(query, limit=1000, **kw)
     assert res.total == len(res.hits)
@@ -212,6 +230,7 @@ def test_merge_tiers_merges_builder_segments_and_keeps_every_article(tmp_path, m
         total, by_id, _ = scored(ix[1], q)
         assert total and scored(ix[2], q)[:2] == (total, pytest.approx(by_id)), q
     check_seg_files(ix[2], strict=True)
+    check_lengths(ix[2])  # copied a column at a time, deleted articles' left out
     ix[1].close(), ix[2].close()
 
 
@@ -380,5 +399,6 @@ def test_run_segments_merge_their_stored_blocks_without_recompressing(
     for q in ("grain", "source:wire", "tags:t1"):
         assert scored(indexes[1], q) == scored(indexes[2], q)
     check_seg_files(indexes[2], strict=True)
+    check_lengths(indexes[2])
     for ix in indexes.values():
         ix.close()
