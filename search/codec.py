@@ -42,6 +42,7 @@ from whoosh.columns import Column, ColumnReader, ColumnWriter
 from whoosh.matching import ListMatcher
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long
 from whoosh.util.numlists import delta_encode
+from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTES
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .segment_cache import LRU
@@ -67,6 +68,8 @@ DICT_SAMPLE = 512
 DICT_BYTES = 32 * 1024
 
 _BIG_ENDIAN = sys.byteorder == "big"
+#: Field lengths from this on take length byte 255 (whoosh.util.numeric).
+_LONGEST_LENGTH = 106374
 #: Block frame: length of what follows (negative on the last block), posting
 #: count, first and last id, max weight, min and max field length bytes,
 #: compressed flag. Ids in the block are counted from its first: a merge
@@ -184,6 +187,89 @@ def encode_postings(ids: list[int], weights: list[float], values,
     else:
         parts.append(bytes((_NO_VALUES,)))
     return b"".join(parts)
+
+
+#: Unsigned array codes by width, narrowest first (as `_narrowest` picks).
+_UINT_CODES = ("B", "H", "I", "Q")
+
+
+def inline_entries(np, ids, weights, sizes, blob: bytes, value_ends, lengths,
+                   firsts, counts) -> list[bytes]:
+    """The table entries of many short posting lists at once: for each list,
+    exactly NewsTermInfo.inline_entry(df, min length, max length,
+    encode_postings(ids, weights, PackedValues(sizes, values))), with the
+    per-list work done in array operations (one list at a time, that was
+    most of writing a segment's terms). Postings are numpy arrays, the lists
+    end to end: ids (ascending within a list), weights (whole numbers, 1 or
+    more), value sizes and field lengths; `blob` holds the values,
+    `value_ends` where each posting's value ends in it; the lists start at
+    `firsts` and hold `counts` postings (at most 255)."""
+    if not len(firsts):
+        return []
+    at = np.repeat(firsts, counts) + (np.arange(int(counts.sum()))
+                                      - np.repeat(np.cumsum(counts) - counts, counts))
+    starts = np.cumsum(counts) - counts  # each list's first posting, in the gathered order
+    ids, weights, sizes, lengths = ids[at], weights[at], sizes[at], lengths[at]
+    deltas = ids.copy()
+    deltas[1:] -= ids[:-1]
+    deltas[starts] = ids[starts]
+
+    def codes(maxima):
+        limits = [1 << (8 * array(code).itemsize) for code in _UINT_CODES[:-1]]
+        return np.searchsorted(np.array(limits, dtype=np.uint64),
+                               maxima.astype(np.uint64), side="right").tolist()
+
+    def packed(values, used):
+        """Each width's little-endian bytes of all `values` (only read back
+        for lists whose largest value fits it)."""
+        return {code: values.astype(f"<u{array(_UINT_CODES[code]).itemsize}").tobytes()
+                for code in set(used)}
+
+    delta_codes = codes(np.maximum.reduceat(deltas, starts))
+    weight_max = np.maximum.reduceat(weights, starts)
+    all_one = ((weight_max == 1) & (np.minimum.reduceat(weights, starts) == 1)).tolist()
+    weight_codes = codes(weight_max)
+    size_codes = codes(np.maximum.reduceat(sizes, starts))
+    delta_bytes = packed(deltas, delta_codes)
+    weight_bytes = packed(weights, [c for c, one in zip(weight_codes, all_one) if not one])
+    size_bytes = packed(sizes, size_codes)
+
+    present = np.where(lengths > 0, lengths, np.iinfo(np.int64).max)
+    low = np.minimum.reduceat(present, starts)
+    high = np.maximum.reduceat(lengths, starts)
+    table = np.array(_LENGTH_BYTES, dtype=np.int64)
+    low_byte = np.where(low == np.iinfo(np.int64).max, 0,
+                        np.where(low >= _LONGEST_LENGTH, 255, np.searchsorted(table, low)))
+    high_byte = np.where(high >= _LONGEST_LENGTH, 255, np.searchsorted(table, high))
+    headers = np.stack([np.full(len(counts), NewsTermInfo._INLINE_MARK), counts,
+                        low_byte, high_byte], axis=1).astype(np.uint8).tobytes()
+
+    ends = value_ends[at].tolist()
+    value_starts = (value_ends[at] - sizes).tolist()
+    code_bytes = [code.encode("ascii") for code in _UINT_CODES]
+    widths = [array(code).itemsize for code in _UINT_CODES]
+    all_one_byte, integers_byte = bytes((_ALL_ONE,)), bytes((_INTEGERS,))
+    values_byte, no_values_byte = bytes((_VALUES,)), bytes((_NO_VALUES,))
+    entries = []
+    for k, (start, count) in enumerate(zip(starts.tolist(), counts.tolist())):
+        stop = start + count
+        dc, sc = delta_codes[k], size_codes[k]
+        dw, sw = widths[dc], widths[sc]
+        parts = [headers[4 * k:4 * k + 4], code_bytes[dc], delta_bytes[dc][start * dw:stop * dw]]
+        if all_one[k]:
+            parts.append(all_one_byte)
+        else:
+            wc = weight_codes[k]
+            ww = widths[wc]
+            parts += (integers_byte, code_bytes[wc], weight_bytes[wc][start * ww:stop * ww])
+        first_value, last_value = value_starts[start], ends[stop - 1]
+        if last_value > first_value:
+            parts += (values_byte, code_bytes[sc], size_bytes[sc][start * sw:stop * sw],
+                      blob[first_value:last_value])
+        else:
+            parts.append(no_values_byte)
+        entries.append(b"".join(parts))
+    return entries
 
 
 class DecodedPostings:
@@ -471,6 +557,11 @@ class NewsFieldWriter(W3FieldWriter):
         record = encode_postings(ids, weights, _plain_values(values))
         self.add_entry(btext, NewsTermInfo.inline_entry(
             len(ids), min(present, default=None), max(present, default=0), record))
+
+    @property
+    def inline_limit(self) -> int:
+        """The longest posting list kept in its term's table entry."""
+        return self._codec._inlinelimit
 
     def add_entry(self, btext: bytes, entry: bytes) -> None:
         """A whole term given as its stored entry (see NewsTermInfo.shifted)."""

@@ -191,12 +191,14 @@ class NewsSegmentWriter(SegmentWriter):
             self._texts[name] = TextPostings(analyzer.terms_of) if ours else None
         return self._texts[name]
 
-    def _own_postings(self, name: str):
+    def _own_postings(self, name: str, inline_limit: int = 0):
         """(term, (docnums, weights, values, lengths)) of this writer's own
-        documents in field `name`, in term order."""
+        documents in field `name`, in term order; with an `inline_limit`, a
+        full-text term's list that short may come as its table entry (see
+        TextPostings.postings)."""
         text = self._texts.get(name)
         if text is not None:
-            yield from text.postings()
+            yield from text.postings(inline_limit)
             return
         terms = self._postings.get(name, {})
         for term in sorted(terms):
@@ -385,8 +387,10 @@ class NewsSegmentWriter(SegmentWriter):
 
     def _write_postings(self, name: str) -> None:
         """Every term of field `name`, in order (see `merge_postings`)."""
+        # Short lists come as entries only when there is nothing to merge.
+        limit = 0 if self._sources else self.fieldwriter.inline_limit
         merge_postings(self.fieldwriter, self.schema[name].format,
-                       self._own_postings(name), self._sources, name)
+                       self._own_postings(name, limit), self._sources, name)
 
 
 class _Buffer:
@@ -478,7 +482,10 @@ def merge_postings(writer, fmt, own_postings, sources: list, name: str) -> None:
     deletions, is decoded and written again."""
     if not sources:  # a new segment, nothing merged: the common case
         for term, postings in own_postings:
-            writer.add_term(term, *postings)
+            if type(postings) is bytes:  # a short list's finished entry
+                writer.add_entry(term, postings)
+            else:
+                writer.add_term(term, *postings)
         return
     own = dict(own_postings)
     streams = [((term, -1, None) for term in own)]

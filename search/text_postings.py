@@ -21,7 +21,7 @@ from array import array
 from typing import Callable, Iterator
 
 from .analysis import WORD
-from .codec import PackedValues
+from .codec import PackedValues, inline_entries
 
 #: (terms of a word with offsets, joined form or None): see analysis._word_terms.
 WordTerms = Callable[[str], tuple]
@@ -87,9 +87,12 @@ class TextPostings:
         """Documents holding at least one term."""
         return len(self._docnums)
 
-    def postings(self) -> Iterator[tuple[bytes, TermPostings]]:
+    def postings(self, inline_limit: int = 0) -> Iterator[tuple[bytes, TermPostings | bytes]]:
         """(term, (docnums, weights, values, lengths)) for every term, in
-        term order: what `NewsFieldWriter.add_list` takes."""
+        term order: what `NewsFieldWriter.add_term` takes; with an
+        `inline_limit`, a list that short (and unboosted) comes as its
+        finished table entry instead (`codec.inline_entries`), for
+        `NewsFieldWriter.add_entry`."""
         if not self._docnums:
             return
         import numpy as np  # indexing only: a search never builds postings
@@ -117,18 +120,31 @@ class TextPostings:
         at = np.searchsorted(docs, doc[starts])  # each posting's document
         lengths = np.frombuffer(self._lengths, dtype=np.int64)[at]
         boosts = np.frombuffer(self._boosts, dtype=np.float64)
-        if (boosts == 1.0).all():
+        unboosted = bool((boosts == 1.0).all())
+        if unboosted:
             weights = freq.tolist()  # whole numbers, as the codec stores them
         else:
             weights = (freq * boosts[at]).tolist()
 
         posting_terms = term[starts]
-        bounds = np.flatnonzero(np.diff(posting_terms)) + 1
-        bounds = [0, *bounds.tolist(), len(starts)]
+        cuts = np.flatnonzero(np.diff(posting_terms)) + 1
+        bounds = [0, *cuts.tolist(), len(starts)]
+        entries = {}
+        if inline_limit and unboosted:
+            firsts = np.concatenate(([0], cuts))
+            counts = np.diff(np.append(firsts, len(starts)))
+            short = np.flatnonzero(counts <= inline_limit)
+            entries = dict(zip(short.tolist(), inline_entries(
+                np, doc[starts], freq, sizes, values, ends, lengths, firsts[short],
+                counts[short])))
         ids, lengths = doc[starts].tolist(), lengths.tolist()
         ends, sizes = [0, *ends.tolist()], sizes.tolist()
-        for rank_at, (a, b) in zip(posting_terms[bounds[:-1]].tolist(),
-                                   zip(bounds, bounds[1:])):
+        for k, (rank_at, (a, b)) in enumerate(zip(posting_terms[bounds[:-1]].tolist(),
+                                                  zip(bounds, bounds[1:]))):
+            entry = entries.get(k)
+            if entry is not None:
+                yield keys[order[rank_at]], entry
+                continue
             packed = PackedValues(sizes[a:b], values[ends[a]:ends[b]])
             yield keys[order[rank_at]], (ids[a:b], weights[a:b], packed, lengths[a:b])
 

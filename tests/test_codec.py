@@ -542,3 +542,42 @@ def test_preset_dictionary_comes_before_the_documents():
     writer.add(0, {"id": "a"})
     with pytest.raises(ValueError):
         writer.preset(b"late")
+
+
+# --- short lists' entries made a segment at a time ----------------------------------
+
+def test_inline_entries_are_those_of_one_list_at_a_time():
+    """codec.inline_entries builds many short lists' table entries in array
+    operations: each must be byte for byte NewsTermInfo.inline_entry of
+    encode_postings, across every width of ids, weights and value sizes,
+    lengths past the last length byte, missing lengths and empty values."""
+    import numpy as np
+
+    from search.codec import NewsTermInfo, PackedValues, encode_postings, inline_entries
+
+    rng = random.Random(12)
+    lists = []
+    for n in range(600):
+        count = rng.randint(1, INLINE_LIMIT)
+        top = rng.choice([200, 70_000, 5 * 2 ** 32])
+        ids = sorted(rng.sample(range(top), count))
+        weights = [rng.choice([1, 1, 2, 300, 70_000]) for _ in ids] if n % 3 else [1] * count
+        values = [bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 3, 300])))
+                  for _ in ids] if n % 7 else [b""] * count
+        lengths = [rng.choice([0, 1, 57, 5_000, 200_000]) for _ in ids]
+        lists.append((ids, weights, values, lengths))
+    flat = [posting for lst in lists for posting in zip(*lst)]
+    ids, weights, values, lengths = (list(column) for column in zip(*flat))
+    sizes = np.array([len(v) for v in values], dtype=np.int64)
+    counts = np.array([len(lst[0]) for lst in lists], dtype=np.int64)
+    got = inline_entries(np, np.array(ids, dtype=np.int64), np.array(weights, dtype=np.int64),
+                         sizes, b"".join(values), np.cumsum(sizes),
+                         np.array(lengths, dtype=np.int64), np.cumsum(counts) - counts, counts)
+    for entry, (ids_, weights_, values_, lengths_) in zip(got, lists, strict=True):
+        present = [n for n in lengths_ if n]
+        record = encode_postings(ids_, weights_, PackedValues([len(v) for v in values_],
+                                                               b"".join(values_)))
+        assert entry == NewsTermInfo.inline_entry(len(ids_), min(present, default=None),
+                                                  max(present, default=0), record)
+    assert inline_entries(np, *(np.zeros(0, dtype=np.int64),) * 3, b"",
+                          *(np.zeros(0, dtype=np.int64),) * 4) == []
