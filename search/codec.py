@@ -33,6 +33,7 @@ import sys
 import zlib
 from array import array
 from itertools import accumulate
+from operator import sub
 
 from whoosh.codec import whoosh3
 from whoosh.codec.base import FieldCursor
@@ -41,7 +42,6 @@ from whoosh.codec.whoosh3 import W3PerDocReader, W3PerDocWriter, W3TermInfo, W3T
 from whoosh.columns import Column, ColumnReader, ColumnWriter
 from whoosh.matching import ListMatcher
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long
-from whoosh.util.numlists import delta_encode
 from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTES
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -66,6 +66,9 @@ CACHED_BLOCKS = 32
 DICT_BLOCKS = 16
 DICT_SAMPLE = 512
 DICT_BYTES = 32 * 1024
+#: zlib level of stored-field blocks. On Reuters-21578's: level 6 took
+#: 0.89 s for 8.48 MB, 5 0.63 s for 8.56 MB, 4 0.44 s for 8.80 MB.
+STORED_LEVEL = 5
 
 _BIG_ENDIAN = sys.byteorder == "big"
 #: Field lengths from this on take length byte 255 (whoosh.util.numeric).
@@ -161,13 +164,13 @@ def encode_postings(ids: list[int], weights: list[float], values,
                     base: int = 0) -> bytes:
     """ids (ascending, counted from `base`), weights and values of some
     postings, as one flat record."""
-    deltas = list(delta_encode(ids))
-    if deltas:
-        deltas[0] -= base
+    # (map and list methods rather than generators: this runs for every
+    # block and short list written, and every merged one.)
+    deltas = [ids[0] - base, *map(sub, ids[1:], ids)] if len(ids) else []
     parts = [_pack_uints(deltas)]
     weights = list(weights)
-    rounded = [int(w) for w in weights]
-    if all(w == 1 for w in rounded) and rounded == weights:
+    rounded = list(map(int, weights))
+    if rounded == weights and rounded.count(1) == len(rounded):
         parts.append(bytes((_ALL_ONE,)))
     elif rounded == weights and min(rounded) >= 0:
         parts.append(bytes((_INTEGERS,)) + _pack_uints(rounded))
@@ -872,7 +875,8 @@ class StoredBlocksColumn(Column):
 
         def _write(self, block: list[bytes]) -> None:
             self._offsets.append(self._dbfile.tell() - self._start)
-            packer = zlib.compressobj(6, zdict=self._zdict) if self._zdict else zlib.compressobj(6)
+            packer = (zlib.compressobj(STORED_LEVEL, zdict=self._zdict) if self._zdict
+                      else zlib.compressobj(STORED_LEVEL))
             raw = pickle.dumps(block, 4)
             self._dbfile.write(packer.compress(raw) + packer.flush())
 
