@@ -38,12 +38,17 @@ _BIG_ENDIAN = sys.byteorder == "big"
 
 
 def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return _ONE_BYTE[n]  # nearly every prefix, suffix and entry length
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+_ONE_BYTE = [bytes((n,)) for n in range(0x80)]
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
