@@ -136,11 +136,12 @@ class BatchWriter:
     # --- articles ---------------------------------------------------------------
 
     def add(self, article: Article, origin: str, signature: bytes | None = None,
-            text_hash: str | None = None) -> bool:
+            text_hash: str | None = None, keys: list[int] | None = None) -> bool:
         """Add or update one article; unchanged articles and exact duplicates
         of another article are left out (and counted). True if the article is
-        in the index afterwards. `signature` and `text_hash` (its
-        text_fingerprint), when given, were computed by a parse worker."""
+        in the index afterwards. `signature`, `text_hash` (its
+        text_fingerprint) and `keys` (the signature's band_keys), when
+        given, were computed by a parse worker."""
         if article.id in self.seen:
             self.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
             return False
@@ -157,7 +158,8 @@ class BatchWriter:
         if original:
             self.report.duplicates.append((origin, article.id, original))
             return False
-        keys = neardup.band_keys(signature) if signature is not None else []
+        if keys is None:
+            keys = neardup.band_keys(signature) if signature is not None else []
         article.cluster = self._cluster_for(article.id, signature, keys)
         doc = to_document(article, text_hash)
         if signature is not None:
@@ -451,9 +453,10 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             report.files += 1
             report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
             report.problems.extend((origin, p) for p in parsed.problems)
-            ids = [a.id for a, sig, fingerprint
-                   in zip(parsed.articles, parsed.signatures, parsed.fingerprints)
-                   if batch.add(a, origin, sig, fingerprint)]
+            ids = [a.id for a, sig, fingerprint, keys
+                   in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
+                          parsed.band_keys, strict=True)
+                   if batch.add(a, origin, sig, fingerprint, keys)]
             for stale in set(record.ids if record else ()) - set(ids) - batch.seen:
                 batch.delete(stale)  # the file no longer holds this article
             batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,

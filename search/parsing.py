@@ -48,6 +48,8 @@ class ParsedFile:
     articles: list[Article] = field(default_factory=list)
     #: MinHash signatures, one per article (None for short bodies).
     signatures: list[bytes | None] = field(default_factory=list)
+    #: Each signature's LSH band keys (neardup.band_keys; [] for None).
+    band_keys: list[list[int]] = field(default_factory=list)
     #: Normalised-text hashes, one per article (exact duplicates; see
     #: article.text_fingerprint): computed here, off the indexing process.
     fingerprints: list[str] = field(default_factory=list)
@@ -115,6 +117,8 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
         bodies = [a.body for a in result.articles]
         words = list(map(neardup.words, bodies))  # once for both
         result.signatures = neardup.signatures(bodies, words)
+        result.band_keys = [neardup.band_keys(sig) if sig is not None else []
+                            for sig in result.signatures]
         result.fingerprints = [text_fingerprint(a.title, a.body, w)
                                for a, w in zip(result.articles, words)]
     except NotAnArticleError as exc:
