@@ -18,7 +18,9 @@ the run).
 The full-text fields (title, body) are analysed a segment at a time
 (`text_postings`): a per-document pass only maps words to numbers. A run's
 final merge hands the postings of its biggest fields (PARALLEL_FIELDS) to
-helper processes, whose files are appended with their offsets moved.
+helper processes, whose files are appended with their offsets moved; the
+articles of a run's segments, compressed against one shared dictionary
+(`stored_dictionary`), are copied a compressed block at a time.
 
 Everything else — stored fields, columns, deletions, the lock and the TOC —
 is Whoosh's, except that a commit can also list segments built by other
@@ -258,11 +260,9 @@ class NewsSegmentWriter(SegmentWriter):
                                      else bytes(bytes_[docnum] for docnum in docmap))
         for docnum in (docmap if docmap is not None else range(reader.doc_count_all())):
             pdw.start_doc(self.docnum)
-            if copied:
-                pass
-            elif pickled:
+            if pickled and not copied:
                 pdw.add_stored_pickle(perdoc.stored_pickle(docnum))
-            else:
+            elif not pickled:
                 for name, value in reader.stored_fields(docnum).items():
                     if name in schema:
                         pdw.add_field(name, schema[name], value, 0)
