@@ -62,10 +62,13 @@ class Article:
         for name, value in vars(self).items():
             # Lone surrogates (a JSON "\ud800" escape, bytes decoded with
             # surrogateescape) cannot be written as UTF-8: mark them instead.
-            if isinstance(value, str) and _SURROGATE.search(value):
-                setattr(self, name, _SURROGATE.sub("\ufffd", value))
+            # (str.isascii() is a flag check: most text needs no search.)
+            if isinstance(value, str):
+                if not value.isascii() and _SURROGATE.search(value):
+                    setattr(self, name, _SURROGATE.sub("\ufffd", value))
             elif isinstance(value, list):
-                setattr(self, name, [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v
+                setattr(self, name, [_SURROGATE.sub("\ufffd", v)
+                                     if isinstance(v, str) and not v.isascii() else v
                                      for v in value])
         self.title = clean_text(self.title)
         self.body = clean_text(self.body)
@@ -121,6 +124,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean_text(text: str) -> str:
     """NFC-normalise, unify line endings and trim; keeps paragraph breaks."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():  # ASCII is its own NFC form
+        text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\x00", "")
     return text.strip()

@@ -264,3 +264,21 @@ def test_words_found_once_give_the_same_fingerprints_and_signatures():
     assert signatures(bodies, found) == signatures(bodies) == [
         reference_signature(body) for body in bodies]
     assert len(bodies[-1]) > SCAN_CHARS and signatures(bodies)[-1] is not None
+
+
+def test_article_text_is_marked_and_normalised_and_ascii_kept_as_is():
+    """Lone surrogates become U+FFFD in every text field and list item,
+    text is NFC (ASCII, the common case, is taken as it is), and lists are
+    the article's own copies."""
+    from search import Article
+
+    tags = ["plain", "bad\udc80tag", "Cafe\u0301"]
+    article = Article(id="s1", title="Cafe\u0301 \ud800 report\r\n", body="Line one\r\nLine two\x00",
+                      authors=["Ann\udfff"], tags=tags)
+    assert article.title == "Café \ufffd report"
+    assert article.body == "Line one\nLine two"
+    assert article.authors == ["Ann\ufffd"]
+    assert article.tags == ["plain", "bad\ufffdtag", "Cafe\u0301"]  # (values: not normalised)
+    assert article.tags is not tags
+    plain = Article(id="s2", title="Plain title", body="Plain body.")
+    assert (plain.title, plain.body) == ("Plain title", "Plain body.")
