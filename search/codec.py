@@ -209,6 +209,8 @@ def inline_entries(np, ids, weights, sizes, blob: bytes, value_ends, lengths,
     `firsts` and hold `counts` postings (at most 255)."""
     if not len(firsts):
         return []
+    if counts.max() > 255:  # the entry's df is a byte (inline_entry raises too)
+        raise ValueError("inline posting lists hold at most 255 postings")
     at = np.repeat(firsts, counts) + (np.arange(int(counts.sum()))
                                       - np.repeat(np.cumsum(counts) - counts, counts))
     starts = np.cumsum(counts) - counts  # each list's first posting, in the gathered order
