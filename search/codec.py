@@ -211,70 +211,126 @@ def inline_entries(np, ids, weights, sizes, blob: bytes, value_ends, lengths,
         return []
     if counts.max() > 255:  # the entry's df is a byte (inline_entry raises too)
         raise ValueError("inline posting lists hold at most 255 postings")
-    at = np.repeat(firsts, counts) + (np.arange(int(counts.sum()))
-                                      - np.repeat(np.cumsum(counts) - counts, counts))
-    starts = np.cumsum(counts) - counts  # each list's first posting, in the gathered order
-    ids, weights, sizes, lengths = ids[at], weights[at], sizes[at], lengths[at]
-    deltas = ids.copy()
-    deltas[1:] -= ids[:-1]
-    deltas[starts] = ids[starts]
+    lists = _EncodedLists(np, ids, weights, sizes, blob, value_ends, lengths, firsts, counts,
+                          from_first=False)
+    headers = np.stack([np.full(len(counts), NewsTermInfo._INLINE_MARK), counts,
+                        lists.length_byte(lists.low, none_as=0),
+                        lists.length_byte(lists.high)], axis=1).astype(np.uint8).tobytes()
+    return [headers[4 * k:4 * k + 4] + record for k, record in enumerate(lists.records)]
 
-    def codes(maxima):
+
+def posting_blocks(np, ids, weights, sizes, blob: bytes, value_ends, lengths, firsts, counts,
+                   limit: int) -> list[list[tuple]]:
+    """The blocks of many long posting lists at once (arrays as for
+    inline_entries): for each list, its blocks of up to `limit` postings as
+    (record, count, first id, last id, weight sum, max weight, min length or
+    None, max length), each record exactly encode_postings of the block's
+    postings counted from its first id: what NewsPostingsWriter.add_list
+    would write, for `add_blocks`."""
+    if not len(firsts):
+        return []
+    per_list = (counts + limit - 1) // limit
+    block_of = np.repeat(np.arange(len(firsts)), per_list)
+    within = np.arange(int(per_list.sum())) - np.repeat(np.cumsum(per_list) - per_list, per_list)
+    block_firsts = firsts[block_of] + within * limit
+    block_counts = np.minimum(counts[block_of] - within * limit, limit)
+    lists = _EncodedLists(np, ids, weights, sizes, blob, value_ends, lengths, block_firsts,
+                          block_counts, from_first=True)
+    low = np.where(lists.low == _NO_LENGTH, -1, lists.low).tolist()
+    rows = zip(lists.records, block_counts.tolist(), lists.first.tolist(), lists.last.tolist(),
+               lists.weight_sum.tolist(), lists.weight_max.tolist(), low, lists.high.tolist())
+    blocks = [(record, count, first, last, weight, top, None if short < 0 else short, long_)
+              for record, count, first, last, weight, top, short, long_ in rows]
+    found, at = [], 0
+    for n in per_list.tolist():
+        found.append(blocks[at:at + n])
+        at += n
+    return found
+
+
+#: Stands for "no posting has a length" in a list's shortest length.
+_NO_LENGTH = 2 ** 63 - 1
+
+
+class _EncodedLists:
+    """encode_postings of many posting lists at once (see inline_entries),
+    and each list's statistics: weight sum and maximum, shortest length
+    (_NO_LENGTH if none has one) and longest, first and last id.
+    `from_first`: ids counted from each list's first (a block's), else from 0."""
+
+    def __init__(self, np, ids, weights, sizes, blob, value_ends, lengths, firsts, counts,
+                 from_first: bool):
+        self._np = np
+        at = np.repeat(firsts, counts) + (np.arange(int(counts.sum()))
+                                          - np.repeat(np.cumsum(counts) - counts, counts))
+        starts = np.cumsum(counts) - counts  # each list's first posting, gathered
+        ids, weights, sizes, lengths = ids[at], weights[at], sizes[at], lengths[at]
+        deltas = ids.copy()
+        deltas[1:] -= ids[:-1]
+        deltas[starts] = 0 if from_first else ids[starts]
+        self.first, self.last = ids[starts], ids[starts + counts - 1]
+        self.weight_sum = np.add.reduceat(weights, starts)
+        self.weight_max = np.maximum.reduceat(weights, starts)
+        self.low = np.minimum.reduceat(np.where(lengths > 0, lengths, _NO_LENGTH), starts)
+        self.high = np.maximum.reduceat(lengths, starts)
+
+        all_one = ((self.weight_max == 1)
+                   & (np.minimum.reduceat(weights, starts) == 1)).tolist()
+        delta_codes = self._codes(np.maximum.reduceat(deltas, starts))
+        weight_codes = self._codes(self.weight_max)
+        size_codes = self._codes(np.maximum.reduceat(sizes, starts))
+        delta_bytes = self._packed(deltas, delta_codes)
+        weight_bytes = self._packed(weights, [c for c, one in zip(weight_codes, all_one)
+                                              if not one])
+        size_bytes = self._packed(sizes, size_codes)
+
+        ends = value_ends[at].tolist()
+        value_starts = (value_ends[at] - sizes).tolist()
+        code_bytes = [code.encode("ascii") for code in _UINT_CODES]
+        widths = [array(code).itemsize for code in _UINT_CODES]
+        all_one_byte, integers_byte = bytes((_ALL_ONE,)), bytes((_INTEGERS,))
+        values_byte, no_values_byte = bytes((_VALUES,)), bytes((_NO_VALUES,))
+        self.records = records = []
+        for k, (start, count) in enumerate(zip(starts.tolist(), counts.tolist())):
+            stop = start + count
+            dc, sc = delta_codes[k], size_codes[k]
+            dw, sw = widths[dc], widths[sc]
+            parts = [code_bytes[dc], delta_bytes[dc][start * dw:stop * dw]]
+            if all_one[k]:
+                parts.append(all_one_byte)
+            else:
+                wc = weight_codes[k]
+                ww = widths[wc]
+                parts += (integers_byte, code_bytes[wc], weight_bytes[wc][start * ww:stop * ww])
+            first_value, last_value = value_starts[start], ends[stop - 1]
+            if last_value > first_value:
+                parts += (values_byte, code_bytes[sc], size_bytes[sc][start * sw:stop * sw],
+                          blob[first_value:last_value])
+            else:
+                parts.append(no_values_byte)
+            records.append(b"".join(parts))
+
+    def _codes(self, maxima) -> list[int]:
+        """The narrowest _UINT_CODES index holding each maximum (_narrowest)."""
+        np = self._np
         limits = [1 << (8 * array(code).itemsize) for code in _UINT_CODES[:-1]]
         return np.searchsorted(np.array(limits, dtype=np.uint64),
                                maxima.astype(np.uint64), side="right").tolist()
 
-    def packed(values, used):
-        """Each width's little-endian bytes of all `values` (only read back
-        for lists whose largest value fits it)."""
+    def _packed(self, values, used) -> dict:
+        """Each used width's little-endian bytes of all `values` (read back
+        only for the lists whose largest value fits it)."""
         return {code: values.astype(f"<u{array(_UINT_CODES[code]).itemsize}").tobytes()
                 for code in set(used)}
 
-    delta_codes = codes(np.maximum.reduceat(deltas, starts))
-    weight_max = np.maximum.reduceat(weights, starts)
-    all_one = ((weight_max == 1) & (np.minimum.reduceat(weights, starts) == 1)).tolist()
-    weight_codes = codes(weight_max)
-    size_codes = codes(np.maximum.reduceat(sizes, starts))
-    delta_bytes = packed(deltas, delta_codes)
-    weight_bytes = packed(weights, [c for c, one in zip(weight_codes, all_one) if not one])
-    size_bytes = packed(sizes, size_codes)
-
-    present = np.where(lengths > 0, lengths, np.iinfo(np.int64).max)
-    low = np.minimum.reduceat(present, starts)
-    high = np.maximum.reduceat(lengths, starts)
-    table = np.array(_LENGTH_BYTES, dtype=np.int64)
-    low_byte = np.where(low == np.iinfo(np.int64).max, 0,
-                        np.where(low >= _LONGEST_LENGTH, 255, np.searchsorted(table, low)))
-    high_byte = np.where(high >= _LONGEST_LENGTH, 255, np.searchsorted(table, high))
-    headers = np.stack([np.full(len(counts), NewsTermInfo._INLINE_MARK), counts,
-                        low_byte, high_byte], axis=1).astype(np.uint8).tobytes()
-
-    ends = value_ends[at].tolist()
-    value_starts = (value_ends[at] - sizes).tolist()
-    code_bytes = [code.encode("ascii") for code in _UINT_CODES]
-    widths = [array(code).itemsize for code in _UINT_CODES]
-    all_one_byte, integers_byte = bytes((_ALL_ONE,)), bytes((_INTEGERS,))
-    values_byte, no_values_byte = bytes((_VALUES,)), bytes((_NO_VALUES,))
-    entries = []
-    for k, (start, count) in enumerate(zip(starts.tolist(), counts.tolist())):
-        stop = start + count
-        dc, sc = delta_codes[k], size_codes[k]
-        dw, sw = widths[dc], widths[sc]
-        parts = [headers[4 * k:4 * k + 4], code_bytes[dc], delta_bytes[dc][start * dw:stop * dw]]
-        if all_one[k]:
-            parts.append(all_one_byte)
-        else:
-            wc = weight_codes[k]
-            ww = widths[wc]
-            parts += (integers_byte, code_bytes[wc], weight_bytes[wc][start * ww:stop * ww])
-        first_value, last_value = value_starts[start], ends[stop - 1]
-        if last_value > first_value:
-            parts += (values_byte, code_bytes[sc], size_bytes[sc][start * sw:stop * sw],
-                      blob[first_value:last_value])
-        else:
-            parts.append(no_values_byte)
-        entries.append(b"".join(parts))
-    return entries
+    def length_byte(self, lengths, none_as: int | None = None):
+        """length_to_byte of each length (`none_as` for _NO_LENGTH)."""
+        np = self._np
+        table = np.array(_LENGTH_BYTES, dtype=np.int64)
+        found = np.where(lengths >= _LONGEST_LENGTH, 255, np.searchsorted(table, lengths))
+        if none_as is not None:
+            found = np.where(lengths == _NO_LENGTH, none_as, found)
+        return found
 
 
 class DecodedPostings:
@@ -506,7 +562,31 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
 
     def _write_block(self, last: bool = False) -> None:
         self._terminfo.add_block(self)
-        data = encode_postings(self._ids, self._weights, self._values, self._ids[0])
+        self._write_frame(encode_postings(self._ids, self._weights, self._values, self._ids[0]),
+                          len(self._ids), self._ids[0], self._ids[-1], self._maxweight,
+                          self._minlength, self._maxlength, last)
+        self._new_block()
+
+    def add_blocks(self, blocks: list[tuple]) -> None:
+        """A whole posting list as `posting_blocks` encoded it: the same
+        blocks and term statistics add_list would have written."""
+        info = self._terminfo
+        for n, (record, count, first, last, weight, top, low, high) in enumerate(blocks):
+            # W3TermInfo.add_block, from the block's figures.
+            info._weight += weight
+            info._df += count
+            info._minlength = low if info._minlength is None else min(info._minlength, low)
+            info._maxlength = max(info._maxlength, high)
+            info._maxweight = max(info._maxweight, top)
+            if info._minid is None:
+                info._minid = first
+            info._maxid = last
+            self._write_frame(record, count, first, last, top, low, high,
+                              n == len(blocks) - 1)
+
+    def _write_frame(self, data: bytes, count: int, first: int, last_id: int, maxweight,
+                     minlength, maxlength, last: bool) -> None:
+        """One block: its frame, then its record (compressed if that pays)."""
         compressed = 0
         if self._compression and len(data) >= COMPRESS_MIN:
             packed = zlib.compress(data, self._compression)
@@ -514,12 +594,10 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
                 data, compressed = packed, 1
         length = _FRAME.size - _INT + len(data)
         self._postfile.write(_FRAME.pack(
-            -length if last else length, len(self._ids), self._ids[0], self._ids[-1],
-            self._maxweight, length_to_byte(self._minlength or 0),
-            length_to_byte(self._maxlength), compressed))
+            -length if last else length, count, first, last_id, maxweight,
+            length_to_byte(minlength or 0), length_to_byte(maxlength), compressed))
         self._postfile.write(data)
         self._blockcount += 1
-        self._new_block()
 
 
 class NewsFieldWriter(W3FieldWriter):
@@ -549,6 +627,12 @@ class NewsFieldWriter(W3FieldWriter):
         """Part of the current term's posting list: see NewsPostingsWriter."""
         self._postwriter.copy_blocks(postfile, info, shift, last)
 
+    def add_blocks(self, btext: bytes, blocks: list[tuple]) -> None:
+        """A whole term given as its encoded blocks (codec.posting_blocks)."""
+        self.start_term(btext)
+        self._postwriter.add_blocks(blocks)
+        self.finish_term()
+
     def add_term(self, btext: bytes, ids, weights, values, lengths) -> None:
         """A whole term: its postings, each with its field length. A short
         list becomes its table entry directly, without the per-term objects
@@ -567,6 +651,11 @@ class NewsFieldWriter(W3FieldWriter):
     def inline_limit(self) -> int:
         """The longest posting list kept in its term's table entry."""
         return self._codec._inlinelimit
+
+    @property
+    def block_limit(self) -> int:
+        """Postings a block of a longer list holds at most."""
+        return self._codec._blocklimit
 
     def add_entry(self, btext: bytes, entry: bytes) -> None:
         """A whole term given as its stored entry (see NewsTermInfo.shifted)."""

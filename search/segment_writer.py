@@ -196,11 +196,10 @@ class NewsSegmentWriter(SegmentWriter):
     def _own_postings(self, name: str, inline_limit: int = 0):
         """(term, (docnums, weights, values, lengths)) of this writer's own
         documents in field `name`, in term order; with an `inline_limit`, a
-        full-text term's list that short may come as its table entry (see
-        TextPostings.postings)."""
+        full-text term's list may come encoded (see TextPostings.postings)."""
         text = self._texts.get(name)
         if text is not None:
-            yield from text.postings(inline_limit)
+            yield from text.postings(inline_limit, self.fieldwriter.block_limit)
             return
         terms = self._postings.get(name, {})
         for term in sorted(terms):
@@ -387,7 +386,7 @@ class NewsSegmentWriter(SegmentWriter):
 
     def _write_postings(self, name: str) -> None:
         """Every term of field `name`, in order (see `merge_postings`)."""
-        # Short lists come as entries only when there is nothing to merge.
+        # Lists come encoded only when there is nothing to merge them with.
         limit = 0 if self._sources else self.fieldwriter.inline_limit
         merge_postings(self.fieldwriter, self.schema[name].format,
                        self._own_postings(name, limit), self._sources, name)
@@ -484,6 +483,8 @@ def merge_postings(writer, fmt, own_postings, sources: list, name: str) -> None:
         for term, postings in own_postings:
             if type(postings) is bytes:  # a short list's finished entry
                 writer.add_entry(term, postings)
+            elif type(postings) is list:  # a long list's encoded blocks
+                writer.add_blocks(term, postings)
             else:
                 writer.add_term(term, *postings)
         return

@@ -21,7 +21,7 @@ from array import array
 from typing import Callable, Iterator
 
 from .analysis import WORD
-from .codec import PackedValues, inline_entries
+from .codec import BLOCK_LIMIT, PackedValues, inline_entries, posting_blocks
 
 #: (terms of a word with offsets, joined form or None): see analysis._word_terms.
 WordTerms = Callable[[str], tuple]
@@ -87,12 +87,15 @@ class TextPostings:
         """Documents holding at least one term."""
         return len(self._docnums)
 
-    def postings(self, inline_limit: int = 0) -> Iterator[tuple[bytes, TermPostings | bytes]]:
+    def postings(self, inline_limit: int = 0,
+                 block_limit: int = BLOCK_LIMIT) -> Iterator[tuple[bytes, object]]:
         """(term, (docnums, weights, values, lengths)) for every term, in
-        term order: what `NewsFieldWriter.add_term` takes; with an
-        `inline_limit`, a list that short (and unboosted) comes as its
-        finished table entry instead (`codec.inline_entries`), for
-        `NewsFieldWriter.add_entry`."""
+        term order: what `NewsFieldWriter.add_term` takes. With an
+        `inline_limit` (and no boosts), lists come encoded instead: a list
+        that short as its finished table entry (bytes, from
+        `codec.inline_entries`, for `NewsFieldWriter.add_entry`), a longer
+        one as its blocks of up to `block_limit` postings (a list, from
+        `codec.posting_blocks`, for `NewsFieldWriter.add_blocks`)."""
         if not self._docnums:
             return
         import numpy as np  # indexing only: a search never builds postings
@@ -131,12 +134,17 @@ class TextPostings:
         bounds = [0, *cuts.tolist(), len(starts)]
         entries = {}
         if inline_limit and unboosted:
+            # Whole lists encoded in array operations: short ones as their
+            # table entry, long ones as their blocks.
             firsts = np.concatenate(([0], cuts))
             counts = np.diff(np.append(firsts, len(starts)))
-            short = np.flatnonzero(counts <= inline_limit)
-            entries = dict(zip(short.tolist(), inline_entries(
-                np, doc[starts], freq, sizes, values, ends, lengths, firsts[short],
-                counts[short])))
+            arrays = (np, doc[starts], freq, sizes, values, ends, lengths)
+            short = counts <= inline_limit
+            for picked, encoded in (
+                    (np.flatnonzero(short), inline_entries(*arrays, firsts[short], counts[short])),
+                    (np.flatnonzero(~short), posting_blocks(*arrays, firsts[~short],
+                                                            counts[~short], block_limit))):
+                entries.update(zip(picked.tolist(), encoded))
         ids, lengths = doc[starts].tolist(), lengths.tolist()
         ends, sizes = [0, *ends.tolist()], sizes.tolist()
         for k, (rank_at, (a, b)) in enumerate(zip(posting_terms[bounds[:-1]].tolist(),

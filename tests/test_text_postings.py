@@ -12,7 +12,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 
 from search import Article, NewsIndex
-from search.codec import PackedValues, encode_postings
+from search.codec import NewsCodec, PackedValues, encode_postings
 from search.schema import to_document
 from search import segment_writer
 from search.segment_writer import NewsSegmentWriter
@@ -53,14 +53,15 @@ def corpus_documents() -> list[dict]:
     return docs
 
 
-def build(folder: Path, writer_class, docs: list[dict]) -> dict[str, bytes]:
-    """Write `docs` as one segment; returns its files by extension."""
+def build(folder: Path, writer_class, docs: list[dict], **codec) -> dict[str, bytes]:
+    """Write `docs` as one segment (with NewsCodec(**codec)); returns its
+    files by extension."""
     with NewsIndex.create(folder):
         pass
     generation = next(folder.glob("gen-*"))
     storage = FileStorage(str(generation))
     ix = storage.open_index("MAIN")
-    writer = writer_class(ix, _lk=False)
+    writer = writer_class(ix, _lk=False, codec=NewsCodec(**codec))
     for doc in docs:
         writer.add_document(**doc)
     segment = writer._finalize_segment()
@@ -74,10 +75,13 @@ def build(folder: Path, writer_class, docs: list[dict]) -> dict[str, bytes]:
     return files
 
 
-def test_segment_is_byte_for_byte_the_per_document_one(tmp_path):
+@pytest.mark.parametrize("codec", [{}, {"blocklimit": 8, "inlinelimit": 2}])
+def test_segment_is_byte_for_byte_the_per_document_one(tmp_path, codec):
+    """Short lists (entries) and long ones (blocks) are encoded a segment at
+    a time; the codec's limits hold for both."""
     docs = corpus_documents()
-    reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
-    whole = build(tmp_path / "whole", NewsSegmentWriter, docs)
+    reference = build(tmp_path / "per-doc", PerDocumentWriter, docs, **codec)
+    whole = build(tmp_path / "whole", NewsSegmentWriter, docs, **codec)
     assert sorted(whole) == sorted(reference)
     assert {"pst", "trm", "_body_len.col", "_title_len.col"} <= set(whole)
     for name in reference:
