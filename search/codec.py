@@ -20,6 +20,9 @@ Whoosh's block skipping and columns, and changes four things:
 * stored fields are pickled and compressed :data:`DOCS_PER_BLOCK` documents
   at a time: short articles share one compression window.
 
+A new segment's full-text lists can also be encoded many at once, in numpy
+(`inline_entries`, `posting_blocks`): the same bytes as one list at a time.
+
 A segment remembers its codec (Whoosh pickles it into the TOC), so this
 module's classes and encodings are part of the index format: changing them
 needs a schema version bump.

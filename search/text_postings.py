@@ -12,7 +12,10 @@ position) order, frequencies, and the varint position values of
 
 The result is exactly what `NewsAnalyzer.term_positions` and
 ``CompactPositions.word_values`` give one document at a time (the tests
-compare whole segments built both ways, byte for byte).
+compare whole segments built both ways, byte for byte). A new segment's
+lists are handed over already encoded, by the same array operations
+(`codec.inline_entries`, `codec.posting_blocks`): encoding them one at a
+time in Python had become most of writing its terms.
 """
 
 from __future__ import annotations
