@@ -147,7 +147,9 @@ class NewsSegmentWriter(SegmentWriter):
                 else:
                     items = self._index(name, field, value)
                 if field.scorable and text is None:
-                    length = sum(item[1] for item in items)
+                    # (Most facet values are one term: no generator for them.)
+                    length = (items[0][1] if len(items) == 1
+                              else sum(item[1] for item in items))
                 terms = self._postings[name]
                 for term, _freq, weight, vbytes in items:
                     terms[term].append((docnum, weight * boost, vbytes, length))
