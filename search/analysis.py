@@ -217,7 +217,11 @@ class KeywordAnalyzer(Analyzer):
                  mode: str = "", **kwargs) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         offset = 0
-        for pos, raw in enumerate(value.split(VALUE_SEPARATOR)):
+        # A query names one value: a separator typed in it is a space (split,
+        # `source:"a\x1fb"` was a phrase on a field without positions).
+        values = ([value.replace(VALUE_SEPARATOR, " ")] if mode == "query"
+                  else value.split(VALUE_SEPARATOR))
+        for pos, raw in enumerate(values):
             text = normalize_keyword(raw)
             if text:
                 yield NewsAnalyzer._emit(token, text, start_pos + pos, start_char + offset,

@@ -139,6 +139,16 @@ def test_fuzzed_queries_through_the_cli(ix, q):
 
 # --- the cases named in the issue, one by one ---------------------------------
 
+def test_a_value_separator_typed_in_a_facet_phrase_is_a_space(ix):
+    """Found by the fuzzer: \x1f (which joins a multi-valued field's values
+    at indexing) in a quoted facet value made a phrase on a field without
+    positions, and Whoosh's error escaped. A query names one value."""
+    for q in ('source:"unclosed \x1f0 "Iran Press"', 'source:"Iran\x1fPress"', "tags:a\x1fb"):
+        check_lenient(ix, q)
+        check_strict(ix, q)
+    assert ix.search('source:"Iran\x1fPress"').total == ix.search('source:"Iran Press"').total > 0
+
+
 def test_ten_thousand_terms_are_cut_or_refused_quickly(ix):
     q = " ".join(f"w{i}" for i in range(10_000))
     started = time.perf_counter()
