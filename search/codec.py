@@ -74,8 +74,6 @@ DICT_BYTES = 32 * 1024
 STORED_LEVEL = 5
 
 _BIG_ENDIAN = sys.byteorder == "big"
-#: Field lengths from this on take length byte 255 (whoosh.util.numeric).
-_LONGEST_LENGTH = 106374
 #: Block frame: length of what follows (negative on the last block), posting
 #: count, first and last id, max weight, min and max field length bytes,
 #: compressed flag. Ids in the block are counted from its first: a merge
@@ -195,8 +193,12 @@ def encode_postings(ids: list[int], weights: list[float], values,
     return b"".join(parts)
 
 
-#: Unsigned array codes by width, narrowest first (as `_narrowest` picks).
+#: Unsigned array codes by width, narrowest first (as `_narrowest` picks),
+#: their bytes in a record, their widths and the first value too big for each.
 _UINT_CODES = ("B", "H", "I", "Q")
+_UINT_CODE_BYTES = tuple(code.encode("ascii") for code in _UINT_CODES)
+_UINT_WIDTHS = tuple(array(code).itemsize for code in _UINT_CODES)
+_UINT_LIMITS = tuple(1 << (8 * width) for width in _UINT_WIDTHS[:-1])
 
 
 def inline_entries(np, ids, weights, sizes, blob: bytes, value_ends, lengths,
@@ -289,8 +291,7 @@ class _EncodedLists:
 
         ends = value_ends[at].tolist()
         value_starts = (value_ends[at] - sizes).tolist()
-        code_bytes = [code.encode("ascii") for code in _UINT_CODES]
-        widths = [array(code).itemsize for code in _UINT_CODES]
+        code_bytes, widths = _UINT_CODE_BYTES, _UINT_WIDTHS
         all_one_byte, integers_byte = bytes((_ALL_ONE,)), bytes((_INTEGERS,))
         values_byte, no_values_byte = bytes((_VALUES,)), bytes((_NO_VALUES,))
         self.records = records = []
@@ -316,21 +317,20 @@ class _EncodedLists:
     def _codes(self, maxima) -> list[int]:
         """The narrowest _UINT_CODES index holding each maximum (_narrowest)."""
         np = self._np
-        limits = [1 << (8 * array(code).itemsize) for code in _UINT_CODES[:-1]]
-        return np.searchsorted(np.array(limits, dtype=np.uint64),
+        return np.searchsorted(np.array(_UINT_LIMITS, dtype=np.uint64),
                                maxima.astype(np.uint64), side="right").tolist()
 
     def _packed(self, values, used) -> dict:
         """Each used width's little-endian bytes of all `values` (read back
         only for the lists whose largest value fits it)."""
-        return {code: values.astype(f"<u{array(_UINT_CODES[code]).itemsize}").tobytes()
-                for code in set(used)}
+        return {code: values.astype(f"<u{_UINT_WIDTHS[code]}").tobytes() for code in set(used)}
 
     def length_byte(self, lengths, none_as: int | None = None):
-        """length_to_byte of each length (`none_as` for _NO_LENGTH)."""
+        """length_to_byte of each length (`none_as` for _NO_LENGTH): its
+        place in Whoosh's table of byte lengths, the last byte for any longer."""
         np = self._np
         table = np.array(_LENGTH_BYTES, dtype=np.int64)
-        found = np.where(lengths >= _LONGEST_LENGTH, 255, np.searchsorted(table, lengths))
+        found = np.minimum(np.searchsorted(table, lengths), len(_LENGTH_BYTES) - 1)
         if none_as is not None:
             found = np.where(lengths == _NO_LENGTH, none_as, found)
         return found
@@ -464,6 +464,25 @@ class NewsTermInfo(W3TermInfo):
         at = cls._struct.size
         return data[:at] + pack_long(unpack_long(data[at:at + 8])[0] + delta) + data[at + 8:]
 
+    def add_block(self, block) -> None:
+        """W3's, through add_figures (which a block encoded elsewhere uses)."""
+        self.add_figures(sum(block._weights), len(block), block.min_length(),
+                         block.max_length(), block.max_weight(), block.min_id(),
+                         block.max_id())
+
+    def add_figures(self, weight, count: int, minlength, maxlength: int, maxweight,
+                    first: int, last: int) -> None:
+        """Count a block of `count` postings into the term's statistics."""
+        self._weight += weight
+        self._df += count
+        self._minlength = (minlength if self._minlength is None
+                           else min(self._minlength, minlength))
+        self._maxlength = max(self._maxlength, maxlength)
+        self._maxweight = max(self._maxweight, maxweight)
+        if self._minid is None:
+            self._minid = first
+        self._maxid = last
+
     def inlined_postings(self):
         postings = self._inlined
         if isinstance(postings, DecodedPostings):  # read from disk
@@ -573,17 +592,8 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
     def add_blocks(self, blocks: list[tuple]) -> None:
         """A whole posting list as `posting_blocks` encoded it: the same
         blocks and term statistics add_list would have written."""
-        info = self._terminfo
         for n, (record, count, first, last, weight, top, low, high) in enumerate(blocks):
-            # W3TermInfo.add_block, from the block's figures.
-            info._weight += weight
-            info._df += count
-            info._minlength = low if info._minlength is None else min(info._minlength, low)
-            info._maxlength = max(info._maxlength, high)
-            info._maxweight = max(info._maxweight, top)
-            if info._minid is None:
-                info._minid = first
-            info._maxid = last
+            self._terminfo.add_figures(weight, count, low, high, top, first, last)
             self._write_frame(record, count, first, last, top, low, high,
                               n == len(blocks) - 1)
 
@@ -1048,22 +1058,21 @@ class NewsPerDocWriter(W3PerDocWriter):
         if column is not whoosh3.LENGTHS_COLUMN:
             super().add_column_value(fieldname, column, value)
             return
-        lengths = self._length_bytes.get(fieldname)
-        if lengths is None:
-            lengths = self._length_bytes[fieldname] = bytearray()
-        if len(lengths) < self._docnum:
-            lengths.extend(bytes(self._docnum - len(lengths)))
-        lengths.append(value)
+        self._lengths_up_to(fieldname, self._docnum).append(value)
 
     def add_length_bytes(self, fieldname: str, docnum: int, data: bytes) -> None:
         """Length bytes (LENGTHS_COLUMN's, one a document) of documents
         `docnum` on, all at once (a merge copies a segment's like this)."""
+        self._lengths_up_to(fieldname, docnum).extend(data)
+
+    def _lengths_up_to(self, fieldname: str, docnum: int) -> bytearray:
+        """A length column's bytes, padded with zeros (no length) up to `docnum`."""
         lengths = self._length_bytes.get(fieldname)
         if lengths is None:
             lengths = self._length_bytes[fieldname] = bytearray()
         if len(lengths) < docnum:
             lengths.extend(bytes(docnum - len(lengths)))
-        lengths += data
+        return lengths
 
     def close(self) -> None:
         for name, lengths in self._length_bytes.items():
@@ -1103,7 +1112,7 @@ class NewsPerDocReader(W3PerDocReader):
 
     def stored_pickle(self, docnum: int) -> bytes:
         """A document's stored fields, still pickled (merging copies them)."""
-        return self._cached_reader("_stored", STORED_BLOCKS).pickled(docnum)
+        return self.stored_column().pickled(docnum)
 
 
 # --- the codec ----------------------------------------------------------------

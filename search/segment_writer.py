@@ -211,13 +211,17 @@ class NewsSegmentWriter(SegmentWriter):
         """Merge a segment in: its per-document data now, its postings at
         the flush, term by term beside this writer's own (see
         `_write_postings`). The reader stays open until then."""
+        self._add_reader(reader, _renumbering(reader, self.docnum))
+
+    def _add_reader(self, reader, renumbering: tuple[dict | None, set]) -> None:
+        """add_reader, the segment's live documents renumbered already."""
         self._check_state()
         basedoc = self.docnum
-        docmap = self._copy_per_doc(reader)
+        docmap = self._copy_per_doc(reader, renumbering)
         self._sources.append((reader, basedoc, docmap))
         self._added = True
 
-    def _copy_per_doc(self, reader) -> dict | None:
+    def _copy_per_doc(self, reader, renumbering: tuple[dict | None, set]) -> dict | None:
         """Copy the live documents' stored fields, length bytes and column
         values; returns {old docnum: new} if some were deleted, else None.
 
@@ -227,7 +231,7 @@ class NewsSegmentWriter(SegmentWriter):
         length: the only one left. (Whoosh's own copy also asks the file
         system, per document and field, whether a length column exists.)"""
         schema, pdw, perdoc = self.schema, self.perdocwriter, reader._perdoc
-        docmap, deleted = _renumbering(reader, self.docnum)
+        docmap, deleted = renumbering
         lengths = {}
         for name, field in schema.items():
             if field.scorable:
@@ -283,8 +287,9 @@ class NewsSegmentWriter(SegmentWriter):
         PARALLEL_FIELDS are merged there while this process copies the
         articles and the other fields."""
         readers = [SegmentReader(self.storage, self.schema, s) for s in segments]
+        renumberings = self._renumberings(readers)
         if helper is not None and not self._sources and not self._field_jobs:
-            plan = self._merge_plan(readers)
+            plan = [(base, docmap) for base, (docmap, _) in renumberings]
             sources = [(segment, base, docmap) for segment, (base, docmap) in zip(segments, plan)]
             for names in PARALLEL_FIELDS:
                 names = tuple(name for name in names if name in self.schema)
@@ -292,17 +297,17 @@ class NewsSegmentWriter(SegmentWriter):
                     self._field_jobs.append((plan, names, helper.call(
                         merge_field_postings, self.storage.folder, self.indexname,
                         self.schema, sources, names)))
-        for reader in readers:
-            self.add_reader(reader)
+        for reader, (_, renumbering) in zip(readers, renumberings):
+            self._add_reader(reader, renumbering)
 
-    def _merge_plan(self, readers: list) -> list:
-        """(first new docnum, docmap or None) of each reader, as add_reader
+    def _renumberings(self, readers: list) -> list:
+        """(first new docnum, _renumbering) of each reader, as add_reader
         will number their live documents after this writer's own."""
-        plan, base = [], self.docnum
+        found, base = [], self.docnum
         for reader in readers:
-            plan.append((base, _renumbering(reader, base)[0]))
+            found.append((base, _renumbering(reader, base)))
             base += reader.doc_count()
-        return plan
+        return found
 
     def _take_field_jobs(self) -> list:
         """The helpers' jobs — (field names, Future of (files, [(field,
