@@ -11,8 +11,9 @@ committed right after each Whoosh commit.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
@@ -28,19 +29,18 @@ from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate
 from .results import IndexReport
-from .builders import SegmentBuilders, build_segment, remove_segments
-from .segment_writer import NewsSegmentWriter, merge_tiers
+from .merge_helpers import MergeHelpers
+from .segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
+from .text_builder import TextBuilder
 from .schema import to_document
 
-BATCH_SIZE = 10_000
-#: Fewer articles than this left at a commit are written by the indexing
-#: process itself: worker start-up would cost more than it saves.
-PARALLEL_MIN_DOCS = 200
+#: Articles per commit. A batch is one segment (see text_builder); a run of
+#: several ends with a merge, so batches are large: Reuters-21578 (21,578
+#: articles) is one batch, indexed in 6.6 s, and took 8.6 s in batches of
+#: 10,000. A crash loses at most the batch being written.
+BATCH_SIZE = 50_000
 #: Earlier articles sharing a band with a new one that are compared with it.
 MAX_CANDIDATES = 50
-#: A batch committing behind its builders is checked on every this many
-#: articles added (asking its futures cost 25 µs an article).
-DEFERRED_POLL = 16
 #: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
 BATCH_SIZE_ENV = "NEWSSEARCH_BATCH_SIZE"
 #: Called once per file: (files done, files in all, articles so far).
@@ -81,10 +81,11 @@ class BatchWriter:
         self.ix, self.wait, self.where, self.report = ix, wait, where, report
         self.ledger = ledger
         jobs = jobs or os.cpu_count() or 1
-        # Documents wait here until a chunk is full, then go to a builder
-        # process; what is left at a commit is written by this process.
-        self._builders = SegmentBuilders(ix, jobs) if jobs > 1 else None
-        self._docs: list[dict] = []
+        # With more than one core, the full-text fields are analysed and
+        # written in another process (see text_builder), and a run's final
+        # merge has helpers.
+        self._text = TextBuilder(ix.storage.folder, ix.indexname) if jobs > 1 else None
+        self._helpers = MergeHelpers(jobs) if jobs > 1 else None
         self.fresh = False  # decided when the first writer opens
         self.seen: set[str] = set()
         self._hashes: dict[str, str] = {}  # text hash → id, this run
@@ -97,10 +98,7 @@ class BatchWriter:
         self.batch_size = batch_size()
         self.writer = None
         self.searcher = None
-        # A fresh index's batches whose segments are still being built, in
-        # order: each one's builders' futures and ledger changes (see
-        # _defer_commit).
-        self._deferred: deque[tuple[list, tuple]] = deque()
+        self._zdict: bytes | None = None  # the run's stored-field dictionary
 
     def __enter__(self) -> "BatchWriter":
         self._open(first=True)
@@ -117,16 +115,13 @@ class BatchWriter:
             else:
                 self._cancel()
         finally:
-            if self._builders:
-                self._builders.close()
+            for pool in (self._text, self._helpers):
+                if pool:
+                    pool.close()
 
     def _cancel(self) -> None:
         """Drop the open batch and release the Whoosh writer's lock."""
         self._close_searcher()
-        if self._builders:
-            self._builders.discard()
-            while self._deferred:
-                self._builders.discard(self._deferred.popleft()[0])
         if not self.writer.is_closed:
             self.writer.cancel()
         if self.ledger:
@@ -167,10 +162,7 @@ class BatchWriter:
             # Not update_document(): it opens a searcher on every segment for
             # each call, which made re-runs (after a crash) ten times slower.
             self.writer.delete_by_term("id", article.id, searcher=self.searcher)
-        self._docs.append(doc)
-        if self._builders and len(self._docs) >= self._chunk:
-            self._builders.submit(self._docs)
-            self._docs = []
+        self.writer.add_document(**doc)
         self._remember(article.id, text_hash, signature, keys, article.cluster)
         if existing:
             self.report.updated += 1
@@ -179,20 +171,7 @@ class BatchWriter:
         self._count_write()
         return True
 
-    @property
-    def _chunk(self) -> int:
-        """Documents handed to a builder at once. A fresh index's batches
-        commit behind their builders (see _defer_commit): one builder takes
-        a whole batch while the next is read for the other, so a run has
-        half the segments it had with each batch split between the builders,
-        less to write and merge (on Reuters-21578 indexing took 10.3 s
-        instead of 11.2). Otherwise a batch is shared between them."""
-        if self.fresh:
-            return self.batch_size
-        return max(self.batch_size // self._builders.jobs, 1)
-
     def delete(self, article_id: str) -> None:
-        self._commit_deferred(wait=True)  # a deletion belongs to the batch after it
         removed = self.writer.delete_by_term("id", article_id, searcher=self.searcher)
         self.report.removed += removed
         if removed:
@@ -258,56 +237,18 @@ class BatchWriter:
 
     def _count_write(self) -> None:
         self.pending += 1
-        if self._deferred and self.pending % DEFERRED_POLL == 0:
-            self._commit_deferred(wait=False)
         if self.pending >= self.batch_size:
-            # Mid-run commits skip segment merging; the final commit merges.
-            if self.fresh and self._builders:
-                self._defer_commit()
-            else:
-                self._commit(final=False)
-                self._open()
-
-    def _defer_commit(self) -> None:
-        """A fresh index's mid-run commit without waiting: the batch goes to
-        a builder, and reading goes on while it works; the batch commits as
-        soon as its segment is built (checked every DEFERRED_POLL articles:
-        _commit_deferred), after the batches before it. Up to one batch per
-        builder is in the works (so at most that many batches' documents
-        wait in memory): a batch beyond that waits for the oldest. On
-        Reuters-21578 the indexer first waited about 3 s a batch, its parse
-        workers idle, and, with one batch in the works, read the last
-        articles only once the first batch was built. Only for a fresh
-        index, where a batch holds additions alone: an update's deletion
-        must not commit before its new version."""
-        while len(self._deferred) >= self._builders.jobs:
-            self._commit_deferred(wait=True, oldest=True)
-        if self._docs:
-            self._builders.submit(self._docs)
-            self._docs = []
-        self._deferred.append((self._builders.take(), self._take_ledger_changes()))
-        self.pending = 0
-
-    def _commit_deferred(self, wait: bool, oldest: bool = False) -> None:
-        """Commit the deferred batches whose segments are built, in order
-        (`wait`: wait for them all, or with `oldest` for the first)."""
-        while self._deferred:
-            futures, ledger_changes = self._deferred[0]
-            if not wait and not all(future.done() for future in futures):
-                return
-            self._deferred.popleft()
-            built = self._builders.results(futures)
-            self.writer.commit_segments(built)
-            self.writer.others_writing = True  # later batches' builders may be at work
-            self._commit_writer(built, NO_MERGE, ledger_changes, final=False)
-            pending = self.pending
+            # Mid-run commits merge nothing; the end of the run does.
+            self._commit(final=False)
             self._open()
-            self.pending = pending
-            if oldest:
-                return
 
     def _open(self, first: bool = False) -> None:
         self.writer = open_writer(self.ix, self.wait, self.where)
+        self.writer.text_builder = self._text
+        if self._zdict is not None:
+            # The first batch's stored-field dictionary: the run's batches
+            # then merge without compressing their articles again.
+            self.writer.perdocwriter.preset_stored_dictionary(self._zdict)
         if first:
             # An empty index has nothing to update or match against: plain
             # adds skip a lookup and a delete per article. Repeats within this
@@ -317,27 +258,42 @@ class BatchWriter:
         self.pending = 0
 
     def _commit(self, final: bool = True) -> None:
-        """Commit the open batch (`final`: the run's last commit)."""
+        """Commit the open batch (`final`: the run's last commit), then, at
+        the end of the run, merge (see _merge)."""
         self._close_searcher()
-        if self._deferred:
-            self._hand_over()  # the builders take this batch while the last finishes
-            self._commit_deferred(wait=True)
-        built = self._write_batch(final)
-        mergetype = self._merge_policy(built, final)
-        self._commit_writer(built, mergetype, self._take_ledger_changes(), final)
-
-    def _commit_writer(self, built: list, mergetype, ledger_changes: tuple, final: bool) -> None:
-        """Commit the Whoosh writer (removing `built`, the segments it lists,
-        if that fails), note the segments a mid-run commit added, and let
-        the ledger follow."""
+        # The ledger's rows are written while the segment is (mostly while
+        # the full-text fields are: on Reuters-21578 the band keys alone
+        # took 0.7 s), and committed after it, never ahead of it.
+        staged = _Staged(self._stage_ledger, self._take_ledger_changes())
+        self._zdict = self._zdict or self.writer.stored_dictionary()
         try:
-            self.writer.commit(mergetype=mergetype)
-        except BaseException:
-            remove_segments(self.ix.storage, built)
-            raise
-        if not final:
-            self._committed.update(s.segment_id() for s in self.writer.written)
-        self._commit_ledger(ledger_changes)
+            self.writer.commit(mergetype=NO_MERGE)
+        finally:
+            staged.join()
+        self._committed.update(s.segment_id() for s in self.writer.written)
+        if self.ledger:
+            self.ledger.commit()
+        if final:
+            self._merge()
+
+    def _merge(self) -> None:
+        """After a run's last commit, in a writer of its own (a batch's
+        writer may not have its full-text postings in hand to merge: see
+        text_builder): merge the run's segments into one, so that a search
+        visits one segment per run, not one per batch; then apply the tiered
+        policy to older ones (merge_tiers). Nothing is written if there is
+        nothing to merge."""
+        self.writer = open_writer(self.ix, self.wait, self.where)
+        run = [s for s in self.writer.segments if s.segment_id() in self._committed]
+        if len(run) > 1:
+            self.writer.merge_segments(run, helper=self._helpers)
+            mergetype = partial(_merge_tiers_except, self._committed)
+        elif tiers_due(self.writer.segments):
+            mergetype = merge_tiers
+        else:
+            self.writer.cancel()
+            return
+        self.writer.commit(mergetype=mergetype)
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:
         """The batch's ledger changes (file records, files forgotten, band
@@ -346,50 +302,10 @@ class BatchWriter:
         self._files, self._forget, self._new_bands = [], [], []
         return changes
 
-    def _hand_over(self) -> None:
-        """Give the batch's documents not yet handed over to the builders,
-        if there are enough to pay for it; a short last batch (or a whole
-        small corpus) is split between them rather than written here on
-        one core."""
-        if self._builders and len(self._docs) >= PARALLEL_MIN_DOCS:
-            share = -(-len(self._docs) // self._builders.jobs)
-            for start in range(0, len(self._docs), share):
-                self._builders.submit(self._docs[start:start + share])
-            self._docs = []
-
-    def _write_batch(self, final: bool) -> list:
-        """Write the batch's documents not yet handed over; returns the
-        segments built apart from the writer (in document order)."""
-        self._hand_over()
-        built = self._builders.collect() if self._builders else []
-        if final and self._docs and (self._committed or built):
-            # The run's segments are about to be merged (see _merge_policy):
-            # these go in a segment of their own, so that the batch's last
-            # articles stay last.
-            built.append(build_segment(self.ix.storage.folder, self.ix.indexname, self._docs))
-            self._docs = []
-        for doc in self._docs:
-            self.writer.add_document(**doc)
-        self._docs = []
-        return built
-
-    def _merge_policy(self, built: list, final: bool):
-        """At the end of a run that wrote more than one segment, merge them
-        all into the writer's new segment, then apply the tiered policy to
-        older ones: a fresh index ends as one segment, and a search visits
-        one segment per run, not one per chunk (on Reuters-21578, six
-        segments searched at 4.1 ms p50, one at 2.8). Mid-run commits only
-        list the built segments."""
-        if final and len(self._committed) + len(built) > 1:
-            earlier = [s for s in self.writer.segments if s.segment_id() in self._committed]
-            self.writer.merge_segments(earlier + built, helper=self._builders)
-            return partial(_merge_tiers_except, self._committed)
-        self.writer.commit_segments(built)
-        return merge_tiers if final else NO_MERGE
-
-    def _commit_ledger(self, changes: tuple[list, list, list]) -> None:
-        """The ledger follows each Whoosh commit (never ahead of it):
-        `changes` are the batch's (file records, files forgotten, band keys)."""
+    def _stage_ledger(self, changes: tuple[list, list, list]) -> None:
+        """Write a batch's ledger changes — (file records, files forgotten,
+        band keys) — without committing them: a failed Whoosh commit rolls
+        them back (see _cancel)."""
         files, forget, bands = changes
         if self.ledger:
             for record in files:
@@ -397,12 +313,32 @@ class BatchWriter:
             for path in forget:
                 self.ledger.remove(path)
             self.ledger.add_bands(bands)
-            self.ledger.commit()
 
     def _close_searcher(self) -> None:
         if self.searcher is not None:
             self.searcher.close()
             self.searcher = None
+
+
+class _Staged:
+    """fn(*args) on a thread of its own; `join` waits for it, and raises
+    what it raised."""
+
+    def __init__(self, fn, *args):
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            fn(*args)
+        except BaseException as error:  # noqa: BLE001 - handed to join()
+            self._error = error
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _merge_tiers_except(merged: set[str], writer, segments: list) -> list:

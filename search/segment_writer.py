@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import pickle
 from collections import defaultdict
 from itertools import groupby
 from operator import itemgetter
@@ -42,14 +41,13 @@ from whoosh.analysis import IDTokenizer
 from whoosh.fields import ID
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Existence
-from whoosh.index import TOC
 from whoosh.reading import SegmentReader
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from .analysis import KeywordAnalyzer, NewsAnalyzer
-from .codec import (BLOCK_LIMIT, DICT_BLOCKS, DOCS_PER_BLOCK, NewsCodec, NewsPerDocReader,
-                    NewsPerDocWriter, NewsTermInfo, StoredBlocksColumn, read_postings)
+from .codec import (BLOCK_LIMIT, NewsCodec, NewsPerDocReader, NewsPerDocWriter, NewsTermInfo,
+                    read_postings)
 from .postings import CompactPositions
 from .text_postings import TextPostings
 
@@ -74,12 +72,12 @@ MERGE_FACTOR = 10
 class NewsSegmentWriter(SegmentWriter):
     """A SegmentWriter with per-term posting lists and the NewsCodec."""
 
-    #: True while builder processes write segments in the index's folder: a
-    #: commit then leaves unreferenced files and the temporary folder alone.
-    others_writing = False
     #: Build full-text postings a segment at a time (`text_postings`); False
     #: files them document by document (the reference the tests compare with).
     whole_segment_text = True
+    #: A TextBuilder analysing this writer's full-text fields in another
+    #: process (see `text_builder`); None analyses them here.
+    text_builder = None
 
     def __init__(self, ix, **kwargs):
         kwargs.setdefault("codec", NewsCodec())
@@ -89,39 +87,20 @@ class NewsSegmentWriter(SegmentWriter):
         # field → TextPostings, for full-text fields analysed a segment at a time
         self._texts: dict[str, TextPostings | None] = {}
         self._keyword_items: dict[str, dict] = {}  # field → value → index items
-        self._built: list = []
         self._sources: list = []  # (reader, first new docnum, docmap or None)
         self._field_jobs: list = []  # (plan, fields, Future): fields merged by a helper
         self.written: list = []  # after the commit: the segments it added
 
-    def _finish(self) -> None:
-        if not self.others_writing:
-            super()._finish()
-            return
-        # Whoosh's, keeping the index's temporary folder: builder processes
-        # write their segments' columns there (a later writer removes it).
-        if self.writelock:
-            self.writelock.release()
-        self.is_closed = True
-
-    def commit_segments(self, segments: list) -> None:
-        """List segments built elsewhere (see `builders`) in this writer's
-        commit, after its own: they become visible with it, atomically."""
-        self._built.extend(segments)
-
     def _commit_toc(self, segments) -> None:
         segments = list(segments)
-        # Built segments hold the batch's first articles, this writer's own
-        # new segment its last: keep that order (ties rank by it).
-        at = len(segments) - 1 if segments and segments[-1] is self.newsegment else len(segments)
-        self.written = self._built + segments[at:]
-        if not self.others_writing:
-            super()._commit_toc(segments[:at] + self.written)
-            return
-        # Whoosh's, without removing unreferenced files: some are segments
-        # still being built (a later commit removes what is left of any).
-        TOC(self.schema, segments[:at] + self.written, self.generation).write(
-            self.storage, self.indexname)
+        self.written = [s for s in segments if s is self.newsegment]
+        super()._commit_toc(segments)
+
+    def stored_dictionary(self) -> bytes | None:
+        """The dictionary this writer's stored fields are compressed
+        against, once chosen (see StoredBlocksColumn): a run's later
+        batches use it too, so that merging them copies their blocks."""
+        return self.perdocwriter._colwriters["_stored"]._zdict
 
     def add_document(self, **fields) -> None:
         self._check_state()
@@ -192,8 +171,22 @@ class NewsSegmentWriter(SegmentWriter):
             analyzer = getattr(field, "analyzer", None)
             ours = (self.whole_segment_text and isinstance(field.format, CompactPositions)
                     and isinstance(analyzer, NewsAnalyzer))
-            self._texts[name] = TextPostings(analyzer.terms_of) if ours else None
+            if not ours:
+                self._texts[name] = None
+            elif self.text_builder is not None:
+                self._texts[name] = _Streamed(self.text_builder, self._key, name, field)
+            else:
+                self._texts[name] = TextPostings(analyzer.terms_of)
         return self._texts[name]
+
+    @property
+    def _key(self) -> str:
+        """This writer's segment, as its text builder knows it."""
+        return self.newsegment.segment_id()
+
+    def _streamed(self) -> dict[str, "_Streamed"]:
+        return {name: text for name, text in self._texts.items()
+                if isinstance(text, _Streamed) and text.sent}
 
     def _own_postings(self, name: str, inline_limit: int = 0):
         """(term, (docnums, weights, values, lengths)) of this writer's own
@@ -216,6 +209,10 @@ class NewsSegmentWriter(SegmentWriter):
     def _add_reader(self, reader, renumbering: tuple[dict | None, set]) -> None:
         """add_reader, the segment's live documents renumbered already."""
         self._check_state()
+        if self._streamed():
+            # Its full-text postings are another process's: they could not
+            # be merged with the segment's. (BatchWriter merges afterwards.)
+            raise RuntimeError("cannot merge segments into a writer streaming its texts")
         basedoc = self.docnum
         docmap = self._copy_per_doc(reader, renumbering)
         self._sources.append((reader, basedoc, docmap))
@@ -328,20 +325,52 @@ class NewsSegmentWriter(SegmentWriter):
         """Append a helper's postings file and list its fields' terms, their
         postings' offsets moved by where the file now starts."""
         files, fields = result
-        writer = self.fieldwriter
-        offset = writer._postfile.tell()
-        postings = self.storage.open_file(files[0])
+        self._append_fields([(self._append_postings(files[0]), fields)])
+        self._remove_files(files)
+
+    def _append_parts(self, texts) -> None:
+        """Append a text builder's postings files, and list its fields'
+        terms, each field's runs of terms one after the other."""
+        self._append_fields([(self._append_postings(posts), fields)
+                             for posts, _, fields in texts.parts])
+        self._remove_files(texts.files())
+
+    def _append_postings(self, name: str) -> int:
+        """Copy a scratch postings file to the end of this segment's;
+        returns where it starts there."""
+        postfile = self.fieldwriter._postfile
+        offset = postfile.tell()
+        postings = self.storage.open_file(name)
         try:
             while chunk := postings.read(1 << 20):
-                writer._postfile.write(chunk)
+                postfile.write(chunk)
         finally:
             postings.close()
-        for name, entries in fields:
+        return offset
+
+    def _append_fields(self, parts: list[tuple[int, list]]) -> None:
+        """List the terms of fields whose postings were appended: `parts`,
+        in term order, each (where its postings start, [(field, [(term,
+        entry)])])."""
+        writer = self.fieldwriter
+        names = [name for name, _ in parts[0][1]] if parts else []
+        for number, name in enumerate(names):
             writer.start_field(name, self.schema[name])
-            for term, entry in entries:
-                writer.add_entry(term, NewsTermInfo.moved(entry, offset))
+            for offset, fields in parts:
+                for term, entry in fields[number][1]:
+                    writer.add_entry(term, NewsTermInfo.moved(entry, offset))
             writer.finish_field()
-        self._remove_files(files)
+
+    def _add_field_lengths(self, lengths: dict[str, tuple[list[int], list[int]]]) -> None:
+        """Fields' lengths, measured elsewhere: per field (document numbers,
+        lengths) of the documents holding a term."""
+        pdw = self.perdocwriter
+        for name, (docnums, counts) in lengths.items():
+            column = bytearray(docnums[-1] + 1 if docnums else 0)
+            for docnum, count in zip(docnums, counts):
+                column[docnum] = length_to_byte(count)
+            pdw.add_length_bytes(_lengths_field(name), 0, bytes(column))
+            pdw._fieldlengths[name] += sum(counts)
 
     def _remove_files(self, files) -> None:
         for name in files:
@@ -351,17 +380,28 @@ class NewsSegmentWriter(SegmentWriter):
                 pass  # Whoosh's next commit removes unreferenced files
 
     def _flush_segment(self) -> None:
-        self.perdocwriter.close()
         writer = self.fieldwriter
         try:
+            streamed = self._streamed()
+            finished = (self.text_builder.finish(
+                self._key, {name: self.schema[name] for name in streamed})
+                if streamed else None)
             jobs = self._take_field_jobs()
-            elsewhere = {name for names, _ in jobs for name in names}
+            elsewhere = {name for names, _ in jobs for name in names} | set(streamed)
             for name in self._indexed_names():
                 if name in elsewhere:
                     continue  # last: a field's terms follow those of fields started before
                 writer.start_field(name, self.schema[name])
                 self._write_postings(name)
                 writer.finish_field()
+            # The text builder's fields, once it has written them: their
+            # lengths first (the per-document writer writes them as it closes).
+            texts = self.text_builder.result(self._key, finished) if streamed else None
+            if texts is not None:
+                self._add_field_lengths(texts.lengths)
+            self.perdocwriter.close()
+            if texts is not None:
+                self._append_parts(texts)
             # The helpers' fields as each helper finishes (the body's last),
             # while the others still work: the term table takes a field's
             # terms in any field order, each field's together.
@@ -377,6 +417,9 @@ class NewsSegmentWriter(SegmentWriter):
 
     def _close_segment(self) -> None:
         self._close_sources()
+        if self._streamed():  # cancelled: its texts will not be written
+            self.text_builder.discard(self._key)
+            self._texts.clear()
         super()._close_segment()
 
     def _close_sources(self) -> None:
@@ -397,6 +440,26 @@ class NewsSegmentWriter(SegmentWriter):
         limit = 0 if self._sources else self.fieldwriter.inline_limit
         merge_postings(self.fieldwriter, self.schema[name].format,
                        self._own_postings(name, limit), self._sources, name)
+
+
+class _Streamed:
+    """A full-text field whose texts go to a TextBuilder: in place of its
+    TextPostings, it takes them and sends them on. Their lengths come back
+    with the postings, at the flush."""
+
+    __slots__ = ("_builder", "_key", "_name", "_field", "sent")
+
+    def __init__(self, builder, key: str, name: str, field):
+        self._builder, self._key, self._name, self._field = builder, key, name, field
+        self.sent = False
+
+    def add(self, docnum: int, text: str, boost: float = 1.0) -> int:
+        self._builder.add(self._key, self._name, self._field, docnum, text, boost)
+        self.sent = True
+        return 0  # (written at the flush: see NewsSegmentWriter._add_field_lengths)
+
+    def __len__(self) -> int:
+        return 0  # none of its postings are written here
 
 
 class _Buffer:
@@ -440,25 +503,6 @@ class _Buffer:
                 writer.add_list(self.ids, self.weights, self.values,
                                 bounds=(self.low, self.high))
         self.__init__()
-
-
-def stored_dictionary(schema, docs: list[dict]) -> bytes | None:
-    """A compression dictionary for the stored fields of a run's segments
-    (StoredBlocksColumn.preset), sampled from its first documents (`docs`,
-    as add_document takes them); None for too few to choose from. The
-    pickles need not be byte for byte those the writer makes: a dictionary
-    only helps compression."""
-    docs = docs[:DICT_BLOCKS * DOCS_PER_BLOCK]
-    if len(docs) < DICT_BLOCKS * DOCS_PER_BLOCK:
-        return None
-    pickles = []
-    for doc in docs:
-        stored = {}
-        for name in sorted(name for name in doc if not name.startswith("_")):
-            if doc[name] is not None and name in schema and schema[name].stored:
-                stored[name] = doc.get(f"_stored_{name}", doc[name])
-        pickles.append(pickle.dumps(stored, 4) if stored else b"")
-    return StoredBlocksColumn.dictionary(pickles)
 
 
 def _length_bytes(column, doccount: int) -> bytes:
@@ -614,12 +658,24 @@ def merge_tiers(writer: SegmentWriter, segments: list) -> list:
     (Whoosh's MERGE_SMALL instead merges every segment under a Fibonacci
     bound at each commit: on Reuters-21578, built 2,000 articles a segment,
     that meant rewriting 17 segments at the end of every run.)"""
+    group = _tier_due(segments)
+    if group:
+        writer.merge_segments(group)
+        return [segment for segment in segments if segment not in group]
+    return segments
+
+
+def tiers_due(segments: list) -> bool:
+    """True if merge_tiers would merge some of these segments."""
+    return bool(_tier_due(segments))
+
+
+def _tier_due(segments: list) -> list:
+    """The segments of the smallest tier holding MERGE_FACTOR of them, if any."""
     tiers: dict[int, list] = defaultdict(list)
     for segment in segments:
         tiers[int(math.log10(max(segment.doc_count(), 1)))].append(segment)
     for tier in sorted(tiers):
-        group = tiers[tier]
-        if len(group) >= MERGE_FACTOR:
-            writer.merge_segments(group)
-            return [segment for segment in segments if segment not in group]
-    return segments
+        if len(tiers[tier]) >= MERGE_FACTOR:
+            return tiers[tier]
+    return []

@@ -26,6 +26,12 @@ from typing import Callable, Iterator
 from .analysis import WORD
 from .codec import BLOCK_LIMIT, PackedValues, inline_entries, posting_blocks
 
+#: Words gathered before they are turned into postings (a *run*: see
+#: TextPostings._seal). Sorting a segment's postings in runs as its documents
+#: come, then the runs into one, leaves the flush less to do: that is the
+#: end of a run, when the other processes have finished.
+RUN_WORDS = 250_000
+
 #: (terms of a word with offsets, joined form or None): see analysis._word_terms.
 WordTerms = Callable[[str], tuple]
 #: One term's postings: document numbers, weights, encoded positions, field lengths.
@@ -47,12 +53,16 @@ class TextPostings:
         self._emit_term = array("i")
         self._emit_offset = array("i")
         self._terms: dict[bytes, int] = {}  # term → term number
-        # Per document with at least one term: its number, words, boost, length.
+        # Per document with at least one term: its number, words (those not
+        # yet in a run), boost, length.
         self._words = array("i")
         self._docnums = array("q")
         self._word_counts = array("q")
         self._boosts = array("d")
         self._lengths = array("q")
+        self._ready: _Prepared | None = None  # see prepare()
+        self._runs: list[tuple] = []  # see _seal
+        self._sealed = 0  # documents whose postings are in runs
 
     def add(self, docnum: int, text: str, boost: float = 1.0) -> int:
         """Take a document's text; returns the field length (terms emitted)."""
@@ -68,6 +78,8 @@ class TextPostings:
             self._word_counts.append(len(numbers))
             self._boosts.append(boost)
             self._lengths.append(length)
+            if len(self._words) >= RUN_WORDS:
+                self._seal()
         return length
 
     def _register(self, word: str) -> None:
@@ -90,80 +102,87 @@ class TextPostings:
         """Documents holding at least one term."""
         return len(self._docnums)
 
-    def postings(self, inline_limit: int = 0,
-                 block_limit: int = BLOCK_LIMIT) -> Iterator[tuple[bytes, object]]:
+    def postings(self, inline_limit: int = 0, block_limit: int = BLOCK_LIMIT,
+                 part: tuple[int, int] = (0, 1)) -> Iterator[tuple[bytes, object]]:
         """(term, (docnums, weights, values, lengths)) for every term, in
         term order: what `NewsFieldWriter.add_term` takes. With an
         `inline_limit` (and no boosts), lists come encoded instead: a list
         that short as its finished table entry (bytes, from
         `codec.inline_entries`, for `NewsFieldWriter.add_entry`), a longer
         one as its blocks of up to `block_limit` postings (a list, from
-        `codec.posting_blocks`, for `NewsFieldWriter.add_blocks`)."""
-        if not self._docnums:
+        `codec.posting_blocks`, for `NewsFieldWriter.add_blocks`).
+        `part` (i, n): only the i-th of n runs of consecutive terms holding
+        about as many postings each (n processes write a field's terms
+        apart: see text_builder), after `prepare()`."""
+        ready = self.prepare()
+        if ready is None:
             return
+        np, keys, order = ready.np, ready.keys, ready.order
+        lo, hi = ready.share(*part)
+        bounds = ready.bounds
+        entries = {}
+        if inline_limit and ready.unboosted:
+            # Whole lists encoded in array operations: short ones as their
+            # table entry, long ones as their blocks.
+            firsts, counts = ready.firsts[lo:hi], ready.counts[lo:hi]
+            arrays = (np, ready.ids, ready.freq, ready.sizes, ready.values, ready.ends,
+                      ready.lengths)
+            short = counts <= inline_limit
+            for picked, encoded in (
+                    (np.flatnonzero(short), inline_entries(*arrays, firsts[short], counts[short])),
+                    (np.flatnonzero(~short), posting_blocks(*arrays, firsts[~short],
+                                                            counts[~short], block_limit))):
+                entries.update(zip((picked + lo).tolist(), encoded))
+        for k, rank_at in enumerate(ready.ranks[lo:hi].tolist(), start=lo):
+            entry = entries.get(k)
+            if entry is not None:
+                yield keys[order[rank_at]], entry
+                continue
+            a, b = bounds[k], bounds[k + 1]
+            ids, weights, sizes, values, ends, lengths = ready.lists()
+            packed = PackedValues(sizes[a:b], values[ends[a]:ends[b]])
+            yield keys[order[rank_at]], (ids[a:b], weights[a:b], packed, lengths[a:b])
+
+    def prepare(self) -> "_Prepared | None":
+        """The segment's postings in array form, in term order (None if no
+        document has a term): computed once; `postings` reads from it."""
+        if self._ready is None and self._docnums:
+            self._ready = _Prepared(self)
+        return self._ready
+
+    def field_lengths(self) -> tuple[list[int], list[int]]:
+        """(document numbers, field lengths) of the documents with a term."""
+        return self._docnums.tolist(), self._lengths.tolist()
+
+    def _seal(self) -> None:
+        """Turn the words not in a run yet into a run of postings, sorted by
+        term number: (term numbers, documents, frequencies, value sizes,
+        values) per posting. In a run, each term's postings are in
+        document order, and runs follow each other in document order."""
         import numpy as np  # indexing only: a search never builds postings
 
-        term, doc, pos = self._emissions(np)
-        # Term numbers → ranks in byte order; a stable sort by rank keeps
-        # each term's emissions in (document, position) order.
-        keys = list(self._terms)
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        rank = np.empty(len(keys), dtype=np.int64)
-        rank[order] = np.arange(len(keys))
-        term = rank[term]
+        if not self._words:
+            return
+        counts = np.frombuffer(self._word_counts, dtype=np.int64)[self._sealed:]
+        docs = np.frombuffer(self._docnums, dtype=np.int64)[self._sealed:]
+        term, doc, pos = self._emissions(np, np.frombuffer(self._words, dtype=np.int32),
+                                         counts, docs)
         by_term = np.argsort(term, kind="stable")
         term, doc, pos = term[by_term], doc[by_term], pos[by_term]
-
         first = np.empty(len(term), dtype=bool)  # an emission starting a posting
         first[0] = True
         first[1:] = (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])
         starts = np.flatnonzero(first)
         freq = np.diff(np.append(starts, len(term)))
         values, sizes = _position_values(np, pos, first, starts, freq)
-        ends = np.cumsum(sizes)
+        self._runs.append((term[starts], doc[starts], freq, sizes, values))
+        self._words = array("i")
+        self._sealed = len(self._docnums)
 
-        docs = np.frombuffer(self._docnums, dtype=np.int64)
-        at = np.searchsorted(docs, doc[starts])  # each posting's document
-        lengths = np.frombuffer(self._lengths, dtype=np.int64)[at]
-        boosts = np.frombuffer(self._boosts, dtype=np.float64)
-        unboosted = bool((boosts == 1.0).all())
-        if unboosted:
-            weights = freq.tolist()  # whole numbers, as the codec stores them
-        else:
-            weights = (freq * boosts[at]).tolist()
-
-        posting_terms = term[starts]
-        cuts = np.flatnonzero(np.diff(posting_terms)) + 1
-        bounds = [0, *cuts.tolist(), len(starts)]
-        entries = {}
-        if inline_limit and unboosted:
-            # Whole lists encoded in array operations: short ones as their
-            # table entry, long ones as their blocks.
-            firsts = np.concatenate(([0], cuts))
-            counts = np.diff(np.append(firsts, len(starts)))
-            arrays = (np, doc[starts], freq, sizes, values, ends, lengths)
-            short = counts <= inline_limit
-            for picked, encoded in (
-                    (np.flatnonzero(short), inline_entries(*arrays, firsts[short], counts[short])),
-                    (np.flatnonzero(~short), posting_blocks(*arrays, firsts[~short],
-                                                            counts[~short], block_limit))):
-                entries.update(zip(picked.tolist(), encoded))
-        ids, lengths = doc[starts].tolist(), lengths.tolist()
-        ends, sizes = [0, *ends.tolist()], sizes.tolist()
-        for k, (rank_at, (a, b)) in enumerate(zip(posting_terms[bounds[:-1]].tolist(),
-                                                  zip(bounds, bounds[1:]))):
-            entry = entries.get(k)
-            if entry is not None:
-                yield keys[order[rank_at]], entry
-                continue
-            packed = PackedValues(sizes[a:b], values[ends[a]:ends[b]])
-            yield keys[order[rank_at]], (ids[a:b], weights[a:b], packed, lengths[a:b])
-
-    def _emissions(self, np):
-        """(term number, document, position) of every emitted term, in
-        document and position order."""
-        words = np.frombuffer(self._words, dtype=np.int32)
-        counts = np.frombuffer(self._word_counts, dtype=np.int64)
+    def _emissions(self, np, words, counts, docs):
+        """(term number, document, position) of every term the `words` of
+        documents `docs` (`counts` words each) emit, in document and
+        position order."""
         width = np.array(self._width, dtype=np.int64)[words]
         end = np.cumsum(width)
         start = end - width
@@ -178,8 +197,74 @@ class TextPostings:
         k = emit_start[word_of] + within
         term = np.frombuffer(self._emit_term, dtype=np.int32)[k].astype(np.int64)
         pos = position[word_of] + np.frombuffer(self._emit_offset, dtype=np.int32)[k]
-        doc = np.repeat(np.frombuffer(self._docnums, dtype=np.int64), counts)[word_of]
+        doc = np.repeat(docs, counts)[word_of]
         return term, doc, pos
+
+
+class _Prepared:
+    """A TextPostings' postings as arrays, sorted into (term, document)
+    order: per posting its document, weight, field length and encoded
+    positions (`values`, ending at `ends`); per term present, its first
+    posting and count, and its rank in the segment's byte order of terms."""
+
+    def __init__(self, text: TextPostings):
+        import numpy as np  # indexing only: a search never builds postings
+
+        self.np = np
+        text._seal()
+        runs = text._runs
+        term, ids, freq, sizes = (np.concatenate([run[n] for run in runs]) for n in range(4))
+        values = b"".join(run[4] for run in runs)
+        # Term numbers → ranks in byte order; a stable sort by rank keeps
+        # each term's postings in run order, so in document order.
+        self.keys = keys = list(text._terms)
+        self.order = order = sorted(range(len(keys)), key=keys.__getitem__)
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[order] = np.arange(len(keys))
+        term = rank[term]
+        by_term = np.argsort(term, kind="stable")
+        term, ids, freq = term[by_term], ids[by_term], freq[by_term]
+        self.values = _gathered(np, values, sizes, by_term)
+        self.sizes = sizes = sizes[by_term]
+        self.ends = np.cumsum(sizes)
+        self.ids, self.freq = ids, freq
+
+        docs = np.frombuffer(text._docnums, dtype=np.int64)
+        at = np.searchsorted(docs, ids)  # each posting's document
+        self.lengths = np.frombuffer(text._lengths, dtype=np.int64)[at]
+        boosts = np.frombuffer(text._boosts, dtype=np.float64)
+        self.unboosted = bool((boosts == 1.0).all())
+        # Whole numbers when unboosted, as the codec stores them.
+        self.weights = freq if self.unboosted else freq * boosts[at]
+
+        cuts = np.flatnonzero(np.diff(term)) + 1
+        self.firsts = np.concatenate(([0], cuts))
+        self.counts = np.diff(np.append(self.firsts, len(term)))
+        self.ranks = term[self.firsts]
+        self.bounds = [*self.firsts.tolist(), len(term)]
+        self._lists = None
+
+    def share(self, i: int, n: int) -> tuple[int, int]:
+        """The terms (a range of term indexes) of the i-th of n runs holding
+        about equal numbers of postings."""
+        np, total = self.np, self.bounds[-1]
+        cut = [int(np.searchsorted(self.firsts, total * j // n)) for j in (i, i + 1)]
+        return (0 if i == 0 else cut[0]), (len(self.firsts) if i == n - 1 else cut[1])
+
+    def lists(self) -> tuple:
+        """The postings as Python lists (for lists not encoded in arrays)."""
+        if self._lists is None:
+            self._lists = (self.ids.tolist(), self.weights.tolist(), self.sizes.tolist(),
+                           self.values, [0, *self.ends.tolist()], self.lengths.tolist())
+        return self._lists
+
+
+def _gathered(np, blob: bytes, sizes, order) -> bytes:
+    """The values of `blob` (one after the other, `sizes` long) in `order`."""
+    starts = np.cumsum(sizes) - sizes
+    sizes = sizes[order]
+    offsets = np.repeat(starts[order] - (np.cumsum(sizes) - sizes), sizes)
+    return np.frombuffer(blob, dtype=np.uint8)[offsets + np.arange(len(offsets))].tobytes()
 
 
 def _position_values(np, pos, first, starts, freq) -> tuple[bytes, object]:

@@ -93,8 +93,11 @@ def test_batch_size_knob(tmp_path):
     assert good.returncode == 0, good.stderr
     from whoosh import index as whoosh_index
     gen = next((tmp_path / "ix").glob("gen-*"))
-    # 30 articles in batches of 7: four full batches, then the rest.
-    assert whoosh_index.open_dir(str(gen)).latest_generation() == 5
+    # 30 articles in batches of 7: four full batches, then the rest, then
+    # the run's five segments merged into one, a commit of its own.
+    ix = whoosh_index.open_dir(str(gen))
+    assert ix.latest_generation() == 6
+    assert [s.doc_count() for s in ix._segments()] == [30]
 
 
 def test_near_duplicate_signature_reads_only_the_opening():

@@ -53,18 +53,50 @@ def corpus_documents() -> list[dict]:
     return docs
 
 
-def build(folder: Path, writer_class, docs: list[dict], **codec) -> dict[str, bytes]:
-    """Write `docs` as one segment (with NewsCodec(**codec)); returns its
-    files by extension."""
+def build(folder: Path, writer_class, docs: list[dict], streamed: bool = False,
+          **codec) -> dict[str, bytes]:
+    """Write `docs` as one segment (with NewsCodec(**codec); `streamed`:
+    its full-text fields by a TextBuilder's process); returns its files by
+    extension, and under "decoded" its terms read back."""
+    from search.text_builder import TextBuilder
+
     with NewsIndex.create(folder):
         pass
     generation = next(folder.glob("gen-*"))
     storage = FileStorage(str(generation))
     ix = storage.open_index("MAIN")
     writer = writer_class(ix, _lk=False, codec=NewsCodec(**codec))
+    if streamed:
+        writer.text_builder = TextBuilder(str(generation), "MAIN")
     for doc in docs:
         writer.add_document(**doc)
     segment = writer._finalize_segment()
+    if streamed:
+        writer.text_builder.close()
+        # Its scratch files were appended and removed: only the segment is left.
+        assert sorted(p.suffix for p in generation.glob("MAIN_*")) == [".seg"]
+    return {**files_of(storage, segment), "decoded": decoded(storage, ix.schema, segment)}
+
+
+def decoded(storage, schema, segment) -> dict:
+    """Every term of the segment, with its statistics and postings read back."""
+    from whoosh.reading import SegmentReader
+
+    found = {}
+    with SegmentReader(storage, schema, segment) as reader:
+        for field, term in reader.all_terms():
+            info = reader.term_info(field, term)
+            matcher = reader.postings(field, term)
+            postings = []
+            while matcher.is_active():
+                postings.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            found[(field, term)] = (info.weight(), info.doc_frequency(), info.min_length(),
+                                    info.max_length(), info.max_weight(), postings)
+    return found
+
+
+def files_of(storage, segment) -> dict[str, bytes]:
     compound = CompoundStorage(storage.open_file(segment.make_filename(".seg")), use_mmap=False)
     files = {}
     for name in compound.list():
@@ -84,8 +116,43 @@ def test_segment_is_byte_for_byte_the_per_document_one(tmp_path, codec):
     whole = build(tmp_path / "whole", NewsSegmentWriter, docs, **codec)
     assert sorted(whole) == sorted(reference)
     assert {"pst", "trm", "_body_len.col", "_title_len.col"} <= set(whole)
+    assert any(field == "body" for field, _ in whole["decoded"])
     for name in reference:
         assert whole[name] == reference[name], name
+
+
+@pytest.mark.parametrize("run_words", [7, 997, 20_000])
+def test_postings_sorted_in_runs_are_those_sorted_at_once(tmp_path, monkeypatch, run_words):
+    """A segment's words are turned into postings a run at a time as they
+    come (the runs then merged): the same bytes whatever the run size,
+    down to runs of a document or two, and a long body alone in one."""
+    docs = corpus_documents()
+    reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
+    monkeypatch.setattr("search.text_postings.RUN_WORDS", run_words)
+    assert build(tmp_path / "runs", NewsSegmentWriter, docs) == reference
+
+
+@pytest.mark.parametrize("writers", [1, 2, 3])
+def test_fields_streamed_to_a_text_builder_are_written_the_same(tmp_path, monkeypatch,
+                                                                writers):
+    """Title and body analysed and written in a TextBuilder's process, its
+    terms shared between `writers` processes (the worker and forked
+    copies), then appended with their lengths: byte for byte the segment
+    written here, boosts, lengths and all."""
+    docs = corpus_documents()
+    for i, doc in enumerate(docs[:50]):
+        doc["_boost"] = 1.0 + (i % 3) * 0.25
+    reference = build(tmp_path / "here", NewsSegmentWriter, docs)
+    monkeypatch.setattr("search.text_builder.WRITERS", writers)
+    monkeypatch.setattr("search.text_builder.CHUNK", 64)
+    monkeypatch.setattr("search.text_postings.RUN_WORDS", 5_000)
+    streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
+    # Its postings come last in the files (appended), the same once read back.
+    layout = ("pst", "trm")
+    assert streamed["decoded"] == reference["decoded"]
+    assert ({k: v for k, v in streamed.items() if k not in layout}
+            == {k: v for k, v in reference.items() if k not in layout})
+    assert len(streamed["pst"]) == len(reference["pst"])
 
 
 def test_boosted_documents_keep_their_weights(tmp_path):
@@ -146,7 +213,6 @@ def test_search_finds_the_same_articles(tmp_path, monkeypatch):
     results = {}
     for name, writer_class in (("reference", PerDocumentWriter), ("whole", NewsSegmentWriter)):
         monkeypatch.setattr("search.indexer.NewsSegmentWriter", writer_class)
-        monkeypatch.setattr("search.builders.NewsSegmentWriter", writer_class)
         with NewsIndex.create(tmp_path / name) as ix:
             ix.add(articles)
             results[name] = [
