@@ -283,16 +283,16 @@ class BatchWriter:
         visits one segment per run, not one per batch; then apply the tiered
         policy to older ones (merge_tiers). Nothing is written if there is
         nothing to merge."""
+        run = [s for s in self.ix._segments() if s.segment_id() in self._committed]
+        if len(run) < 2 and not tiers_due(self.ix._segments()):
+            return  # (a writer left files behind even if cancelled)
         self.writer = open_writer(self.ix, self.wait, self.where)
         run = [s for s in self.writer.segments if s.segment_id() in self._committed]
         if len(run) > 1:
             self.writer.merge_segments(run, helper=self._helpers)
             mergetype = partial(_merge_tiers_except, self._committed)
-        elif tiers_due(self.writer.segments):
-            mergetype = merge_tiers
         else:
-            self.writer.cancel()
-            return
+            mergetype = merge_tiers
         self.writer.commit(mergetype=mergetype)
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:

@@ -1,5 +1,6 @@
-"""Building segments in worker processes (search/builders.py), listing them in
-the indexing process's commits, and the tiered merge policy
+"""Indexing on two cores: full-text fields streamed to a text builder
+process (search/text_builder.py), one segment per batch, the run's segments
+merged at its end with helper processes, and the tiered merge policy
 (search/segment_writer.py): real files, real indexes, jobs=1 as the oracle."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from whoosh.fields import UnknownFieldError
 
 from search import Article, NewsIndex, directory
-from search.builders import SegmentBuilders
+from search.text_builder import TextBuilder
 from search.indexer import BATCH_SIZE_ENV, BatchWriter, add_articles
 from search.results import IndexReport
 from search import segment_writer
@@ -27,7 +28,7 @@ def words(rng: random.Random, n: int) -> list[str]:
 
 
 def news_corpus(root: Path):
-    """186 articles to index (the last batch of 40: a chunk of 20 and 6 more), plus
+    """186 articles to index (in batches of 40: four full, 26 more), plus
     5 exact duplicates (case and spacing changed) and 4 near-duplicate pairs."""
     corpus = make_corpus(root, text_files=120, jsonl_files=1, per_jsonl=58)
     (root / "dups").mkdir()
@@ -94,16 +95,16 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("same")
     corpus = news_corpus(root / "news")
     indexes, reports = {}, {}
-    chunks: list[int] = []  # sizes of the chunks handed to builder processes
-    submit = SegmentBuilders.submit
+    finished: list[str] = []  # segments whose texts a text builder wrote
+    finish = TextBuilder.finish
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(BATCH_SIZE_ENV, "40")
-        mp.setattr(SegmentBuilders, "submit",
-                   lambda self, docs: (chunks.append(len(docs)), submit(self, docs)))
+        mp.setattr(TextBuilder, "finish",
+                   lambda self, key, fields: (finished.append(key), finish(self, key, fields))[1])
         for jobs in (1, 2):
             indexes[jobs] = NewsIndex.create(root / f"ix{jobs}")
             reports[jobs] = indexes[jobs].index_paths([root / "news"], jobs=jobs)
-    reports["chunks"] = chunks
+    reports["finished"] = finished
     yield corpus, indexes, reports
     for ix in indexes.values():
         ix.close()
@@ -133,36 +134,42 @@ def test_jobs_2_builds_the_same_index_as_jobs_1(built):
             == {h.id: h.similar for h in collapsed[1].hits})
     facets = [ix[j].search("", facets=["section", "source"]).facets for j in (1, 2)]
     assert facets[0] == facets[1] and facets[0]["section"]
-    # jobs=2 really wrote segments in builder processes: a fresh index's
-    # batches of 40 whole, one builder each; the last batch's 26 written
-    # here (too few to share). The run's segments end merged.
-    assert reports["chunks"] == [40] * 4
+    # jobs=2 really had its texts written by a text builder: a segment
+    # each batch, five in all. The run's segments end merged.
+    assert len(set(reports["finished"])) == len(reports["finished"]) == 5
     assert [s.doc_count() for s in segments(ix[1])] == [186]
     assert [s.doc_count() for s in segments(ix[2])] == [186]
     check_seg_files(ix[2], strict=True)
 
 
 def test_tie_order_and_index_order_do_not_depend_on_jobs(built):
-    _, ix, _ = built  # four batches from builders, the last 26 written by the writer
+    _, ix, _ = built  # five batches, merged
     assert [a.id for a in ix[1].articles()] == [a.id for a in ix[2].articles()]
     for q in ("", "wire"):  # all hits tie
         assert [h.id for h in ix[1].search(q, limit=500).hits] == [
             h.id for h in ix[2].search(q, limit=500).hits]
 
 
-# --- 2. a failing builder cancels only its batch ----------------------------------
+# --- 2. a failing text builder cancels only its batch -------------------------------
 
-def run_with_bad_doc(ix: NewsIndex, before: int, after: int) -> None:
-    """A BatchWriter with 2 builders (the writer lock held, as NewsIndex does)
-    adds `before` articles, a document naming a field the schema lacks, and
-    `after` more: Whoosh rejects it in the builder process that gets its chunk."""
+def run_with_poison(ix: NewsIndex, before: int, after: int) -> None:
+    """A BatchWriter on 2 cores (the writer lock held, as NewsIndex does) adds
+    `before` articles, one whose body the text builder fails on, and `after`
+    more."""
     articles = [Article(id=f"n{i}", title=f"Bulletin {i}", body=f"Plain text item{i}")
-                for i in range(before + after)]
+                for i in range(before + after + 1)]
+    articles[before].body = "poison"
     with directory.writer_lock(ix.path, 1):
         with BatchWriter(ix._ix, 1, str(ix.path), IndexReport(), jobs=2) as batch:
-            add_articles(batch, articles[:before])
-            batch._docs.append({"id": "bad", "no_such_field": "x"})
-            add_articles(batch, articles[before:])
+            add_articles(batch, articles)
+
+
+def poisoned(add):
+    def add_or_fail(self, docnum, text, boost=1.0):
+        if text == "poison":
+            raise ValueError("cannot analyse this")
+        return add(self, docnum, text, boost)
+    return add_or_fail
 
 
 def more(start: int, n: int) -> list[Article]:
@@ -171,20 +178,51 @@ def more(start: int, n: int) -> list[Article]:
 
 
 @pytest.mark.parametrize("before, after, kept", [
-    (100, 20, 80),   # in batch 3 of 4, in a builder: fails mid-run
-    (120, 39, 120),  # the last batch, full, in a builder: the final commit fails
+    (100, 20, 80),   # in batch 3 of 4: fails mid-run
+    (120, 38, 120),  # in the last batch: the final commit fails
 ])
-def test_failing_builder_cancels_only_its_batch(tmp_path, monkeypatch, before, after, kept):
+def test_failing_text_builder_cancels_only_its_batch(tmp_path, monkeypatch, before, after,
+                                                     kept):
+    from search.text_postings import TextPostings
+
     monkeypatch.setenv(BATCH_SIZE_ENV, "40")
+    monkeypatch.setattr(TextPostings, "add", poisoned(TextPostings.add))  # (forked with it)
     ix = NewsIndex.create(tmp_path / "ix")
-    with pytest.raises(UnknownFieldError) as failure:  # the caller keeps the error
-        run_with_bad_doc(ix, before, after)
-    assert "build_segment" in str(failure.value.__cause__)  # raised in a builder
+    with pytest.raises(ValueError, match="cannot analyse this") as failure:
+        run_with_poison(ix, before, after)
+    assert "_add" in str(failure.value.__cause__)  # raised in the text builder
     assert {a.id for a in ix.articles()} == {f"n{i}" for i in range(kept)}
     assert ix.search("bulletin").total == kept and ix.search(f"item{kept - 1}").total == 1
     check_seg_files(ix)
     # The writer was released: the next write gets in, and cleans up.
+    monkeypatch.undo()
     assert ix.add(more(0, 45), wait=1).added == 45 and len(ix) == kept + 45
+    check_seg_files(ix, strict=True)
+    ix.close()
+
+
+def test_failing_term_writer_process_cancels_its_batch(tmp_path, monkeypatch):
+    """A forked copy of the text builder writing a run of terms fails: the
+    batch is not committed, and nothing of it is left."""
+    from search import text_builder
+
+    write_part = text_builder._write_part
+
+    def failing(storage, codec, segment, texts, fields, part):
+        if part[0] == 1:
+            raise OSError("disk full")
+        write_part(storage, codec, segment, texts, fields, part)
+
+    monkeypatch.setenv(BATCH_SIZE_ENV, "40")
+    ix = NewsIndex.create(tmp_path / "ix")
+    assert ix.add(more(0, 50)).added == 50
+    monkeypatch.setattr(text_builder, "_write_part", failing)
+    with pytest.raises(RuntimeError, match="writing full-text terms failed"):
+        ix.add(more(100, 30))
+    assert len(ix) == 50 and ix.search("m100").total == 0
+    check_seg_files(ix)
+    monkeypatch.undo()
+    assert ix.add(more(100, 30)).added == 30 and ix.search("m100").total == 1
     check_seg_files(ix, strict=True)
     ix.close()
 
@@ -314,59 +352,59 @@ def test_a_merge_of_articles_missing_fields(tmp_path, monkeypatch):
     merged.close(), plain.close()
 
 
-# --- 5. a fresh index's batches commit while reading goes on ----------------------
+# --- 5. each batch is one segment, committed in order -------------------------------
 
-def test_fresh_batches_commit_without_stopping_the_reading(tmp_path, monkeypatch):
-    """Each full batch is handed to the builders and committed once built,
-    while later articles are added; every batch is committed in order (a
-    reader opened between commits sees a prefix of the run), nothing built
-    is lost to a commit's clean-up, and the run ends as one segment."""
+def test_batches_commit_in_order_and_the_run_ends_as_one_segment(tmp_path, monkeypatch):
+    """Each full batch is written (its texts by the text builder) and
+    committed as one segment, in order: a reader opened after each commit
+    sees a prefix of the run. The run's segments are then merged into one,
+    in a commit of its own, and nothing else is left in the folder."""
     monkeypatch.setenv(BATCH_SIZE_ENV, "50")
     articles = [Article(id=f"f{i}", title=f"Item {i}", body=f"fresh words w{i} " * 20)
                 for i in range(260)]
     ix = NewsIndex.create(tmp_path / "ix")
-    deferred, seen, waiting = [], [], []
-    commit_writer, defer_commit = BatchWriter._commit_writer, BatchWriter._defer_commit
+    seen, counts = [], []
+    commit = BatchWriter._commit
 
-    def commit(self, built, mergetype, ledger_changes, final):
-        commit_writer(self, built, mergetype, ledger_changes, final)
-        if not final:
-            deferred.append(self.pending)  # articles of the next batch added already
-            with self.ix.searcher() as searcher:
-                seen.append(sorted(int(d["id"][1:]) for d in searcher.all_stored_fields()))
+    def committed(self, final=True):
+        merge, self._merge = self._merge, lambda: None  # looked at before the merge
+        try:
+            commit(self, final)
+        finally:
+            self._merge = merge
+        with self.ix.searcher() as searcher:
+            seen.append(sorted(int(d["id"][1:]) for d in searcher.all_stored_fields()))
+        counts.append([s.doc_count() for s in self.ix._segments()])
+        if final:
+            merge()
 
-    def defer(self):
-        defer_commit(self)
-        waiting.append(len(self._deferred))
-
-    monkeypatch.setattr(BatchWriter, "_commit_writer", commit)
-    monkeypatch.setattr(BatchWriter, "_defer_commit", defer)
+    monkeypatch.setattr(BatchWriter, "_commit", committed)
     with directory.writer_lock(ix.path, 1):
         with BatchWriter(ix._ix, 1, str(ix.path), IndexReport(), jobs=2) as batch:
             add_articles(batch, articles)
-    assert len(deferred) == 5  # batches 1-5; the sixth (10) is the final commit's
-    assert any(n > 0 for n in deferred)  # reading went on while a batch was built
-    assert max(waiting) <= 2  # at most a batch a builder in the works
-    for k, ids in enumerate(seen, start=1):
-        assert ids == list(range(50 * k)), k
+    assert [len(ids) for ids in seen] == [50, 100, 150, 200, 250, 260]
+    for ids in seen:
+        assert ids == list(range(len(ids)))
+    assert counts[-1] == [50, 50, 50, 50, 50, 10]  # a segment a batch
     assert [s.doc_count() for s in segments(ix)] == [260]
     assert ix.search("fresh").total == 260 and ix.search("w259").total == 1
     check_seg_files(ix, strict=True)
+    check_lengths(ix)
     ix.close()
 
 
 # --- 6. a run's segments share a dictionary: their stored blocks merge as they are --
 
-@pytest.mark.parametrize("extra, copied", [(0, [True, True, False]),
+@pytest.mark.parametrize("extra, copied", [(0, [True, True, True]),
                                            (5, [True, False, False])])
 def test_run_segments_merge_their_stored_blocks_without_recompressing(
         tmp_path, monkeypatch, extra, copied):
-    """Builders compress a run's stored fields against one dictionary, so
-    the final merge copies their blocks still compressed; what does not fit
-    is re-packed: the last few articles (written here, too few for a
-    dictionary), and whatever follows a batch that ends mid-block (`extra`
-    articles into one: its short block is unpacked for the next to fill).
-    Every stored field reads back as with jobs=1."""
+    """A run's batches compress their stored fields against one dictionary
+    (the first batch's), so the final merge copies their blocks still
+    compressed, the last short batch's too; what does not fit is re-packed:
+    whatever follows a batch that ends mid-block (`extra` articles into
+    one: its short block is unpacked for the next to fill). Every stored
+    field reads back as with jobs=1."""
     from search.codec import DICT_BLOCKS, DOCS_PER_BLOCK, StoredBlocksColumn
 
     batch = DOCS_PER_BLOCK * DICT_BLOCKS + extra
@@ -390,10 +428,9 @@ def test_run_segments_merge_their_stored_blocks_without_recompressing(
             with BatchWriter(indexes[jobs]._ix, 1, str(indexes[jobs].path), IndexReport(),
                              jobs=jobs) as writer:
                 add_articles(writer, articles)
-        if jobs == 1:
-            copies.clear()  # (jobs=1 segments have a dictionary each: none copied)
-    assert copies == [(0, batch, copied[0]), (batch, batch, copied[1]),
-                      (2 * batch, 40, copied[2])]
+        assert copies == [(0, batch, copied[0]), (batch, batch, copied[1]),
+                          (2 * batch, 40, copied[2])], jobs
+        copies.clear()
     assert stored(indexes[1]) == stored(indexes[2])
     assert [s.doc_count() for s in segments(indexes[2])] == [2 * batch + 40]
     for q in ("grain", "source:wire", "tags:t1"):
