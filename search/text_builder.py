@@ -152,10 +152,11 @@ def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
     for postings in texts.values():
         postings.prepare()  # sorted once, before the copies share the arrays
     scratch = [codec.new_segment(storage, indexname) for _ in range(writers)]
-    children = []
+    children, worker = [], os.getpid()
     for part in range(1, writers):
         pid = os.fork()
         if pid == 0:  # a copy of this worker: write its run of terms, then go
+            end_with_indexer(worker)  # (and never outlive the worker)
             _exit_after(_write_part, storage, codec, scratch[part], texts, fields,
                         (part, writers))
         children.append(pid)

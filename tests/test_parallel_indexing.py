@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from whoosh.fields import UnknownFieldError
 
 from search import Article, NewsIndex, directory
 from search.text_builder import TextBuilder
