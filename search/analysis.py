@@ -95,7 +95,7 @@ def _split_word(word: str, stemmer) -> tuple[Parts, str | None]:
 def _word_terms(word: str) -> tuple[Parts, str | None]:
     if word.isascii() and word.isalnum():
         # Most words: one part, nothing to split or strip, folding is
-        # lowercasing. (Each builder process fills its own cache: this
+        # lowercasing. (Each text builder process fills its own cache: this
         # took a third off its first batch's analysis.)
         return ((stem(word.lower()), 0, len(word)),), None
     return _split_word(word, stem)

@@ -5,7 +5,8 @@ batches, and take the writer lock without ever waiting forever.
 Articles are committed every :data:`BATCH_SIZE` documents, so a crash late in
 a long run keeps everything committed before it; a failure inside a batch
 cancels only that batch. The ledger (which files produced which articles) is
-committed right after each Whoosh commit.
+committed right after each Whoosh commit. A run of several batches ends by
+merging their segments into one, in a commit of its own.
 """
 
 from __future__ import annotations
@@ -275,6 +276,8 @@ class BatchWriter:
             self.ledger.commit()
         if final:
             self._merge()
+            if self.fresh and self.ledger:
+                self.ledger.compact()  # all this run's: worth the rewrite
 
     def _merge(self) -> None:
         """After a run's last commit, in a writer of its own (a batch's
@@ -418,9 +421,31 @@ def prune(batch: BatchWriter, roots: list[Path]) -> None:
                 batch.forget_file(record.path)
 
 
+#: Articles given to `add_articles` that are signed at a time.
+SIGN_BATCH = 1_000
+
+
 def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
-    for article in articles:
-        batch.add(article, article.path or article.id, neardup.signature(article.body))
+    """Add articles given as objects (not read from files), signed and
+    fingerprinted SIGN_BATCH at a time, as parse workers do a file's
+    (neardup.signatures: a third faster than one at a time)."""
+    for chunk in _chunks(articles, SIGN_BATCH):
+        words = [neardup.words(a.body) for a in chunk]  # once for both
+        signatures = neardup.signatures([a.body for a in chunk], words)
+        for article, body_words, signature in zip(chunk, words, signatures):
+            batch.add(article, article.path or article.id, signature,
+                      text_fingerprint(article.title, article.body, body_words))
+
+
+def _chunks(items: Iterable, size: int) -> Iterable[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def timed(report: IndexReport, started: float) -> IndexReport:

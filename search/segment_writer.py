@@ -16,16 +16,16 @@ is sorted and spilled to disk: at 100,000 articles the merges took most of
 the run).
 
 The full-text fields (title, body) are analysed a segment at a time
-(`text_postings`): a per-document pass only maps words to numbers. A run's
-final merge hands the postings of its biggest fields (PARALLEL_FIELDS) to
-helper processes, whose files are appended with their offsets moved; the
-articles of a run's segments, compressed against one shared dictionary
-(`stored_dictionary`), are copied a compressed block at a time.
+(`text_postings`), here or, with more than one core, in a text builder
+process (`text_builder`) whose postings and field lengths are appended at
+the flush. A run's final merge hands the postings of its biggest fields
+(PARALLEL_FIELDS) to helper processes, whose files are appended with their
+offsets moved; the articles of a run's segments, compressed against one
+shared dictionary (see `stored_dictionary`), are copied a compressed block
+at a time.
 
 Everything else — stored fields, columns, deletions, the lock and the TOC —
-is Whoosh's, except that a commit can also list segments built by other
-processes (`builders`), and, while they are still at work, leaves the files
-it does not know (see `others_writing`).
+is Whoosh's.
 """
 
 from __future__ import annotations
