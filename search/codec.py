@@ -44,7 +44,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
 from whoosh.codec.whoosh3 import W3PerDocReader, W3PerDocWriter, W3TermInfo, W3TermsReader
 from whoosh.columns import Column, ColumnReader, ColumnWriter
 from whoosh.matching import ListMatcher
-from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long
+from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long, unpack_ushort
 from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTES
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -613,13 +613,43 @@ class NewsPostingsWriter(whoosh3.W3PostingsWriter):
         self._blockcount += 1
 
 
+class EntryList:
+    """Stands in for a field writer's term table (NewsFieldWriter's
+    `terms`): keeps its entries in a list, for another writer to list
+    (see text_builder), rather than writing a table to read back."""
+
+    def __init__(self):
+        self.extras: dict = {}
+        self.entries: list[tuple[bytes, bytes]] = []  # (field id + term, entry)
+
+    def add(self, key: bytes, entry: bytes) -> None:
+        self.entries.append((key, entry))
+
+    def fields(self) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
+        """[(field, [(term, entry)])], fields in the order written."""
+        found: dict[int, list] = {}
+        for key, entry in self.entries:
+            found.setdefault(unpack_ushort(key[:2])[0], []).append((key[2:], entry))
+        names = {number: name for name, number in self.extras["fieldmap"].items()}
+        return [(names[number], entries) for number, entries in found.items()]
+
+    def close(self) -> None:
+        pass
+
+
+#: A one-posting list's entry, weight 1, no value or length: the header,
+#: then (after the id) the record's ends (see NewsFieldWriter.add_term).
+_ONE_POSTING = (NewsTermInfo.inline_entry(1, None, 0, b""), bytes((_ALL_ONE, _NO_VALUES)))
+
+
 class NewsFieldWriter(W3FieldWriter):
-    def __init__(self, codec, storage, segment):
+    def __init__(self, codec, storage, segment, terms=None):
         # W3's, with the front-coded term dictionary for its hash table.
+        # `terms`: where the term entries go instead (see EntryList).
         self._codec, self._storage, self._segment = codec, storage, segment
         self._fieldname = self._fieldid = self._btext = None
         self._fieldobj = self._format = None
-        self._tindex = TermDictWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._tindex = terms or TermDictWriter(self._create_file(W3Codec.TERMS_EXT))
         self._fieldmap = self._tindex.extras["fieldmap"] = {}
         self._postfile = self._create_file(W3Codec.POSTS_EXT)
         self._postwriter = None
@@ -654,6 +684,11 @@ class NewsFieldWriter(W3FieldWriter):
             self.start_term(btext)
             self._postwriter.add_list(ids, weights, values, lengths)
             self.finish_term()
+            return
+        if len(ids) == 1 and weights[0] == 1 and not values[0] and not lengths[0]:
+            # An identifier's term (an id, a text hash: one an article):
+            # the entry's parts that never change made once.
+            self.add_entry(btext, _ONE_POSTING[0] + _pack_uints(ids) + _ONE_POSTING[1])
             return
         present = [n for n in lengths if n]
         record = encode_postings(ids, weights, _plain_values(values))

@@ -11,6 +11,7 @@ merging their segments into one, in a commit of its own.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -102,8 +103,23 @@ class BatchWriter:
         self._zdict: bytes | None = None  # the run's stored-field dictionary
 
     def __enter__(self) -> "BatchWriter":
-        self._open(first=True)
+        # No cyclic garbage collection while writing (in this process and
+        # the workers it forks): a run makes millions of objects, nearly all
+        # freed by reference counting, and the collector kept walking them
+        # (on Reuters-21578 0.6 s of this process's 4.3 s of CPU). What
+        # cycles a run leaves are collected once it is over.
+        self._collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._open(first=True)
+        except BaseException:
+            self._restore_gc()
+            raise
         return self
+
+    def _restore_gc(self) -> None:
+        if self._collecting:
+            gc.enable()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
@@ -119,6 +135,7 @@ class BatchWriter:
             for pool in (self._text, self._helpers):
                 if pool:
                     pool.close()
+            self._restore_gc()
 
     def _cancel(self) -> None:
         """Drop the open batch and release the Whoosh writer's lock."""

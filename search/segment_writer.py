@@ -332,7 +332,7 @@ class NewsSegmentWriter(SegmentWriter):
         """Append a text builder's postings files, and list its fields'
         terms, each field's runs of terms one after the other."""
         self._append_fields([(self._append_postings(posts), fields)
-                             for posts, _, fields in texts.parts])
+                             for posts, fields in texts.parts])
         self._remove_files(texts.files())
 
     def _append_postings(self, name: str) -> int:

@@ -15,6 +15,7 @@ them), and on Reuters-21578 the merge had become a fifth of indexing's CPU.
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import traceback
 from dataclasses import dataclass
@@ -41,15 +42,15 @@ FieldEntries = list[tuple[str, list[tuple[bytes, bytes]]]]
 @dataclass
 class TextFields:
     """What the worker wrote for a segment: `parts`, one per writing
-    process in term order, each (its postings file, its terms file, its
-    fields' entries, pointing into its postings file); and per field the
-    (document numbers, lengths) of the documents holding a term."""
+    process in term order, each (its postings file, its fields' entries,
+    pointing into that file); and per field the (document numbers,
+    lengths) of the documents holding a term."""
 
-    parts: list[tuple[str, str, FieldEntries]]
+    parts: list[tuple[str, FieldEntries]]
     lengths: dict[str, tuple[list[int], list[int]]]
 
     def files(self) -> list[str]:
-        return [name for posts, terms, _ in self.parts for name in (posts, terms)]
+        return [posts for posts, _ in self.parts]
 
 
 class TextBuilder:
@@ -141,8 +142,9 @@ def _drop(key: str) -> None:
 
 def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
             writers: int) -> TextFields:
-    """Write segment `key`'s fields to scratch files in `folder`, each of
-    `writers` processes a run of terms of every field."""
+    """Write segment `key`'s fields to scratch postings files in `folder`,
+    each of `writers` processes a run of terms of every field; their term
+    entries come back in memory (a forked copy's through a pipe)."""
     from whoosh.filedb.filestore import FileStorage
 
     from .codec import NewsCodec
@@ -154,35 +156,43 @@ def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
     scratch = [codec.new_segment(storage, indexname) for _ in range(writers)]
     children, worker = [], os.getpid()
     for part in range(1, writers):
+        read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # a copy of this worker: write its run of terms, then go
+            os.close(read_end)
             end_with_indexer(worker)  # (and never outlive the worker)
-            _exit_after(_write_part, storage, codec, scratch[part], texts, fields,
+            _exit_after(_send_part, write_end, storage, codec, scratch[part], texts, fields,
                         (part, writers))
-        children.append(pid)
+        os.close(write_end)
+        children.append((pid, read_end))
+    entries = []
     try:
-        _write_part(storage, codec, scratch[0], texts, fields, (0, writers))
+        entries.append(_write_part(storage, codec, scratch[0], texts, fields, (0, writers)))
     finally:
-        failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+        failed = 0
+        for pid, read_end in children:
+            with os.fdopen(read_end, "rb") as pipe:
+                sent = pipe.read()
+            if os.waitpid(pid, 0)[1] != 0 or not sent:
+                failed += 1
+            else:
+                entries.append(pickle.loads(sent))
     if failed:
-        raise RuntimeError(f"{len(failed)} process(es) writing full-text terms failed")
-    parts = []
-    for segment in scratch:
-        terms = codec.terms_reader(storage, segment)
-        try:
-            entries = [(name, list(terms.field_entries(name))) for name in sorted(texts)]
-        finally:
-            terms.close()
-        parts.append((segment.make_filename(NewsCodec.POSTS_EXT),
-                      segment.make_filename(NewsCodec.TERMS_EXT), entries))
+        raise RuntimeError(f"{failed} process(es) writing full-text terms failed")
+    parts = [(segment.make_filename(NewsCodec.POSTS_EXT), part_entries)
+             for segment, part_entries in zip(scratch, entries)]
     return TextFields(parts, {name: text.field_lengths() for name, text in texts.items()})
 
 
 def _write_part(storage, codec, segment, texts: dict[str, TextPostings],
-                fields: dict[str, Any], part: tuple[int, int]) -> None:
+                fields: dict[str, Any], part: tuple[int, int]) -> FieldEntries:
+    """Write one run of terms of every field to `segment`'s postings file;
+    returns their entries."""
+    from .codec import EntryList, NewsFieldWriter
     from .segment_writer import merge_postings
 
-    writer = codec.field_writer(storage, segment)
+    terms = EntryList()
+    writer = NewsFieldWriter(codec, storage, segment, terms=terms)
     try:
         for name in sorted(texts):
             writer.start_field(name, fields[name])
@@ -192,6 +202,14 @@ def _write_part(storage, codec, segment, texts: dict[str, TextPostings],
             writer.finish_field()
     finally:
         writer.close()
+    return terms.fields()
+
+
+def _send_part(pipe: int, *args) -> None:
+    """_write_part, its entries sent down `pipe` (in a forked copy)."""
+    entries = pickle.dumps(_write_part(*args), pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(pipe, "wb") as out:
+        out.write(entries)
 
 
 def _exit_after(fn, *args) -> None:

@@ -581,3 +581,30 @@ def test_inline_entries_are_those_of_one_list_at_a_time():
                                                   max(present, default=0), record)
     assert inline_entries(np, *(np.zeros(0, dtype=np.int64),) * 3, b"",
                           *(np.zeros(0, dtype=np.int64),) * 4) == []
+
+
+@pytest.mark.parametrize("docnum", [0, 5, 300, 70_000, 2**33])
+def test_an_identifier_term_is_the_entry_of_its_one_posting(tmp_path, docnum):
+    """A one-posting list (an id's term) is written by a shortcut: the same
+    entry as the general route's, which reads back as that posting."""
+    from whoosh.filedb.filestore import FileStorage
+
+    from search.codec import NewsCodec, NewsFieldWriter, NewsTermInfo, encode_postings
+
+    entries = []
+
+    class Recording(NewsFieldWriter):
+        def add_entry(self, btext, entry):
+            entries.append(entry)
+
+    codec, storage = NewsCodec(), FileStorage(str(tmp_path))
+    writer = Recording(codec, storage, codec.new_segment(storage, "T"))
+    writer.start_field("id", fields.ID(stored=True))
+    writer.add_term(b"x", [docnum], [1.0], [b""], [0])
+    writer.add_term(b"y", [docnum], [1], [None], [0])
+    writer.finish_field()
+    writer.close()
+    general = NewsTermInfo.inline_entry(1, None, 0, encode_postings([docnum], [1.0], [b""]))
+    assert entries == [general, general]
+    info = NewsTermInfo.from_bytes(entries[0])
+    assert (info.doc_frequency(), info.min_id(), info.max_id()) == (1, docnum, docnum)

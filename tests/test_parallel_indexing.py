@@ -438,3 +438,36 @@ def test_run_segments_merge_their_stored_blocks_without_recompressing(
     check_lengths(indexes[2])
     for ix in indexes.values():
         ix.close()
+
+
+# --- 7. no cyclic garbage collection while writing ------------------------------------
+
+def test_garbage_collection_is_off_while_writing_and_back_after(tmp_path, monkeypatch):
+    """The cyclic collector is off while a run writes (a speed-up; reference
+    counting frees nearly everything), and back as it was after the run,
+    whether it ended well or not."""
+    import gc
+
+    states = []
+    add = BatchWriter.add
+    monkeypatch.setattr(BatchWriter, "add",
+                        lambda self, *a, **k: (states.append(gc.isenabled()), add(self, *a, **k))[1])
+    ix = NewsIndex.create(tmp_path / "ix")
+    assert gc.isenabled()
+    assert ix.add(more(0, 3)).added == 3
+    assert states == [False] * 3 and gc.isenabled()
+
+    def failing():
+        yield from more(10, 2)
+        raise RuntimeError("the feed broke")
+
+    with pytest.raises(RuntimeError, match="the feed broke"):
+        ix.add(failing())
+    assert gc.isenabled() and len(ix) == 3
+    gc.disable()  # a caller's own choice is kept
+    try:
+        ix.add(more(20, 1))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    ix.close()
