@@ -98,7 +98,10 @@ class TextBuilder:
         self._rows.pop(key, None)
         self._sent.pop(key, None)
         if self._pool is not None:
-            self._pool.submit(_drop, key)
+            try:
+                self._pool.submit(_drop, key)
+            except RuntimeError:
+                pass  # the worker is gone (BrokenProcessPool), and its texts with it
 
     def close(self) -> None:
         if self._pool is not None:

@@ -471,3 +471,31 @@ def test_garbage_collection_is_off_while_writing_and_back_after(tmp_path, monkey
     finally:
         gc.enable()
     ix.close()
+
+
+def test_a_text_builder_that_dies_fails_the_run_and_keeps_the_committed(tmp_path, monkeypatch):
+    """The text builder process is killed (the OOM killer, say) in the
+    second batch: the run fails with the pool's error, the first batch
+    stays committed, the lock is released, and the next run is whole."""
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from search.text_postings import TextPostings
+
+    add = TextPostings.add
+
+    def dying(self, docnum, text, boost=1.0):
+        if text == "poison":
+            os._exit(9)
+        return add(self, docnum, text, boost)
+
+    monkeypatch.setenv(BATCH_SIZE_ENV, "40")
+    monkeypatch.setattr(TextPostings, "add", dying)
+    ix = NewsIndex.create(tmp_path / "ix")
+    with pytest.raises(BrokenProcessPool):
+        run_with_poison(ix, 50, 10)
+    assert {a.id for a in ix.articles()} == {f"n{i}" for i in range(40)}
+    monkeypatch.undo()
+    assert ix.add(more(0, 45), wait=0).added == 45 and len(ix) == 85
+    check_seg_files(ix, strict=True)
+    ix.close()
