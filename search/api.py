@@ -138,7 +138,9 @@ class NewsIndex:
         `field_map` maps Article fields to column names for JSON/CSV input
         (``{"body": "story_text"}``); it is remembered with the folders.
         `prune` removes articles whose files under `paths` are gone. `jobs`
-        is the number of parsing processes (default: all cores)."""
+        is the number of parsing processes (default: all cores); with 2 or
+        more, a text builder process analyses titles and bodies beside this
+        one (see `text_builder`), and with 1 everything is written here."""
         started = time.perf_counter()
         given = [Path(p) for p in paths]
         options = ReadOptions(field_map=dict(field_map or {}))

@@ -246,7 +246,8 @@ def index_cmd(
     prune: bool = typer.Option(False, "--prune",
                                help="Remove articles whose files under PATHS are gone."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
-                                       help="Parsing processes [default: all cores]."),
+                                       help="Parsing processes; with 2 or more, a text "
+                                            "builder process too [default: all cores]."),
     as_json: bool = JsonOption,
 ) -> None:
     """Add or update articles from files and folders: text, HTML, JSON Lines,
