@@ -458,9 +458,6 @@ class _Streamed:
         self.sent = True
         return 0  # (written at the flush: see NewsSegmentWriter._add_field_lengths)
 
-    def __len__(self) -> int:
-        return 0  # none of its postings are written here
-
 
 class _Buffer:
     """Postings of one term gathered from several sources before writing:
