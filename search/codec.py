@@ -70,8 +70,10 @@ DICT_BLOCKS = 16
 DICT_SAMPLE = 512
 DICT_BYTES = 32 * 1024
 #: zlib level of stored-field blocks. Reuters-21578's stored articles at
-#: level 6: 0.89 s, 8.48 MB; at 5: 0.63 s, 8.56 MB; at 4: 0.44 s, 8.80 MB.
-STORED_LEVEL = 5
+#: level 6: 0.89 s, 8.48 MB; at 5: 0.63 s, 8.56 MB; at 4: 0.44 s, 8.80 MB;
+#: at 3: 0.44 s, 9.01 MB. Since the indexing process writes every article
+#: itself (see text_builder), their compression is on its critical path.
+STORED_LEVEL = 4
 
 _BIG_ENDIAN = sys.byteorder == "big"
 #: Block frame: length of what follows (negative on the last block), posting

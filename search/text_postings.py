@@ -5,10 +5,11 @@ the word, look up its terms, append its position) and per posting (encode
 the positions, build a tuple, file it under its term): on Reuters-21578 that
 was four fifths of building a segment. :class:`TextPostings` does per token
 only what must be done in Python — map each word to a small integer, the
-word's *type* — and turns the whole segment's types into postings with array
-operations at the end: positions, the stable sort into (term, document,
-position) order, frequencies, and the varint position values of
-`postings.CompactPositions`.
+word's *type* — and turns the types into postings with array operations:
+positions, the stable sort into (term, document, position) order,
+frequencies, and the varint position values of `postings.CompactPositions`.
+That is done in runs of RUN_WORDS words as documents come, and the runs are
+merged into term order when the postings are asked for (`prepare`).
 
 The result is exactly what `NewsAnalyzer.term_positions` and
 ``CompactPositions.word_values`` give one document at a time (the tests
@@ -28,8 +29,9 @@ from .codec import BLOCK_LIMIT, PackedValues, inline_entries, posting_blocks
 
 #: Words gathered before they are turned into postings (a *run*: see
 #: TextPostings._seal). Sorting a segment's postings in runs as its documents
-#: come, then the runs into one, leaves the flush less to do: that is the
-#: end of a run, when the other processes have finished.
+#: come, then the runs into one, leaves the flush less to do: the flush is
+#: the end of an indexing run, when the other processes have finished (on
+#: Reuters-21578 the body's sort at the flush went 1.56 → 0.5 s).
 RUN_WORDS = 250_000
 
 #: (terms of a word with offsets, joined form or None): see analysis._word_terms.
