@@ -2,14 +2,15 @@
 
 With two or more cores, the indexing process writes each article itself
 (id, facets, dates, stored fields) and streams the texts of its full-text
-fields (title, body) to one worker process, a :class:`TextBuilder`, which
-analyses them as they come (`text_postings.TextPostings`). When the segment
-is flushed, the worker writes those fields' postings to scratch files,
-sharing the terms with a forked copy of itself, and the writer appends them
-with the fields' lengths (`NewsSegmentWriter`). A batch is one segment and
-a run has nothing to merge: building whole segments in parallel, a batch a
-process, wrote every posting twice (once per segment, once more merging
-them), and on Reuters-21578 the merge had become a fifth of indexing's CPU.
+fields (title, body) through a :class:`TextBuilder` to one worker process,
+which analyses them as they come (`text_postings.TextPostings`). When the
+segment is flushed, the worker writes those fields' postings to scratch
+files, sharing the terms with a forked copy of itself, and the writer
+appends them with the fields' lengths (`NewsSegmentWriter`). A batch is one
+segment, and a run of one batch has nothing to merge: building whole
+segments in parallel, a batch a process, wrote every posting twice (once
+per segment, once more merging them), and on Reuters-21578 the merge had
+become a fifth of indexing's CPU.
 """
 
 from __future__ import annotations
