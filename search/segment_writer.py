@@ -353,11 +353,14 @@ class NewsSegmentWriter(SegmentWriter):
         in term order, each (where its postings start, [(field, [(term,
         entry)])])."""
         writer = self.fieldwriter
-        names = [name for name, _ in parts[0][1]] if parts else []
-        for number, name in enumerate(names):
+        # By name: a part may hold no term of a field (a title of one term,
+        # written by one of two processes).
+        parts = [(offset, dict(fields)) for offset, fields in parts]
+        names = dict.fromkeys(name for _, fields in parts for name in fields)
+        for name in names:
             writer.start_field(name, self.schema[name])
             for offset, fields in parts:
-                for term, entry in fields[number][1]:
+                for term, entry in fields.get(name, ()):
                     writer.add_entry(term, NewsTermInfo.moved(entry, offset))
             writer.finish_field()
 

@@ -155,6 +155,18 @@ def test_fields_streamed_to_a_text_builder_are_written_the_same(tmp_path, monkey
     assert len(streamed["pst"]) == len(reference["pst"])
 
 
+def test_a_field_of_one_term_streamed_to_two_writers(tmp_path, monkeypatch):
+    """A title of one term: one of the two processes writing the terms has
+    none of the title's (the flush once lost track of the fields)."""
+    docs = [to_document(Article(id=f"a{i}", title="Wheat", body=f"grain prices rose {i} points"))
+            for i in range(3)]
+    reference = build(tmp_path / "here", NewsSegmentWriter, docs)
+    monkeypatch.setattr("search.text_builder.WRITERS", 2)
+    streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
+    assert streamed["decoded"] == reference["decoded"]
+    assert ("title", b"wheat") in streamed["decoded"]
+
+
 def test_boosted_documents_keep_their_weights(tmp_path):
     docs = corpus_documents()[:120]
     for i, doc in enumerate(docs):
