@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -282,12 +283,13 @@ class BatchWriter:
         # The ledger's rows are written while the segment is (mostly while
         # the full-text fields are: on Reuters-21578 the band keys alone
         # took 0.7 s), and committed after it, never ahead of it.
-        staged = _Staged(self._stage_ledger, self._take_ledger_changes())
         self._zdict = self._zdict or self.writer.stored_dictionary()
-        try:
-            self.writer.commit(mergetype=NO_MERGE)
-        finally:
-            staged.join()
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            staged = thread.submit(self._stage_ledger, self._take_ledger_changes())
+            try:
+                self.writer.commit(mergetype=NO_MERGE)
+            finally:
+                staged.result()  # (its error, if any, is raised here)
         self._committed.update(s.segment_id() for s in self.writer.written)
         if self.ledger:
             self.ledger.commit()
@@ -303,8 +305,9 @@ class BatchWriter:
         visits one segment per run, not one per batch; then apply the tiered
         policy to older ones (merge_tiers). Nothing is written if there is
         nothing to merge."""
-        run = [s for s in self.ix._segments() if s.segment_id() in self._committed]
-        if len(run) < 2 and not tiers_due(self.ix._segments()):
+        segments = self.ix._segments()
+        run = [s for s in segments if s.segment_id() in self._committed]
+        if len(run) < 2 and not tiers_due(segments):
             return  # (a writer left files behind even if cancelled)
         self.writer = open_writer(self.ix, self.wait, self.where)
         run = [s for s in self.writer.segments if s.segment_id() in self._committed]
@@ -338,27 +341,6 @@ class BatchWriter:
         if self.searcher is not None:
             self.searcher.close()
             self.searcher = None
-
-
-class _Staged:
-    """fn(*args) on a thread of its own; `join` waits for it, and raises
-    what it raised."""
-
-    def __init__(self, fn, *args):
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn, args) -> None:
-        try:
-            fn(*args)
-        except BaseException as error:  # noqa: BLE001 - handed to join()
-            self._error = error
-
-    def join(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _merge_tiers_except(merged: set[str], writer, segments: list) -> list:
@@ -446,23 +428,13 @@ def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
     """Add articles given as objects (not read from files), signed and
     fingerprinted SIGN_BATCH at a time, as parse workers do a file's
     (neardup.signatures: a third faster than one at a time)."""
-    for chunk in _chunks(articles, SIGN_BATCH):
+    articles = iter(articles)
+    while chunk := list(islice(articles, SIGN_BATCH)):
         words = [neardup.words(a.body) for a in chunk]  # once for both
         signatures = neardup.signatures([a.body for a in chunk], words)
         for article, body_words, signature in zip(chunk, words, signatures):
             batch.add(article, article.path or article.id, signature,
                       text_fingerprint(article.title, article.body, body_words))
-
-
-def _chunks(items: Iterable, size: int) -> Iterable[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def timed(report: IndexReport, started: float) -> IndexReport:

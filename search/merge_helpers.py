@@ -7,10 +7,9 @@ fields (see `NewsSegmentWriter.merge_segments`); this is the pool they run in.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
-from .parsing import end_with_indexer
+from .parsing import worker_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,11 +25,7 @@ class MergeHelpers:
     def call(self, fn, *args) -> "Future":
         """Run fn(*args) in a worker; returns its Future."""
         if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor  # not on a search's path
-
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs,
-                                             initializer=end_with_indexer,
-                                             initargs=(os.getpid(),))
+            self._pool = worker_pool(self.jobs)
         return self._pool.submit(fn, *args)
 
     def close(self) -> None:

@@ -68,11 +68,7 @@ def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
         for candidate, known in work:
             yield parse_file(candidate, options, known)
         return
-    # Imported here: multiprocessing costs a search (which never parses) 8 ms.
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs, initializer=end_with_indexer,
-                             initargs=(os.getpid(),)) as pool:
+    with worker_pool(jobs) as pool:
         pending: deque = deque()
         for group in _groups(work):
             pending.append(pool.submit(parse_group, group, options))
@@ -156,6 +152,16 @@ def _takes_problems(reader) -> bool:
     import inspect
 
     return "problems" in inspect.signature(reader).parameters
+
+
+def worker_pool(jobs: int):
+    """A ProcessPoolExecutor of `jobs` workers that never outlive this
+    process (see end_with_indexer): parsing, the text builder, merge helpers."""
+    # Imported here: multiprocessing costs a search (which never writes) 8 ms.
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, initializer=end_with_indexer,
+                               initargs=(os.getpid(),))
 
 
 def end_with_indexer(indexer_pid: int) -> None:

@@ -46,8 +46,8 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from .analysis import KeywordAnalyzer, NewsAnalyzer
-from .codec import (BLOCK_LIMIT, NewsCodec, NewsPerDocReader, NewsPerDocWriter, NewsTermInfo,
-                    read_postings)
+from .codec import (BLOCK_LIMIT, EntryList, NewsCodec, NewsFieldWriter, NewsPerDocReader,
+                    NewsPerDocWriter, NewsTermInfo, read_postings)
 from .postings import CompactPositions
 from .text_postings import TextPostings
 
@@ -307,8 +307,8 @@ class NewsSegmentWriter(SegmentWriter):
         return found
 
     def _take_field_jobs(self) -> list:
-        """The helpers' jobs — (field names, Future of (files, [(field,
-        [(term, entry)])])) each — if they still describe this segment:
+        """The helpers' jobs — (field names, Future of their parts: see
+        `_append_parts`) each — if they still describe this segment:
         nothing added since the merge began. Otherwise none (waited for,
         their files removed)."""
         jobs, self._field_jobs = self._field_jobs, []
@@ -318,22 +318,17 @@ class NewsSegmentWriter(SegmentWriter):
                for plan, names, _ in jobs):
             return [(names, future) for _, names, future in jobs]
         for _, _, future in jobs:
-            self._remove_files(future.result()[0])
+            self._remove_files([posts for posts, _ in future.result()])
         return []
 
-    def _write_field_job(self, result) -> None:
-        """Append a helper's postings file and list its fields' terms, their
-        postings' offsets moved by where the file now starts."""
-        files, fields = result
-        self._append_fields([(self._append_postings(files[0]), fields)])
-        self._remove_files(files)
-
-    def _append_parts(self, texts) -> None:
-        """Append a text builder's postings files, and list its fields'
-        terms, each field's runs of terms one after the other."""
-        self._append_fields([(self._append_postings(posts), fields)
-                             for posts, fields in texts.parts])
-        self._remove_files(texts.files())
+    def _append_parts(self, parts: list[tuple[str, list]]) -> None:
+        """Append scratch postings files (a helper's, a text builder's:
+        `parts`, in term order, each (file name, [(field, [(term,
+        entry)])])), and list their fields' terms, each field's runs of
+        terms one after the other, postings offsets moved by where each
+        file now starts."""
+        self._append_fields([(self._append_postings(posts), fields) for posts, fields in parts])
+        self._remove_files([posts for posts, _ in parts])
 
     def _append_postings(self, name: str) -> int:
         """Copy a scratch postings file to the end of this segment's;
@@ -404,14 +399,14 @@ class NewsSegmentWriter(SegmentWriter):
                 self._add_field_lengths(texts.lengths)
             self.perdocwriter.close()
             if texts is not None:
-                self._append_parts(texts)
+                self._append_parts(texts.parts)
             # The helpers' fields as each helper finishes (the body's last),
             # while the others still work: the term table takes a field's
             # terms in any field order, each field's together.
             from concurrent.futures import as_completed  # only a merge with helpers needs it
 
             for future in as_completed([future for _, future in jobs]):
-                self._write_field_job(future.result())
+                self._append_parts(future.result())
             writer.close()
         finally:
             self._postings.clear()
@@ -601,34 +596,42 @@ def _piece(sources: list, own: dict, term: bytes, number: int, entry: bytes | No
 
 
 def merge_field_postings(folder: str, indexname: str, schema, plan: list,
-                         names: tuple[str, ...]):
+                         names: tuple[str, ...]) -> list[tuple[str, list]]:
     """Helper process: merge fields `names` of the segments in `plan`
-    ((segment, first new docnum, docmap or None) each) into the postings and
-    term files of a scratch segment in `folder`. Returns (the files' names,
-    [(field, [(term, entry)] in term order)]). The caller holds the index's
-    lock."""
+    ((segment, first new docnum, docmap or None) each) into the postings
+    file of a scratch segment in `folder`. Returns [(that file's name,
+    [(field, [(term, entry)])])], as `NewsSegmentWriter._append_parts`
+    takes it. The caller holds the index's lock."""
     storage = FileStorage(folder)
-    codec = NewsCodec()
-    scratch = codec.new_segment(storage, indexname)
     sources = [(SegmentReader(storage, schema, segment), base, docmap)
                for segment, base, docmap in plan]
-    writer = codec.field_writer(storage, scratch)
     try:
-        for name in names:
-            writer.start_field(name, schema[name])
-            merge_postings(writer, schema[name].format, iter(()), sources, name)
+        return [write_scratch_fields(storage, indexname, {name: schema[name] for name in names},
+                                     lambda name, writer: iter(()), sources)]
+    finally:
+        for reader, _, _ in sources:
+            reader.close()
+
+
+def write_scratch_fields(storage, indexname: str, fields: dict, own, sources: list = ()
+                         ) -> tuple[str, list]:
+    """Write `fields` (name → field object) to the postings file of a new
+    scratch segment, each field's own postings (`own(name, writer)`: see
+    `merge_postings`) merged with `sources`'; their term entries are kept
+    in memory, not written. Returns (the postings file's name, [(field,
+    [(term, entry)])]), for a writer to append (`_append_parts`)."""
+    codec = NewsCodec()
+    segment = codec.new_segment(storage, indexname)
+    terms = EntryList()
+    writer = NewsFieldWriter(codec, storage, segment, terms=terms)
+    try:
+        for name, field in fields.items():
+            writer.start_field(name, field)
+            merge_postings(writer, field.format, own(name, writer), list(sources), name)
             writer.finish_field()
     finally:
         writer.close()
-        for reader, _, _ in sources:
-            reader.close()
-    terms = codec.terms_reader(storage, scratch)
-    try:
-        fields = [(name, list(terms.field_entries(name))) for name in names]
-    finally:
-        terms.close()
-    files = (scratch.make_filename(NewsCodec.POSTS_EXT), scratch.make_filename(NewsCodec.TERMS_EXT))
-    return files, fields
+    return segment.make_filename(NewsCodec.POSTS_EXT), terms.fields()
 
 
 def _renumbering(reader, base: int) -> tuple[dict | None, set]:

@@ -22,7 +22,7 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .parsing import end_with_indexer
+from .parsing import end_with_indexer, worker_pool
 from .text_postings import TextPostings
 
 if TYPE_CHECKING:
@@ -49,9 +49,6 @@ class TextFields:
 
     parts: list[tuple[str, FieldEntries]]
     lengths: dict[str, tuple[list[int], list[int]]]
-
-    def files(self) -> list[str]:
-        return [posts for posts, _ in self.parts]
 
 
 class TextBuilder:
@@ -117,11 +114,8 @@ class TextBuilder:
 
     def _start(self) -> "ProcessPoolExecutor":
         if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor  # not on a search's path
-
             # One worker: its texts arrive in order, and stay with it.
-            self._pool = ProcessPoolExecutor(max_workers=1, initializer=end_with_indexer,
-                                             initargs=(os.getpid(),))
+            self._pool = worker_pool(1)
         return self._pool
 
 
@@ -151,13 +145,10 @@ def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
     entries come back in memory (a forked copy's through a pipe)."""
     from whoosh.filedb.filestore import FileStorage
 
-    from .codec import NewsCodec
-
     texts = _OPEN.pop(key, {})
-    storage, codec = FileStorage(folder), NewsCodec()
+    storage = FileStorage(folder)
     for postings in texts.values():
         postings.prepare()  # sorted once, before the copies share the arrays
-    scratch = [codec.new_segment(storage, indexname) for _ in range(writers)]
     children, worker = [], os.getpid()
     for part in range(1, writers):
         read_end, write_end = os.pipe()
@@ -165,13 +156,13 @@ def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
         if pid == 0:  # a copy of this worker: write its run of terms, then go
             os.close(read_end)
             end_with_indexer(worker)  # (and never outlive the worker)
-            _exit_after(_send_part, write_end, storage, codec, scratch[part], texts, fields,
+            _exit_after(_send_part, write_end, storage, indexname, texts, fields,
                         (part, writers))
         os.close(write_end)
         children.append((pid, read_end))
-    entries = []
+    parts = []
     try:
-        entries.append(_write_part(storage, codec, scratch[0], texts, fields, (0, writers)))
+        parts.append(_write_part(storage, indexname, texts, fields, (0, writers)))
     finally:
         failed = 0
         for pid, read_end in children:
@@ -180,40 +171,28 @@ def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
             if os.waitpid(pid, 0)[1] != 0 or not sent:
                 failed += 1
             else:
-                entries.append(pickle.loads(sent))
+                parts.append(pickle.loads(sent))
     if failed:
         raise RuntimeError(f"{failed} process(es) writing full-text terms failed")
-    parts = [(segment.make_filename(NewsCodec.POSTS_EXT), part_entries)
-             for segment, part_entries in zip(scratch, entries)]
     return TextFields(parts, {name: text.field_lengths() for name, text in texts.items()})
 
 
-def _write_part(storage, codec, segment, texts: dict[str, TextPostings],
-                fields: dict[str, Any], part: tuple[int, int]) -> FieldEntries:
-    """Write one run of terms of every field to `segment`'s postings file;
-    returns their entries."""
-    from .codec import EntryList, NewsFieldWriter
-    from .segment_writer import merge_postings
+def _write_part(storage, indexname: str, texts: dict[str, TextPostings],
+                fields: dict[str, Any], part: tuple[int, int]) -> tuple[str, FieldEntries]:
+    """Write one run of terms of every field to a scratch postings file;
+    returns (its name, its entries)."""
+    from .segment_writer import write_scratch_fields
 
-    terms = EntryList()
-    writer = NewsFieldWriter(codec, storage, segment, terms=terms)
-    try:
-        for name in sorted(texts):
-            writer.start_field(name, fields[name])
-            merge_postings(writer, fields[name].format,
-                           texts[name].postings(writer.inline_limit, writer.block_limit, part),
-                           [], name)
-            writer.finish_field()
-    finally:
-        writer.close()
-    return terms.fields()
+    return write_scratch_fields(
+        storage, indexname, {name: fields[name] for name in sorted(texts)},
+        lambda name, writer: texts[name].postings(writer.inline_limit, writer.block_limit, part))
 
 
 def _send_part(pipe: int, *args) -> None:
-    """_write_part, its entries sent down `pipe` (in a forked copy)."""
-    entries = pickle.dumps(_write_part(*args), pickle.HIGHEST_PROTOCOL)
+    """_write_part, its result sent down `pipe` (in a forked copy)."""
+    data = pickle.dumps(_write_part(*args), pickle.HIGHEST_PROTOCOL)
     with os.fdopen(pipe, "wb") as out:
-        out.write(entries)
+        out.write(data)
 
 
 def _exit_after(fn, *args) -> None:

@@ -207,10 +207,10 @@ def test_failing_term_writer_process_cancels_its_batch(tmp_path, monkeypatch):
 
     write_part = text_builder._write_part
 
-    def failing(storage, codec, segment, texts, fields, part):
+    def failing(storage, indexname, texts, fields, part):
         if part[0] == 1:
             raise OSError("disk full")
-        write_part(storage, codec, segment, texts, fields, part)
+        return write_part(storage, indexname, texts, fields, part)
 
     monkeypatch.setenv(BATCH_SIZE_ENV, "40")
     ix = NewsIndex.create(tmp_path / "ix")
