@@ -48,6 +48,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_l
 from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTES
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from . import safepickle
 from .segment_cache import LRU
 from .termdict import TermDictReader, TermDictWriter
 
@@ -1059,11 +1060,11 @@ class StoredBlocksColumn(Column):
             data = self.raw_block(number)
             unpacker = (zlib.decompressobj(zdict=self._zdict) if self._zdict
                         else zlib.decompressobj())
-            return pickle.loads(unpacker.decompress(data) + unpacker.flush())
+            return safepickle.loads(unpacker.decompress(data) + unpacker.flush())
 
         def __getitem__(self, docnum: int):
             value = self.pickled(docnum)
-            return pickle.loads(value) if value else None
+            return safepickle.loads(value) if value else None
 
         def raw_block(self, number: int) -> bytes:
             """Block `number` as stored: compressed (see Writer.copy_blocks)."""

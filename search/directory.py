@@ -10,12 +10,18 @@ The manifest names the live generation. `rebuild` writes a new generation
 beside the live one and then replaces the manifest with ``os.replace``, which
 is atomic: a reader (or a crash) sees either the old index or the new one,
 never a mix. Old generations are deleted afterwards.
+
+Durability (see `durable`, `toc`): a generation's folder and its files are
+fsynced before the manifest names it, and the manifest is replaced by
+write, fsync, rename, fsync of the folder. The manifest is validated: its
+generation must be a ``gen-NNNNNN`` folder inside the index folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,16 +29,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex
 from whoosh.util.filelock import FileLock, try_for
 
-from .errors import IndexLockedError, IndexNotFoundError, IndexVersionError, NewsSearchError
+from . import durable, toc
+from .errors import (IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError,
+                     NewsSearchError)
 from .schema import SCHEMA_VERSION, build_schema
 
 MANIFEST = "newssearch.json"
 FORMAT = "newssearch-index"
 #: The lock a writer holds for the whole of a write (see writer_lock).
 WRITER_LOCK = ".newssearch.lock"
+#: What a generation folder is called; nothing else is one.
+GENERATION = re.compile(r"gen-[0-9]{6,}")
 
 
 @dataclass
@@ -86,21 +97,30 @@ def read_manifest(path: Path, *, check_version: bool = True) -> Manifest:
             f"(schema {data.get('schema_version')}, this is {SCHEMA_VERSION}): "
             f"rebuild needed (newssearch rebuild --index {path})"
         )
-    return Manifest(generation=data["generation"], roots=list(data.get("roots", [])),
-                    options=dict(data.get("options", {})),
-                    created=data.get("created", ""), updated=data.get("updated", ""))
+    try:
+        return Manifest(generation=_generation(path, data["generation"]),
+                        roots=[str(r) for r in data.get("roots", [])],
+                        options={str(k): dict(v) for k, v in data.get("options", {}).items()},
+                        created=str(data.get("created", "")), updated=str(data.get("updated", "")))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexDamagedError(MANIFEST, f"malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _generation(path: Path, name) -> str:
+    """The manifest's generation, checked: a generation folder directly
+    inside the index folder (not a path leading elsewhere)."""
+    if not isinstance(name, str) or not GENERATION.fullmatch(name):
+        raise IndexDamagedError(MANIFEST, f"generation {name!r} is not a generation folder name")
+    folder = path / name
+    if folder.is_symlink() or not folder.is_dir():
+        raise IndexDamagedError(MANIFEST, f"generation folder {name}/ is missing")
+    return name
 
 
 def write_manifest(path: Path, manifest: Manifest) -> None:
     """Replace the manifest atomically (write, fsync, rename)."""
     manifest.updated = now_iso()
-    tmp = path / f".{MANIFEST}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(manifest.to_json(), fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path / MANIFEST)
-    _fsync_dir(path)
+    durable.write_file(path / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
 
 
 def create(path: Path) -> Manifest:
@@ -118,17 +138,70 @@ def create(path: Path) -> Manifest:
 
 
 def new_generation(path: Path) -> str:
-    """Create an empty Whoosh index in a fresh generation folder; return its name."""
+    """Create an empty Whoosh index in a fresh generation folder, durably
+    (its table of contents and its name in the index folder); return its name."""
     numbers = [int(p.name[4:]) for p in path.glob("gen-*") if p.name[4:].isdigit()]
     name = f"gen-{max(numbers, default=0) + 1:06d}"
     (path / name).mkdir()
-    whoosh_index.create_in(str(path / name), build_schema())
+    NewsFileIndex.create(FileStorage(str(path / name)), build_schema())
+    durable.fsync_dir(path)
     return name
 
 
-def open_whoosh(path: Path, manifest: Manifest):
+def open_whoosh(path: Path, manifest: Manifest) -> "NewsFileIndex":
     """Open the live generation's Whoosh index."""
-    return whoosh_index.open_dir(str(path / manifest.generation))
+    return NewsFileIndex(FileStorage(str(path / manifest.generation)))
+
+
+class NewsFileIndex(FileIndex):
+    """Whoosh's FileIndex reading and writing our table of contents (see
+    `toc`): checksummed, durable, unpickled without running code. Opening
+    also checks that every file the TOC lists is there at its size (a stat
+    each: truncation, the usual damage of a power cut, is found at once;
+    full checksums are `newssearch check`'s, see docs/reliability.md)."""
+
+    def __init__(self, storage, schema=None, indexname: str = "MAIN"):
+        self.storage, self._schema, self.indexname = storage, schema, indexname
+        self._read_toc()
+
+    @classmethod
+    def create(cls, storage, schema, indexname: str = "MAIN") -> "NewsFileIndex":
+        toc.write_toc(storage, indexname, schema, [], 0, {})
+        return cls(storage, indexname=indexname)
+
+    def writer(self, **kwargs):
+        from .segment_writer import NewsSegmentWriter
+
+        kwargs.pop("procs", None)
+        return NewsSegmentWriter(self, **kwargs)
+
+    def _read_toc(self):
+        for _ in range(10):
+            try:
+                info = toc.read_toc(self.storage, self.indexname, schema=self._schema)
+            except FileNotFoundError:
+                continue  # a commit replaced it as we looked: read the new one
+            problem = missing_file(self.storage, info)
+            if problem is None:
+                return info
+            if toc.TOC._latest_generation(self.storage, self.indexname) == info.generation:
+                raise IndexDamagedError(*problem)
+            # A newer commit deleted a file of this one meanwhile: read that.
+        raise IndexDamagedError(toc._shown(self.storage, f"_{self.indexname}_*.toc"),
+                                "keeps changing while read")
+
+
+def missing_file(storage, info) -> tuple[str, str] | None:
+    """(file, reason) for the first file of a TOC missing or of the wrong
+    size; None if all are there."""
+    for name, (size, _crc) in sorted((info.checksums or {}).items()):
+        try:
+            found = os.stat(os.path.join(storage.folder, name)).st_size
+        except FileNotFoundError:
+            return toc._shown(storage, name), "missing"
+        if found != size:
+            return toc._shown(storage, name), f"{found} bytes, the commit wrote {size}"
+    return None
 
 
 def remove_stale_generations(path: Path, keep: str) -> None:
@@ -165,11 +238,3 @@ def size_on_disk(path: Path) -> int:
             except OSError:
                 pass  # deleted by a writer's commit meanwhile
     return total
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

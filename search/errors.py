@@ -43,3 +43,12 @@ class ReadError(NewsSearchError):
 class NotAnArticleError(ReadError):
     """A readable file that holds no articles (a word list, package.json, an
     XML file that is not a feed): skipped, not failed."""
+
+
+class IndexDamagedError(NewsSearchError):
+    """A file of the index fails its checks (a checksum, a size, an
+    unreadable or forbidden pickle): `newssearch check --repair` mends it."""
+
+    def __init__(self, file: str, reason: str):
+        self.file, self.reason = file, reason
+        super().__init__(f"index damaged: {file}: {reason}; run `newssearch check --repair`")

@@ -24,8 +24,8 @@ offsets moved; the articles of a run's segments, compressed against one
 shared dictionary (see `stored_dictionary`), are copied a compressed block
 at a time.
 
-Everything else — stored fields, columns, deletions, the lock and the TOC —
-is Whoosh's.
+Everything else — stored fields, columns, deletions and the lock — is
+Whoosh's; the TOC is ours (`toc`: checksummed, committed durably).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from . import toc
 from .analysis import KeywordAnalyzer, NewsAnalyzer
 from .codec import (BLOCK_LIMIT, EntryList, NewsCodec, NewsFieldWriter, NewsPerDocReader,
                     NewsPerDocWriter, NewsTermInfo, read_postings)
@@ -92,9 +93,12 @@ class NewsSegmentWriter(SegmentWriter):
         self.written: list = []  # after the commit: the segments it added
 
     def _commit_toc(self, segments) -> None:
+        """Commit durably (see `toc.commit`: new files checksummed and
+        fsynced, the TOC written aside, fsynced, renamed, the folder
+        fsynced), and only then delete what the previous commit used."""
         segments = list(segments)
         self.written = [s for s in segments if s is self.newsegment]
-        super()._commit_toc(segments)
+        toc.commit(self.storage, self.indexname, self.schema, segments, self.generation)
 
     def stored_dictionary(self) -> bytes | None:
         """The dictionary this writer's stored fields are compressed

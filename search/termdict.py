@@ -25,6 +25,7 @@ from array import array
 from bisect import bisect_right
 from typing import Iterator
 
+from . import safepickle
 from .segment_cache import LRU
 
 MAGIC = b"NTD1"
@@ -157,7 +158,7 @@ class TermDictReader:
         for n in lengths:
             self._first_keys.append(blob[pos:pos + n])
             pos += n
-        self.extras = pickle.loads(dbfile.get(extras_at, end - extras_at))
+        self.extras = safepickle.loads(dbfile.get(extras_at, end - extras_at))
         self._cache = LRU(CACHED_BLOCKS)  # block number → decoded block
 
     def __len__(self) -> int:  # blocks are full but the last
