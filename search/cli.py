@@ -98,10 +98,23 @@ def handle_errors(command):
         except Exception as exc:  # last resort: still no traceback by default
             if _state["debug"]:
                 traceback.print_exc()
+            damage = _diagnose(kwargs.get("index"))
+            if damage:  # a damaged file is the likely cause: say which
+                raise fail(damage, 2) from None
             raise fail(f"unexpected {type(exc).__name__}: {exc} "
                        f"(run with --debug for details)", 1) from None
 
     return wrapper
+
+
+def _diagnose(index: Optional[Path]) -> Optional[str]:
+    """"index damaged: …" if the index a command used fails a full check."""
+    path = index if isinstance(index, Path) else DEFAULT_INDEX
+    if not directory.exists(path):
+        return None
+    from .check import diagnose
+
+    return diagnose(path)
 
 
 def print_version(value: bool) -> None:
@@ -308,6 +321,32 @@ def rebuild(
         report = run_with_progress(lambda progress: ix.rebuild(
             wait=wait, progress=progress, drop_missing=drop_missing))
     finish(report, as_json, "Rebuilt from")
+
+
+@app.command()
+@handle_errors
+def check(
+    index: Optional[Path] = IndexOption,
+    repair: bool = typer.Option(False, "--repair",
+                                help="Drop what is damaged and read its articles again from "
+                                     "their source files (or rebuild from the sources)."),
+    wait: float = WaitOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Verify every file of the index (checksums, table of contents, ledger),
+    per segment; exit 2 if something is damaged. --repair mends it."""
+    from . import check as checking
+
+    target = index or DEFAULT_INDEX
+    report = checking.check_index(target)
+    if repair and not report.ok:
+        report = checking.repair(target, report, wait)
+    if as_json:
+        typer.echo(render.to_json(report.to_dict()))
+    else:
+        typer.echo("\n".join(checking.report_lines(report)))
+    if not report.ok:
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -160,8 +160,9 @@ class NewsFileIndex(FileIndex):
     each: truncation, the usual damage of a power cut, is found at once;
     full checksums are `newssearch check`'s, see docs/reliability.md)."""
 
-    def __init__(self, storage, schema=None, indexname: str = "MAIN"):
+    def __init__(self, storage, schema=None, indexname: str = "MAIN", verify: bool = True):
         self.storage, self._schema, self.indexname = storage, schema, indexname
+        self._verify = verify  # False: for `check --repair`, which drops what is damaged
         self._read_toc()
 
     @classmethod
@@ -181,7 +182,7 @@ class NewsFileIndex(FileIndex):
                 info = toc.read_toc(self.storage, self.indexname, schema=self._schema)
             except FileNotFoundError:
                 continue  # a commit replaced it as we looked: read the new one
-            problem = missing_file(self.storage, info)
+            problem = missing_file(self.storage, info) if self._verify else None
             if problem is None:
                 return info
             if toc.TOC._latest_generation(self.storage, self.indexname) == info.generation:

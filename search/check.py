@@ -1,0 +1,290 @@
+"""`newssearch check [--repair]`: verify every file of an index, as Lucene's
+CheckIndex does, and mend what is damaged.
+
+Checked: the manifest (readable, its generation a folder inside the index),
+the live generation's table of contents (its CRC32 footer, its pickles
+through the restricted loader), every segment file against the size and
+CRC32 the commit recorded (see `toc`), and the ledger (SQLite's
+``quick_check``). Reported per segment.
+
+Repair, from the mildest: a damaged ledger is deleted (the next run reads
+every file again, and unchanged articles are recognised by their content);
+damaged segments are dropped in a new commit and the articles they held are
+read again from their source files, which the ledger names; an unreadable
+table of contents (or a missing generation) is rebuilt from the source
+folders into a new generation. Articles added through the API, which have
+no source file, cannot be re-read: the report counts them as lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from whoosh.filedb.filestore import FileStorage
+
+from . import directory, durable, toc
+from .errors import IndexDamagedError, IndexNotFoundError, NewsSearchError
+from .ledger import FILENAME as LEDGER
+
+INDEXNAME = "MAIN"
+
+
+@dataclass
+class SegmentCheck:
+    """One segment: its articles and what is wrong with its files."""
+
+    name: str
+    documents: int
+    deleted: int
+    files: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class CheckReport:
+    """What `check` found (and, with --repair, did)."""
+
+    path: str
+    generation: str | None = None
+    #: Problems outside the segments: manifest, table of contents, ledger.
+    problems: list[str] = field(default_factory=list)
+    segments: list[SegmentCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: False when the table of contents (or the manifest) cannot be used.
+    toc_ok: bool = True
+    ledger_ok: bool = True
+    repairs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(s.ok for s in self.segments)
+
+    @property
+    def damaged_segments(self) -> list[SegmentCheck]:
+        return [s for s in self.segments if not s.ok]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        for entry, segment in zip(data["segments"], self.segments):
+            entry["ok"] = segment.ok
+        return data
+
+
+def check_index(path: Path) -> CheckReport:
+    """Verify the index at `path` (read only)."""
+    path = Path(path)
+    if not directory.exists(path):
+        raise IndexNotFoundError(f"no index at {path}/")
+    report = CheckReport(str(path))
+    try:
+        manifest = directory.read_manifest(path, check_version=False)
+    except (IndexDamagedError, IndexNotFoundError) as exc:
+        report.problems.append(str(exc).split("; run ")[0])
+        report.toc_ok = False
+        return report
+    report.generation = manifest.generation
+    storage = FileStorage(str(path / manifest.generation))
+    try:
+        info = toc.read_toc(storage, INDEXNAME)
+    except (IndexDamagedError, OSError) as exc:
+        report.problems.append(str(exc).split("; run ")[0])
+        report.toc_ok = False
+        return report
+    if info.checksums is None:
+        report.notes.append("written before checksums: sizes and sums not checked "
+                            "(any commit adds them)")
+    for segment in info.segments:
+        report.segments.append(_check_segment(storage, segment, info.checksums))
+    _check_ledger(path / manifest.generation, report)
+    return report
+
+
+def _check_segment(storage, segment, checksums: toc.Checksums | None) -> SegmentCheck:
+    found = SegmentCheck(segment.segment_id(), segment.doc_count(), segment.deleted_count())
+    if checksums is None:
+        found.files = toc.segment_files(storage, INDEXNAME, [segment])
+        return found
+    found.files = toc.files_of(segment, checksums)
+    if not found.files:
+        found.problems.append("no files recorded for it")
+    for name in found.files:
+        size, crc = checksums[name]
+        try:
+            actual_size, actual_crc = durable.checksum(os.path.join(storage.folder, name))
+        except FileNotFoundError:
+            found.problems.append(f"{name}: missing")
+            continue
+        if actual_size != size:
+            found.problems.append(f"{name}: {actual_size} bytes, the commit wrote {size}")
+        elif actual_crc != crc:
+            found.problems.append(f"{name}: checksum mismatch")
+    return found
+
+
+def _check_ledger(folder: Path, report: CheckReport) -> None:
+    db = folder / LEDGER
+    if not db.exists():
+        return
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            conn.execute("SELECT count(*) FROM files").fetchone()
+    except sqlite3.Error as exc:
+        result = str(exc)
+    if result != "ok":
+        report.ledger_ok = False
+        report.problems.append(f"{folder.name}/{LEDGER}: {result}")
+
+
+# --- repair --------------------------------------------------------------------
+
+def repair(path: Path, report: CheckReport, wait: float = 10.0) -> CheckReport:
+    """Mend what `report` found; returns a fresh check of the result, with
+    the repairs made in its ``repairs``."""
+    path = Path(path)
+    done: list[str] = []
+    with directory.writer_lock(path, wait):
+        if not report.toc_ok:
+            done += _rebuild_from_sources(path, wait)
+        else:
+            if not report.ledger_ok:
+                (path / report.generation / LEDGER).unlink()
+                done.append(f"deleted the damaged ledger {report.generation}/{LEDGER} "
+                            "(every source file is read again)")
+            if report.damaged_segments or not report.ledger_ok:
+                done += _drop_and_reread(path, report, wait)
+    fresh = check_index(path)
+    fresh.repairs = done
+    return fresh
+
+
+def _drop_and_reread(path: Path, report: CheckReport, wait: float) -> list[str]:
+    """Drop the damaged segments in a new commit, then read again the source
+    files whose articles the index no longer holds (the ledger names them)."""
+    from . import indexer
+
+    done = []
+    folder = path / report.generation
+    damaged = {s.name for s in report.damaged_segments}
+    if damaged:
+        ix = directory.NewsFileIndex(FileStorage(str(folder)), verify=False)
+        writer = indexer.open_writer(ix, wait, str(path))
+        writer.commit(mergetype=lambda _writer, segments: [
+            s for s in segments if s.segment_id() not in damaged])
+        held = sum(s.documents - s.deleted for s in report.damaged_segments)
+        done.append(f"dropped {len(damaged)} damaged segment(s) holding {held} article(s)")
+    manifest = directory.read_manifest(path, check_version=False)
+    ix = directory.open_whoosh(path, manifest)
+    ledger = indexer.Ledger(folder)
+    try:
+        with ix.reader() as reader:
+            present = {fields["id"] for fields in reader.all_stored_fields()}
+        lost = [record for record in ledger.under("/") if not set(record.ids) <= present]
+        for record in lost:
+            ledger.remove(record.path)  # so that it is read again, not skipped
+        ledger.commit()
+        files = [Path(record.path) for record in lost if Path(record.path).exists()]
+        added = _read_files(ix, ledger, manifest, files, wait).added
+    finally:
+        ledger.close()
+        ix.close()
+    if files or damaged:
+        done.append(f"read {len(files)} source file(s) again: {added} article(s) restored")
+    gone = len(lost) - len(files)
+    if gone:
+        done.append(f"{gone} source file(s) of lost articles no longer exist")
+    return done
+
+
+def _rebuild_from_sources(path: Path, wait: float) -> list[str]:
+    """A new generation read from the source folders the manifest names,
+    then swapped in (the manifest names it only once it is complete)."""
+    from . import indexer
+
+    try:
+        data = json.loads((path / directory.MANIFEST).read_text("utf-8"))
+        roots = [str(r) for r in data.get("roots", [])]
+        options = {str(k): dict(v) for k, v in data.get("options", {}).items()}
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise NewsSearchError(f"cannot repair {path}/: its manifest is unreadable ({exc}); "
+                              f"index the sources again into a new index") from None
+    if not roots:
+        raise NewsSearchError(f"cannot repair {path}/: its table of contents is unreadable and "
+                              "it has no source folders to rebuild from")
+    manifest = directory.Manifest(generation=directory.new_generation(path), roots=roots,
+                                  options=options, created=str(data.get("created", "")))
+    ix = directory.open_whoosh(path, manifest)
+    ledger = indexer.Ledger(path / manifest.generation)
+    try:
+        found = _read_files(ix, ledger, manifest, [Path(r) for r in roots if Path(r).exists()],
+                            wait)
+    finally:
+        ledger.close()
+        ix.close()
+    directory.write_manifest(path, manifest)
+    directory.remove_stale_generations(path, keep=manifest.generation)
+    return [f"rebuilt {manifest.generation} from {len(roots)} source folder(s): "
+            f"{found.added} article(s) read; articles added without a source file are lost"]
+
+
+def _read_files(ix, ledger, manifest: directory.Manifest, paths: list[Path], wait: float):
+    """Index `paths` (files or folders) into `ix`, each with the read options
+    of the source folder it lies in; returns the IndexReport."""
+    from . import indexer
+    from .readers.discover import discover
+    from .results import IndexReport
+
+    report = IndexReport()
+    with indexer.BatchWriter(ix, wait, str(ix.storage.folder), report, ledger) as batch:
+        for path in paths:
+            root = next((r for r in manifest.roots if indexer.under_any(str(path), [r])), "")
+            indexer.index_files(batch, list(discover([path])),
+                                options=manifest.read_options(root))
+    return report
+
+
+def report_lines(report: CheckReport) -> list[str]:
+    """The report as text: one line per segment, then problems and repairs."""
+    lines = [f"Index        {report.path}",
+             f"Generation   {report.generation or '(unreadable)'}",
+             f"Segments     {len(report.segments)}"]
+    for segment in report.segments:
+        state = "ok" if segment.ok else "DAMAGED"
+        lines.append(f"  {segment.name}  {segment.documents - segment.deleted} articles "
+                     f"({segment.deleted} deleted), {len(segment.files)} file(s): {state}")
+        lines += [f"    {problem}" for problem in segment.problems]
+    lines += [f"Problem      {problem}" for problem in report.problems]
+    lines += [f"Note         {note}" for note in report.notes]
+    lines += [f"Repaired     {repair}" for repair in report.repairs]
+    lines.append("Result       " + ("ok" if report.ok else
+                                    "DAMAGED (run `newssearch check --repair`)"))
+    return lines
+
+
+def diagnose(path: Path) -> str | None:
+    """After an unexpected failure: "index damaged: <file>: <reason>; run
+    `newssearch check --repair`" if a full check of the index at `path`
+    finds damage (a flipped byte can make a read fail in many ways), else
+    None."""
+    try:
+        report = check_index(Path(path))
+    except Exception:  # the failure we are explaining may be here too
+        return None
+    if report.ok:
+        return None
+    if report.problems:
+        problem = report.problems[0].removeprefix("index damaged: ")
+        file, _, reason = problem.partition(": ")
+        return str(IndexDamagedError(file, reason))
+    segment = report.damaged_segments[0]
+    file, _, reason = segment.problems[0].partition(": ")
+    return str(IndexDamagedError(f"{report.generation}/{file}", reason))
