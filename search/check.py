@@ -193,12 +193,15 @@ def _drop_and_reread(path: Path, report: CheckReport, wait: float) -> list[str]:
             ledger.remove(record.path)  # so that it is read again, not skipped
         ledger.commit()
         files = [Path(record.path) for record in lost if Path(record.path).exists()]
+        if not report.ledger_ok:  # a fresh ledger: every source is read (and recorded) again
+            files = [Path(root) for root in manifest.roots if Path(root).exists()]
         added = _read_files(ix, ledger, manifest, files, wait).added
     finally:
         ledger.close()
         ix.close()
     if files or damaged:
-        done.append(f"read {len(files)} source file(s) again: {added} article(s) restored")
+        done.append(f"read {len(files)} source file(s) or folder(s) again: "
+                    f"{added} article(s) restored")
     gone = len(lost) - len(files)
     if gone:
         done.append(f"{gone} source file(s) of lost articles no longer exist")
@@ -237,18 +240,20 @@ def _rebuild_from_sources(path: Path, wait: float) -> list[str]:
 
 
 def _read_files(ix, ledger, manifest: directory.Manifest, paths: list[Path], wait: float):
-    """Index `paths` (files or folders) into `ix`, each with the read options
-    of the source folder it lies in; returns the IndexReport."""
+    """Index `paths` (files or folders) into `ix`, a file with the root and
+    read options of the source folder it lies in (its id is relative to
+    that folder); returns the IndexReport."""
     from . import indexer
-    from .readers.discover import discover
+    from .readers.discover import discover, regular
     from .results import IndexReport
 
     report = IndexReport()
     with indexer.BatchWriter(ix, wait, str(ix.storage.folder), report, ledger) as batch:
         for path in paths:
-            root = next((r for r in manifest.roots if indexer.under_any(str(path), [r])), "")
-            indexer.index_files(batch, list(discover([path])),
-                                options=manifest.read_options(root))
+            root = next((r for r in manifest.roots
+                         if Path(r).is_dir() and indexer.under_any(str(path), [r])), "")
+            found = [regular(path, Path(root))] if root and path.is_file() else discover([path])
+            indexer.index_files(batch, list(found), options=manifest.read_options(root))
     return report
 
 

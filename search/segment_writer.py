@@ -287,6 +287,7 @@ class NewsSegmentWriter(SegmentWriter):
         another process and returns a Future), the postings of
         PARALLEL_FIELDS are merged there while this process copies the
         articles and the other fields."""
+        toc.verify_segments(self.storage, self.indexname, segments, self.generation - 1)
         readers = [SegmentReader(self.storage, self.schema, s) for s in segments]
         renumberings = self._renumberings(readers)
         if helper is not None and not self._sources and not self._field_jobs:

@@ -142,6 +142,22 @@ def sync_segment_files(storage, indexname: str, segments: list, known: Checksums
     return checksums
 
 
+def verify_segments(storage, indexname: str, segments: list, generation: int) -> None:
+    """Check the files of `segments` against generation `generation`'s
+    checksums (IndexDamagedError if one differs). A merge calls it on its
+    sources: merged, a damaged segment would get a new, valid checksum."""
+    checksums = read_checksums(storage, indexname, generation) or {}
+    for segment in segments:
+        for name in files_of(segment, checksums):
+            path = os.path.join(storage.folder, name)
+            try:
+                found = list(durable.checksum(path))
+            except FileNotFoundError:
+                raise IndexDamagedError(_shown(storage, name), "missing") from None
+            if found != checksums[name]:
+                raise IndexDamagedError(_shown(storage, name), "checksum mismatch")
+
+
 def segment_files(storage, indexname: str, segments: list) -> list[str]:
     """The names of the files in `storage` belonging to `segments`."""
     ids = {segment.segment_id() for segment in segments}
