@@ -47,10 +47,18 @@ class RestrictedUnpickler(pickle.Unpickler):
     """An Unpickler resolving only :func:`allowed` names."""
 
     def find_class(self, module: str, name: str):
-        if (module, name) not in allowed():
-            raise ForbiddenPickleError(f"a pickle names {module}.{name}, "
-                                       "which is not part of the index format")
-        return super().find_class(module, name)
+        found = _RESOLVED.get((module, name))
+        if found is None:
+            if (module, name) not in allowed():
+                raise ForbiddenPickleError(f"a pickle names {module}.{name}, "
+                                           "which is not part of the index format")
+            found = _RESOLVED[module, name] = super().find_class(module, name)
+        return found
+
+
+#: Allowed names already resolved (a stored article's date names
+#: datetime: looked up once, not once an article).
+_RESOLVED: dict[tuple[str, str], object] = {}
 
 
 def loads(data: bytes):
