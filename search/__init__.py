@@ -9,8 +9,8 @@ The public API::
 
 from .api import DEFAULT_WAIT, NewsIndex
 from .article import Article
-from .errors import (IndexLockedError, IndexNotFoundError, IndexVersionError,
-                     NewsSearchError, QueryError, ReadError)
+from .errors import (IndexDamagedError, IndexLockedError, IndexNotFoundError,
+                     IndexVersionError, NewsSearchError, QueryError, ReadError)
 from .results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
 from .snippets import Snippet
 
@@ -19,5 +19,5 @@ __version__ = "0.1.0"
 __all__ = [
     "NewsIndex", "Article", "SearchResults", "Hit", "Snippet", "FacetCount",
     "IndexReport", "IndexStats", "NewsSearchError", "QueryError", "IndexNotFoundError",
-    "IndexLockedError", "IndexVersionError", "ReadError", "DEFAULT_WAIT", "__version__",
+    "IndexLockedError", "IndexVersionError", "IndexDamagedError", "ReadError", "DEFAULT_WAIT", "__version__",
 ]

@@ -61,6 +61,8 @@ class CheckReport:
     #: False when the table of contents (or the manifest) cannot be used.
     toc_ok: bool = True
     ledger_ok: bool = True
+    #: The number of the TOC checked (None if unreadable).
+    toc_generation: int | None = None
     repairs: list[str] = field(default_factory=list)
 
     @property
@@ -79,11 +81,33 @@ class CheckReport:
         return data
 
 
-def check_index(path: Path) -> CheckReport:
-    """Verify the index at `path` (read only)."""
+def check_index(path: Path, tries: int = 3) -> CheckReport:
+    """Verify the index at `path` (read only). A writer committing meanwhile
+    may delete files of the commit being checked: if something looks
+    damaged and a newer commit exists, that one is checked instead."""
     path = Path(path)
     if not directory.exists(path):
         raise IndexNotFoundError(f"no index at {path}/")
+    for _ in range(tries):
+        report = _check_once(path)
+        if report.ok or not _moved_on(path, report):
+            break
+    return report
+
+
+def _moved_on(path: Path, report: CheckReport) -> bool:
+    """True if a commit or a rebuild replaced what `report` checked."""
+    try:
+        manifest = directory.read_manifest(path, check_version=False)
+    except NewsSearchError:
+        return False
+    if manifest.generation != report.generation:
+        return True
+    latest = toc.TOC._latest_generation(FileStorage(str(path / manifest.generation)), INDEXNAME)
+    return report.toc_generation is not None and latest != report.toc_generation
+
+
+def _check_once(path: Path) -> CheckReport:
     report = CheckReport(str(path))
     try:
         manifest = directory.read_manifest(path, check_version=False)
@@ -99,6 +123,7 @@ def check_index(path: Path) -> CheckReport:
         report.problems.append(str(exc).split("; run ")[0])
         report.toc_ok = False
         return report
+    report.toc_generation = info.generation
     if info.checksums is None:
         report.notes.append("written before checksums: sizes and sums not checked "
                             "(any commit adds them)")
@@ -153,6 +178,7 @@ def repair(path: Path, report: CheckReport, wait: float = 10.0) -> CheckReport:
     path = Path(path)
     done: list[str] = []
     with directory.writer_lock(path, wait):
+        report = check_index(path)  # again: a writer may have committed since
         if not report.toc_ok:
             done += _rebuild_from_sources(path, wait)
         else:

@@ -109,17 +109,23 @@ def test_a_truncated_segment_is_found_when_the_index_opens(cli, two_segments):
         NewsIndex.open(two_segments)
 
 
-def test_an_emptied_toc_is_damage_and_repair_rebuilds_it_from_the_sources(cli, two_segments):
+@pytest.mark.parametrize("loss", ["emptied", "deleted"])
+def test_a_lost_toc_is_damage_and_repair_rebuilds_it_from_the_sources(cli, two_segments, loss):
     before = _state(two_segments)
     toc_file = _toc(two_segments)
-    toc_file.write_bytes(b"")  # what ext4 can leave after a power cut
+    if loss == "emptied":
+        toc_file.write_bytes(b"")  # what ext4 can leave after a power cut
+        shown, reason = toc_file.name, "empty file"
+    else:
+        toc_file.unlink()
+        shown, reason = "_MAIN_*.toc", "no table of contents"
     for command in (("stats",), ("query", "Idlib"), ("index", str(two_segments.parent / "news")),
                     ("rebuild",)):
         out = cli(*command, "--index", two_segments)
-        _one_line_damage(out, toc_file.name)
-        assert "empty file" in out.stderr
+        _one_line_damage(out, shown)
+        assert reason in out.stderr
     out = cli("check", "--index", two_segments)
-    assert out.exit_code == 2 and "empty file" in out.stdout
+    assert out.exit_code == 2 and reason in out.stdout
     out = cli("check", "--repair", "--index", two_segments)
     assert out.exit_code == 0, out.stdout + out.stderr
     assert "rebuilt gen-000002 from 2 source folder(s)" in out.stdout
