@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import struct
 import zlib
 
@@ -127,8 +128,11 @@ def commit(storage, indexname: str, schema, segments: list, generation: int) -> 
                                    read_checksums(storage, indexname, generation - 1) or {})
     write_toc(storage, indexname, schema, segments, generation, checksums)
     clean_files(storage, indexname, generation, segments)
+    # A TOC being written when a crash came (ours, or Whoosh's
+    # "_MAIN_<n>.toc.<time>" from earlier versions): in no commit.
+    temporary = re.compile(rf"_{re.escape(indexname)}_[0-9]+\.toc\..+")
     for name in storage.list():
-        if name.endswith(".toc" + TEMP_SUFFIX):  # left by a crash
+        if temporary.fullmatch(name):
             _remove(storage, name)
 
 

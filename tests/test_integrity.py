@@ -303,3 +303,15 @@ def test_every_whoosh_pickle_load_goes_through_the_allow_list():
         text = source.read_text("utf-8", "replace")
         if re.search(r"\bloads\(|pickle\.load\(|Unpickler\(", text):
             assert str(source.relative_to(root)) in readers, source
+
+
+def test_a_commit_deletes_tables_of_contents_a_crash_left_half_written(seed_index, corpus_dir):
+    gen = _generation(seed_index)
+    left = [gen / "_MAIN_9.toc.tmp", gen / "_MAIN_9.toc.1701234567.25"]  # ours, Whoosh's
+    for file in left:
+        file.write_bytes(b"half a table of contents")
+    with NewsIndex.open(seed_index) as ix:
+        assert ix.search("Idlib").total == 1  # not mistaken for the live one
+        ix.index_paths([corpus_dir], jobs=1)
+    assert not any(file.exists() for file in left)
+    assert [p.name for p in gen.glob("_MAIN_*.toc*")] == [_toc(seed_index).name]
