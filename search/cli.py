@@ -340,7 +340,9 @@ def check(
     target = index or DEFAULT_INDEX
     report = checking.check_index(target)
     if repair and not report.ok:
-        report = checking.repair(target, report, wait)
+        from .repair import repair as mend
+
+        report = mend(target, wait)
     if as_json:
         typer.echo(render.to_json(report.to_dict()))
     else:
