@@ -181,14 +181,16 @@ class NewsFileIndex(FileIndex):
             try:
                 info = toc.read_toc(self.storage, self.indexname, schema=self._schema)
             except FileNotFoundError:
-                continue  # a commit replaced it as we looked: read the new one
+                if not os.path.isdir(self.storage.folder):
+                    raise  # the generation is gone (a rebuild swapped it out)
+                continue  # a commit replaced the TOC as we looked: read the new one
             problem = missing_file(self.storage, info) if self._verify else None
             if problem is None:
                 return info
             if toc.TOC._latest_generation(self.storage, self.indexname) == info.generation:
                 raise IndexDamagedError(*problem)
             # A newer commit deleted a file of this one meanwhile: read that.
-        raise IndexDamagedError(toc._shown(self.storage, f"_{self.indexname}_*.toc"),
+        raise IndexDamagedError(toc.shown(self.storage, f"_{self.indexname}_*.toc"),
                                 "keeps changing while read")
 
 
@@ -199,9 +201,9 @@ def missing_file(storage, info) -> tuple[str, str] | None:
         try:
             found = os.stat(os.path.join(storage.folder, name)).st_size
         except FileNotFoundError:
-            return toc._shown(storage, name), "missing"
+            return toc.shown(storage, name), "missing"
         if found != size:
-            return toc._shown(storage, name), f"{found} bytes, the commit wrote {size}"
+            return toc.shown(storage, name), f"{found} bytes, the commit wrote {size}"
     return None
 
 

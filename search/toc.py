@@ -74,7 +74,7 @@ def read_toc(storage, indexname: str, generation: int | None = None, schema=None
     if generation is None:
         generation = TOC._latest_generation(storage, indexname)
         if generation < 0:
-            raise IndexDamagedError(_shown(storage, f"_{indexname}_*.toc"),
+            raise IndexDamagedError(shown(storage, f"_{indexname}_*.toc"),
                                     "no table of contents")
     name = TOC._filename(indexname, generation)
     with open(os.path.join(storage.folder, name), "rb") as fh:  # FileNotFoundError: a race
@@ -85,9 +85,9 @@ def read_toc(storage, indexname: str, generation: int | None = None, schema=None
     except IndexDamagedError:
         raise
     except ValueError as exc:
-        raise IndexDamagedError(_shown(storage, name), str(exc)) from None
+        raise IndexDamagedError(shown(storage, name), str(exc)) from None
     except Exception as exc:  # whatever a damaged pickle or varint raises
-        raise IndexDamagedError(_shown(storage, name),
+        raise IndexDamagedError(shown(storage, name),
                                 f"unreadable ({type(exc).__name__}: {exc})") from None
     toc.checksums = checksums
     return toc
@@ -157,9 +157,9 @@ def verify_segments(storage, indexname: str, segments: list, generation: int) ->
             try:
                 found = list(durable.checksum(path))
             except FileNotFoundError:
-                raise IndexDamagedError(_shown(storage, name), "missing") from None
+                raise IndexDamagedError(shown(storage, name), "missing") from None
             if found != checksums[name]:
-                raise IndexDamagedError(_shown(storage, name), "checksum mismatch")
+                raise IndexDamagedError(shown(storage, name), "checksum mismatch")
 
 
 def segment_files(storage, indexname: str, segments: list) -> list[str]:
@@ -221,7 +221,7 @@ def _decode(body: bytes, generation: int, schema, exact: bool) -> TOC:
     return TOC(schema, segments, generation, version=version, release=release)
 
 
-def _shown(storage, name: str) -> str:
+def shown(storage, name: str) -> str:
     """A file's name as messages show it: with its generation folder."""
     return os.path.join(os.path.basename(os.path.normpath(storage.folder)), name)
 
