@@ -107,6 +107,12 @@ def test_a_power_cut_during_index_leaves_a_committed_state(corpus, tmp_path, mon
     # The run was really cut at each step of its commits.
     assert sum(label == "ledger commit" for label in labels) >= len(corpus.order) // BATCH
     assert any(label.startswith("replace") and label.endswith(".toc") for label in labels)
+    # Each ledger commit comes after a TOC rename whose folder was then fsynced.
+    for at, label in enumerate(labels):
+        if label == "ledger commit":
+            renamed = max(i for i in range(at) if labels[i].startswith("replace")
+                          and labels[i].endswith(".toc"))
+            assert "fsync gen-000001" in labels[renamed:at], labels[renamed:at]
 
 
 def test_a_power_cut_during_rebuild_leaves_the_old_or_the_new_index(corpus, tmp_path,
