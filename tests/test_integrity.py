@@ -315,3 +315,14 @@ def test_a_commit_deletes_tables_of_contents_a_crash_left_half_written(seed_inde
         ix.index_paths([corpus_dir], jobs=1)
     assert not any(file.exists() for file in left)
     assert [p.name for p in gen.glob("_MAIN_*.toc*")] == [_toc(seed_index).name]
+
+
+def test_a_command_that_trips_over_damage_names_the_damaged_file(cli, two_segments):
+    """Bytes that fail to decode (here a whole segment overwritten, size
+    kept) make a command fail: it names the file instead of "unexpected"."""
+    segment = _segment_files(two_segments)[-1]
+    segment.write_bytes(random.Random(18).randbytes(segment.stat().st_size))
+    for command in (("query", "report"), ("export",)):
+        out = cli(*command, "--index", two_segments)
+        _one_line_damage(out, segment.name)
+        assert "checksum mismatch" in out.stderr
