@@ -10,9 +10,10 @@ opens the index. Every pickle an index holds is therefore loaded through
 * a few plain data types of the standard library (:data:`BASE`), and
 * the classes and functions the index format itself pickles: those found in
   the pickles of this version's schema, codec and segment (see
-  :func:`allowed`). Adding a field type or an analyzer to the schema
-  allows its classes with it; nothing else in ``search`` or ``whoosh``
-  (an index writer, a process pool) is reachable.
+  :func:`allowed`), and those older schemas used (:data:`LEGACY`). Adding a
+  field type or an analyzer to the schema allows its classes with it;
+  nothing else in ``search`` or ``whoosh`` (an index writer, a process
+  pool) is reachable.
 
 Any other name makes the load fail with :class:`ForbiddenPickleError`,
 which callers report as "index damaged". :func:`install` points every
@@ -37,6 +38,13 @@ BASE: frozenset[tuple[str, str]] = frozenset({
     ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"),
     ("datetime", "timedelta"), ("datetime", "timezone"), ("re", "_compile"),
 })
+
+
+#: Names that older schemas pickled and this one no longer uses: an index of
+#: an older schema version must still open, for `rebuild` to read it. When a
+#: schema change drops or renames a field type, analyzer or format class,
+#: add its old (module, name) here, and keep the class importable there.
+LEGACY: frozenset[tuple[str, str]] = frozenset()
 
 
 class ForbiddenPickleError(pickle.UnpicklingError):
@@ -100,7 +108,7 @@ def allowed() -> frozenset[tuple[str, str]]:
     for obj in (build_schema(), [segment], codec, W3Codec()):
         for protocol in (2, pickle.HIGHEST_PROTOCOL):
             _Recorder(pickle.dumps(obj, protocol), names).load()
-    return frozenset(names | BASE)
+    return frozenset(names | BASE | LEGACY)
 
 
 def install() -> None:
