@@ -172,17 +172,18 @@ class RecordMapper:
             raise RecordError("no title or body")
         url = as_text(pick("url"), single_line=True) or None
         record_id = as_id(pick("id")) or url or default_id
+        language = as_text(pick("language"), single_line=True) or None
         values: dict[str, Any] = {
             "id": record_id,
             "title": title,
             "body": body,
             "source": as_text(pick("source"), single_line=True) or None,
             "authors": split_authors(pick("authors")),
-            "published": as_date(pick("published")),
+            "published": as_date(pick("published"), language),
             "url": url,
             "section": as_text(first(pick("section")), single_line=True) or None,
             "tags": as_list(pick("tags")),
-            "language": as_text(pick("language"), single_line=True) or None,
+            "language": language,
             "path": self.path,
         }
         for field in LIST_TARGETS:
@@ -309,8 +310,9 @@ def as_id(value: Any) -> str:
     return str(value).strip()
 
 
-def as_date(value: Any) -> datetime | None:
-    """A timezone-aware date, or None (`parse_date` decides what is absurd)."""
+def as_date(value: Any, language: str | None = None) -> datetime | None:
+    """A timezone-aware date, or None (`parse_date` decides what is absurd;
+    `language`, the record's own, helps it read month names)."""
     if isinstance(value, dict):
         value = name_of(value)
     if isinstance(value, list):
@@ -325,7 +327,7 @@ def as_date(value: Any) -> datetime | None:
         if _EPOCH.match(value):
             value = float(value)
     try:
-        return parse_date(value)
+        return parse_date(value, language)
     except Exception:  # parse_date promises None, but a reader must not crash on data
         return None
 
