@@ -26,7 +26,7 @@ from whoosh.writing import NO_MERGE
 
 from . import neardup
 from .article import Article, text_fingerprint
-from .errors import IndexLockedError, NewsSearchError
+from .errors import ArticleError, IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
 from .parsing import parse_files
 from .readers import ReadOptions
@@ -430,11 +430,21 @@ def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
     (neardup.signatures: a third faster than one at a time)."""
     articles = iter(articles)
     while chunk := list(islice(articles, SIGN_BATCH)):
+        for article in chunk:
+            check_article(article)
         words = [neardup.words(a.body) for a in chunk]  # once for both
         signatures = neardup.signatures([a.body for a in chunk], words)
         for article, body_words, signature in zip(chunk, words, signatures):
             batch.add(article, article.path or article.id, signature,
                       text_fingerprint(article.title, article.body, body_words))
+
+
+def check_article(article: Article) -> None:
+    """Refuse an article with nothing to search (ArticleError): readers drop
+    such records themselves; this guards the API's add()."""
+    if not (article.title or "").strip() and not (article.body or "").strip():
+        raise ArticleError(f"article {article.id!r} has no title and no body: "
+                           f"nothing to index")
 
 
 def timed(report: IndexReport, started: float) -> IndexReport:

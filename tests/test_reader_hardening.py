@@ -48,3 +48,27 @@ def test_dates_in_other_languages_are_read():
 ])
 def test_parse_date_takes_a_language_hint_and_never_guesses(text, language, expected):
     assert parse_date(text, language) == expected
+
+
+# --- JSON metadata is not an article -------------------------------------------
+
+
+def test_json_metadata_beside_pages_is_skipped_not_indexed(tmp_path):
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        report = ix.index_paths([READERS_DIR / "metadata"], jobs=1)
+        titles = {a.title for a in ix.articles()}
+    skipped = {Path(p).name: reason for p, reason in report.skipped}
+    assert set(skipped) == {"expected-metadata.json", "package.json", "about.json", "harbour.json"}
+    assert "metadata" in skipped["about.json"] and "body" in skipped["about.json"]
+    assert "Dock workers vote" in titles and "Harbour reopens" in titles
+    assert not report.failed and report.added == 2
+
+
+def test_api_add_refuses_an_article_with_no_title_and_no_body(tmp_path):
+    from search import Article
+    from search.errors import ArticleError
+
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        with pytest.raises(ArticleError, match="no title and no body"):
+            ix.add([Article(id="good", title="Fine", body="Text."), Article(id="empty", title="", body=" ")])
+        assert len(ix) == 0  # the batch was cancelled, nothing half-written

@@ -53,6 +53,12 @@ READERS: dict[str, LazyReader] = {
 
 #: Files that sit beside articles in corpora but are not articles.
 NOT_ARTICLES = {"readme", "license", "licence", "provenance", "changelog", "copying"}
+#: JSON files that describe something else (a package, a page): never articles.
+METADATA_JSON = {"package", "package-lock", "composer", "tsconfig", "manifest", "metadata",
+                 "expected-metadata"}
+METADATA_SUFFIXES = ("-metadata", "_metadata", ".metadata", ".meta", ".info")
+#: A JSON file with the name of a page beside it is that page's sidecar.
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 
 
 @dataclass(frozen=True)
@@ -129,10 +135,21 @@ def classify(path: Path, root: Path) -> Candidate:
         # The Reuters-21578 distribution ships category lists, a DTD and notes
         # next to its .sgm files: the stories are only in the .sgm files.
         return Candidate(path, root, None, "not an article (Reuters-21578 support file)")
+    if suffix == ".json" and is_metadata_json(path):
+        return Candidate(path, root, None, "not an article (metadata beside a page)")
     reader = READERS.get(suffix)
     if reader is None:
         return Candidate(path, root, None, f"unsupported file type {suffix!r}")
     return Candidate(path, root, reader.function)
+
+
+def is_metadata_json(path: Path) -> bool:
+    """package.json, expected-metadata.json, story.meta.json, or story.json
+    beside story.html: metadata of something else."""
+    stem = path.stem.lower()
+    if stem in METADATA_JSON or stem.endswith(METADATA_SUFFIXES):
+        return True
+    return any(path.with_name(path.stem + ext).exists() for ext in PAGE_SUFFIXES)
 
 
 @lru_cache(maxsize=256)

@@ -145,6 +145,14 @@ class RecordMapper:
         mapped |= {norm(c.split(".")[0]) for c in self.field_map.values()}
         return bool(normed & mapped) or bool(normed & KNOWN_COLUMNS)
 
+    def has_body(self, record: dict) -> bool:
+        """Whether `record` holds story text in a body field (the mapped one,
+        or a body alias): a summary or a title alone does not count."""
+        if "body" in self.field_map:
+            return bool(body_text(lookup(record, self.field_map["body"])))
+        return any(norm(k) in ALIASES["body"] and body_text(v)
+                   for k, v in record.items() if isinstance(k, str))
+
     def article(self, record: dict, default_id: str) -> Article:
         """The Article for one record; RecordError when it has no title and no
         body. `default_id` is its id when it has neither an id field nor a URL."""
