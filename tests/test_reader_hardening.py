@@ -72,3 +72,16 @@ def test_api_add_refuses_an_article_with_no_title_and_no_body(tmp_path):
         with pytest.raises(ArticleError, match="no title and no body"):
             ix.add([Article(id="good", title="Fine", body="Text."), Article(id="empty", title="", body=" ")])
         assert len(ix) == 0  # the batch was cancelled, nothing half-written
+
+
+# --- a Reuters folder hides only its own support files -------------------------
+
+
+def test_a_reuters_folder_reads_the_other_files_beside_it(tmp_path):
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        report = ix.index_paths([READERS_DIR / "reuters-folder"], jobs=1)
+        titles = {a.title for a in ix.articles()}
+    skipped = {Path(p).name for p, _ in report.skipped}
+    assert skipped == {"all-topics-strings.lc.txt", "lewis.dtd"}
+    assert {"Grain desk adds wire notes", "Wheat exports rise"} <= titles
+    assert report.formats == {"reuters": 1, "text": 1, "jsonl": 1}

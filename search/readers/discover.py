@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import stat
+from fnmatch import fnmatch
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +58,9 @@ NOT_ARTICLES = {"readme", "license", "licence", "provenance", "changelog", "copy
 METADATA_JSON = {"package", "package-lock", "composer", "tsconfig", "manifest", "metadata",
                  "expected-metadata"}
 METADATA_SUFFIXES = ("-metadata", "_metadata", ".metadata", ".meta", ".info")
+#: The support files of Reuters-21578 (category lists, its DTD, a data file).
+REUTERS_SUPPORT = ("all-*-strings.lc.txt", "cat-descriptions*.txt", "feldman-cia-worldfactbook-data.txt",
+                   "lewis.dtd")
 #: A JSON file with the name of a page beside it is that page's sidecar.
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 
@@ -131,9 +135,7 @@ def classify(path: Path, root: Path) -> Candidate:
     suffix = path.suffix.lower()
     if path.stem.lower() in NOT_ARTICLES:
         return Candidate(path, root, None, "not an article (corpus documentation)")
-    if suffix != ".sgm" and _beside_reuters(path.parent):
-        # The Reuters-21578 distribution ships category lists, a DTD and notes
-        # next to its .sgm files: the stories are only in the .sgm files.
+    if is_reuters_support(path):
         return Candidate(path, root, None, "not an article (Reuters-21578 support file)")
     if suffix == ".json" and is_metadata_json(path):
         return Candidate(path, root, None, "not an article (metadata beside a page)")
@@ -150,6 +152,15 @@ def is_metadata_json(path: Path) -> bool:
     if stem in METADATA_JSON or stem.endswith(METADATA_SUFFIXES):
         return True
     return any(path.with_name(path.stem + ext).exists() for ext in PAGE_SUFFIXES)
+
+
+def is_reuters_support(path: Path) -> bool:
+    """One of the category lists, DTD and notes the Reuters-21578
+    distribution ships beside its .sgm files (by name, and only beside them:
+    other files in that folder are read as usual)."""
+    name = path.name.lower()
+    return (any(fnmatch(name, pattern) for pattern in REUTERS_SUPPORT)
+            and _beside_reuters(path.parent))
 
 
 @lru_cache(maxsize=256)
