@@ -85,3 +85,37 @@ def test_a_reuters_folder_reads_the_other_files_beside_it(tmp_path):
     assert skipped == {"all-topics-strings.lc.txt", "lewis.dtd"}
     assert {"Grain desk adds wire notes", "Wheat exports rise"} <= titles
     assert report.formats == {"reuters": 1, "text": 1, "jsonl": 1}
+
+
+# --- CSV without a header row, columns by position ------------------------------
+
+
+def test_a_csv_without_a_header_row_is_read_from_its_first_row():
+    from search.readers import csvfile
+
+    problems: list[str] = []
+    first, second = csvfile.read(READERS_DIR / "csv" / "headerless.csv", READERS_DIR, None, problems)
+    assert problems == []
+    assert first.title == "Harbour strike ends after pay deal"
+    assert first.body.startswith("Dock workers accepted")
+    assert second.title == "Chip maker raises forecast"
+
+
+def test_columns_map_by_position_with_or_without_a_header(cli, tmp_path):
+    result = cli("index", READERS_DIR / "csv", "--index", tmp_path / "ix", "--json",
+                 "--map", "title=2", "--map", "body=3", "--map", "section=1")
+    assert result.exit_code == 0, result.stderr
+    with NewsIndex.open(tmp_path / "ix") as ix:
+        found = {a.title: a for a in ix.articles()}
+    assert set(found) == {"Harbour strike ends after pay deal", "Chip maker raises forecast",
+                          "Rail line reopens"}
+    assert found["Rail line reopens"].body.startswith("The coastal rail line")
+    assert found["Chip maker raises forecast"].section == "3"
+
+
+def test_a_header_of_unknown_names_is_still_refused_without_a_map(tmp_path):
+    from search.errors import ReadError
+    from search.readers import csvfile
+
+    with pytest.raises(ReadError, match="by 1-based column number"):
+        csvfile.read(READERS_DIR / "csv" / "named-other.tsv", READERS_DIR)

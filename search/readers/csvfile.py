@@ -1,4 +1,12 @@
-"""CSV and TSV files of articles: one row per article, a header row required.
+"""CSV and TSV files of articles: one row per article, with or without a
+header row.
+
+A first row that names no known column but looks like data (a number, a
+sentence) is taken as the first record of a header-less file (AG News's
+``class,title,description`` rows). Columns can always be mapped by 1-based
+position (``--map title=2 --map body=3``); without a map, a header-less file
+takes its longest text column as the body and the text column before it as
+the title.
 
 The delimiter is taken from the header line (the most frequent of ``, ; TAB |``
 outside quotes; ``.tsv`` files are tab-separated). Quoted fields may span
@@ -12,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +32,7 @@ from .fields import RecordError, RecordMapper
 from .text import relative_id
 
 DELIMITERS = (",", "\t", ";", "|")
+_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$")
 
 # Article bodies are far larger than the csv module's 128 KB default field limit.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -46,20 +56,27 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
         header = next(rows, None)
     except csv.Error as exc:
         raise ReadError(f"{path}: unreadable CSV header ({exc})") from None
-    header = [h.strip() for h in header or []]
+    first_row = header or []
+    header = [h.strip() for h in first_row]
     if not any(header):
         raise ReadError(f"{path}: no header row")
+    pending: list[list[str]] = []
     if not mapper.knows_any(header):
-        shown = ", ".join(repr(h) for h in header[:6]) + (", …" if len(header) > 6 else "")
-        raise ReadError(f"{path}: no known columns in the header row ({shown}); expected e.g. "
-                        f"title/headline and body/text/content, or use --map")
+        if looks_like_data(header):
+            pending, header = [first_row], [""] * len(header)  # no header: the row is a record
+            mapper = RecordMapper({**guess_columns(first_row), **mapper.field_map}, mapper.path)
+        elif not positional(mapper.field_map):
+            shown = ", ".join(repr(h) for h in header[:6]) + (", …" if len(header) > 6 else "")
+            raise ReadError(f"{path}: no known columns in the header row ({shown}); expected e.g. "
+                            f"title/headline and body/text/content, or use --map (by name "
+                            f"or by 1-based column number: --map body=3)")
 
     articles = []
     n = 0
     while True:
-        line = rows.line_num + 1
+        line = 1 if pending else rows.line_num + 1  # a header-less file's first row is line 1
         try:
-            row = next(rows)
+            row = pending.pop() if pending else next(rows)
         except StopIteration:
             break
         except csv.Error as exc:
@@ -69,7 +86,7 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
         if not any(cell.strip() for cell in row):
             continue
         n += 1
-        record: dict[str, str] = {}
+        record: dict[str, str] = {str(i): cell for i, cell in enumerate(row, 1)}  # positions
         for name, cell in zip(header, row):
             if name and (name not in record or not record[name].strip()):
                 record[name] = cell
@@ -83,6 +100,33 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
         more = len(found) - start - 1
         raise ReadError(f"{path}: no usable rows ({found[start]}{f'; {more} more' if more else ''})")
     return articles
+
+
+def looks_like_data(row: list[str]) -> bool:
+    """A first row that is a record, not column names: one of its cells is a
+    number or a sentence (names are short labels)."""
+    cells = [c.strip() for c in row if c.strip()]
+    return any(_NUMBER.match(c) or len(c.split()) > 3 or len(c) > 40 for c in cells)
+
+
+def positional(field_map: dict[str, str]) -> bool:
+    """Whether the map names columns by number (``--map body=3``)."""
+    return any(column.strip().isdigit() for column in field_map.values())
+
+
+def guess_columns(row: list[str]) -> dict[str, str]:
+    """For a header-less file: the longest text cell is the body, the text
+    cell before it (else after it) the title; numbers are not text."""
+    text = [i for i, c in enumerate(row, 1) if c.strip() and not _NUMBER.match(c.strip())]
+    if not text:
+        return {}
+    body = max(text, key=lambda i: len(row[i - 1]))
+    others = [i for i in text if i != body]
+    before = [i for i in others if i < body]
+    guess = {"body": str(body)}
+    if others:
+        guess["title"] = str(before[-1] if before else others[0])
+    return guess
 
 
 def sniff_delimiter(text: str) -> str:

@@ -141,8 +141,9 @@ class RecordMapper:
     def knows_any(self, keys: Iterable[str]) -> bool:
         """Whether any of these column names would be used (a header check)."""
         normed = {norm(k) for k in keys if isinstance(k, str)}
-        mapped = {norm(c) for c in self.field_map.values()}
-        mapped |= {norm(c.split(".")[0]) for c in self.field_map.values()}
+        # (A column given by number, --map body=3, names no column.)
+        named = [c for c in self.field_map.values() if not c.strip().isdigit()]
+        mapped = {norm(c) for c in named} | {norm(c.split(".")[0]) for c in named}
         return bool(normed & mapped) or bool(normed & KNOWN_COLUMNS)
 
     def has_body(self, record: dict) -> bool:
