@@ -61,8 +61,6 @@ METADATA_SUFFIXES = ("-metadata", "_metadata", ".metadata", ".meta", ".info")
 #: The support files of Reuters-21578 (category lists, its DTD, a data file).
 REUTERS_SUPPORT = ("all-*-strings.lc.txt", "cat-descriptions*.txt", "feldman-cia-worldfactbook-data.txt",
                    "lewis.dtd")
-#: A JSON file with the name of a page beside it is that page's sidecar.
-PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 
 
 @dataclass(frozen=True)
@@ -146,12 +144,11 @@ def classify(path: Path, root: Path) -> Candidate:
 
 
 def is_metadata_json(path: Path) -> bool:
-    """package.json, expected-metadata.json, story.meta.json, or story.json
-    beside story.html: metadata of something else."""
+    """package.json, expected-metadata.json, story.meta.json: metadata of
+    something else, by name. (A sidecar with another name, story.json beside
+    story.html, is read and skipped by the JSON reader: it has no body.)"""
     stem = path.stem.lower()
-    if stem in METADATA_JSON or stem.endswith(METADATA_SUFFIXES):
-        return True
-    return any(path.with_name(path.stem + ext).exists() for ext in PAGE_SUFFIXES)
+    return stem in METADATA_JSON or stem.endswith(METADATA_SUFFIXES)
 
 
 def is_reuters_support(path: Path) -> bool:

@@ -43,6 +43,8 @@ SAMPLE = 65536
 #: than a trace (one stray NUL in a 200 MB dump should not sink it).
 NUL_HEAD = 8192
 NUL_SHARE = 0.001
+#: UTF-16 without a BOM: the share of high (or low) bytes that are NUL.
+UTF16_NUL_SHARE = 0.7
 #: Decoded text with more than this share of control characters is not text.
 CONTROL_SHARE = 0.05
 #: Western text: at least this share of non-ASCII bytes stand alone (runs of
@@ -80,10 +82,28 @@ def normalise(text: str) -> str:
 
 
 def detect_bom(data: bytes) -> tuple[str, int] | None:
-    """(codec, BOM length) when `data` starts with a byte-order mark."""
+    """(codec, BOM length) when `data` starts with a byte-order mark, or
+    (codec, 0) for UTF-16 without one (see utf16_without_bom)."""
     for bom, codec in BOMS:
         if data.startswith(bom):
             return codec, len(bom)
+    codec = utf16_without_bom(data)
+    return (codec, 0) if codec else None
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" for UTF-16 text saved without a BOM: nearly
+    every other byte is NUL (Latin-script text), the rest almost never.
+    Such a file is text, not the binary file its NULs suggest."""
+    head = data[:SAMPLE] if len(data[:SAMPLE]) % 2 == 0 else data[:SAMPLE - 1]
+    pairs = len(head) // 2
+    if pairs < 8:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= pairs * UTF16_NUL_SHARE and even <= pairs * 0.05:
+        return "utf-16-le"
+    if even >= pairs * UTF16_NUL_SHARE and odd <= pairs * 0.05:
+        return "utf-16-be"
     return None
 
 

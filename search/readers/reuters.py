@@ -30,7 +30,7 @@ from ..article import Article
 from ..dates import parse_date
 from ..errors import ReadError
 from . import ReadOptions
-from .encoding import normalise, read_file
+from .encoding import detect_bom, normalise, read_file
 from .text import relative_id
 
 SOURCE = "Reuters"
@@ -94,7 +94,11 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
 
 def decode_sgml(data: bytes) -> str:
     """UTF-8 if the file is valid UTF-8, else Latin-1 (the corpus is ASCII
-    with one stray 0xFC byte; Latin-1 never fails and keeps every byte)."""
+    with one stray 0xFC byte; Latin-1 never fails and keeps every byte). A
+    byte-order mark (a copy saved as UTF-16) is honoured first."""
+    bom = detect_bom(data)
+    if bom:
+        return normalise(data[bom[1]:].decode(bom[0], errors="replace"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
