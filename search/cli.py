@@ -18,14 +18,12 @@ from typing import List, Optional
 
 import typer
 
-from . import directory, render
+from . import directory, render, reporting
 from .api import DEFAULT_WAIT, NewsIndex
 from .errors import IndexNotFoundError, NewsSearchError
 from .results import IndexReport
 
 DEFAULT_INDEX = Path("index")
-#: Duplicate notices printed before "… and N more".
-DUPLICATES_SHOWN = 10
 SEED_DIR = Path("seeds")
 
 QUERY_HELP = """Search the index.
@@ -443,20 +441,12 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
     """Print the run's summary; exit 2 if any file failed (the rest is indexed)."""
     if as_json:
         typer.echo(render.to_json(report.to_dict()))
+        for line in reporting.notice_lines(report, kinds=("failed",)):
+            typer.echo(line, err=True)
     else:
         typer.echo(render.report_text(report, verb))
-        for path, reason in report.skipped:
-            typer.echo(f"newssearch: skipped: {path}: {reason}", err=True)
-        for path, problem in report.problems:
-            typer.echo(f"newssearch: bad record: {path}: {problem}", err=True)
-        for path, article_id, kept in report.duplicates[:DUPLICATES_SHOWN]:
-            typer.echo(f"newssearch: duplicate: {path}: {article_id} has the same text "
-                       f"as {kept}", err=True)
-        if len(report.duplicates) > DUPLICATES_SHOWN:
-            typer.echo(f"newssearch: … and {len(report.duplicates) - DUPLICATES_SHOWN} more "
-                       f"duplicates (--json lists them all)", err=True)
-    for path, reason in report.failed:
-        typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
+        for line in reporting.notice_lines(report):
+            typer.echo(line, err=True)
     if report.failed:
         raise typer.Exit(2)
 

@@ -119,3 +119,65 @@ def test_a_header_of_unknown_names_is_still_refused_without_a_map(tmp_path):
 
     with pytest.raises(ReadError, match="by 1-based column number"):
         csvfile.read(READERS_DIR / "csv" / "named-other.tsv", READERS_DIR)
+
+
+# --- reports on stderr ------------------------------------------------------------
+
+
+def test_notices_are_capped_per_kind_and_json_lists_them_all(cli, tmp_path):
+    import json
+
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    lines = [json.dumps({"id": "same", "title": f"Story {i}", "body": f"Text number {i} of the feed."})
+             for i in range(2000)]
+    (feed / "wire.jsonl").write_text("\n".join(lines) + "\n")
+    result = cli("index", feed, "--index", tmp_path / "ix", "--jobs", "1")
+    assert result.exit_code == 0, result.stderr
+    notices = [line for line in result.stderr.splitlines() if line.startswith("newssearch: skipped:")]
+    assert 0 < len(notices) <= 10
+    assert "… and 1,989 more skipped files (--json lists them all)" in result.stderr
+    as_json = cli("index", feed, "--index", tmp_path / "ix2", "--jobs", "1", "--json")
+    assert len(json.loads(as_json.stdout)["skipped"]) == 1999
+
+
+def test_file_names_with_control_characters_cannot_forge_report_lines(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday after repairs.\n")
+    evil = folder / "bad\nnewssearch: failed: forged.txt"
+    evil.write_bytes(b"\x00\x01\x02binary" * 50)
+    result = cli("index", folder, "--index", tmp_path / "ix", "--jobs", "1")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert not any(line.startswith("newssearch: failed: forged") for line in lines)
+    assert any("bad\\nnewssearch: failed: forged.txt" in line for line in lines)
+
+
+def test_the_summary_counts_are_grammatical(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = "Harbour reopens\n\nThe harbour reopened on Monday after a week of repairs.\n"
+    (folder / "a.txt").write_text(text)
+    (folder / "b.txt").write_text(text)
+    (folder / "README").write_text("About this folder.\n")
+    result = cli("index", folder, "--index", tmp_path / "ix", "--jobs", "1")
+    summary = result.stdout.splitlines()[0]
+    assert "1 duplicate," in summary and "1 skipped" in summary and "duplicates" not in summary
+    assert summary.startswith("Indexed 2 files")
+
+
+def test_a_utf16_file_with_a_bom_is_read_by_every_reader_not_called_binary(tmp_path):
+    sgm = (READERS_DIR / "reuters-folder" / "reut2-000.sgm").read_bytes().decode("latin-1")
+    files = {
+        "story.txt": "Harbour reopens\n\nThe harbour reopened on Monday after repairs.\n",
+        "rows.csv": 'title,body\n"Chip forecast","The chip maker raised its forecast."\n',
+        "lines.jsonl": '{"title": "Rail line", "body": "The rail line reopened on Friday."}\n',
+        "wire.sgm": sgm,
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(text.encode("utf-16"))
+    (tmp_path / "nobom.txt").write_bytes("Ferry timetable\n\nFerries run hourly again.\n".encode("utf-16-le"))
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        report = ix.index_paths([tmp_path / n for n in [*files, "nobom.txt"]], jobs=1)
+    assert report.failed == [] and report.added == 5
