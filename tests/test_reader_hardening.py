@@ -135,8 +135,8 @@ def test_notices_are_capped_per_kind_and_json_lists_them_all(cli, tmp_path):
     result = cli("index", feed, "--index", tmp_path / "ix", "--jobs", "1")
     assert result.exit_code == 0, result.stderr
     notices = [line for line in result.stderr.splitlines() if line.startswith("newssearch: skipped:")]
-    assert 0 < len(notices) <= 10
-    assert "… and 1,989 more skipped files (--json lists them all)" in result.stderr
+    assert len(notices) == 6
+    assert notices[-1].endswith("wire.jsonl: … and 1,994 more in this file (--json lists them all)")
     as_json = cli("index", feed, "--index", tmp_path / "ix2", "--jobs", "1", "--json")
     assert len(json.loads(as_json.stdout)["skipped"]) == 1999
 
@@ -181,3 +181,76 @@ def test_a_utf16_file_with_a_bom_is_read_by_every_reader_not_called_binary(tmp_p
     with NewsIndex.create(tmp_path / "ix") as ix:
         report = ix.index_paths([tmp_path / n for n in [*files, "nobom.txt"]], jobs=1)
     assert report.failed == [] and report.added == 5
+
+
+# --- size caps ----------------------------------------------------------------------
+
+#: Reads one file as the indexer's workers do, in a fresh process, and
+#: prints its peak memory (ru_maxrss, KB on Linux) and the outcome.
+PEAK_SCRIPT = """
+import json, resource, sys
+from pathlib import Path
+from search.parsing import parse_file
+from search.readers import ReadOptions
+from search.readers.discover import discover
+[candidate] = list(discover([Path(sys.argv[1])]))
+parsed = parse_file(candidate, ReadOptions(), None)
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                  "articles": len(parsed.articles), "error": parsed.error}))
+"""
+
+
+def peak_read(path: Path) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_1gb_sparse_text_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "sparse.txt"
+    with open(path, "wb") as fh:
+        fh.truncate(1024 ** 3)
+    outcome = peak_read(path)
+    assert "too large" in outcome["error"] and "64 MB" in outcome["error"]
+    assert outcome["peak_mb"] < 200  # it cost 1,054 MB before the cap
+
+
+def test_a_100mb_csv_field_is_refused_in_bounded_memory(tmp_path):
+    path = tmp_path / "big.csv"
+    with open(path, "w") as fh:
+        fh.write('title,body\n"Small","A small body."\n"Big","')
+        fh.write("word " * 20_000_000)
+        fh.write('"\n')
+    outcome = peak_read(path)
+    assert outcome["articles"] == 1 and outcome["error"] is None  # the row before it is kept
+    assert outcome["peak_mb"] < 500  # it peaked at 1,769 MB before
+
+
+def test_read_file_reads_up_to_its_cap_and_refuses_past_it(tmp_path):
+    from search.errors import ReadError
+    from search.readers.encoding import read_file
+
+    path = tmp_path / "story.txt"
+    path.write_bytes(b"x" * 5000)
+    assert len(read_file(path, cap=5000)) == 5000
+    with pytest.raises(ReadError, match="too large"):
+        read_file(path, cap=4999)
+
+
+def test_each_kind_is_capped_in_all_with_a_count_of_the_rest():
+    from search.reporting import LINES_PER_KIND, notice_lines
+    from search.results import IndexReport
+
+    report = IndexReport(failed=[(f"/data/f{i}.bin", "looks like a binary file, not text")
+                                 for i in range(LINES_PER_KIND + 200)])
+    lines = list(notice_lines(report))
+    assert len(lines) == LINES_PER_KIND + 1
+    assert lines[-1] == "newssearch: … and 200 more failed (--json lists them all)"

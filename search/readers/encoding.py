@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import codecs
+import os
 import re
 import unicodedata
 
@@ -36,6 +37,12 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+MB = 1024 * 1024
+#: The largest file any reader reads whole (JSON, JSON Lines, CSV/TSV,
+#: feeds): their text is held in memory while it is parsed. Readers of
+#: one-article files pass a lower cap of their own (text.MAX_BYTES).
+MAX_FILE_BYTES = 256 * MB
 
 #: How much of a file the binary checks look at.
 SAMPLE = 65536
@@ -201,13 +208,24 @@ def _refuse_control_heavy(text: str, name: str) -> None:
         raise ReadError(f"{name}: looks like a binary file, not text")
 
 
-def read_file(path: Path, *, text_only: bool = True) -> bytes:
-    """A file's bytes, or a ReadError naming why not: unreadable, empty, or
-    (with `text_only`) binary."""
+def read_file(path: Path, *, text_only: bool = True, cap: int = MAX_FILE_BYTES) -> bytes:
+    """A file's bytes, or a ReadError naming why not: unreadable, empty,
+    larger than `cap` bytes, or (with `text_only`) binary.
+
+    The size is checked before anything is read, and no more than `cap` + 1
+    bytes are ever read: a 1 GB sparse file is refused at the cost of a stat,
+    and a file that grows (or a /proc-like one that reports size 0) still
+    cannot make us read past the cap."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > cap:
+                raise ReadError(too_large(path, size, cap))
+            data = fh.read((min(size, cap) if size else cap) + 1)
     except OSError as exc:
         raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > cap:
+        raise ReadError(too_large(path, len(data), cap, at_least=True))
     if not data.strip():
         raise ReadError(f"{path}: empty file")
     if text_only and looks_binary(data):
@@ -215,9 +233,17 @@ def read_file(path: Path, *, text_only: bool = True) -> bytes:
     return data
 
 
-def read_text(path: Path) -> str:
-    """A text file decoded (see :func:`decode`); empty text is a ReadError."""
-    text = decode(read_file(path, text_only=False), str(path))
+def too_large(path: Path, size: int, cap: int, at_least: bool = False) -> str:
+    """The refusal for a file over its cap, in megabytes."""
+    more = "more than " if at_least else ""
+    return (f"{path}: too large ({more}{size / MB:,.0f} MB; the cap for this kind of file is "
+            f"{cap / MB:,.0f} MB: split it, see docs/readers.md)")
+
+
+def read_text(path: Path, cap: int = MAX_FILE_BYTES) -> str:
+    """A text file decoded (see :func:`decode`); empty text is a ReadError,
+    and so is a file over `cap` bytes (see read_file)."""
+    text = decode(read_file(path, text_only=False, cap=cap), str(path))
     if not text.strip():
         raise ReadError(f"{path}: empty file")
     return text
