@@ -239,8 +239,17 @@ def index_cmd(
     wait: float = WaitOption,
     field_map: List[str] = typer.Option(
         [], "--map", metavar="FIELD=COLUMN",
-        help="Read FIELD from COLUMN in JSON/CSV input (repeatable), e.g. "
-             "--map body=story_text --map source=meta.outlet"),
+        help="Read FIELD from COLUMN in JSON/CSV input (repeatable), by name or by "
+             "1-based column number, e.g. --map body=story_text --map source=meta.outlet "
+             "--map title=2. Remembered for later runs and rebuild; a run with another "
+             "map (or none) reads the files again."),
+    set_values: List[str] = typer.Option(
+        [], "--set", metavar="FIELD=VALUE",
+        help="Fill FIELD with VALUE where an article leaves it empty (repeatable), e.g. "
+             '--set source="BBC News" --set language=en. Remembered like --map.'),
+    follow_links: bool = typer.Option(False, "--follow-links",
+                                      help="Follow symbolic links that lead out of the "
+                                           "folders being indexed (skipped by default)."),
     prune: bool = typer.Option(False, "--prune",
                                help="Remove articles whose files under PATHS are gone."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
@@ -257,9 +266,11 @@ def index_cmd(
     if len(missing) == len(paths):
         raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")
     mapping = parse_field_map(field_map)
+    defaults = parse_pairs(set_values, "--set", "FIELD=VALUE")
     with NewsIndex.open_or_create(target) as ix:
         report = run_with_progress(lambda progress: ix.index_paths(
-            paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs))
+            paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs,
+            defaults=defaults, follow_links=follow_links))
     finish(report, as_json, "Indexed")
 
 
@@ -272,6 +283,17 @@ def parse_filters(pairs: List[str]) -> dict[str, list[str]]:
             raise NewsSearchError(f'--filter needs FIELD=VALUE, got "{pair}"')
         filters.setdefault(name.strip(), []).append(value.strip())
     return filters
+
+
+def parse_pairs(pairs: List[str], option: str, shape: str) -> dict[str, str]:
+    """`--set source=BBC News` → {"source": "BBC News"}."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise NewsSearchError(f'{option} needs {shape}, got "{pair}"')
+        values[name.strip()] = value.strip()
+    return values
 
 
 def parse_field_map(pairs: List[str]) -> dict[str, str]:

@@ -254,3 +254,83 @@ def test_each_kind_is_capped_in_all_with_a_count_of_the_rest():
     lines = list(notice_lines(report))
     assert len(lines) == LINES_PER_KIND + 1
     assert lines[-1] == "newssearch: … and 200 more failed (--json lists them all)"
+
+
+# --- field maps and defaults: remembered, and a change reads files again ----------
+
+
+def _titles_sections(index: Path) -> dict[str, tuple]:
+    with NewsIndex.open(index) as ix:
+        return {a.title: (a.section, a.source) for a in ix.articles()}
+
+
+def test_changing_or_dropping_the_map_reads_the_files_again(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "wire.csv").write_text("headline,story,desk,kind\n"
+                                     "Rail line reopens,The coastal line reopened on Friday.,Travel,News\n")
+    index = tmp_path / "ix"
+    assert cli("index", folder, "--index", index, "--map", "section=desk").exit_code == 0
+    assert _titles_sections(index) == {"Rail line reopens": ("Travel", None)}
+    changed = cli("index", folder, "--index", index, "--map", "section=kind", "--json")
+    assert '"updated": 1' in changed.stdout
+    assert _titles_sections(index) == {"Rail line reopens": ("News", None)}
+    dropped = cli("index", folder, "--index", index, "--json")  # the automatic mapping again
+    assert '"updated": 1' in dropped.stdout
+    assert _titles_sections(index) == {"Rail line reopens": ("Travel", None)}  # "desk" is an alias
+    same = cli("index", folder, "--index", index, "--json")
+    assert '"files_unchanged": 1' in same.stdout
+
+
+def test_set_fills_empty_fields_everywhere_and_rebuild_keeps_map_and_defaults(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "note.txt").write_text("Ferry timetable\n\nFerries run hourly again from Monday.\n")
+    (folder / "rows.tsv").write_text("kind\thed\tcopy\n1\tRail line reopens\tThe line reopened.\n")
+    (folder / "own.jsonl").write_text('{"title": "Own source", "body": "Text.", "source": "Wire"}\n')
+    index = tmp_path / "ix"
+    first = cli("index", folder, "--index", index, "--map", "title=2", "--map", "body=3",
+                "--set", "source=BBC News")
+    assert first.exit_code == 0, first.stderr
+    expected = {"Ferry timetable": (None, "BBC News"), "Rail line reopens": (None, "BBC News"),
+                "Own source": (None, "Wire")}  # a default never overrides the file
+    assert _titles_sections(index) == expected
+    (folder / "note.txt").write_text("Ferry timetable\n\nFerries run every half hour from Monday.\n")
+    rebuilt = cli("rebuild", "--index", index, "--json")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert '"updated": 1' in rebuilt.stdout and '"unchanged": 2' in rebuilt.stdout
+    assert _titles_sections(index) == expected
+
+
+def test_set_refuses_fields_that_cannot_be_set(cli, tmp_path):
+    result = cli("index", READERS_DIR / "csv", "--index", tmp_path / "ix", "--set", "title=X")
+    assert result.exit_code == 2
+    assert 'cannot be set' in result.stderr and "Traceback" not in result.stderr
+
+
+# --- symbolic links -------------------------------------------------------------------
+
+
+def test_links_out_of_the_folder_are_not_followed_unless_asked(cli, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Private notes\n\nNot for the archive at all.\n")
+    folder = tmp_path / "in"
+    (folder / "desk").mkdir(parents=True)
+    (folder / "desk" / "story.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday.\n")
+    (folder / "to-outside").symlink_to(outside, target_is_directory=True)
+    (folder / "secret-link.txt").symlink_to(outside / "secret.txt")
+    (folder / "inner-link.txt").symlink_to(folder / "desk" / "story.txt")  # stays inside
+    index = tmp_path / "ix"
+    result = cli("index", folder, "--index", index, "--json")
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    skipped = {Path(s["path"]).name: s["reason"] for s in json.loads(result.stdout)["skipped"]
+               if "symbolic link" in s["reason"]}
+    assert set(skipped) == {"to-outside", "secret-link.txt"}  # inner-link.txt is followed
+    assert "--follow-links" in skipped["to-outside"]
+    assert set(_titles_sections(index)) == {"Harbour reopens"}
+    followed = cli("index", folder, "--index", index, "--follow-links")
+    assert followed.exit_code == 0, followed.stderr
+    assert set(_titles_sections(index)) == {"Harbour reopens", "Private notes"}

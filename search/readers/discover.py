@@ -58,6 +58,8 @@ NOT_ARTICLES = {"readme", "license", "licence", "provenance", "changelog", "copy
 METADATA_JSON = {"package", "package-lock", "composer", "tsconfig", "manifest", "metadata",
                  "expected-metadata"}
 METADATA_SUFFIXES = ("-metadata", "_metadata", ".metadata", ".meta", ".info")
+#: Why a symbolic link out of the indexed folder is skipped.
+LEAVES_ROOT = "symbolic link out of the folder being indexed (--follow-links follows it)"
 #: The support files of Reuters-21578 (category lists, its DTD, a data file).
 REUTERS_SUPPORT = ("all-*-strings.lc.txt", "cat-descriptions*.txt", "feldman-cia-worldfactbook-data.txt",
                    "lewis.dtd")
@@ -81,26 +83,33 @@ class Candidate:
     mtime_ns: int | None = None
 
 
-def discover(paths: list[Path]) -> Iterator[Candidate]:
+def discover(paths: list[Path], follow_links: bool = False) -> Iterator[Candidate]:
     """Yield every file under `paths` (files or folders), in a stable order.
 
     A folder is its own root (ids are relative to it); a single file's root is
-    its parent folder. Hidden files and folders are left out.
+    its parent folder. Hidden files and folders are left out, and so are
+    symbolic links that lead out of the folder, unless `follow_links` (a
+    link to /etc or to a whole disk must not be indexed by surprise).
     """
     for given in paths:
         if given.is_dir():
             root = given
-            for path in walk(given):
-                yield regular(path, root)
+            for path, leaves in walk(given, follow_links):
+                yield (Candidate(path, root, None, LEAVES_ROOT) if leaves
+                       else regular(path, root))
         elif given.exists() or given.is_symlink():
             yield regular(given, given.parent)
         else:
             yield Candidate(given, given.parent, None, "no such file or folder", failed=True)
 
 
-def walk(folder: Path) -> Iterator[Path]:
-    """Files under `folder`, sorted, skipping hidden entries and symlink loops."""
+def walk(folder: Path, follow_links: bool = False) -> Iterator[tuple[Path, bool]]:
+    """(path, leaves the folder) for the files under `folder`, sorted,
+    skipping hidden entries and symlink loops. Without `follow_links`, a
+    symbolic link whose target lies outside `folder` is yielded once with
+    True (a folder so linked is not entered)."""
     seen: set[tuple[int, int]] = set()
+    inside = os.path.realpath(folder)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         try:
             st = os.stat(dirpath)
@@ -110,10 +119,25 @@ def walk(folder: Path) -> Iterator[Path]:
             dirnames[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        entered = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            if not follow_links and _leaves(os.path.join(dirpath, name), inside):
+                yield Path(dirpath) / name, True
+            else:
+                entered.append(name)
+        dirnames[:] = entered
         for name in sorted(filenames):
             if not name.startswith("."):
-                yield Path(dirpath) / name
+                path = os.path.join(dirpath, name)
+                yield Path(path), not follow_links and _leaves(path, inside)
+
+
+def _leaves(path: str, inside: str) -> bool:
+    """A symbolic link whose target is outside the folder `inside`."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    return target != inside and not target.startswith(inside.rstrip(os.sep) + os.sep)
 
 
 def regular(path: Path, root: Path) -> Candidate:

@@ -138,6 +138,12 @@ class RecordMapper:
         field_map = getattr(options, "field_map", None) if options is not None else None
         return cls(resolve_field_map(field_map), path)
 
+    def by_name_only(self) -> "RecordMapper":
+        """This mapper without the columns given by number (``--map body=3``
+        is for CSV; a JSON record falls back to the automatic choice)."""
+        named = {f: c for f, c in self.field_map.items() if not c.strip().isdigit()}
+        return self if named == self.field_map else RecordMapper(named, self.path)
+
     def knows_any(self, keys: Iterable[str]) -> bool:
         """Whether any of these column names would be used (a header check)."""
         normed = {norm(k) for k in keys if isinstance(k, str)}

@@ -44,7 +44,7 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
     `problems`, when given, receives one message per skipped record
     ("line 7: invalid JSON (…)")."""
     text = read_text(path)
-    mapper = RecordMapper.for_options(options, str(path.resolve()))
+    mapper = RecordMapper.for_options(options, str(path.resolve())).by_name_only()
     base_id = relative_id(path, root)
     found = problems if problems is not None else []
     start = len(found)
