@@ -334,3 +334,11 @@ def test_links_out_of_the_folder_are_not_followed_unless_asked(cli, tmp_path):
     followed = cli("index", folder, "--index", index, "--follow-links")
     assert followed.exit_code == 0, followed.stderr
     assert set(_titles_sections(index)) == {"Harbour reopens", "Private notes"}
+
+
+def test_a_short_list_of_class_names_is_not_an_article():
+    from search.errors import NotAnArticleError
+    from search.readers import text
+
+    with pytest.raises(NotAnArticleError, match="list of words"):
+        text.read(READERS_DIR / "classes.txt", READERS_DIR)
