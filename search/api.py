@@ -113,8 +113,8 @@ class NewsIndex:
 
     def add(self, articles: Iterable[Article], *, wait: float = DEFAULT_WAIT) -> IndexReport:
         """Add or update articles (matched by id); unchanged ones are skipped.
-        An article with no title and no body raises ArticleError (the open
-        batch is cancelled: nothing of that batch is written)."""
+        An article with no title and no body is refused: not indexed, and
+        listed in the report's `failed` with its reason."""
         started = time.perf_counter()
         report = IndexReport()
         with directory.writer_lock(self.path, wait), self._batch(report, wait) as batch:

@@ -43,7 +43,3 @@ class ReadError(NewsSearchError):
 class NotAnArticleError(ReadError):
     """A readable file that holds no articles (a word list, package.json, an
     XML file that is not a feed): skipped, not failed."""
-
-
-class ArticleError(NewsSearchError):
-    """An article given to the API that cannot be indexed (no title and no body)."""

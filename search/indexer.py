@@ -27,7 +27,7 @@ from whoosh.writing import NO_MERGE
 
 from . import neardup
 from .article import Article, text_fingerprint
-from .errors import ArticleError, IndexLockedError, NewsSearchError
+from .errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
 from .parsing import parse_files
 from .readers import ReadOptions
@@ -436,10 +436,8 @@ def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
     """Add articles given as objects (not read from files), signed and
     fingerprinted SIGN_BATCH at a time, as parse workers do a file's
     (neardup.signatures: a third faster than one at a time)."""
-    articles = iter(articles)
+    articles = (a for a in articles if _has_text(a, batch.report))
     while chunk := list(islice(articles, SIGN_BATCH)):
-        for article in chunk:
-            check_article(article)
         words = [neardup.words(a.body) for a in chunk]  # once for both
         signatures = neardup.signatures([a.body for a in chunk], words)
         for article, body_words, signature in zip(chunk, words, signatures):
@@ -447,12 +445,16 @@ def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
                       text_fingerprint(article.title, article.body, body_words))
 
 
-def check_article(article: Article) -> None:
-    """Refuse an article with nothing to search (ArticleError): readers drop
-    such records themselves; this guards the API's add()."""
-    if not (article.title or "").strip() and not (article.body or "").strip():
-        raise ArticleError(f"article {article.id!r} has no title and no body: "
-                           f"nothing to index")
+def _has_text(article: Article, report: IndexReport) -> bool:
+    """False (and the article listed as failed, with its reason) for an
+    article with neither title nor body: readers drop such records
+    themselves; this guards the API's add(), where one empty article
+    among thousands should not cancel the others."""
+    if (article.title or "").strip() or (article.body or "").strip():
+        return True
+    report.failed.append((article.path or article.id,
+                          f"article {article.id!r} has no title and no body: nothing to index"))
+    return False
 
 
 def timed(report: IndexReport, started: float) -> IndexReport:

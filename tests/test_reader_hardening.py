@@ -66,12 +66,13 @@ def test_json_metadata_beside_pages_is_skipped_not_indexed(tmp_path):
 
 def test_api_add_refuses_an_article_with_no_title_and_no_body(tmp_path):
     from search import Article
-    from search.errors import ArticleError
 
     with NewsIndex.create(tmp_path / "ix") as ix:
-        with pytest.raises(ArticleError, match="no title and no body"):
-            ix.add([Article(id="good", title="Fine", body="Text."), Article(id="empty", title="", body=" ")])
-        assert len(ix) == 0  # the batch was cancelled, nothing half-written
+        report = ix.add([Article(id="good", title="Fine", body="Text."),
+                         Article(id="empty", title="", body=" ")])
+        assert [a.id for a in ix.articles()] == ["good"]  # the others are still indexed
+    assert report.added == 1
+    assert report.failed == [("empty", "article 'empty' has no title and no body: nothing to index")]
 
 
 # --- a Reuters folder hides only its own support files -------------------------
