@@ -29,7 +29,7 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]
 
 def escape(text: str) -> str:
     """`text` with control characters written as escapes (``\\n``, ``\\x1b``,
-    ``\\u202e``), and backslashes doubled only where they would be ambiguous."""
+    ``\\u202e``); everything else as it is."""
     if not _UNSAFE.search(text):
         return text
     return _UNSAFE.sub(_escaped, text)

@@ -343,3 +343,11 @@ def test_a_short_list_of_class_names_is_not_an_article():
 
     with pytest.raises(NotAnArticleError, match="list of words"):
         text.read(READERS_DIR / "classes.txt", READERS_DIR)
+
+
+def test_prose_with_a_box_of_control_characters_is_text_not_binary():
+    from search.readers import text
+
+    [article] = text.read(READERS_DIR / "signature-box.txt", READERS_DIR)
+    assert article.title == "Is it illegal to transmit encrypted data?"
+    assert "export of cryptographic technology" in article.body

@@ -133,8 +133,9 @@ def walk(folder: Path, follow_links: bool = False) -> Iterator[tuple[Path, bool]
 
 
 def _leaves(path: str, inside: str) -> bool:
-    """A symbolic link whose target is outside the folder `inside`."""
-    if not os.path.islink(path):
+    """A symbolic link whose target is outside the folder `inside` (a
+    dangling one is not: it is reported as failing, for what it is)."""
+    if not os.path.islink(path) or not os.path.exists(path):
         return False
     target = os.path.realpath(path)
     return target != inside and not target.startswith(inside.rstrip(os.sep) + os.sep)

@@ -50,6 +50,8 @@ SAMPLE = 65536
 #: than a trace (one stray NUL in a 200 MB dump should not sink it).
 NUL_HEAD = 8192
 NUL_SHARE = 0.001
+#: ... unless letters, digits and spaces are at least this share of it.
+TEXT_SHARE = 0.75
 #: UTF-16 without a BOM: the share of high (or low) bytes that are NUL.
 UTF16_NUL_SHARE = 0.7
 #: Decoded text with more than this share of control characters is not text.
@@ -204,8 +206,16 @@ def _refuse_control_heavy(text: str, name: str) -> None:
     if not sample:
         return
     controls = len(_CONTROLS.findall(sample))
-    if controls >= 4 and controls > len(sample) * CONTROL_SHARE:
+    if controls >= 4 and controls > len(sample) * CONTROL_SHARE and not _mostly_words(sample):
         raise ReadError(f"{name}: looks like a binary file, not text")
+
+
+def _mostly_words(sample: str) -> bool:
+    """Letters, digits and spaces make up most of `sample`, as in prose with
+    a few control characters (a 20 Newsgroups post's signature box drawn
+    with 0x02 bytes); binary data read as CP1252 has about half."""
+    wordy = sum(1 for char in sample if char.isalnum() or char.isspace())
+    return wordy >= len(sample) * TEXT_SHARE
 
 
 def read_file(path: Path, *, text_only: bool = True, cap: int = MAX_FILE_BYTES) -> bytes:
