@@ -28,6 +28,7 @@ FOREIGN_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "sv", "da",
 #: Longer strings are sentences, not dates: never handed to dateparser.
 FOREIGN_MAX_CHARS = 80
 _LETTERS = re.compile(r"[^\W\d_]{3,}")
+_WORDS = re.compile(r"[^\W\d_]+")
 
 #: Dates outside this range are taken as errors in the data ("year 0", "99999").
 EARLIEST_YEAR = 1800
@@ -122,7 +123,11 @@ def _foreign(text: str, language: str | None) -> datetime | None:
     if len(text) > FOREIGN_MAX_CHARS or not _LETTERS.search(text):
         return None
     try:
-        return _foreign_parser(_language_key(language)).get_date_data(text).date_obj
+        key = _language_key(language)
+        words = set(_WORDS.findall(text.casefold()))
+        if not words & _month_names(key):
+            return None  # no month name in any language tried: dateparser would fail, slowly
+        return _foreign_parser(key).get_date_data(text).date_obj
     except Exception:  # a parser bug must not sink the record: the date stays unknown
         return None
 
@@ -135,16 +140,38 @@ def _language_key(language: str | None) -> str | None:
     return key if key.isalpha() and 2 <= len(key) <= 3 else None
 
 
+def _languages(language: str | None) -> list[str]:
+    """`language` (if dateparser knows it), then FOREIGN_LANGUAGES."""
+    from dateparser.languages.loader import default_loader  # only when needed
+
+    languages = [language] if language and language in default_loader.get_locale_map() else []
+    return languages + [lang for lang in FOREIGN_LANGUAGES if lang not in languages]
+
+
+@lru_cache(maxsize=32)
+def _month_names(language: str | None) -> frozenset[str]:
+    """Every month name and abbreviation, folded, in the languages tried: a
+    date in words has one, and the check costs microseconds where a failed
+    dateparser call cost milliseconds."""
+    from dateparser.languages.loader import default_loader
+
+    months = ("january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december")
+    names: set[str] = set()
+    for lang in _languages(language):
+        info = default_loader.get_locale(lang).info
+        for month in months:
+            for name in info.get(month, ()):
+                names.update(_WORDS.findall(str(name).casefold()))
+    return frozenset(names)
+
+
 @lru_cache(maxsize=32)
 def _foreign_parser(language: str | None):
     """A dateparser parser for `language` first, then FOREIGN_LANGUAGES."""
     from dateparser.date import DateDataParser  # ~0.3 s to import: only when needed
-    from dateparser.languages.loader import default_loader
 
-    languages = [language] if language else []
-    known = set(default_loader.get_locale_map().keys()) if language else set()
-    languages = [lang for lang in languages if lang in known]
-    languages += [lang for lang in FOREIGN_LANGUAGES if lang not in languages]
+    languages = _languages(language)
     settings = {"PARSERS": ["absolute-time"], "REQUIRE_PARTS": ["day", "month", "year"],
                 "RETURN_AS_TIMEZONE_AWARE": False}
     return DateDataParser(languages=languages, settings=settings, try_previous_locales=False)
