@@ -61,21 +61,7 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
         header = next(rows, None)
     except csv.Error as exc:
         raise ReadError(f"{path}: unreadable CSV header ({exc})") from None
-    first_row = header or []
-    header = [h.strip() for h in first_row]
-    if not any(header):
-        raise ReadError(f"{path}: no header row")
-    pending: list[list[str]] = []
-    if not mapper.knows_any(header):
-        if looks_like_data(header):
-            pending, header = [first_row], [""] * len(header)  # no header: the row is a record
-            mapper = RecordMapper({**guess_columns(first_row), **mapper.field_map}, mapper.path)
-        elif not positional(mapper.field_map):
-            shown = ", ".join(repr(h) for h in header[:6]) + (", …" if len(header) > 6 else "")
-            raise ReadError(f"{path}: no known columns in the header row ({shown}); expected e.g. "
-                            f"title/headline and body/text/content, or use --map (by name "
-                            f"or by 1-based column number: --map body=3)")
-
+    header, pending, mapper = read_header(header or [], mapper, path)
     articles = []
     n = 0
     while True:
@@ -107,6 +93,29 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
         more = len(found) - start - 1
         raise ReadError(f"{path}: no usable rows ({found[start]}{f'; {more} more' if more else ''})")
     return articles
+
+
+def read_header(first_row: list[str], mapper: RecordMapper,
+                path: Path) -> tuple[list[str], list[list[str]], RecordMapper]:
+    """(column names, rows still to read as records, mapper) from the first
+    row: a header naming known (or mapped) columns; else, if it looks like
+    data, no header at all (names all "", the row is the first record, the
+    columns guessed where not mapped); else a header the map addresses by
+    number; else a ReadError that says how to map."""
+    header = [h.strip() for h in first_row]
+    if not any(header):
+        raise ReadError(f"{path}: no header row")
+    if mapper.knows_any(header):
+        return header, [], mapper
+    if looks_like_data(header):
+        guessed = RecordMapper({**guess_columns(first_row), **mapper.field_map}, mapper.path)
+        return [""] * len(header), [first_row], guessed
+    if positional(mapper.field_map):
+        return header, [], mapper
+    shown = ", ".join(repr(h) for h in header[:6]) + (", …" if len(header) > 6 else "")
+    raise ReadError(f"{path}: no known columns in the header row ({shown}); expected e.g. "
+                    f"title/headline and body/text/content, or use --map (by name "
+                    f"or by 1-based column number: --map body=3)")
 
 
 def lines_of(text: str) -> Iterator[str]:
