@@ -186,18 +186,28 @@ def test_a_utf16_file_with_a_bom_is_read_by_every_reader_not_called_binary(tmp_p
 
 # --- size caps ----------------------------------------------------------------------
 
-#: Reads one file as the indexer's workers do, in a fresh process, and
-#: prints its peak memory (ru_maxrss, KB on Linux) and the outcome.
+#: Reads one file as the indexer's workers do, in a process forked from a
+#: small fresh one, and prints that process's peak memory (ru_maxrss, KB on
+#: Linux) and the outcome. (Measured in a grandchild: a process started from
+#: pytest inherits pytest's own high-water mark through exec.)
 PEAK_SCRIPT = """
-import json, resource, sys
+import json, os, resource, sys
 from pathlib import Path
 from search.parsing import parse_file
 from search.readers import ReadOptions
 from search.readers.discover import discover
 [candidate] = list(discover([Path(sys.argv[1])]))
-parsed = parse_file(candidate, ReadOptions(), None)
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-                  "articles": len(parsed.articles), "error": parsed.error}))
+read_end, write_end = os.pipe()
+if os.fork() == 0:
+    parsed = parse_file(candidate, ReadOptions(), None)
+    os.write(write_end, json.dumps({
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "articles": len(parsed.articles), "error": parsed.error}).encode())
+    os._exit(0)
+os.close(write_end)
+with os.fdopen(read_end) as answer:
+    print(answer.read())
+os.wait()
 """
 
 
