@@ -361,3 +361,10 @@ def test_prose_with_a_box_of_control_characters_is_text_not_binary():
     [article] = text.read(READERS_DIR / "signature-box.txt", READERS_DIR)
     assert article.title == "Is it illegal to transmit encrypted data?"
     assert "export of cryptographic technology" in article.body
+
+
+def test_a_json_record_with_a_title_alone_is_not_an_article():
+    problems: list[str] = []
+    [article] = jsonl.read(READERS_DIR / "title-only.jsonl", READERS_DIR, ReadOptions(), problems)
+    assert article.title == "With a body"
+    assert problems == ["line 1: a title alone, no body or text: not an article"]

@@ -132,6 +132,9 @@ class RecordMapper:
 
     field_map: dict[str, str]
     path: str
+    #: Refuse a record with a title and no text (JSON: a title alone is
+    #: metadata more often than a story; CSV headline lists are kept).
+    require_body: bool = False
 
     @classmethod
     def for_options(cls, options, path: str) -> "RecordMapper":
@@ -142,7 +145,8 @@ class RecordMapper:
         """This mapper without the columns given by number (``--map body=3``
         is for CSV; a JSON record falls back to the automatic choice)."""
         named = {f: c for f, c in self.field_map.items() if not c.strip().isdigit()}
-        return self if named == self.field_map else RecordMapper(named, self.path)
+        return self if named == self.field_map else RecordMapper(named, self.path,
+                                                                 self.require_body)
 
     def knows_any(self, keys: Iterable[str]) -> bool:
         """Whether any of these column names would be used (a header check)."""
@@ -185,6 +189,8 @@ class RecordMapper:
         body = self._body(record, index, pick)
         if not title and not body:
             raise RecordError("no title or body")
+        if self.require_body and not body:
+            raise RecordError("a title alone, no body or text: not an article")
         url = as_text(pick("url"), single_line=True) or None
         record_id = as_id(pick("id")) or url or default_id
         language = as_text(pick("language"), single_line=True) or None

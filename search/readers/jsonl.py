@@ -20,6 +20,7 @@ raises ReadError.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
     `problems`, when given, receives one message per skipped record
     ("line 7: invalid JSON (…)")."""
     text = read_text(path)
-    mapper = RecordMapper.for_options(options, str(path.resolve())).by_name_only()
+    mapper = replace(RecordMapper.for_options(options, str(path.resolve())).by_name_only(),
+                     require_body=True)
     base_id = relative_id(path, root)
     found = problems if problems is not None else []
     start = len(found)
