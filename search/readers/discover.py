@@ -161,7 +161,7 @@ def classify(path: Path, root: Path) -> Candidate:
     if is_reuters_support(path):
         return Candidate(path, root, None, "not an article (Reuters-21578 support file)")
     if suffix == ".json" and is_metadata_json(path):
-        return Candidate(path, root, None, "not an article (metadata beside a page)")
+        return Candidate(path, root, None, "not an article (a metadata file, by its name)")
     reader = READERS.get(suffix)
     if reader is None:
         return Candidate(path, root, None, f"unsupported file type {suffix!r}")
