@@ -112,7 +112,9 @@ class NewsIndex:
     # --- writing --------------------------------------------------------------
 
     def add(self, articles: Iterable[Article], *, wait: float = DEFAULT_WAIT) -> IndexReport:
-        """Add or update articles (matched by id); unchanged ones are skipped."""
+        """Add or update articles (matched by id); unchanged ones are skipped.
+        An article with no title and no body is refused: not indexed, and
+        listed in the report's `failed` with its reason."""
         started = time.perf_counter()
         report = IndexReport()
         with directory.writer_lock(self.path, wait), self._batch(report, wait) as batch:
@@ -129,26 +131,34 @@ class NewsIndex:
 
     def index_paths(self, paths: Sequence[PathLike], *, wait: float = DEFAULT_WAIT,
                     progress: Progress | None = None, field_map: dict[str, str] | None = None,
-                    prune: bool = False, jobs: int | None = None) -> IndexReport:
+                    prune: bool = False, jobs: int | None = None,
+                    defaults: dict[str, str] | None = None,
+                    follow_links: bool = False) -> IndexReport:
         """Read files and folders into the index and remember them as sources
         for :meth:`rebuild`. Files unchanged since the last run (same size and
         mtime, or same content) are not parsed again. Bad files are reported,
         not fatal.
 
         `field_map` maps Article fields to column names for JSON/CSV input
-        (``{"body": "story_text"}``); it is remembered with the folders.
+        (``{"body": "story_text"}``, or by 1-based column number: ``{"body": "3"}``);
+        `defaults` fills fields articles leave empty (``{"source": "BBC News"}``);
+        both are remembered with the folders for :meth:`rebuild`, and a file
+        read before with other ones is read again. `follow_links` follows
+        symbolic links that lead out of a folder (left out by default).
         `prune` removes articles whose files under `paths` are gone. `jobs`
         is the number of parsing processes (default: all cores); with 2 or
         more, a text builder process analyses titles and bodies beside this
         one (see `text_builder`), and with 1 everything is written here."""
         started = time.perf_counter()
         given = [Path(p) for p in paths]
-        options = ReadOptions(field_map=dict(field_map or {}))
+        options = ReadOptions(field_map=dict(field_map or {}),
+                              defaults=check_defaults(dict(defaults or {})),
+                              follow_links=follow_links)
         report = IndexReport()
         with directory.writer_lock(self.path, wait):  # also over the manifest update
             with self._batch(report, wait, jobs) as batch:
-                _writing().index_files(batch, list(discover(given)), options=options, jobs=jobs,
-                            progress=progress)
+                _writing().index_files(batch, list(discover(given, follow_links)), options=options,
+                                       jobs=jobs, progress=progress)
                 if prune:
                     _writing().prune(batch, [p for p in given if p.is_dir()])
             changed = report.added or report.updated or report.removed
@@ -198,16 +208,18 @@ class NewsIndex:
         indexer = _writing()
         ledger = indexer.Ledger(self.path / new_gen)
         with indexer.BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
+            batch.hashes = {}
             for root in roots:
-                indexer.index_files(batch, list(discover([Path(root)])), jobs=jobs,
-                                    options=self._manifest.read_options(root),
-                                    progress=progress)
-            old_ids = self._carry_over(batch, roots, missing if drop_missing else [])
+                options = self._manifest.read_options(root)
+                indexer.index_files(batch, list(discover([Path(root)], options.follow_links)),
+                                    jobs=jobs, options=options, progress=progress)
+            old_ids, changed = self._carry_over(batch, roots, missing if drop_missing else [])
         ledger.close()
         with new_ix.reader() as new:  # a fresh index: its id terms are its articles
             new_ids = {t.decode("utf-8") for t in new.lexicon("id")}
         report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
-        report.updated, report.unchanged = 0, len(new_ids & old_ids)
+        report.updated = len(changed & new_ids)  # read again, with other content
+        report.unchanged = len(new_ids & old_ids) - report.updated
         for root in missing:
             report.failed.append((root, "source folder is gone; " + (
                 "dropped its articles" if drop_missing else
@@ -219,21 +231,27 @@ class NewsIndex:
         new_ix.close()
         return new_gen
 
-    def _carry_over(self, batch: BatchWriter, roots: list[str], dropped: list[str]) -> set[str]:
+    def _carry_over(self, batch: BatchWriter, roots: list[str],
+                    dropped: list[str]) -> tuple[set[str], set[str]]:
         """Copy into a rebuild the articles that no source file produced:
         those added through the API, and those of missing folders. Returns
-        the ids of every article the old index held."""
-        old_ids = set()
+        the ids of every article the old index held, and of those the
+        rebuild read again with other content (a file edited, or read with
+        another stored map)."""
+        old_ids, changed = set(), set()
+        written = batch.hashes or {}
         under_any, not_carried = _writing().under_any, roots + dropped  # re-read or dropped
         with self._ix.searcher() as old:
             for stored in old.all_stored_fields():
                 old_ids.add(stored["id"])
                 path = stored.get("path")
+                if written.get(stored["id"], stored.get("content_hash")) != stored.get("content_hash"):
+                    changed.add(stored["id"])
                 if stored["id"] in batch.seen or under_any(path, not_carried):
                     continue
                 batch.add(to_article(stored), path or stored["id"],
                           neardup.signature(stored.get("body") or ""))
-        return old_ids
+        return old_ids, changed
 
     # --- reading --------------------------------------------------------------
 
@@ -384,12 +402,20 @@ class NewsIndex:
             if root not in manifest.roots:
                 manifest.roots.append(root)
                 changed = True
-            if options.field_map and manifest.options.get(root) != options.field_map:
-                manifest.options[root] = dict(options.field_map)
-                changed = True
+            changed = manifest.remember_options(root, options) or changed
         if changed:
             directory.write_manifest(self.path, manifest)
         self._manifest = manifest
+
+
+def check_defaults(values: dict[str, str]) -> dict[str, str]:
+    """Folder-wide defaults checked (readers.defaults.check), as our error."""
+    from .readers import defaults
+
+    try:
+        return defaults.check(values)
+    except ValueError as exc:
+        raise NewsSearchError(str(exc)) from None
 
 
 def _filters(source, section, filters) -> dict[str, list[str]]:

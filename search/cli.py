@@ -18,14 +18,12 @@ from typing import List, Optional
 
 import typer
 
-from . import directory, render
+from . import directory, render, reporting
 from .api import DEFAULT_WAIT, NewsIndex
 from .errors import IndexNotFoundError, NewsSearchError
 from .results import IndexReport
 
 DEFAULT_INDEX = Path("index")
-#: Duplicate notices printed before "… and N more".
-DUPLICATES_SHOWN = 10
 SEED_DIR = Path("seeds")
 
 QUERY_HELP = """Search the index.
@@ -254,8 +252,17 @@ def index_cmd(
     wait: float = WaitOption,
     field_map: List[str] = typer.Option(
         [], "--map", metavar="FIELD=COLUMN",
-        help="Read FIELD from COLUMN in JSON/CSV input (repeatable), e.g. "
-             "--map body=story_text --map source=meta.outlet"),
+        help="Read FIELD from COLUMN in JSON/CSV input (repeatable), by name or by "
+             "1-based column number, e.g. --map body=story_text --map source=meta.outlet "
+             "--map title=2. Remembered for later runs and rebuild; a run with another "
+             "map (or none) reads the files again."),
+    set_values: List[str] = typer.Option(
+        [], "--set", metavar="FIELD=VALUE",
+        help="Fill FIELD with VALUE where an article leaves it empty (repeatable), e.g. "
+             '--set source="BBC News" --set language=en. Remembered like --map.'),
+    follow_links: bool = typer.Option(False, "--follow-links",
+                                      help="Follow symbolic links that lead out of the "
+                                           "folders being indexed (skipped by default)."),
     prune: bool = typer.Option(False, "--prune",
                                help="Remove articles whose files under PATHS are gone."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
@@ -272,9 +279,11 @@ def index_cmd(
     if len(missing) == len(paths):
         raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")
     mapping = parse_field_map(field_map)
+    defaults = parse_pairs(set_values, "--set", "FIELD=VALUE")
     with NewsIndex.open_or_create(target) as ix:
         report = run_with_progress(lambda progress: ix.index_paths(
-            paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs))
+            paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs,
+            defaults=defaults, follow_links=follow_links))
     finish(report, as_json, "Indexed")
 
 
@@ -287,6 +296,17 @@ def parse_filters(pairs: List[str]) -> dict[str, list[str]]:
             raise NewsSearchError(f'--filter needs FIELD=VALUE, got "{pair}"')
         filters.setdefault(name.strip(), []).append(value.strip())
     return filters
+
+
+def parse_pairs(pairs: List[str], option: str, shape: str) -> dict[str, str]:
+    """`--set source=BBC News` → {"source": "BBC News"}."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise NewsSearchError(f'{option} needs {shape}, got "{pair}"')
+        values[name.strip()] = value.strip()
+    return values
 
 
 def parse_field_map(pairs: List[str]) -> dict[str, str]:
@@ -484,20 +504,12 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
     """Print the run's summary; exit 2 if any file failed (the rest is indexed)."""
     if as_json:
         typer.echo(render.to_json(report.to_dict()))
+        for line in reporting.notice_lines(report, kinds=("failed",)):
+            typer.echo(line, err=True)
     else:
         typer.echo(render.report_text(report, verb))
-        for path, reason in report.skipped:
-            typer.echo(f"newssearch: skipped: {path}: {reason}", err=True)
-        for path, problem in report.problems:
-            typer.echo(f"newssearch: bad record: {path}: {problem}", err=True)
-        for path, article_id, kept in report.duplicates[:DUPLICATES_SHOWN]:
-            typer.echo(f"newssearch: duplicate: {path}: {article_id} has the same text "
-                       f"as {kept}", err=True)
-        if len(report.duplicates) > DUPLICATES_SHOWN:
-            typer.echo(f"newssearch: … and {len(report.duplicates) - DUPLICATES_SHOWN} more "
-                       f"duplicates (--json lists them all)", err=True)
-    for path, reason in report.failed:
-        typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
+        for line in reporting.notice_lines(report):
+            typer.echo(line, err=True)
     if report.failed:
         raise typer.Exit(2)
 

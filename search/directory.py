@@ -57,16 +57,40 @@ class Manifest:
     options: dict[str, dict[str, str]] = field(default_factory=dict)
     created: str = ""
     updated: str = ""
+    #: Per source folder, the defaults it was read with (--set FIELD=VALUE).
+    defaults: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Source folders read with --follow-links.
+    follow_links: list[str] = field(default_factory=list)
 
     def read_options(self, root: str):
+        """The ReadOptions `root` was last indexed with (for rebuild)."""
         from .readers import ReadOptions
 
-        return ReadOptions(field_map=dict(self.options.get(root, {})))
+        return ReadOptions(field_map=dict(self.options.get(root, {})),
+                           defaults=dict(self.defaults.get(root, {})),
+                           follow_links=root in self.follow_links)
+
+    def remember_options(self, root: str, options) -> bool:
+        """Store `options` (ReadOptions) as `root`'s, replacing what it had
+        (a run without --map forgets the old map); True if anything changed."""
+        before = self.read_options(root)
+        for table, value in ((self.options, options.field_map), (self.defaults, options.defaults)):
+            if value:
+                table[root] = dict(value)
+            else:
+                table.pop(root, None)
+        if options.follow_links and root not in self.follow_links:
+            self.follow_links.append(root)
+        elif not options.follow_links and root in self.follow_links:
+            self.follow_links.remove(root)
+        return before != self.read_options(root)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "schema_version": self.schema_version,
                 "generation": self.generation, "roots": self.roots,
-                "options": self.options, "created": self.created, "updated": self.updated}
+                "options": self.options, "defaults": self.defaults,
+                "follow_links": self.follow_links,
+                "created": self.created, "updated": self.updated}
 
 
 def now_iso() -> str:
@@ -101,6 +125,8 @@ def read_manifest(path: Path, *, check_version: bool = True) -> Manifest:
         return Manifest(generation=_generation(path, data["generation"]),
                         roots=[str(r) for r in data.get("roots", [])],
                         options={str(k): dict(v) for k, v in data.get("options", {}).items()},
+                        defaults={str(k): dict(v) for k, v in data.get("defaults", {}).items()},
+                        follow_links=[str(r) for r in data.get("follow_links", [])],
                         created=str(data.get("created", "")), updated=str(data.get("updated", "")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexDamagedError(MANIFEST, f"malformed ({type(exc).__name__}: {exc})") from None

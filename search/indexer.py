@@ -16,6 +16,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
+from dataclasses import replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -30,7 +31,7 @@ from .errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
 from .parsing import parse_files
 from .readers import ReadOptions
-from .readers.discover import Candidate
+from .readers.discover import Candidate, format_of
 from .results import IndexReport
 from .merge_helpers import MergeHelpers
 from .segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
@@ -91,6 +92,9 @@ class BatchWriter:
         self._helpers = MergeHelpers(jobs) if jobs > 1 else None
         self.fresh = False  # decided when the first writer opens
         self.seen: set[str] = set()
+        #: When a dict (a rebuild sets one): id → content hash of every
+        #: article written, to tell which of them changed.
+        self.hashes: dict[str, str] | None = None
         self._hashes: dict[str, str] = {}  # text hash → id, this run
         self._bands: dict[int, list[tuple[str, bytes, str]]] = defaultdict(list)
         self._new_bands: list[tuple[list[int], str]] = []  # (keys, id), for the ledger
@@ -182,6 +186,8 @@ class BatchWriter:
             # each call, which made re-runs (after a crash) ten times slower.
             self.writer.delete_by_term("id", article.id, searcher=self.searcher)
         self.writer.add_document(**doc)
+        if self.hashes is not None:
+            self.hashes[article.id] = article.content_hash
         self._remember(article.id, text_hash, signature, keys, article.cluster)
         if existing:
             self.report.updated += 1
@@ -366,14 +372,16 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             continue
         key = _key(candidate.path, folders)
         record = ledger.get(key) if ledger else None
-        if record and _same_stat(candidate, record):
+        if record and record.options != options.key(format_of(candidate.reader)):
+            record = replace(record, sha="")  # read with other options: read it again
+        if record and _same_stat(candidate, record) and record.sha:
             done += 1
             report.files_unchanged += 1
             report.unchanged += len(record.ids)
             batch.seen.update(record.ids)
             continue
         known[str(candidate.path)] = key, record
-        work.append((candidate, record.sha if record else None))
+        work.append((candidate, record.sha if record and record.sha else None))
     total = done + len(work)
     if progress:
         progress(done, total, report.articles)
@@ -390,7 +398,7 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             report.unchanged += len(record.ids)
             batch.seen.update(record.ids)
             batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
-                                         parsed.format, record.ids))
+                                         parsed.format, record.ids, options.key(parsed.format)))
         else:
             report.files += 1
             report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
@@ -402,7 +410,7 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             for stale in set(record.ids if record else ()) - set(ids) - batch.seen:
                 batch.delete(stale)  # the file no longer holds this article
             batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
-                                         parsed.format, ids))
+                                         parsed.format, ids, options.key(parsed.format)))
         if progress:
             progress(done, total, report.articles)
 
@@ -428,13 +436,25 @@ def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
     """Add articles given as objects (not read from files), signed and
     fingerprinted SIGN_BATCH at a time, as parse workers do a file's
     (neardup.signatures: a third faster than one at a time)."""
-    articles = iter(articles)
+    articles = (a for a in articles if _has_text(a, batch.report))
     while chunk := list(islice(articles, SIGN_BATCH)):
         words = [neardup.words(a.body) for a in chunk]  # once for both
         signatures = neardup.signatures([a.body for a in chunk], words)
         for article, body_words, signature in zip(chunk, words, signatures):
             batch.add(article, article.path or article.id, signature,
                       text_fingerprint(article.title, article.body, body_words))
+
+
+def _has_text(article: Article, report: IndexReport) -> bool:
+    """False (and the article listed as failed, with its reason) for an
+    article with neither title nor body: readers drop such records
+    themselves; this guards the API's add(), where one empty article
+    among thousands should not cancel the others."""
+    if (article.title or "").strip() or (article.body or "").strip():
+        return True
+    report.failed.append((article.path or article.id,
+                          f"article {article.id!r} has no title and no body: nothing to index"))
+    return False
 
 
 def timed(report: IndexReport, started: float) -> IndexReport:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 FILENAME = "files.sqlite"
+COLUMNS = "path, size, mtime_ns, sha, format, ids, options"
 
 
 @dataclass
@@ -36,6 +37,9 @@ class FileRecord:
     sha: str
     format: str
     ids: list[str] = field(default_factory=list)
+    #: The read options' fingerprint for its format (ReadOptions.key): a
+    #: file read with another --map or --set is read again.
+    options: str = ""
 
 
 class Ledger:
@@ -49,6 +53,9 @@ class Ledger:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
             "mtime_ns INTEGER, sha TEXT, format TEXT, ids TEXT)")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
+        if "options" not in columns:  # a ledger written before options were kept
+            self._db.execute("ALTER TABLE files ADD COLUMN options TEXT NOT NULL DEFAULT ''")
         # Rows are only ever added: ids that left the index are filtered out
         # by the caller, and a rebuild starts a fresh ledger.
         self._db.execute("CREATE TABLE IF NOT EXISTS bands (band INTEGER, article TEXT, "
@@ -56,14 +63,13 @@ class Ledger:
         self._db.commit()
 
     def get(self, path: str) -> FileRecord | None:
-        row = self._db.execute("SELECT path, size, mtime_ns, sha, format, ids FROM files "
-                               "WHERE path = ?", (path,)).fetchone()
+        row = self._db.execute(f"SELECT {COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
         return _record(row) if row else None
 
     def put(self, record: FileRecord) -> None:
-        self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+        self._db.execute(f"INSERT OR REPLACE INTO files ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (record.path, record.size, record.mtime_ns, record.sha,
-                          record.format, json.dumps(record.ids)))
+                          record.format, json.dumps(record.ids), record.options))
 
     def remove(self, path: str) -> None:
         self._db.execute("DELETE FROM files WHERE path = ?", (path,))
@@ -72,7 +78,7 @@ class Ledger:
         """Records of files at or below `root` (an absolute path)."""
         prefix = root.rstrip("/") + "/"
         rows = self._db.execute(
-            "SELECT path, size, mtime_ns, sha, format, ids FROM files "
+            f"SELECT {COLUMNS} FROM files "
             "WHERE path = ? OR substr(path, 1, ?) = ?", (root, len(prefix), prefix))
         for row in rows.fetchall():
             yield _record(row)
@@ -118,5 +124,5 @@ class Ledger:
 
 
 def _record(row) -> FileRecord:
-    path, size, mtime_ns, sha, fmt, ids = row
-    return FileRecord(path, size, mtime_ns, sha, fmt, json.loads(ids))
+    path, size, mtime_ns, sha, fmt, ids, options = row
+    return FileRecord(path, size, mtime_ns, sha, fmt, json.loads(ids), options)

@@ -23,7 +23,7 @@ from typing import Iterator
 from . import neardup
 from .article import Article, text_fingerprint
 from .errors import NewsSearchError, NotAnArticleError
-from .readers import ReadOptions
+from .readers import ReadOptions, defaults
 from .readers.discover import Candidate, format_of
 
 #: Below this many files, worker start-up costs more than it saves.
@@ -110,6 +110,9 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
             result.unchanged = True
             return result
         result.articles = _call_reader(candidate, options, result.problems)
+        if options.defaults:
+            for article in result.articles:
+                defaults.apply(article, options.defaults)
         bodies = [a.body for a in result.articles]
         words = list(map(neardup.words, bodies))  # once for both
         result.signatures = neardup.signatures(bodies, words)

@@ -159,9 +159,10 @@ def report_text(report: IndexReport, verb: str = "Indexed") -> str:
         line += f" ({report.files_unchanged:,} unchanged since the last run)"
     line += (f": {report.added:,} added, {report.updated:,} updated, "
              f"{report.unchanged:,} unchanged, {len(report.failed):,} failed")
-    extras = [(len(report.duplicates), "duplicates"), (report.removed, "removed"),
-              (len(report.skipped), "skipped"), (len(report.problems), "bad records")]
-    line += "".join(f", {n:,} {label}" for n, label in extras if n)
+    extras = [(len(report.duplicates), "duplicate", "duplicates"), (report.removed, "removed", "removed"),
+              (len(report.skipped), "skipped", "skipped"),
+              (len(report.problems), "bad record", "bad records")]
+    line += "".join(f", {n:,} {one if n == 1 else many}" for n, one, many in extras if n)
     if report.seconds > 0 and report.files:
         rate = report.articles / report.seconds
         line += f" ({rate:,.0f} articles/s)"

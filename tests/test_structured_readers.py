@@ -214,7 +214,8 @@ def test_field_map_overrides_and_dotted_paths():
     options = ReadOptions(field_map={
         "title": "headline_text", "body": "story_text", "source": "meta.outlet",
         "published": "meta.when", "people": "meta.people", "tag": "kw"})
-    first, second = read("custom.ndjson", options)
+    problems: list[str] = []
+    [first] = read("custom.ndjson", options, problems)
     assert first.title == "Mapped headline"
     assert first.body == "Mapped body text from a custom column."  # not the "text" caption
     assert first.source == "Custom Outlet"
@@ -222,9 +223,12 @@ def test_field_map_overrides_and_dotted_paths():
     assert first.people == ["Kim Lee"]
     assert first.tags == ["alpha", "beta"]
     # A mapped column is the only source for its field: an empty one is not
-    # replaced by another column; a dict at the end of a path gives its name.
-    assert second.body == ""
-    assert second.source == "Nested Outlet"
+    # replaced by another column, and a JSON record left with a title alone
+    # is not an article.
+    assert problems == ["line 2: a title alone, no body or text: not an article"]
+    # A dict at the end of a path gives its name.
+    options = ReadOptions(field_map={"body": "text", "source": "meta.outlet"})
+    assert read("custom.ndjson", options)[1].source == "Nested Outlet"
 
 
 def test_without_a_field_map_custom_columns_fall_back_to_known_names():

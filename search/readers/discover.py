@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import stat
+from fnmatch import fnmatch
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,15 @@ READERS: dict[str, LazyReader] = {
 
 #: Files that sit beside articles in corpora but are not articles.
 NOT_ARTICLES = {"readme", "license", "licence", "provenance", "changelog", "copying"}
+#: JSON files that describe something else (a package, a page): never articles.
+METADATA_JSON = {"package", "package-lock", "composer", "tsconfig", "manifest", "metadata",
+                 "expected-metadata"}
+METADATA_SUFFIXES = ("-metadata", "_metadata", ".metadata", ".meta", ".info")
+#: Why a symbolic link out of the indexed folder is skipped.
+LEAVES_ROOT = "symbolic link out of the folder being indexed (--follow-links follows it)"
+#: The support files of Reuters-21578 (category lists, its DTD, a data file).
+REUTERS_SUPPORT = ("all-*-strings.lc.txt", "cat-descriptions*.txt", "feldman-cia-worldfactbook-data.txt",
+                   "lewis.dtd")
 
 
 @dataclass(frozen=True)
@@ -73,26 +83,33 @@ class Candidate:
     mtime_ns: int | None = None
 
 
-def discover(paths: list[Path]) -> Iterator[Candidate]:
+def discover(paths: list[Path], follow_links: bool = False) -> Iterator[Candidate]:
     """Yield every file under `paths` (files or folders), in a stable order.
 
     A folder is its own root (ids are relative to it); a single file's root is
-    its parent folder. Hidden files and folders are left out.
+    its parent folder. Hidden files and folders are left out, and so are
+    symbolic links that lead out of the folder, unless `follow_links` (a
+    link to /etc or to a whole disk must not be indexed by surprise).
     """
     for given in paths:
         if given.is_dir():
             root = given
-            for path in walk(given):
-                yield regular(path, root)
+            for path, leaves in walk(given, follow_links):
+                yield (Candidate(path, root, None, LEAVES_ROOT) if leaves
+                       else regular(path, root))
         elif given.exists() or given.is_symlink():
             yield regular(given, given.parent)
         else:
             yield Candidate(given, given.parent, None, "no such file or folder", failed=True)
 
 
-def walk(folder: Path) -> Iterator[Path]:
-    """Files under `folder`, sorted, skipping hidden entries and symlink loops."""
+def walk(folder: Path, follow_links: bool = False) -> Iterator[tuple[Path, bool]]:
+    """(path, leaves the folder) for the files under `folder`, sorted,
+    skipping hidden entries and symlink loops. Without `follow_links`, a
+    symbolic link whose target lies outside `folder` is yielded once with
+    True (a folder so linked is not entered)."""
     seen: set[tuple[int, int]] = set()
+    inside = os.path.realpath(folder)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         try:
             st = os.stat(dirpath)
@@ -102,10 +119,26 @@ def walk(folder: Path) -> Iterator[Path]:
             dirnames[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        entered = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            if not follow_links and _leaves(os.path.join(dirpath, name), inside):
+                yield Path(dirpath) / name, True
+            else:
+                entered.append(name)
+        dirnames[:] = entered
         for name in sorted(filenames):
             if not name.startswith("."):
-                yield Path(dirpath) / name
+                path = os.path.join(dirpath, name)
+                yield Path(path), not follow_links and _leaves(path, inside)
+
+
+def _leaves(path: str, inside: str) -> bool:
+    """A symbolic link whose target is outside the folder `inside` (a
+    dangling one is not: it is reported as failing, for what it is)."""
+    if not os.path.islink(path) or not os.path.exists(path):
+        return False
+    target = os.path.realpath(path)
+    return target != inside and not target.startswith(inside.rstrip(os.sep) + os.sep)
 
 
 def regular(path: Path, root: Path) -> Candidate:
@@ -125,14 +158,31 @@ def classify(path: Path, root: Path) -> Candidate:
     suffix = path.suffix.lower()
     if path.stem.lower() in NOT_ARTICLES:
         return Candidate(path, root, None, "not an article (corpus documentation)")
-    if suffix != ".sgm" and _beside_reuters(path.parent):
-        # The Reuters-21578 distribution ships category lists, a DTD and notes
-        # next to its .sgm files: the stories are only in the .sgm files.
+    if is_reuters_support(path):
         return Candidate(path, root, None, "not an article (Reuters-21578 support file)")
+    if suffix == ".json" and is_metadata_json(path):
+        return Candidate(path, root, None, "not an article (a metadata file, by its name)")
     reader = READERS.get(suffix)
     if reader is None:
         return Candidate(path, root, None, f"unsupported file type {suffix!r}")
     return Candidate(path, root, reader.function)
+
+
+def is_metadata_json(path: Path) -> bool:
+    """package.json, expected-metadata.json, story.meta.json: metadata of
+    something else, by name. (A sidecar with another name, story.json beside
+    story.html, is read and skipped by the JSON reader: it has no body.)"""
+    stem = path.stem.lower()
+    return stem in METADATA_JSON or stem.endswith(METADATA_SUFFIXES)
+
+
+def is_reuters_support(path: Path) -> bool:
+    """One of the category lists, DTD and notes the Reuters-21578
+    distribution ships beside its .sgm files (by name, and only beside them:
+    other files in that folder are read as usual)."""
+    name = path.name.lower()
+    return (any(fnmatch(name, pattern) for pattern in REUTERS_SUPPORT)
+            and _beside_reuters(path.parent))
 
 
 @lru_cache(maxsize=256)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import codecs
+import os
 import re
 import unicodedata
 
@@ -37,12 +38,22 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
+MB = 1024 * 1024
+#: The largest file any reader reads whole (JSON, JSON Lines, CSV/TSV,
+#: feeds): their text is held in memory while it is parsed. Readers of
+#: one-article files pass a lower cap of their own (text.MAX_BYTES).
+MAX_FILE_BYTES = 256 * MB
+
 #: How much of a file the binary checks look at.
 SAMPLE = 65536
 #: NUL bytes in the first KBs mean binary; further in, only if they are more
 #: than a trace (one stray NUL in a 200 MB dump should not sink it).
 NUL_HEAD = 8192
 NUL_SHARE = 0.001
+#: ... unless letters, digits and spaces are at least this share of it.
+TEXT_SHARE = 0.75
+#: UTF-16 without a BOM: the share of high (or low) bytes that are NUL.
+UTF16_NUL_SHARE = 0.7
 #: Decoded text with more than this share of control characters is not text.
 CONTROL_SHARE = 0.05
 #: Western text: at least this share of non-ASCII bytes stand alone (runs of
@@ -80,10 +91,28 @@ def normalise(text: str) -> str:
 
 
 def detect_bom(data: bytes) -> tuple[str, int] | None:
-    """(codec, BOM length) when `data` starts with a byte-order mark."""
+    """(codec, BOM length) when `data` starts with a byte-order mark, or
+    (codec, 0) for UTF-16 without one (see utf16_without_bom)."""
     for bom, codec in BOMS:
         if data.startswith(bom):
             return codec, len(bom)
+    codec = utf16_without_bom(data)
+    return (codec, 0) if codec else None
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" for UTF-16 text saved without a BOM: nearly
+    every other byte is NUL (Latin-script text), the rest almost never.
+    Such a file is text, not the binary file its NULs suggest."""
+    head = data[:SAMPLE] if len(data[:SAMPLE]) % 2 == 0 else data[:SAMPLE - 1]
+    pairs = len(head) // 2
+    if pairs < 8:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= pairs * UTF16_NUL_SHARE and even <= pairs * 0.05:
+        return "utf-16-le"
+    if even >= pairs * UTF16_NUL_SHARE and odd <= pairs * 0.05:
+        return "utf-16-be"
     return None
 
 
@@ -177,17 +206,36 @@ def _refuse_control_heavy(text: str, name: str) -> None:
     if not sample:
         return
     controls = len(_CONTROLS.findall(sample))
-    if controls >= 4 and controls > len(sample) * CONTROL_SHARE:
+    if controls >= 4 and controls > len(sample) * CONTROL_SHARE and not _mostly_words(sample):
         raise ReadError(f"{name}: looks like a binary file, not text")
 
 
-def read_file(path: Path, *, text_only: bool = True) -> bytes:
-    """A file's bytes, or a ReadError naming why not: unreadable, empty, or
-    (with `text_only`) binary."""
+def _mostly_words(sample: str) -> bool:
+    """Letters, digits and spaces make up most of `sample`, as in prose with
+    a few control characters (a 20 Newsgroups post's signature box drawn
+    with 0x02 bytes); binary data read as CP1252 has about half."""
+    wordy = sum(1 for char in sample if char.isalnum() or char.isspace())
+    return wordy >= len(sample) * TEXT_SHARE
+
+
+def read_file(path: Path, *, text_only: bool = True, cap: int = MAX_FILE_BYTES) -> bytes:
+    """A file's bytes, or a ReadError naming why not: unreadable, empty,
+    larger than `cap` bytes, or (with `text_only`) binary.
+
+    The size is checked before anything is read, and no more than `cap` + 1
+    bytes are ever read: a 1 GB sparse file is refused at the cost of a stat,
+    and a file that grows (or a /proc-like one that reports size 0) still
+    cannot make us read past the cap."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > cap:
+                raise ReadError(too_large(path, size, cap))
+            data = fh.read((min(size, cap) if size else cap) + 1)
     except OSError as exc:
         raise ReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > cap:
+        raise ReadError(too_large(path, len(data), cap, at_least=True))
     if not data.strip():
         raise ReadError(f"{path}: empty file")
     if text_only and looks_binary(data):
@@ -195,9 +243,17 @@ def read_file(path: Path, *, text_only: bool = True) -> bytes:
     return data
 
 
-def read_text(path: Path) -> str:
-    """A text file decoded (see :func:`decode`); empty text is a ReadError."""
-    text = decode(read_file(path, text_only=False), str(path))
+def too_large(path: Path, size: int, cap: int, at_least: bool = False) -> str:
+    """The refusal for a file over its cap, in megabytes."""
+    more = "more than " if at_least else ""
+    return (f"{path}: too large ({more}{size / MB:,.0f} MB; the cap for this kind of file is "
+            f"{cap / MB:,.0f} MB: split it, see docs/readers.md)")
+
+
+def read_text(path: Path, cap: int = MAX_FILE_BYTES) -> str:
+    """A text file decoded (see :func:`decode`); empty text is a ReadError,
+    and so is a file over `cap` bytes (see read_file)."""
+    text = decode(read_file(path, text_only=False, cap=cap), str(path))
     if not text.strip():
         raise ReadError(f"{path}: empty file")
     return text

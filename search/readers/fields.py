@@ -132,18 +132,37 @@ class RecordMapper:
 
     field_map: dict[str, str]
     path: str
+    #: Refuse a record with a title and no text (JSON: a title alone is
+    #: metadata more often than a story; CSV headline lists are kept).
+    require_body: bool = False
 
     @classmethod
     def for_options(cls, options, path: str) -> "RecordMapper":
         field_map = getattr(options, "field_map", None) if options is not None else None
         return cls(resolve_field_map(field_map), path)
 
+    def by_name_only(self) -> "RecordMapper":
+        """This mapper without the columns given by number (``--map body=3``
+        is for CSV; a JSON record falls back to the automatic choice)."""
+        named = {f: c for f, c in self.field_map.items() if not c.strip().isdigit()}
+        return self if named == self.field_map else RecordMapper(named, self.path,
+                                                                 self.require_body)
+
     def knows_any(self, keys: Iterable[str]) -> bool:
         """Whether any of these column names would be used (a header check)."""
         normed = {norm(k) for k in keys if isinstance(k, str)}
-        mapped = {norm(c) for c in self.field_map.values()}
-        mapped |= {norm(c.split(".")[0]) for c in self.field_map.values()}
+        # (A column given by number, --map body=3, names no column.)
+        named = [c for c in self.field_map.values() if not c.strip().isdigit()]
+        mapped = {norm(c) for c in named} | {norm(c.split(".")[0]) for c in named}
         return bool(normed & mapped) or bool(normed & KNOWN_COLUMNS)
+
+    def has_body(self, record: dict) -> bool:
+        """Whether `record` holds story text in a body field (the mapped one,
+        or a body alias): a summary or a title alone does not count."""
+        if "body" in self.field_map:
+            return bool(body_text(lookup(record, self.field_map["body"])))
+        return any(norm(k) in ALIASES["body"] and body_text(v)
+                   for k, v in record.items() if isinstance(k, str))
 
     def article(self, record: dict, default_id: str) -> Article:
         """The Article for one record; RecordError when it has no title and no
@@ -170,19 +189,22 @@ class RecordMapper:
         body = self._body(record, index, pick)
         if not title and not body:
             raise RecordError("no title or body")
+        if self.require_body and not body:
+            raise RecordError("a title alone, no body or text: not an article")
         url = as_text(pick("url"), single_line=True) or None
         record_id = as_id(pick("id")) or url or default_id
+        language = as_text(pick("language"), single_line=True) or None
         values: dict[str, Any] = {
             "id": record_id,
             "title": title,
             "body": body,
             "source": as_text(pick("source"), single_line=True) or None,
             "authors": split_authors(pick("authors")),
-            "published": as_date(pick("published")),
+            "published": as_date(pick("published"), language),
             "url": url,
             "section": as_text(first(pick("section")), single_line=True) or None,
             "tags": as_list(pick("tags")),
-            "language": as_text(pick("language"), single_line=True) or None,
+            "language": language,
             "path": self.path,
         }
         for field in LIST_TARGETS:
@@ -309,8 +331,9 @@ def as_id(value: Any) -> str:
     return str(value).strip()
 
 
-def as_date(value: Any) -> datetime | None:
-    """A timezone-aware date, or None (`parse_date` decides what is absurd)."""
+def as_date(value: Any, language: str | None = None) -> datetime | None:
+    """A timezone-aware date, or None (`parse_date` decides what is absurd;
+    `language`, the record's own, helps it read month names)."""
     if isinstance(value, dict):
         value = name_of(value)
     if isinstance(value, list):
@@ -325,7 +348,7 @@ def as_date(value: Any) -> datetime | None:
         if _EPOCH.match(value):
             value = float(value)
     try:
-        return parse_date(value)
+        return parse_date(value, language)
     except Exception:  # parse_date promises None, but a reader must not crash on data
         return None
 

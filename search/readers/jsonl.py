@@ -7,7 +7,9 @@ really JSON Lines):
 * a JSON array of objects;
 * a JSON object: one holding the list of articles under a key such as
   ``articles``, ``items``, ``data`` or ``results`` (also one level down, as in
-  ``{"response": {"docs": [...]}}``), or else one object that is one article.
+  ``{"response": {"docs": [...]}}``), or else one object that is one article
+  if it has a body (a lone object with only a title, a name or a description
+  is metadata, such as ``package.json`` or a page's sidecar: skipped).
 
 Column names are mapped by :mod:`search.readers.fields`. A bad record (invalid
 JSON, not an object, no title and no body) is skipped and described in
@@ -18,6 +20,7 @@ raises ReadError.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,8 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
     `problems`, when given, receives one message per skipped record
     ("line 7: invalid JSON (…)")."""
     text = read_text(path)
-    mapper = RecordMapper.for_options(options, str(path.resolve()))
+    mapper = replace(RecordMapper.for_options(options, str(path.resolve())).by_name_only(),
+                     require_body=True)
     base_id = relative_id(path, root)
     found = problems if problems is not None else []
     start = len(found)
@@ -108,8 +112,14 @@ def _records_of(value: Any, mapper: RecordMapper, path: Path) -> tuple[list, str
         nested = _find_list(value, CONTAINER_DEPTH)
         if nested is not None:
             return nested, "item"
-        if mapper.knows_any(value.keys()) or mapper.field_map:
+        if mapper.has_body(value):
             return [value], "object"
+        if mapper.knows_any(value.keys()):
+            # A title, a name or a description without a story: the metadata
+            # of something else (Readability's expected-metadata.json, a
+            # page's sidecar, package.json), not an article.
+            raise NotAnArticleError(f"{path}: JSON object without an article body (metadata, "
+                                    f"not an article; an article needs a body or text field)")
         raise NotAnArticleError(f"{path}: JSON object with no articles in it (expected a list under "
                         f"\"articles\", \"items\", \"data\" or \"results\", or article fields "
                         f"such as \"title\" and \"body\")")

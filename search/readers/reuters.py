@@ -30,9 +30,11 @@ from ..article import Article
 from ..dates import parse_date
 from ..errors import ReadError
 from . import ReadOptions
-from .encoding import normalise, read_file
+from .encoding import detect_bom, normalise, read_file
 from .text import relative_id
 
+#: The largest .sgm file read (the distribution's are 1.3 MB each).
+MAX_BYTES = 64 * 1024 * 1024
 SOURCE = "Reuters"
 LANGUAGE = "en"
 LIST_TAGS = {"topics": "TOPICS", "places": "PLACES", "people": "PEOPLE",
@@ -69,8 +71,7 @@ _AGENCY = re.compile(r"\s*,\s*reuters?\s*$", re.IGNORECASE)
 def read(path: Path, root: Path, options: ReadOptions | None = None,
          problems: list[str] | None = None) -> list[Article]:
     """Read one Reuters-21578 ``.sgm`` file into Articles, in file order."""
-    data = read_file(path)
-    text = decode_sgml(data)
+    text = decode_sgml(read_file(path, cap=MAX_BYTES))
     resolved = str(path.resolve())
     base_id = relative_id(path, root)
     found = problems if problems is not None else []
@@ -94,7 +95,11 @@ def read(path: Path, root: Path, options: ReadOptions | None = None,
 
 def decode_sgml(data: bytes) -> str:
     """UTF-8 if the file is valid UTF-8, else Latin-1 (the corpus is ASCII
-    with one stray 0xFC byte; Latin-1 never fails and keeps every byte)."""
+    with one stray 0xFC byte; Latin-1 never fails and keeps every byte). A
+    byte-order mark (a copy saved as UTF-16) is honoured first."""
+    bom = detect_bom(data)
+    if bom:
+        return normalise(data[bom[1]:].decode(bom[0], errors="replace"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -42,8 +42,14 @@ GLUED_DATELINE = re.compile(
     r"^(?P<source>[A-Z][\w&.' ]{1,40}?[a-z0-9.])(?P<section>[A-Z][A-Za-z ]{1,30}?):\s+(?=\S)"
 )
 
-#: A file of at least this many lines, none longer than three words, is a word list.
-WORD_LIST_LINES = 20
+#: A file of at least this many lines, none longer than three words and none
+#: a sentence, is a word list (AG News's four-line classes.txt is one; a
+#: story has sentences).
+WORD_LIST_LINES = 4
+
+#: The largest text file read (one article: the biggest real ones are a few
+#: MB; a 50 MB one is still read, past this it is refused unread).
+MAX_BYTES = 64 * 1024 * 1024
 
 #: How many leading paragraphs may hold the dateline.
 DATELINE_WINDOW = 3
@@ -51,7 +57,7 @@ DATELINE_WINDOW = 3
 
 def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Article]:
     """Read one seed-format text file into a single Article."""
-    text = read_text(path)
+    text = read_text(path, cap=MAX_BYTES)
     article = parse(text, article_id=relative_id(path, root), path=str(path.resolve()))
     if article.section is None:
         article.section = folder_section(path, root)
