@@ -131,7 +131,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def decode_html(data: bytes, name: str) -> str:
-    """Bytes → text: a BOM wins, then a declared charset (``<meta charset>``,
+    """Bytes → text: a BOM wins, then valid UTF-8, then a declared charset (``<meta charset>``,
     ``http-equiv`` Content-Type, XML declaration), then the shared detector."""
     if not data.strip():
         raise ReadError(f"{name}: empty file")
@@ -144,6 +144,11 @@ def decode_html(data: bytes, name: str) -> str:
         if b"\x00" in data[:8192]:
             raise ReadError(f"{name}: looks like a binary file, not HTML")
         codec = declared_encoding(data[:8192])
+        if codec and codec != "utf-8" and not data.isascii() and valid_utf8(data):
+            # Valid non-ASCII UTF-8 is almost never an accident: a page saved
+            # as UTF-8 that still declares its old charset (gb2312, a qq.com
+            # page) would come out as mojibake (as in encoding.py).
+            codec = "utf-8"
         if codec:
             try:
                 text = data.decode(codec)
@@ -160,6 +165,14 @@ def decode_html(data: bytes, name: str) -> str:
     if bad > max(8, len(sample) // 50):
         raise ReadError(f"{name}: looks like a binary file, not HTML")
     return text
+
+
+def valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def declared_encoding(head: bytes) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from html import unescape
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urljoin
@@ -53,8 +54,10 @@ def read_metadata(soup: BeautifulSoup, page: Page) -> tuple[dict[str, list[str]]
     def first(*names: str) -> str | None:
         return next((v for n in names for v in meta.get(n, []) if v), None)
 
-    page.source = clean(first("og:site_name") or ld.publisher() or first("application-name")) or None
     page.url = canonical_url(soup, first("og:url"))
+    page.source = find_site(
+        [*meta.get("og:site_name", []), ld.publisher(), *meta.get("application-name", [])],
+        [page.url, first("og:url")])
     page.title = find_title(soup, meta, ld, page.source)
 
     published = None
@@ -221,23 +224,28 @@ _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|»|·|•)\s+")
 
 
 def find_title(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, source: str | None) -> str:
-    """og:title, twitter:title, JSON-LD headline, the article's ``<h1>``, then
-    ``<title>`` without its site-name part."""
-    for value in meta.get("og:title", []) + meta.get("twitter:title", []) + [ld.get("headline")]:
-        if isinstance(value, str) and clean(value):
-            return strip_site(clean(value), source)
+    """og:title, twitter:title, the JSON-LD headline (or its name, when that is
+    closer to ``<title>``: Wikipedia's headline is a description), then
+    ``<title>``, or the ``<h1>`` when ``<title>`` holds it; site names cut
+    off (:func:`strip_site`)."""
     title_tag = soup.find("title")
     title_text = clean(title_tag.get_text()) if isinstance(title_tag, Tag) else ""
+    host = site_host(meta)
+    ld_titles = [v for v in (ld.get("headline"), ld.get("name")) if isinstance(v, str) and clean(v)]
+    ld_titles.sort(key=lambda v: -overlap(clean(v), title_text))
+    for value in meta.get("og:title", []) + meta.get("twitter:title", []) + ld_titles[:1]:
+        if isinstance(value, str) and clean(value):
+            return strip_site(clean(value), source, host)
     h1 = best_h1(soup, title_text, source)
-    if h1:
+    if h1 and (not title_text or h1.casefold() in title_text.casefold()):
         return h1
     if not title_text:
         return ""
-    title = strip_site(title_text, source)
+    title = strip_site(title_text, source, host)
     if title != title_text:
         return title
     parts = _TITLE_SEPARATORS.split(title_text)
-    if len(parts) > 1:
+    if len(parts) > 1 and any(len(p.split()) <= 3 for p in parts):
         # The headline is the part the page also shows as text; else the longest part.
         shown = {clean(t.get_text()) for t in soup.find_all(["b", "strong", "h2", "h3", "font"], limit=500)}
         for part in parts:
@@ -247,22 +255,58 @@ def find_title(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, sour
     return title_text
 
 
-def strip_site(title: str, source: str | None) -> str:
-    """Cut a leading or trailing " | Site" from a title when it names the site."""
-    if not source:
-        return title
-    matches = list(_TITLE_SEPARATORS.finditer(title))
-    if not matches:
-        return title
-    site = source.casefold().removeprefix("the ")
-    last, first = matches[-1], matches[0]
-    if title[last.end():].casefold().removeprefix("the ") == site:
-        head = title[:last.start()]
-        # "Headline | Section | Site": the headline is the first part.
-        return head.split(" | ")[0] if "|" in last.group() else head
-    if title[:first.start()].casefold().removeprefix("the ") == site:
-        return title[first.end():]
+def overlap(a: str, b: str) -> float:
+    """Share of the words of `a` that `b` has too."""
+    words = a.casefold().split()
+    other = set(b.casefold().split())
+    return sum(w in other for w in words) / len(words) if words else 0.0
+
+
+def site_host(meta: dict[str, list[str]]) -> str | None:
+    """The site's host name from og:url ("www.bbc.co.uk" → "bbc")."""
+    url = next(iter(meta.get("og:url", [])), "")
+    match = re.match(r"https?://(?:www\d?\.|m\.)?([^/.:]+)", url)
+    return match.group(1) if match else None
+
+
+def strip_site(title: str, source: str | None, host: str | None = None) -> str:
+    """Cut a site name off a title: a leading or trailing part ("… | Harbour
+    News", "BBC News - …") that names the site (its name or host, loosely),
+    and a short trailing part after a bar ("… | Editorial", "… | Local |
+    Site"): bars separate headlines from site and section names."""
+    names = {key for key in (name_key(source), name_key(host)) if key}
+    for _ in range(3):  # "Headline | Section | Site"
+        matches = list(_TITLE_SEPARATORS.finditer(title))
+        if not matches:
+            return title
+        last, first = matches[-1], matches[0]
+        head, tail = title[:last.start()], title[last.end():]
+        if names_site(tail, names) or ("|" in last.group() and len(tail.split()) <= 3 <= len(head.split())):
+            title = head
+        elif names_site(title[:first.start()], names):
+            title = title[first.end():]
+        else:
+            return title
     return title
+
+
+def name_key(name: str | None) -> str:
+    """A site name for loose comparison: letters and digits without accents,
+    lower case, no "the"."""
+    folded = unicodedata.normalize("NFKD", (name or "").casefold().removeprefix("the "))
+    return re.sub(r"\W|_", "", "".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def names_site(part: str, names: set[str]) -> bool:
+    """True when a title part is the site's name ("BBC News" for site "BBC",
+    "The Guardian" for host "theguardian")."""
+    key = name_key(part)
+    if not key or len(part.split()) > 5:
+        return False
+    # Loosely, but only a name plus a word or so: "How we designed Dropbox's
+    # ATF" holds "dropbox" and is a headline.
+    return any(key == n or (len(n) >= 3 and (n in key or key in n) and abs(len(key) - len(n)) <= 6)
+               for n in names)
 
 
 def best_h1(soup: BeautifulSoup, title_text: str, source: str | None) -> str | None:
@@ -307,6 +351,36 @@ _PARTICLES = {"de", "da", "di", "del", "della", "van", "von", "der", "den", "du"
               "bin", "ibn", "al", "el", "y", "dos", "das", "ter", "ten", "mac", "st."}
 
 
+def find_site(candidates: list[object], urls: list[str | None]) -> str | None:
+    """The first usable site name: not a URL, a tagline cut off at " | " or
+    " - " ("LinkNaija | Nigeria's popular news platform"), and a one-word name
+    only if the site's domain bears it out (og:site_name "Hosted" on
+    hosted.ap.org, or "U.S.", are stray words, not the site)."""
+    domains = {name for name in map(registrable_name, urls) if name}
+    for value in candidates:
+        name = clean(value)
+        if not name or re.match(r"(?:https?:|www\.)", name, re.IGNORECASE):
+            continue
+        name = clean(name.split(" | ")[0])
+        if not name or len(name) > 60 or len(name.split()) > 6:  # a headline, not a name
+            continue
+        if " " not in name and name.isascii() and domains and not names_site(name, domains):
+            continue
+        return name
+    return None
+
+
+def registrable_name(url: str | None) -> str:
+    """"https://hosted.ap.org/x" → "ap"; "https://www.bbc.co.uk/" → "bbc"."""
+    match = re.match(r"https?://([^/:?#]+)", url or "")
+    if not match:
+        return ""
+    labels = match.group(1).lower().split(".")
+    if len(labels) >= 3 and labels[-2] in {"co", "com", "org", "net", "ac", "gov", "ne", "or", "go"}:
+        return name_key(labels[-3])
+    return name_key(labels[-2]) if len(labels) >= 2 else ""
+
+
 def find_authors(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, source: str | None) -> list[str]:
     """JSON-LD author, ``meta[name=author]``, ``article:author`` (not a URL),
     then byline markup."""
@@ -315,6 +389,8 @@ def find_authors(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, so
         for name in names:
             name = clean(_BY.sub("", name))
             if not name or name.startswith(("http://", "https://", "www.")) or len(name) > 80:
+                continue
+            if is_not_a_name(name):
                 continue
             if source and name.casefold() == source.casefold():
                 continue
@@ -361,9 +437,49 @@ def byline_names(soup: BeautifulSoup) -> list[str]:
 
 
 def split_names(text: str) -> list[str]:
-    """"By Jane Doe and John Roe" → ["Jane Doe", "John Roe"]."""
+    """"By Jane Doe and John Roe" → ["Jane Doe", "John Roe"]; URLs, handles,
+    job titles, degrees and trailing dates left out ("Analysis by Chris
+    Cillizza, CNN Editor-at-large Monday" → ["Chris Cillizza"])."""
+    text = _URL.sub(" ", clean(text))  # before splitting: "/" splits names
+    text = _LABEL.sub("", clean(text))
     text = clean(_BY.sub("", clean(text)))
-    return [clean(_BY.sub("", p)) for p in _NAME_SPLIT.split(text) if clean(p)]
+    names = []
+    for part in _NAME_SPLIT.split(text):
+        part = clean(_TRAILING_DATE.sub("", _BY.sub("", clean(part))))
+        if part and not is_not_a_name(part):
+            names.append(part)
+    return names
+
+
+#: URLs, bare or in brackets: "Bradley M. Kuhn (http://ebb.org/bkuhn/)".
+_URL = re.compile(r"\(?\s*(?:https?:|www\.)\S*\s*\)?", re.IGNORECASE)
+#: A label before a byline: "Analysis by", "Written by", "Текст:", "Words:".
+_LABEL = re.compile(r"^\s*(?:(?:analysis|written|story|text|words|report(?:ed)?|opinion)\s+by\b|"
+                    r"[^\W\d_]{2,12}\s*:)\s*", re.IGNORECASE)
+#: A weekday or date trailing a byline ("Jeff Foust Monday", "… March 25, 2015").
+_TRAILING_DATE = re.compile(
+    r"\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d.*|\d.*)$", re.IGNORECASE)
+#: Words of a job title or an affiliation, not a name.
+_ROLE_WORDS = re.compile(
+    r"\b(?:writer|editor|editors|correspondent|reporter|columnist|contributor|producer|"
+    r"staff|bureau|desk|editor-at-large|analyst|photographer|intern)\b", re.IGNORECASE)
+#: Degrees and credentials after a name ("Ilana Muhlstein, MS, RDN").
+_DEGREES = {"ma", "ms", "msc", "md", "phd", "rdn", "rd", "rn", "mph", "mba", "bsc", "ba", "jr", "sr", "dr"}
+
+
+def is_not_a_name(part: str) -> bool:
+    """A URL fragment, a handle ("@politifact", "bbcnews"), a credential or a
+    job title ("AP Auto Writer") rather than a person's or agency's name."""
+    if part.startswith("@") or part.endswith(":") or re.search(r"[/=?]|\.\w{2,4}$", part):
+        return True
+    if part.casefold().strip(".") in _DEGREES:
+        return True
+    if " " not in part and part.isascii() and part.islower():
+        return True  # a user name or slug: "bbcnews", "jdadmin", "mcupdate"
+    if any(c.isdigit() for c in part):
+        return True
+    return bool(_ROLE_WORDS.search(part))
 
 
 def looks_like_name(text: str) -> bool:
