@@ -58,7 +58,8 @@ def read_metadata(soup: BeautifulSoup, page: Page) -> tuple[dict[str, list[str]]
     page.source = find_site(
         [*meta.get("og:site_name", []), ld.publisher(), *meta.get("application-name", [])],
         [page.url, first("og:url")])
-    page.title = find_title(soup, meta, ld, page.source)
+    page.section = find_section(meta, ld)
+    page.title = find_title(soup, meta, ld, page.source, page.section)
 
     published = None
     for value in [ld.get("datePublished"), ld.get("dateCreated")] + [
@@ -70,11 +71,6 @@ def read_metadata(soup: BeautifulSoup, page: Page) -> tuple[dict[str, list[str]]
 
     page.authors = find_authors(soup, meta, ld, page.source)
 
-    section = first(*SECTION_META)
-    if not section:
-        ld_section = ld.get("articleSection")
-        section = ld_section[0] if isinstance(ld_section, list) and ld_section else ld_section
-    page.section = clean(section) or None
 
     tags: list[str] = []
     for name in TAG_META[:2]:
@@ -223,7 +219,20 @@ def canonical_url(soup: BeautifulSoup, og_url: str | None) -> str | None:
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|»|·|•)\s+")
 
 
-def find_title(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, source: str | None) -> str:
+def find_section(meta: dict[str, list[str]], ld: JsonLd) -> str | None:
+    """The first section the page names, from meta tags, else JSON-LD
+    ``articleSection``; a list ("News, News, Politics") is split and
+    de-duplicated, and the first entry kept."""
+    values: list[object] = [v for name in SECTION_META for v in meta.get(name, [])]
+    if not values:
+        ld_section = ld.get("articleSection")
+        values = ld_section if isinstance(ld_section, list) else [ld_section]
+    sections = unique(part for v in values if isinstance(v, str) for part in split_list(v))
+    return sections[0] if sections else None
+
+
+def find_title(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, source: str | None,
+               section: str | None = None) -> str:
     """og:title, twitter:title, the JSON-LD headline (or its name, when that is
     closer to ``<title>``: Wikipedia's headline is a description), then
     ``<title>``, or the ``<h1>`` when ``<title>`` holds it; site names cut
@@ -235,13 +244,13 @@ def find_title(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, sour
     ld_titles.sort(key=lambda v: -overlap(clean(v), title_text))
     for value in meta.get("og:title", []) + meta.get("twitter:title", []) + ld_titles[:1]:
         if isinstance(value, str) and clean(value):
-            return strip_site(clean(value), source, host)
+            return strip_site(clean(value), source, host, section)
     h1 = best_h1(soup, title_text, source)
     if h1 and (not title_text or h1.casefold() in title_text.casefold()):
         return h1
     if not title_text:
         return ""
-    title = strip_site(title_text, source, host)
+    title = strip_site(title_text, source, host, section)
     if title != title_text:
         return title
     parts = _TITLE_SEPARATORS.split(title_text)
@@ -269,21 +278,24 @@ def site_host(meta: dict[str, list[str]]) -> str | None:
     return match.group(1) if match else None
 
 
-def strip_site(title: str, source: str | None, host: str | None = None) -> str:
+def strip_site(title: str, source: str | None, host: str | None = None, section: str | None = None) -> str:
     """Cut a site name off a title: a leading or trailing part ("… | Harbour
     News", "BBC News - …") that names the site (its name or host, loosely),
     and a short trailing part after a bar ("… | Editorial", "… | Local |
-    Site"): bars separate headlines from site and section names."""
+    Site"): bars separate headlines from site and section names. A leading
+    or trailing section name goes too ("Opinion | Is Football Violence a Crime?")."""
     names = {key for key in (name_key(source), name_key(host)) if key}
+    exact = {name_key(section)} - {""}  # a section only by its exact name: "Good news - …" stays
     for _ in range(3):  # "Headline | Section | Site"
         matches = list(_TITLE_SEPARATORS.finditer(title))
         if not matches:
             return title
         last, first = matches[-1], matches[0]
         head, tail = title[:last.start()], title[last.end():]
-        if names_site(tail, names) or ("|" in last.group() and len(tail.split()) <= 3 <= len(head.split())):
+        if names_site(tail, names) or name_key(tail) in exact \
+                or ("|" in last.group() and len(tail.split()) <= 3 <= len(head.split())):
             title = head
-        elif names_site(title[:first.start()], names):
+        elif names_site(title[:first.start()], names) or name_key(title[:first.start()]) in exact:
             title = title[first.end():]
         else:
             return title
