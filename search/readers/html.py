@@ -14,6 +14,7 @@ Pages saved compressed (``page.html.gz``) are read the same way.
 from __future__ import annotations
 
 import codecs
+import gzip
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ MIN_TRUNCATED_WORDS = 40
 def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Article]:
     """Read one saved HTML page into one Article (ReadError if it is unusable)."""
     name = str(path)
-    data = read_file(path, text_only=False)  # decode_html judges binary itself
+    data = read_page_bytes(path)
     try:
         page = extract(data, name)
         return [page.to_article(relative_id(path, root), str(path.resolve()))]
@@ -56,6 +57,21 @@ def read(path: Path, root: Path, options: ReadOptions | None = None) -> list[Art
         raise ReadError(f"{name}: HTML nested too deeply to read") from None
     except Exception as exc:  # a parser or data surprise: report it, never crash the batch
         raise ReadError(f"{name}: cannot read HTML ({type(exc).__name__}: {exc})") from None
+
+
+def read_page_bytes(path: Path) -> bytes:
+    """The page's bytes; a ``.gz`` file is decompressed, reading no more than
+    :data:`MAX_BYTES` + 1 of it (a small gzip bomb must not fill memory)."""
+    if path.suffix.lower() != ".gz":
+        return read_file(path, text_only=False)  # decode_html judges binary itself
+    try:
+        with gzip.open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:  # gzip.BadGzipFile, a truncated stream, an unreadable file
+        raise ReadError(f"{path}: cannot read compressed page ({exc.strerror or exc})") from None
+    except EOFError:
+        raise ReadError(f"{path}: compressed page cut short") from None
+    return data
 
 
 @dataclass
@@ -89,6 +105,7 @@ class Page:
             tags=self.tags,
             language=self.language,
             path=path,
+            extraction=self.extraction,
         )
 
 
