@@ -14,7 +14,8 @@ import json
 import re
 import unicodedata
 from html import unescape
-from typing import TYPE_CHECKING, Any, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
@@ -61,13 +62,7 @@ def read_metadata(soup: BeautifulSoup, page: Page) -> tuple[dict[str, list[str]]
     page.section = find_section(meta, ld)
     page.title = find_title(soup, meta, ld, page.source, page.section)
 
-    published = None
-    for value in [ld.get("datePublished"), ld.get("dateCreated")] + [
-            v for n in DATE_META for v in meta.get(n, [])] + time_values(soup):
-        published = parse_date(value) if isinstance(value, str) else None
-        if published:
-            break
-    page.published = published
+    page.published = find_date(soup, meta, ld)
 
     page.authors = find_authors(soup, meta, ld, page.source)
 
@@ -204,7 +199,9 @@ def canonical_url(soup: BeautifulSoup, og_url: str | None) -> str | None:
     base_tag = soup.find("base", href=True)
     if base is None and isinstance(base_tag, Tag) and str(base_tag["href"]).startswith("http"):
         base = str(base_tag["href"])
-    for link in soup.find_all("link", href=True):
+    for link in soup.find_all("link"):  # (no href=True filter: bs4 4.15 makes that slow)
+        if not link.get("href"):
+            continue
         rel = link.get("rel") or []
         rels = rel if isinstance(rel, list) else str(rel).split()
         if "canonical" in [r.lower() for r in rels]:
@@ -217,6 +214,18 @@ def canonical_url(soup: BeautifulSoup, og_url: str | None) -> str | None:
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|»|·|•)\s+")
+
+
+def find_date(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd) -> datetime | None:
+    """JSON-LD, then date meta tags, then ``<time>`` elements (looked for
+    only when needed: walking the page is the slow part)."""
+    declared = [ld.get("datePublished"), ld.get("dateCreated")] + [v for n in DATE_META for v in meta.get(n, [])]
+    for values in (declared, None):
+        for value in values if values is not None else time_values(soup):
+            published = parse_date(value) if isinstance(value, str) else None
+            if published:
+                return published
+    return None
 
 
 def find_section(meta: dict[str, list[str]], ld: JsonLd) -> str | None:
@@ -409,12 +418,12 @@ def find_authors(soup: BeautifulSoup, meta: dict[str, list[str]], ld: JsonLd, so
             out.append(name.title() if name.isupper() and len(name) > 3 else name)
         return unique(out)
 
-    sources: list[list[str]] = [ld.names(ld.get("author"))]
+    sources: list[Callable[[], list[str]]] = [lambda: ld.names(ld.get("author"))]
     for key in ("author", "article:author", "sailthru.author", "byl", "dc.creator", "parsely-author"):
-        sources.append([n for v in meta.get(key, []) for n in split_names(v)])
-    sources.append(byline_names(soup))
+        sources.append(lambda key=key: [n for v in meta.get(key, []) for n in split_names(v)])
+    sources.append(lambda: byline_names(soup))  # the slow one: only when the rest say nothing
     for names in sources:
-        found = keep(names)
+        found = keep(names())
         if found:
             return found
     return []
