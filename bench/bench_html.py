@@ -3,6 +3,7 @@
     python bench/bench_html.py                 # both tables (about two minutes)
     python bench/bench_html.py --pages         # plus per-page body F1
     python bench/bench_html.py --limit 20      # a quick look at the first pages
+    python bench/bench_html.py --variants      # body only: trafilatura's settings
 
 Data: ``../shared/corpora/html-pages/`` (see its PROVENANCE.md; research use
 only, never copied into the project). Skipped with a note when it is absent.
@@ -152,6 +153,24 @@ def load_trafilatura() -> Extractor | None:
     return Extractor(f"trafilatura {trafilatura.__version__}", run, {"title", "byline", "site", "date"})
 
 
+def trafilatura_variants() -> list[Extractor]:
+    """trafilatura's body with each of its precision/recall/speed settings
+    (``--variants``): the setting newssearch uses was chosen from these."""
+    try:
+        import trafilatura
+    except ImportError:
+        return []
+    settings = {"default": {}, "favor_precision": {"favor_precision": True},
+                "favor_recall": {"favor_recall": True}, "fast": {"fast": True}}
+    out = []
+    for label, options in settings.items():
+        def run(text: str, data: bytes, options: dict = options) -> Result:
+            body = trafilatura.extract(text, include_comments=False, include_tables=True, **options) or ""
+            return Result(body, failed=not body)
+        out.append(Extractor(f"trafilatura {label}", run))
+    return out
+
+
 def load_readability() -> Extractor | None:
     try:
         from readability import Document
@@ -262,6 +281,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", action="store_true", help="also print per-page body F1")
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages of each set")
+    parser.add_argument("--variants", action="store_true",
+                        help="only the body table, for trafilatura's settings (default, favor_precision, ...)")
     args = parser.parse_args()
     if not (CORPUS / "aeb" / "ground-truth.json").exists():
         print(f"no dev pages at {CORPUS}: nothing to measure")
@@ -275,6 +296,8 @@ def main() -> None:
         else:
             extractors.append(found)
 
+    if args.variants:
+        extractors = [extractors[0], *trafilatura_variants()]
     per_page: dict = {}
     rows = [body_row(e, aeb, per_page) for e in extractors]
     print(f"Body: {len(aeb)} pages of the Zyte article-extraction benchmark (aeb/)\n")
@@ -282,6 +305,8 @@ def main() -> None:
     for label, routes in per_page.pop("_routes", {}).items():
         print(f"\n{label} body routes: " + ", ".join(f"{k} {v}" for k, v in routes.most_common()))
 
+    if args.variants:
+        return
     rows = [meta_row(e, meta) for e in extractors]
     print(f"\nMetadata: {len(meta)} Mozilla Readability test pages (readability/); "
           "right / expected (extra = given where none is expected)\n")
