@@ -100,7 +100,7 @@ def preclean(soup: BeautifulSoup) -> str:
     sizes = html_own.TextSizes(root)
     total = sizes.text(root) or 1
     doomed = [el for el in root.find_all(True)
-              if html_own.boilerplate_reason(el) == "strong" and sizes.text(el) < SMALL_BOX * total]
+              if sizes.text(el) < SMALL_BOX * total and html_own.boilerplate_reason(el) == "strong"]
     for el in doomed:
         if el.parent is not None:
             el.decompose()
