@@ -63,10 +63,10 @@ class Body:
         return sum(len(p.split()) for p in self.paragraphs)
 
 
-def extract_body(text: str, soup: BeautifulSoup, title: str, ld: JsonLd,
-                 meta: dict[str, list[str]]) -> Body:
-    """The body of one page. `text` is the decoded HTML, `soup` its parse
-    (consumed: our extractor prunes it), `ld` and `meta` its JSON-LD and meta tags."""
+def extract_body(soup: BeautifulSoup, title: str, ld: JsonLd, meta: dict[str, list[str]]) -> Body:
+    """The body of one page: `soup` is its parse (consumed: the libraries get
+    it cleaned, then our extractor prunes it), `ld` and `meta` its JSON-LD and
+    meta tags, read before."""
     cleaned = preclean(soup)
     candidates = {
         "trafilatura": run(trafilatura_paragraphs, cleaned),
