@@ -373,8 +373,8 @@ _PARTICLES = {"de", "da", "di", "del", "della", "van", "von", "der", "den", "du"
 
 
 def find_site(candidates: list[object], urls: list[str | None]) -> str | None:
-    """The first usable site name: not a URL, a tagline cut off at " | " or
-    " - " ("LinkNaija | Nigeria's popular news platform"), and a one-word name
+    """The first usable site name: not a URL or a headline, a tagline cut off
+    at " | " ("LinkNaija | Nigeria's popular news platform"), and a one-word name
     only if the site's domain bears it out (og:site_name "Hosted" on
     hosted.ap.org, or "U.S.", are stray words, not the site)."""
     domains = {name for name in map(registrable_name, urls) if name}
