@@ -607,3 +607,28 @@ def test_dev_pages_none_rejected_body_f1_above_the_bar_metadata_clean():
     assert len(truth) == 141 and not rejected
     precision, recall = statistics.mean(precisions), statistics.mean(recalls)
     assert 2 * precision * recall / (precision + recall) >= 0.975
+
+
+def test_a_story_s_own_repeated_paragraph_is_kept(tmp_path):
+    """A training plan repeats its instructions: the repeat is the story's
+    own text (the benchmark's meal-plan page lost a third of its words to a
+    de-duplication meant for boxes pages show twice)."""
+    line = "Repeat the stretch on the other side, holding it for a slow count of thirty."
+    paragraphs = [
+        "The physiotherapists at the harbour clinic have put together a short routine for "
+        "fishermen who spend long hours hauling nets, after a winter of shoulder injuries.",
+        "Stand with your feet apart and reach your right arm across your chest, pulling it gently "
+        "with your left hand until you feel the stretch in the back of the shoulder.", line,
+        "Next, lift your right arm above your head, bend the elbow and let the hand fall behind "
+        "your neck, pressing the elbow back with your other hand.", line,
+        "Finally, clasp both hands behind your back and lift them slowly away from your body, "
+        "keeping your shoulders down and your chest open, as the clinic's leaflet shows.", line,
+    ]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    path = tmp_path / "plan.html"
+    path.write_text(f"<!DOCTYPE html><html><head><title>Three stretches for sore shoulders</title></head>"
+                    f"<body><article><h1>Three stretches for sore shoulders</h1>{body}</article></body></html>",
+                    encoding="utf-8")
+    [article] = html.read(path, tmp_path)
+    assert article.body.count(line) == 3
+    assert article.body.split("\n\n") == paragraphs

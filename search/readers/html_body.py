@@ -74,7 +74,9 @@ def extract_body(soup: BeautifulSoup, title: str, ld: JsonLd, meta: dict[str, li
         "newssearch": run(lambda _: html_own.extract_body(soup, title), cleaned),
     }
     body = consensus(candidates)
-    body.paragraphs = html_own.tidy(drop_boiler_runs([p for p in body.paragraphs if keep(p)]), title)
+    # (No second de-duplication: our own candidate was de-duplicated already.)
+    body.paragraphs = html_own.tidy(drop_boiler_runs([p for p in body.paragraphs if keep(p)]), title,
+                                    dedupe=False)
     if body.words >= CONVINCING_WORDS:
         return body
     if sum(1 for paras in candidates.values() if paras) < 2:

@@ -396,9 +396,12 @@ def keep_block(block: Block) -> bool:
     return True
 
 
-def tidy(paragraphs: list[str], title: str) -> list[str]:
+def tidy(paragraphs: list[str], title: str, dedupe: bool = True) -> list[str]:
     """Drop the headline and byline/date lines that lead some bodies, and
-    exact repeats."""
+    (with `dedupe`) exact repeats: walking the DOM, our extractor meets boxes
+    that pages repeat for mobile and desktop. The libraries do not, and there
+    a repeated paragraph is the story's own (a meal plan's "1 cup of ..."
+    lines, a refrain)."""
     out: list[str] = []
     seen: set[str] = set()
     title_key = title.casefold().strip()
@@ -412,7 +415,7 @@ def tidy(paragraphs: list[str], title: str) -> list[str]:
             continue
         if len(para.split()) <= 15 and _READING_TIME.search(para):
             continue
-        if key in seen and len(para) > 40:
+        if dedupe and key in seen and len(para) > 40:
             continue
         seen.add(key)
         out.append(para)
