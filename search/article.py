@@ -19,7 +19,7 @@ from typing import Any
 FIELD_NAMES = (
     "id", "title", "body", "source", "authors", "published", "url", "section",
     "tags", "language", "related", "path", "content_hash",
-    "topics", "places", "people", "orgs", "exchanges", "cluster",
+    "topics", "places", "people", "orgs", "exchanges", "cluster", "extraction",
 )
 #: List-valued fields (stored as lists, indexed as whole keyword values).
 LIST_FIELDS = ("authors", "tags", "related", "topics", "places", "people", "orgs", "exchanges")
@@ -57,6 +57,9 @@ class Article:
     exchanges: list[str] = field(default_factory=list)
     #: Near-duplicate cluster id, set by the indexer (None until indexed).
     cluster: str | None = None
+    #: How the body was found in an HTML page ("trafilatura", "readability",
+    #: "newssearch", "json-ld", "meta-description"); None for other formats.
+    extraction: str | None = None
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -82,7 +85,9 @@ class Article:
     def compute_hash(self) -> str:
         """SHA-256 over every content field (not id, path or the hash itself)."""
         content = self.to_dict()
-        for key in ("id", "path", "content_hash", "cluster"):
+        # (extraction says how, not what: a changed route alone is no change,
+        # and articles from other formats keep their hashes.)
+        for key in ("id", "path", "content_hash", "cluster", "extraction"):
             content.pop(key)
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]

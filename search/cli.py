@@ -319,7 +319,7 @@ def parse_field_map(pairs: List[str]) -> dict[str, str]:
         name, column = name.strip(), column.strip()
         if not sep or not name or not column:
             raise NewsSearchError(f'--map needs FIELD=COLUMN, got "{pair}"')
-        if name not in FIELD_NAMES or name in ("content_hash", "cluster", "path"):
+        if name not in FIELD_NAMES or name in ("content_hash", "cluster", "path", "extraction"):
             raise NewsSearchError(f'--map: unknown article field "{name}"')
         mapping[name] = column
     return mapping

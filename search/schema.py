@@ -17,7 +17,7 @@ from .datecolumn import PublishedField
 from .postings import CompactPositions
 from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 7  # 7: block frames carry their first id; front-coded term dictionary
+SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route); 7: block frames carry their first id; front-coded term dictionary
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
@@ -80,6 +80,7 @@ def build_schema() -> fields.Schema:
         # would cost a posting list per article.
         path=fields.STORED(),
         content_hash=fields.STORED(),
+        extraction=fields.STORED(),
         # Normalised-text hash (exact duplicates) and near-duplicate cluster.
         text_hash=fields.ID(stored=True),
         cluster=fields.ID(stored=True, sortable=True),
@@ -99,7 +100,7 @@ def to_document(article: Article, text_hash: str | None = None) -> dict[str, Any
         "content_hash": article.content_hash,
         "text_hash": text_hash or text_fingerprint(article.title, article.body),
     }
-    for name in ("source", "section", "language", "url", "path"):
+    for name in ("source", "section", "language", "url", "path", "extraction"):
         value = getattr(article, name)
         if value:
             doc[name] = value

@@ -50,6 +50,10 @@ READERS: dict[str, LazyReader] = {
     ".html": LazyReader("html"),
     ".htm": LazyReader("html"),
     ".xhtml": LazyReader("html"),
+    # Archives keep pages compressed: "page.html.gz" (see suffix_of).
+    ".html.gz": LazyReader("html"),
+    ".htm.gz": LazyReader("html"),
+    ".xhtml.gz": LazyReader("html"),
 }
 
 #: Files that sit beside articles in corpora but are not articles.
@@ -155,7 +159,7 @@ def regular(path: Path, root: Path) -> Candidate:
 
 def classify(path: Path, root: Path) -> Candidate:
     """Pick the reader for one file from its extension."""
-    suffix = path.suffix.lower()
+    suffix = suffix_of(path)
     if path.stem.lower() in NOT_ARTICLES:
         return Candidate(path, root, None, "not an article (corpus documentation)")
     if is_reuters_support(path):
@@ -183,6 +187,15 @@ def is_reuters_support(path: Path) -> bool:
     name = path.name.lower()
     return (any(fnmatch(name, pattern) for pattern in REUTERS_SUPPORT)
             and _beside_reuters(path.parent))
+
+
+def suffix_of(path: Path) -> str:
+    """The extension that picks the reader: ``.html.gz`` for a compressed
+    page, else the last suffix, lower-cased."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if len(suffixes) == 2 and suffixes[1] == ".gz" and "".join(suffixes) in READERS:
+        return "".join(suffixes)
+    return path.suffix.lower()
 
 
 @lru_cache(maxsize=256)
