@@ -397,8 +397,10 @@ def _hit(stored: dict, score: float, matchers: dict[str, snippets.Matcher],
         url=stored.get("url"), section=stored.get("section"),
         tags=list(stored.get("tags") or []), authors=list(stored.get("authors") or []),
         path=stored.get("path"), cluster=stored.get("cluster"),
-        snippets=snippets.passages(stored.get("body", ""), matchers["body"], snippet_count),
-        title_highlights=snippets.highlight_spans(stored.get("title", ""), matchers["title"]),
+        snippets=snippets.passages(stored.get("body", ""), matchers["body"], snippet_count,
+                                   stored.get("language")),
+        title_highlights=snippets.highlight_spans(stored.get("title", ""), matchers["title"],
+                                                  stored.get("language")),
     )
 
 

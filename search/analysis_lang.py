@@ -1,0 +1,142 @@
+"""Per-language word analysis: which Snowball stemmer and stop words a
+language gets, and German compound splitting.
+
+`analysis` decides what a word *is* (tokenising, compounds joined by
+hyphens, folding); this module decides what a word *becomes* in a given
+language. English (and any article whose language is unknown) goes through
+`analysis._word_terms` unchanged, so English indexes and rankings are
+exactly what they were.
+
+For the other languages PyStemmer has a Snowball stemmer for:
+
+* the word is lower-cased, stemmed *before* accents are folded (Snowball
+  stemmers read ``ä``, ``é``, ``ñ``), then folded; the German stemmer
+  reads ``ae``/``oe``/``ue`` as umlauts (the former ``german2`` variant),
+  so ``Praesident`` = ``Präsident``;
+* stop words (Snowball's lists, as Whoosh ships them, for the languages that
+  have one) give no term and take no position, at index and query time
+  alike, so phrases still line up;
+* German words are also split into their parts (`decompound`), which are
+  added at the word's position beside the whole word at index time:
+  ``Kommunalwahlen`` is found by ``Wahlen`` and by ``Kommunalwahlen``.
+
+A word's analysis is (parts, extras): parts as in `analysis._word_terms`
+(term, start, end inside the word), one position each; extras are further
+terms at the first part's position: the joined form of a hyphenated
+compound (a string, as in English) or, here, a tuple of terms.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+from .analysis import PART_SPLIT, Parts, _word_terms, fold
+
+#: BCP 47 primary code → PyStemmer (Snowball) algorithm.
+SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech",
+    "da": "danish", "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian",
+    "fi": "finnish", "fr": "french", "de": "german", "el": "greek", "hi": "hindi",
+    "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian",
+    "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
+    "nn": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "sr": "serbian", "st": "sesotho",
+    "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+#: Languages whose words are also split into their parts.
+DECOMPOUNDED = frozenset({"de"})
+#: The analysis every article of unknown language gets.
+DEFAULT = "en"
+
+WordTerms = Callable[[str], tuple[Parts, "str | tuple[str, ...] | None"]]
+
+
+@lru_cache(maxsize=1)
+def supported() -> frozenset[str]:
+    """Codes of the languages analysed in their own right (PyStemmer's)."""
+    import Stemmer
+
+    algorithms = set(Stemmer.algorithms())
+    return frozenset(code for code, name in SNOWBALL.items() if name in algorithms)
+
+
+def analysis_language(code: str | None) -> str:
+    """The language whose analysis an article of language `code` gets:
+    its own if supported, else English (the analysis of old)."""
+    return code if code in supported() else DEFAULT
+
+
+def word_terms(code: str | None) -> WordTerms:
+    """word → (parts, extras) for language `code` (see module doc)."""
+    language = analysis_language(code)
+    if language == DEFAULT:
+        return _word_terms
+    return _language_terms(language)
+
+
+@lru_cache(maxsize=None)
+def _language_terms(language: str) -> WordTerms:
+    """The cached word analysis of one (non-English) language."""
+    stemmer = _stemmer(language)
+    stops = stop_words(language)
+    decompound = language in DECOMPOUNDED
+
+    def stem(lowered: str) -> str:
+        if len(lowered) < 3 or not lowered.isalpha():
+            return fold(lowered)
+        return fold(stemmer.stemWord(lowered))
+
+    @lru_cache(maxsize=200_000)
+    def terms(word: str):
+        parts, lowered_parts = [], []
+        cursor = 0
+        for raw in PART_SPLIT.split(word):
+            start, cursor = cursor, cursor + len(raw) + 1
+            lowered = raw.lower()
+            if raw and lowered not in stops:
+                lowered_parts.append(lowered)
+                parts.append((stem(lowered), start, start + len(raw)))
+        extras: tuple[str, ...] = ()
+        if len(parts) > 1:
+            whole = "".join(lowered_parts)
+            if len(whole) <= 40:
+                extras = (stem(whole),)
+        elif decompound and len(parts) == 1 and len(word) >= 8 and word.isalpha():
+            extras = _compound_parts(lowered_parts[0], stem, parts[0][0])
+        return tuple(parts), (extras or None)
+
+    return terms
+
+
+def _compound_parts(lowered: str, stem: Callable[[str], str], whole: str) -> tuple[str, ...]:
+    """The stems of a German word's compound parts, without the whole's."""
+    from .decompound import split
+
+    found: list[str] = []
+    for part in split(lowered):
+        term = stem(part)
+        if term != whole and term not in found:
+            found.append(term)
+    return tuple(found)
+
+
+def _stemmer(language: str):
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer(SNOWBALL[language])
+    stemmer.maxCacheSize = 50_000
+    return stemmer
+
+
+@lru_cache(maxsize=None)
+def stop_words(language: str) -> frozenset[str]:
+    """Lower-cased stop words of a language ({} for English: kept, so that
+    ``"the end of the war"`` stays an exact phrase; and for languages
+    without a list)."""
+    if language == DEFAULT:
+        return frozenset()
+    from whoosh.lang.stopwords import stoplists
+
+    code = "no" if language in ("nb", "nn") else language
+    return frozenset(word.lower() for word in stoplists.get(code, ()))
