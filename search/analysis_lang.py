@@ -1,5 +1,5 @@
-"""Per-language word analysis: which Snowball stemmer and stop words a
-language gets, and German compound splitting.
+"""Per-language word analysis: which Snowball stemmer a language gets, and
+German compound splitting.
 
 `analysis` decides what a word *is* (tokenising, compounds joined by
 hyphens, folding); this module decides what a word *becomes* in a given
@@ -13,9 +13,11 @@ For the other languages PyStemmer has a Snowball stemmer for:
   stemmers read ``ä``, ``é``, ``ñ``), then folded; the German stemmer
   reads ``ae``/``oe``/``ue`` as umlauts (the former ``german2`` variant),
   so ``Praesident`` = ``Präsident``;
-* stop words (Snowball's lists, as Whoosh ships them, for the languages that
-  have one) give no term and take no position, at index and query time
-  alike, so phrases still line up;
+* stop words are kept, as in English: phrases stay exact, and a word that
+  is a function word in one language and a content word in another
+  (``die``, ``gift``, ``arm``) never drops out of a query searching both.
+  (Snowball's stop lists, as Whoosh ships them, keep function words from
+  being compound parts: see `decompound`.);
 * German words are also split into their parts (`decompound`), which are
   added at the word's position beside the whole word at index time:
   ``Kommunalwahlen`` is found by ``Wahlen`` and by ``Kommunalwahlen``.
@@ -79,7 +81,6 @@ def word_terms(code: str | None) -> WordTerms:
 def _language_terms(language: str) -> WordTerms:
     """The cached word analysis of one (non-English) language."""
     stemmer = _stemmer(language)
-    stops = stop_words(language)
     decompound = language in DECOMPOUNDED
 
     def stem(lowered: str) -> str:
@@ -94,7 +95,7 @@ def _language_terms(language: str) -> WordTerms:
         for raw in PART_SPLIT.split(word):
             start, cursor = cursor, cursor + len(raw) + 1
             lowered = raw.lower()
-            if raw and lowered not in stops:
+            if raw:
                 lowered_parts.append(lowered)
                 parts.append((stem(lowered), start, start + len(raw)))
         extras: tuple[str, ...] = ()
@@ -127,16 +128,3 @@ def _stemmer(language: str):
     stemmer = Stemmer.Stemmer(SNOWBALL[language])
     stemmer.maxCacheSize = 50_000
     return stemmer
-
-
-@lru_cache(maxsize=None)
-def stop_words(language: str) -> frozenset[str]:
-    """Lower-cased stop words of a language ({} for English: kept, so that
-    ``"the end of the war"`` stays an exact phrase; and for languages
-    without a list)."""
-    if language == DEFAULT:
-        return frozenset()
-    from whoosh.lang.stopwords import stoplists
-
-    code = "no" if language in ("nb", "nn") else language
-    return frozenset(word.lower() for word in stoplists.get(code, ()))

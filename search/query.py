@@ -70,14 +70,46 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False,
     # --- per-language analysis: one parse per language, any may match ---
     wanted = _analysis_languages(languages)
     first = _parse_one(text, strict, any_term, wanted[0])
-    queries = [first.query]
-    for language in wanted[1:]:
-        query = _parse_one(text, strict, any_term, language).query
-        if query not in queries:
-            queries.append(query)
-    if len(queries) == 1:
+    if len(wanted) == 1:
         return first
-    return ParsedQuery(text, wq.Or(queries), first.warnings)
+    queries = [first.query] + [_parse_one(text, strict, any_term, language).query
+                               for language in wanted[1:]]
+    return ParsedQuery(text, _merge(queries), first.warnings)
+
+
+def _merge(queries: list[wq.Query]) -> wq.Query:
+    """One query from the parses of one text in several languages: where
+    the trees agree, one tree, each word's (or phrase's) analyses an Or of
+    alternatives in its place. So ``Idlib NOT Russia`` excludes an article
+    holding "Russia" in any language's analysis, and an AND needs each word
+    in some language, not all words in one. Where the trees differ (a word
+    one term in one language, two in another) the differing parts are
+    alternatives as a whole."""
+    first = queries[0]
+    variants = _distinct(queries)
+    if len(variants) == 1:
+        return first
+    if all(_text_leaf(q) and q.field() == first.field() for q in variants):
+        return wq.Or(variants)
+    children = [list(q.children()) for q in queries]
+    same_shape = all(type(q) is type(first) and not q.is_leaf()
+                     and len(kids) == len(children[0]) for q, kids in zip(queries, children))
+    if not same_shape:
+        return wq.Or(variants)
+    merged = iter([_merge(list(group)) for group in zip(*children)])
+    return first.apply(lambda _child: next(merged))
+
+
+def _text_leaf(q: wq.Query) -> bool:
+    return type(q) in (wq.Term, wq.Phrase) and q.field() in TEXT_FIELDS
+
+
+def _distinct(queries: list[wq.Query]) -> list[wq.Query]:
+    found: list[wq.Query] = []
+    for q in queries:
+        if q not in found:
+            found.append(q)
+    return found
 
 
 def _analysis_languages(languages: Sequence[str | None]) -> list[str | None]:
