@@ -17,6 +17,7 @@ from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError
 from .facets import field_facet
+from .language import index_languages
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
@@ -132,7 +133,7 @@ def _better_query(searcher, request: SearchRequest, filter_query, total: int) ->
     if not corrected or corrected == request.parsed.text:
         return None
     try:
-        better = parse(corrected).query
+        better = parse(corrected, languages=index_languages(searcher.reader())).query
     except QueryError:
         return None
     return corrected if _total(searcher, better, filter_query) > total else None

@@ -193,3 +193,15 @@ def test_cli_lang_option_and_bad_code(cli, ix):
     bad = cli("query", "Wahlen", "--lang", "1x", "--index", path)
     assert bad.exit_code == 2
     assert "not a language code" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_article_page_marks_german_compounds(ix):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from search.server import article_url, create_app
+
+    with TestClient(create_app(ix.path)) as client:
+        html = client.get(article_url("de_sicherheit.txt", "Lücken")).text
+    assert "<mark>Sicherheitslücken</mark>" in html
+    assert "<mark>Lücken</mark>" in html
