@@ -6,19 +6,18 @@ Modelled on Lucene's DictionaryCompoundWordTokenFilter: a word is split
 only into parts that are words of a dictionary, and the compound itself is
 kept (the parts are added beside it). The dictionary is wordfreq's German
 "small" list (about 39,000 words used at least once per million words of
-news, web, subtitles and books; it ships in the wheel): a part must be a
-common word, which keeps rare fragments (``Bein`` in ``beinhalten``: no,
-``bein`` is common; see the precision measured in docs/languages.md)
-to a minimum.
+news, web, subtitles and books; it ships in the wheel). Like Lucene's, it
+also splits lexicalised compounds (``Hochzeit``: ``hoch`` + ``zeit``) and
+words that merely look like two (``minimalen``: ``mini`` + ``malen``); the
+precision measured is in docs/languages.md.
 
 Rules, after Koehn & Knight (2003), "Empirical methods for compound
 splitting":
 
 * only words of :data:`MIN_WORD` letters or more are split, into parts of
-  at least :data:`MIN_PART` letters;
+  at least :data:`MIN_PART` letters seen at least :data:`MIN_FREQUENCY`;
 * a modifier may end in a linking element (Fugenelement: ``-s-`` in
-  ``Sicherheitslücke`` is not one, ``-s-`` in ``Bundestagswahl`` is:
-  ``Bundestag-s-wahl``; ``-es-`` in ``Bundesregierung``);
+  ``Sicherheit-s-lücke``, ``-es-`` in ``Bund-es-regierung``);
 * no part is a function word (``unter`` + ``nehmen``: no) and no head a
   derivational suffix (``heit``, ``schaft``);
 * of all the ways to split a word, the one whose parts have the highest
@@ -44,7 +43,17 @@ MAX_DEPTH = 3
 #: Derivational suffixes that are also in the word list: never a head
 #: (``Sicherheit`` is not ``sich`` + ``heit``).
 SUFFIXES = frozenset({"heit", "keit", "schaft", "schaften", "ungen", "lich", "isch",
-                      "chen", "lein", "nisse", "tums", "heiten", "keiten"})
+                      "chen", "lein", "nisse", "tums", "heiten", "keiten",
+                      # -in of the feminine (Reporterin is not report + erin),
+                      # adjective endings (freiheitlichen, vielfältigsten)
+                      "erin", "erinnen", "lichen", "liche", "licher", "liches", "lichem",
+                      "ische", "ischen", "ischer", "isches", "sten", "igen",
+                      # -bar, -haft (vergleichbare, dauerhaft)
+                      "bare", "baren", "barer", "bares", "barem",
+                      "haft", "hafte", "haften", "hafter", "haftes"})
+#: A part is a word seen at least this often (per word of text): the rarest
+#: words of the list are mostly abbreviations and names ("ausg", "erin").
+MIN_FREQUENCY = 2e-6
 
 
 @lru_cache(maxsize=1)
@@ -81,8 +90,8 @@ def _best_split(word: str, depth: int) -> tuple[float, tuple[str, ...]] | None:
     best = None
     for cut in range(MIN_PART, len(word) - MIN_PART + 1):
         head = word[cut:]
-        head_freq = words.get(head)
-        if head_freq is None or head in SUFFIXES or head in _stop_words():
+        head_freq = words.get(head, 0.0)
+        if head_freq < MIN_FREQUENCY or head in SUFFIXES or head in _stop_words():
             continue
         for modifier in _modifiers(word[:cut], words):
             score = math.sqrt(words[modifier] * head_freq)
@@ -102,13 +111,10 @@ def _modifiers(prefix: str, words: dict[str, float]) -> list[str]:
     """The dictionary words `prefix` can be: itself, or itself without a
     linking element."""
     stops = _stop_words()
-    found = [prefix] if prefix in words and prefix not in stops else []
-    for link in LINKS:
-        if prefix.endswith(link) and len(prefix) - len(link) >= MIN_PART:
-            stem = prefix[:-len(link)]
-            if stem in words and stem not in stops:
-                found.append(stem)
-    return found
+    candidates = [prefix] + [prefix[:-len(link)] for link in LINKS
+                             if prefix.endswith(link) and len(prefix) - len(link) >= MIN_PART]
+    return [word for word in candidates
+            if words.get(word, 0.0) >= MIN_FREQUENCY and word not in stops]
 
 
 @lru_cache(maxsize=1)
