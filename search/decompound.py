@@ -15,7 +15,7 @@ Rules, after Koehn & Knight (2003), "Empirical methods for compound
 splitting":
 
 * only words of :data:`MIN_WORD` letters or more are split, into parts of
-  at least :data:`MIN_PART` letters seen at least :data:`MIN_FREQUENCY`;
+  at least :data:`MIN_PART` letters;
 * a modifier may end in a linking element (Fugenelement: ``-s-`` in
   ``Sicherheit-s-lücke``, ``-es-`` in ``Bund-es-regierung``);
 * no part is a function word (``unter`` + ``nehmen``: no) and no head a
@@ -51,9 +51,6 @@ SUFFIXES = frozenset({"heit", "keit", "schaft", "schaften", "ungen", "lich", "is
                       # -bar, -haft (vergleichbare, dauerhaft)
                       "bare", "baren", "barer", "bares", "barem",
                       "haft", "hafte", "haften", "hafter", "haftes"})
-#: A part is a word seen at least this often (per word of text): the rarest
-#: words of the list are mostly abbreviations and names ("ausg", "erin").
-MIN_FREQUENCY = 2e-6
 
 
 @lru_cache(maxsize=1)
@@ -90,8 +87,8 @@ def _best_split(word: str, depth: int) -> tuple[float, tuple[str, ...]] | None:
     best = None
     for cut in range(MIN_PART, len(word) - MIN_PART + 1):
         head = word[cut:]
-        head_freq = words.get(head, 0.0)
-        if head_freq < MIN_FREQUENCY or head in SUFFIXES or head in _stop_words():
+        head_freq = words.get(head)
+        if head_freq is None or head in SUFFIXES or head in _stop_words():
             continue
         for modifier in _modifiers(word[:cut], words):
             score = math.sqrt(words[modifier] * head_freq)
@@ -113,8 +110,7 @@ def _modifiers(prefix: str, words: dict[str, float]) -> list[str]:
     stops = _stop_words()
     candidates = [prefix] + [prefix[:-len(link)] for link in LINKS
                              if prefix.endswith(link) and len(prefix) - len(link) >= MIN_PART]
-    return [word for word in candidates
-            if words.get(word, 0.0) >= MIN_FREQUENCY and word not in stops]
+    return [word for word in candidates if word in words and word not in stops]
 
 
 @lru_cache(maxsize=1)
