@@ -205,3 +205,24 @@ def test_the_article_page_marks_german_compounds(ix):
         html = client.get(article_url("de_sicherheit.txt", "Lücken")).text
     assert "<mark>Sicherheitslücken</mark>" in html
     assert "<mark>Lücken</mark>" in html
+
+
+def test_more_like_this_reads_a_german_article_in_german(tmp_path):
+    """Key terms of a German article are its German index terms (Reaktoren
+    → reaktor), and German function words are not key terms: the article
+    sharing only "der", "die", "und" is not "similar"."""
+    index = NewsIndex.create(tmp_path / "ix")
+    index.add([
+        Article(id="a", title="Reaktoren", language="de",
+                body="Die Reaktoren der Anlage werden von der Atomaufsicht geprüft, und "
+                     "die Betreiber warten."),
+        Article(id="b", title="Reaktor", language="de",
+                body="Der Reaktor wurde nach der Prüfung durch die Aufsicht wieder "
+                     "angefahren."),
+        Article(id="c", title="Fußball", language="de",
+                body="Die Mannschaft der Stadt gewinnt, und der Trainer jubelt über die "
+                     "Tabelle."),
+    ])
+    hits = [hit.id for hit in index.similar("a").hits]
+    index.close()
+    assert hits == ["b"]
