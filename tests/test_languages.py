@@ -68,6 +68,11 @@ def test_the_language_of_a_text_is_detected(name, code):
     assert detect((LANGUAGES / name).read_text(encoding="utf-8"))[0] == code
 
 
+def test_control_characters_do_not_stop_detection():
+    text = (LANGUAGES / "de_wahl.txt").read_text(encoding="utf-8")
+    assert detect(text.replace(" ", "\x00 ", 5).replace("Die", "\x1bDie"))[0] == "de"
+
+
 def test_too_little_text_has_no_language():
     assert detect("Q3 2.5 vs 1.2")[0] is None
     assert choose(None, "", "")[0] is None
