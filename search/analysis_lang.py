@@ -9,10 +9,11 @@ exactly what they were.
 
 For the other languages PyStemmer has a Snowball stemmer for:
 
-* the word is lower-cased, stemmed *before* accents are folded (Snowball
-  stemmers read ``ä``, ``é``, ``ñ``), then folded; the German stemmer
-  reads ``ae``/``oe``/``ue`` as umlauts (the former ``german2`` variant),
-  so ``Praesident`` = ``Präsident``;
+* the word is folded and stemmed, as English words are, so that a query
+  typed without accents finds the accented word (the stemmer of a
+  non-Latin script sees the unfolded word: see STEM_BEFORE_FOLDING); the
+  German stemmer reads ``ae``/``oe``/``ue`` as umlauts (the former
+  ``german2`` variant), so ``Praesident`` = ``Präsident`` = ``Prasident``;
 * stop words are kept, as in English: phrases stay exact, and a word that
   is a function word in one language and a content word in another
   (``die``, ``gift``, ``arm``) never drops out of a query searching both.
@@ -46,6 +47,13 @@ SNOWBALL = {
     "ro": "romanian", "ru": "russian", "sr": "serbian", "st": "sesotho",
     "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
+#: Languages whose stemmer must see the letters unfolded: in Cyrillic and
+#: the other non-Latin scripts a diacritic makes another letter (Russian
+#: "й" is not "и": folded first, "новый" stemmed to "новы", "новые" to
+#: "нов"). Latin-script words are folded first, so that a query typed
+#: without accents finds the accented word (French "élysée" stems to
+#: "élys", "elysee" to "elyse").
+STEM_BEFORE_FOLDING = frozenset({"ar", "hy", "el", "hi", "ne", "fa", "ru", "sr", "ta", "yi"})
 #: Languages whose words are also split into their parts.
 DECOMPOUNDED = frozenset({"de"})
 #: The analysis every article of unknown language gets.
@@ -82,10 +90,13 @@ def _language_terms(language: str) -> WordTerms:
     """The cached word analysis of one (non-English) language."""
     stemmer = _stemmer(language)
     decompound = language in DECOMPOUNDED
+    fold_first = language not in STEM_BEFORE_FOLDING
 
     def stem(lowered: str) -> str:
         if len(lowered) < 3 or not lowered.isalpha():
             return fold(lowered)
+        if fold_first:
+            return stemmer.stemWord(fold(lowered))
         return fold(stemmer.stemWord(lowered))
 
     @lru_cache(maxsize=200_000)

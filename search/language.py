@@ -38,21 +38,13 @@ MIN_LETTERS = 20
 #: CLD2 knows, "zxx": no linguistic content).
 NOT_LANGUAGES = frozenset({"un", "xxx", "zxx", "und"})
 
-#: ISO 639-2/3 codes of languages with an ISO 639-1 code (BCP 47 prefers it).
-_THREE_TO_TWO = {
-    "eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es",
-    "ita": "it", "por": "pt", "nld": "nl", "dut": "nl", "swe": "sv", "dan": "da",
-    "nor": "no", "nob": "nb", "nno": "nn", "fin": "fi", "rus": "ru", "pol": "pl",
-    "ces": "cs", "cze": "cs", "tur": "tr", "ell": "el", "gre": "el", "hun": "hu",
-    "ron": "ro", "rum": "ro", "ara": "ar", "heb": "he", "zho": "zh", "chi": "zh",
-    "jpn": "ja", "kor": "ko", "cat": "ca", "eus": "eu", "baq": "eu", "gle": "ga",
-    "lit": "lt", "est": "et", "srp": "sr", "hin": "hi", "ind": "id", "fas": "fa",
-    "per": "fa", "tam": "ta", "nep": "ne", "hye": "hy", "arm": "hy", "yid": "yi",
-    "epo": "eo", "ukr": "uk",
-}
-#: Deprecated two-letter codes BCP 47 replaced.
-_RENAMED = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv"}
-_CODE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_\s].*)?$", re.DOTALL)
+#: A code already in its normal form (most are): no need for langcodes.
+_PLAIN = re.compile(r"[a-z]{2}")
+#: Codes that name no one language: undetermined, multiple, none, missing.
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+#: Deprecated two-letter codes BCP 47 replaced (langcodes knows them too;
+#: these skip loading it for a plain two-letter code).
+_RENAMED = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -60,15 +52,28 @@ def normalize_code(value: object) -> str | None:
     """The BCP 47 primary language subtag of a declared code, or None.
 
     ``"en-GB"``, ``"en_us"``, ``" DE-AT "`` → ``"en"``, ``"en"``, ``"de"``;
-    ``"deu"`` → ``"de"``; ``"x-klingon"``, ``""``, ``"*"`` → None."""
+    ``"deu"``/``"ger"`` → ``"de"``, ``"iw"`` → ``"he"``; ``"x-klingon"``,
+    ``""``, ``"*"``, ``"und"`` → None. (langcodes standardises the tag:
+    ISO 639-2/3 codes with a two-letter one, deprecated codes, case.)"""
     if not isinstance(value, str):
         return None
-    match = _CODE.match(value)
-    if not match:
+    return _normalized(value.strip())
+
+
+@lru_cache(maxsize=4096)
+def _normalized(value: str) -> str | None:
+    if _PLAIN.fullmatch(value):
+        return _RENAMED.get(value, value)
+    import langcodes  # (0.1 s to import: only for codes not already plain)
+
+    try:
+        tag = langcodes.standardize_tag(re.sub(r"[_\s]+", "-", value))
+        code = langcodes.Language.get(tag).language
+    except (ValueError, LookupError):  # LanguageTagError is a ValueError
         return None
-    code = match.group(1).lower()
-    code = _THREE_TO_TWO.get(code, code)
-    return _RENAMED.get(code, code)
+    if not code or not re.fullmatch(r"[a-z]{2,3}", code) or code in _NO_LANGUAGE:
+        return None
+    return code
 
 
 def region_of(value: object) -> str | None:

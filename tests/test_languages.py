@@ -42,8 +42,10 @@ def ids(index, query, **kw):
 
 @pytest.mark.parametrize("value, code", [
     ("en-GB", "en"), ("en_us", "en"), ("EN", "en"), (" de-AT ", "de"), ("fr-CA", "fr"),
-    ("deu", "de"), ("ger", "de"), ("iw", "he"), ("pt-BR", "pt"),
-    ("", None), ("*", None), ("x-klingon", None), (None, None), (42, None),
+    ("deu", "de"), ("ger", "de"), ("eng", "en"), ("iw", "he"), ("pt-BR", "pt"),
+    ("zh-Hant-TW", "zh"), ("en us", "en"),
+    ("", None), ("*", None), ("x-klingon", None), ("und", None), ("zxx", None),
+    ("English", None), (None, None), (42, None),
 ])
 def test_declared_codes_become_bcp47_primary_subtags(value, code):
     assert normalize_code(value) == code
@@ -99,6 +101,17 @@ def test_english_analysis_is_the_one_of_old():
     assert word_terms(None) is _word_terms
     assert word_terms("en") is _word_terms
     assert word_terms("xx") is _word_terms  # no stemmer of its own: English, as before
+
+
+def test_accents_may_be_left_out_in_a_query():
+    french = word_terms("fr")
+    assert french("Élysée")[0][0][0] == french("elysee")[0][0][0]
+    assert word_terms("de")("Prasident")[0][0][0] == "prasident"
+
+
+def test_a_cyrillic_stemmer_sees_its_letters_unfolded():
+    russian = word_terms("ru")
+    assert russian("новый")[0][0][0] == russian("новые")[0][0][0]
 
 
 def test_german_umlauts_may_be_written_out():
