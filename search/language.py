@@ -32,8 +32,6 @@ OVERRULE_MIN_CHARS = 200
 #: Characters of an article's text looked at: plenty to be sure (about 150
 #: words), and a bound on the cost of a long article.
 SAMPLE_CHARS = 1000
-#: Fewer letters than this is too little text to tell a language by.
-MIN_LETTERS = 20
 #: Detector labels that are no language ("un": unknown, "xxx": no script
 #: CLD2 knows, "zxx": no linguistic content).
 NOT_LANGUAGES = frozenset({"un", "xxx", "zxx", "und"})
@@ -45,7 +43,6 @@ _NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
 #: Deprecated two-letter codes BCP 47 replaced (langcodes knows them too;
 #: these skip loading it for a plain two-letter code).
 _RENAMED = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
-_LETTER = re.compile(r"[^\W\d_]")
 
 
 def normalize_code(value: object) -> str | None:
@@ -93,13 +90,13 @@ def detect(text: str) -> tuple[str | None, float]:
     """(language code, share of the text in it) of `text`, or (None, share)
     when the detector is not sure (CLD2's "reliable") or there is too
     little text."""
+    # (Too little text is CLD2's to judge: it calls a guess on a few words
+    # unreliable. Counting letters here cost more than CLD2's whole run.)
     sample = _CONTROL.sub(" ", text[:SAMPLE_CHARS])
-    if len(_LETTER.findall(sample)) < MIN_LETTERS:
-        return None, 0.0
     import pycld2  # (a C extension: imported when first needed)
 
     try:
-        reliable, _, details = pycld2.detect(sample)
+        reliable, _, details = pycld2.detect(sample, isPlainText=True)
     except pycld2.error:  # odd bytes CLD2 will not read: no guess
         return None, 0.0
     _name, found, percent, _score = details[0]
