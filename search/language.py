@@ -129,9 +129,10 @@ def assign(article) -> bool:
     code, overruled = choose(article.language, article.title, article.body)
     article.language = code
     # CALL SITE, dates in the article's language (issue 17, waiting on 15b):
-    # once search/dates.py's parse_date takes a language hint, an article
-    # whose date text was unreadable is read again here with `code`
-    # (readers keep the raw date text for it). Not done yet: no such hint.
+    # 15b's search/dates.py takes a hint, parse_date(text, language), and its
+    # readers pass a declared language. For a detected one, an article whose
+    # date text was left unread would be read again here with
+    # parse_date(text, code); readers do not keep that text yet. Not done.
     return overruled
 
 
