@@ -244,3 +244,22 @@ def test_more_like_this_reads_a_german_article_in_german(tmp_path):
     hits = [hit.id for hit in index.similar("a").hits]
     index.close()
     assert hits == ["b"]
+
+
+def test_an_english_index_parses_queries_as_before(tmp_path, ix):
+    """English only (or unknown): one analysis, the query of old; the
+    fixtures' index: English, German and French."""
+    from search.language import index_languages
+    from search.query import parse
+
+    index = NewsIndex.create(tmp_path / "ix")
+    index.add([Article(id="e", title="Budget", body="The budget vote passed.", language="en"),
+               Article(id="u", title="Q3", body="Shr 10 cts vs 14 cts")])
+    with index._searching() as searcher:
+        assert index_languages(searcher.reader()) == [None]
+    index.close()
+    with ix._searching() as searcher:
+        assert index_languages(searcher.reader()) == [None, "de", "fr"]
+    for text in ("budget vote", '"the vote" NOT budget', "vot*", "title:budget"):
+        assert parse(text, languages=[None]).query == parse(text).query
+        assert parse(text, languages=["en", "xx"]).query == parse(text).query
