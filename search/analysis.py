@@ -19,6 +19,11 @@ Choices, and why:
   far faster than a pure-Python Porter). Numbers and codes are not stemmed.
 * Stop words are kept, so ``"the end of the war"`` is an exact phrase.
 
+Articles in other languages get their own stemmer (and German its compound
+parts): `analysis_lang` decides, by the article's or query's language; what
+is here is the English analysis, which every article of unknown language
+keeps.
+
 Whoosh pickles analyzers into the index's table of contents, so these classes
 are part of the on-disk format: renaming them needs a schema version bump.
 """
