@@ -74,7 +74,7 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False,
         return first
     queries = [first.query] + [_parse_one(text, strict, any_term, language).query
                                for language in wanted[1:]]
-    return ParsedQuery(text, _merge(queries), first.warnings)
+    return ParsedQuery(first.text, _merge(queries), first.warnings)
 
 
 def _merge(queries: list[wq.Query]) -> wq.Query:

@@ -263,3 +263,13 @@ def test_an_english_index_parses_queries_as_before(tmp_path, ix):
     for text in ("budget vote", '"the vote" NOT budget', "vot*", "title:budget"):
         assert parse(text, languages=[None]).query == parse(text).query
         assert parse(text, languages=["en", "xx"]).query == parse(text).query
+
+
+def test_a_lone_surrogate_in_a_query_on_a_multilingual_index(ix, cli):
+    """The text read back is the cleaned one in every language's parse
+    (the merged query once kept the raw text: UnicodeEncodeError, exit 1)."""
+    from search.query import parse
+
+    assert parse("Wahl\ud800", languages=[None, "de"]).text == "Wahl\ufffd"
+    result = cli("query", "\ud800", "--index", str(ix.path))
+    assert result.exit_code in (0, 2) and "Traceback" not in result.stderr
