@@ -19,6 +19,11 @@ Choices, and why:
   far faster than a pure-Python Porter). Numbers and codes are not stemmed.
 * Stop words are kept, so ``"the end of the war"`` is an exact phrase.
 
+Articles in other languages get their own stemmer (and German its compound
+parts): `analysis_lang` decides, by the article's or query's language; what
+is here is the English analysis, which every article of unknown language
+keeps.
+
 Whoosh pickles analyzers into the index's table of contents, so these classes
 are part of the on-disk format: renaming them needs a schema version bump.
 """
@@ -114,21 +119,39 @@ def analyze(text: str, *, index: bool = False) -> list[str]:
 class NewsAnalyzer(Analyzer):
     """Tokenise, fold and stem English news text in one pass (see module doc)."""
 
-    def __init__(self, stemming: bool = True):
+    #: The language words are analysed for when a call names none (None:
+    #: English). A class default: analyzers pickled before it had none.
+    language: str | None = None
+
+    def __init__(self, stemming: bool = True, language: str | None = None):
         self.stemming = stemming
+        if language is not None:
+            self.language = language
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.stemming == self.stemming
+        return (type(other) is type(self) and other.stemming == self.stemming
+                and other.language == self.language)
 
     @property
     def terms_of(self):
         """word → (its terms with offsets in the word, joined form or None)."""
         return _word_terms if self.stemming else _word_terms_unstemmed
 
+    # --- per-language analysis (analysis_lang): a language of None is English ---
+    def terms_for(self, language: str | None):
+        """terms_of for an article or query in `language` (a BCP 47 code)."""
+        language = language if language is not None else self.language
+        if language is None or not self.stemming:
+            return self.terms_of
+        from .analysis_lang import word_terms  # (it imports this module)
+
+        return word_terms(language)
+
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True,
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs) -> Iterator[Token]:
+                 mode: str = "", language: str | None = None,
+                 **kwargs) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             # Wildcard and fuzzy patterns (s?rian, *a*, Idlb~1) arrive whole:
@@ -136,45 +159,49 @@ class NewsAnalyzer(Analyzer):
             yield self._emit(token, fold(value), start_pos, start_char,
                              start_char + len(value), keeporiginal, value)
             return
-        terms_of = self.terms_of
+        terms_of = self.terms_for(language)
         add_joined = mode == "index"
         pos = start_pos
         for match in WORD.finditer(value):
             offset = start_char + match.start()
             parts, joined = terms_of(match.group(0))
-            if add_joined and joined:
-                yield self._emit(token, joined, pos, offset, start_char + match.end(),
+            for extra in (extra_terms(joined) if add_joined else ()):
+                yield self._emit(token, extra, pos, offset, start_char + match.end(),
                                  keeporiginal, match.group(0))
             for term, start, end in parts:
                 yield self._emit(token, term, pos, offset + start, offset + end,
                                  keeporiginal, match.group(0)[start:end])
                 pos += 1
 
-    def term_positions(self, value: str) -> dict[str, list[int]]:
+    def term_positions(self, value: str, language: str | None = None) -> dict[str, list[int]]:
         """Index-mode terms of `value` and their positions, without building
         Token objects: the indexer's fast path (see postings.CompactPositions).
         Must agree exactly with __call__(value, positions=True, mode="index")."""
-        terms_of = self.terms_of
+        terms_of = self.terms_for(language)
         poses: dict[str, list[int]] = {}
         pos = 0
         for match in WORD.finditer(value):
             parts, joined = terms_of(match.group(0))
-            if joined:
-                poses.setdefault(joined, []).append(pos)
+            for extra in extra_terms(joined):
+                poses.setdefault(extra, []).append(pos)
             for term, _, _ in parts:
                 poses.setdefault(term, []).append(pos)
                 pos += 1
         return poses
 
-    def query_spans(self, value: str, cues: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
+    def query_spans(self, value: str, cues: tuple[str, ...] = (),
+                    language: str | None = None,
+                    extras: bool = False) -> list[tuple[str, int, int]]:
         """Query-mode terms of `value` with their character spans, without
         Token objects: the snippet finder's fast path. Must agree exactly
         with __call__(value, chars=True, mode="query").
 
         With `cues` (for ASCII text only), words holding none of them,
         lower-cased, are left out unanalysed: the result then has gaps, so
-        it serves single-term matching, not phrases (see snippets._cues)."""
-        terms_of = self.terms_of
+        it serves single-term matching, not phrases (see snippets._cues).
+        With `extras`, a word's further index terms (a German compound's
+        parts) follow its own, spanning the whole word, for highlighting."""
+        terms_of = self.terms_for(language)
         spans = []
         for match in WORD.finditer(value):
             word = match.group(0)
@@ -183,8 +210,11 @@ class NewsAnalyzer(Analyzer):
                 if not any(cue in lowered for cue in cues):
                     continue
             offset = match.start()
-            for term, start, end in terms_of(word)[0]:
+            parts, joined = terms_of(word)
+            for term, start, end in parts:
                 spans.append((term, offset + start, offset + end))
+            if extras and joined and not isinstance(joined, str):
+                spans.extend((term, offset, match.end()) for term in joined)
         return spans
 
     @staticmethod
@@ -201,6 +231,14 @@ class NewsAnalyzer(Analyzer):
             token.startchar = startchar
             token.endchar = endchar
         return token
+
+
+def extra_terms(joined: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """A word's index terms beside its parts: its joined form (a string)
+    or, for a German compound, the stems of its parts (a tuple)."""
+    if not joined:
+        return ()
+    return (joined,) if isinstance(joined, str) else joined
 
 
 class KeywordAnalyzer(Analyzer):

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from . import directory, neardup, searcher as searching
+from . import directory, language, neardup, searcher as searching
 from .article import Article
 from .errors import NewsSearchError
 from .readers import ReadOptions
@@ -263,7 +263,8 @@ class NewsIndex:
                any_term: bool = False, snippets: int = 2,
                collapse: bool = False, filters: dict[str, str | Sequence[str]] | None = None,
                half_life: float = 30.0,
-               time_limit: float = searching.TIME_LIMIT) -> SearchResults:
+               time_limit: float = searching.TIME_LIMIT,
+               languages: Sequence[str] | None = None) -> SearchResults:
         """Search the index.
 
         `query` uses the query language (AND by default; OR, NOT, parentheses,
@@ -280,15 +281,19 @@ class NewsIndex:
         recent (relevance halved every `half_life` days of age). `collapse`
         shows one hit per near-duplicate cluster, with `Hit.similar` counting
         the others. A search that runs longer than `time_limit` seconds is
-        stopped. Raises QueryError on bad input, and for a query too broad
+        stopped. The query's words are analysed for every language of the
+        index's articles, or for `languages` (BCP 47 codes) when given.
+        Raises QueryError on bad input, and for a query too broad
         or too slow to run (see the README's reliability section)."""
-        request = searching.SearchRequest(
-            parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
-            page=page, sort=sort, filters=_filters(source, section, filters),
-            half_life_days=half_life,
-            since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-            snippet_count=snippets, collapse=collapse, time_limit=time_limit)
+        wanted = language.parse_codes(languages) if languages else None
         with self._searching() as searcher:
+            request = searching.SearchRequest(
+                parsed=parse(query, strict=strict, any_term=any_term,
+                             languages=wanted or language.index_languages(searcher.reader())),
+                limit=limit, page=page, sort=sort, filters=_filters(source, section, filters),
+                half_life_days=half_life,
+                since=since, until=until, facets=list(facets), facet_limit=facet_limit,
+                snippet_count=snippets, collapse=collapse, time_limit=time_limit)
             return searching.run(searcher, request)
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:

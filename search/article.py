@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .language import normalize_code
+
 #: Field names, in the order `export` and `show --json` print them (a contract).
 FIELD_NAMES = (
     "id", "title", "body", "source", "authors", "published", "url", "section",
@@ -73,6 +75,8 @@ class Article:
                 setattr(self, name, [_SURROGATE.sub("\ufffd", v)
                                      if isinstance(v, str) and not v.isascii() else v
                                      for v in value])
+        # BCP 47 primary code: "en-GB", "en_us" → "en" (a facet and a filter).
+        self.language = normalize_code(self.language)
         self.title = clean_text(self.title)
         self.body = clean_text(self.body)
         if self.published is not None and self.published.tzinfo is None:

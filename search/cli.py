@@ -200,13 +200,16 @@ def query(
     any_term: bool = typer.Option(False, "--any", help="Match any word instead of all."),
     collapse: bool = typer.Option(False, "--collapse",
                                   help="One hit per near-duplicate story (\"+N similar\")."),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", help="Analyse the query for these languages only (de,en); "
+                             "default: every language in the index."),
 ) -> None:
     with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, filters=parse_filters(filter_),
                             half_life=half_life, since=since, until=until, facets=facet,
                             facet_limit=facet_limit, strict=strict, any_term=any_term,
-                            collapse=collapse)
+                            collapse=collapse, languages=[lang] if lang else None)
     print_results(results, as_json, highlight)
 
 

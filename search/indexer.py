@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 from whoosh.index import LockError
 from whoosh.writing import NO_MERGE
 
-from . import neardup
+from . import language, neardup
 from .article import Article, text_fingerprint
 from .errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
@@ -441,6 +441,7 @@ def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
         words = [neardup.words(a.body) for a in chunk]  # once for both
         signatures = neardup.signatures([a.body for a in chunk], words)
         for article, body_words, signature in zip(chunk, words, signatures):
+            language.assign(article)  # declared code normalised and checked, or detected
             batch.add(article, article.path or article.id, signature,
                       text_fingerprint(article.title, article.body, body_words))
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from . import neardup
+from . import language, neardup
 from .article import Article, text_fingerprint
 from .errors import NewsSearchError, NotAnArticleError
 from .readers import ReadOptions, defaults
@@ -110,9 +110,10 @@ def parse_file(candidate: Candidate, options: ReadOptions, known_sha: str | None
             result.unchanged = True
             return result
         result.articles = _call_reader(candidate, options, result.problems)
-        if options.defaults:
-            for article in result.articles:
-                defaults.apply(article, options.defaults)
+        for article in result.articles:
+            if options.defaults:
+                defaults.apply(article, options.defaults)  # --set FIELD=VALUE fills empty fields
+            language.assign(article)  # declared code normalised and checked, or detected
         bodies = [a.body for a in result.articles]
         words = list(map(neardup.words, bodies))  # once for both
         result.signatures = neardup.signatures(bodies, words)

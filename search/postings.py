@@ -68,7 +68,7 @@ class CompactPositions(formats.Positions):
     def word_values(self, value, analyzer, **kwargs):
         fast = getattr(analyzer, "term_positions", None)
         if fast is not None and kwargs.get("mode", "index") == "index":
-            poses = fast(value)
+            poses = fast(value, kwargs.get("language"))  # (per-language analysis)
         else:
             poses = defaultdict(list)
             kwargs["positions"] = True

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from whoosh import qparser, query as wq
 
@@ -59,8 +59,75 @@ class _Issue:
     drop: tuple[int, int]  # span of the original text to drop in lenient mode
 
 
-def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQuery:
-    """Parse user query text. Empty text matches every article."""
+def parse(text: str, *, strict: bool = False, any_term: bool = False,
+          languages: Sequence[str | None] = (None,)) -> ParsedQuery:
+    """Parse user query text. Empty text matches every article.
+
+    The words are analysed for each of `languages` (BCP 47 codes; None or
+    "en": English, see `analysis_lang`), and an article matching the query
+    in any of them matches: ``Präsident`` finds German articles and
+    ``president`` English ones (see `index_languages`)."""
+    # --- per-language analysis: one parse per language, any may match ---
+    wanted = _analysis_languages(languages)
+    first = _parse_one(text, strict, any_term, wanted[0])
+    if len(wanted) == 1:
+        return first
+    queries = [first.query] + [_parse_one(text, strict, any_term, language).query
+                               for language in wanted[1:]]
+    return ParsedQuery(first.text, _merge(queries), first.warnings)
+
+
+def _merge(queries: list[wq.Query]) -> wq.Query:
+    """One query from the parses of one text in several languages: where
+    the trees agree, one tree, each word's (or phrase's) analyses an Or of
+    alternatives in its place. So ``Idlib NOT Russia`` excludes an article
+    holding "Russia" in any language's analysis, and an AND needs each word
+    in some language, not all words in one. Where the trees differ (a word
+    one term in one language, two in another) the differing parts are
+    alternatives as a whole."""
+    first = queries[0]
+    variants = _distinct(queries)
+    if len(variants) == 1:
+        return first
+    if all(_text_leaf(q) and q.field() == first.field() for q in variants):
+        return wq.Or(variants)
+    children = [list(q.children()) for q in queries]
+    same_shape = all(type(q) is type(first) and not q.is_leaf()
+                     and len(kids) == len(children[0]) for q, kids in zip(queries, children))
+    if not same_shape:
+        return wq.Or(variants)
+    merged = iter([_merge(list(group)) for group in zip(*children)])
+    return first.apply(lambda _child: next(merged))
+
+
+def _text_leaf(q: wq.Query) -> bool:
+    return type(q) in (wq.Term, wq.Phrase) and q.field() in TEXT_FIELDS
+
+
+def _distinct(queries: list[wq.Query]) -> list[wq.Query]:
+    found: list[wq.Query] = []
+    for q in queries:
+        if q not in found:
+            found.append(q)
+    return found
+
+
+def _analysis_languages(languages: Sequence[str | None]) -> list[str | None]:
+    """The distinct analyses `languages` need, English (None) first."""
+    from .analysis_lang import DEFAULT, analysis_language
+
+    found: list[str | None] = []
+    for code in languages or (None,):
+        language = analysis_language(code)
+        language = None if language == DEFAULT else language
+        if language not in found:
+            found.append(language)
+    return sorted(found, key=lambda code: (code is not None, code or ""))
+
+
+def _parse_one(text: str, strict: bool, any_term: bool,
+               language: str | None) -> ParsedQuery:
+    """parse() for one analysis language."""
     # Lone surrogates (from broken terminals or JSON) cannot be encoded or
     # printed: read them as U+FFFD, one for one (error columns stay right).
     text = re.sub("[\ud800-\udfff]", "\ufffd", text)
@@ -73,11 +140,11 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
     cleaned = resolved
     if cleaned.strip() in ("", "*", "*:*"):
         return ParsedQuery(text, wq.Every(), warnings)
-    plain = _plain_words_query(cleaned, any_term)
+    plain = _plain_words_query(cleaned, any_term, language)
     if plain is not None:
         return ParsedQuery(text, plain, warnings)
     try:
-        parsed = _parser(any_term).parse(cleaned)
+        parsed = _parser(any_term, language).parse(cleaned)
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         if strict:
             raise QueryError(f"cannot parse query: {_explain(exc)}") from None
@@ -86,10 +153,10 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
         warnings.append(f"could not read the query syntax ({_explain(exc)}); "
                         f"searched its words instead")
         try:
-            parsed = _parser(any_term).parse(words) if words else wq.NullQuery
+            parsed = _parser(any_term, language).parse(words) if words else wq.NullQuery
         except Exception:
             parsed = wq.NullQuery
-    parsed = _dates_through_their_field(parsed, _parser(any_term).schema)
+    parsed = _dates_through_their_field(parsed, _parser(any_term, language).schema)
     parsed, more = _strip_errors(parsed, strict, same_columns)
     warnings.extend(more)
     if parsed is not None and parsed is not wq.NullQuery:
@@ -105,7 +172,8 @@ _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
 _QUERY_ANALYZER = NewsAnalyzer()
 
 
-def _plain_words_query(text: str, any_term: bool) -> wq.Query | None:
+def _plain_words_query(text: str, any_term: bool,
+                       language: str | None = None) -> wq.Query | None:
     """The query Whoosh's parser builds for plain words ("oil prices"), built
     directly; None for anything else. Whoosh's parser took a tenth of a
     search's time for the commonest query there is. Each word is one term,
@@ -118,7 +186,7 @@ def _plain_words_query(text: str, any_term: bool) -> wq.Query | None:
         return None
     terms: list[str] = []
     for word in words:
-        found = _QUERY_ANALYZER.query_spans(word)  # (the Token-free path)
+        found = _QUERY_ANALYZER.query_spans(word, language=language)  # (Token-free)
         if len(found) != 1:
             return None
         if found[0][0] not in terms:
@@ -254,12 +322,17 @@ def _check_field(text: str, m: re.Match) -> _Issue | None:
     return None
 
 
-def _parser(any_term: bool) -> qparser.QueryParser:
-    """A Whoosh parser over title+body with our plugins; cached per mode."""
-    cached = _PARSERS.get(any_term)
+def _parser(any_term: bool, language: str | None = None) -> qparser.QueryParser:
+    """A Whoosh parser over title+body with our plugins, analysing words
+    for `language`; cached per mode and language."""
+    cached = _PARSERS.get((any_term, language))
     if cached is None:
         group = qparser.OrGroup if any_term else qparser.AndGroup
-        cached = qparser.MultifieldParser(list(TEXT_FIELDS), build_schema(),
+        schema = build_schema()
+        if language is not None:
+            for name in TEXT_FIELDS:
+                schema[name].analyzer = NewsAnalyzer(language=language)
+        cached = qparser.MultifieldParser(list(TEXT_FIELDS), schema,
                                           fieldboosts=TEXT_FIELDS, group=group)
         # +/- only as the first character of a term: "S-400" is a word, not "S NOT 400".
         cached.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
@@ -274,11 +347,11 @@ def _parser(any_term: bool) -> qparser.QueryParser:
         for alias, target in FIELD_ALIASES.items():
             aliases.setdefault(target, []).append(alias)
         cached.add_plugin(qparser.FieldAliasPlugin(aliases))
-        _PARSERS[any_term] = cached
+        _PARSERS[(any_term, language)] = cached
     return cached
 
 
-_PARSERS: dict[bool, qparser.QueryParser] = {}
+_PARSERS: dict[tuple[bool, str | None], qparser.QueryParser] = {}
 
 
 def _dates_through_their_field(q: wq.Query, schema) -> wq.Query:

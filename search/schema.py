@@ -17,7 +17,7 @@ from .datecolumn import PublishedField
 from .postings import CompactPositions
 from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route); 7: block frames carry their first id; front-coded term dictionary
+SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route), per-language analysis (German compounds); 7: block frames carry their first id; front-coded term dictionary
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.

@@ -15,8 +15,10 @@ from whoosh.searching import ResultsPage
 
 from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
+from .analysis_lang import stop_terms
 from .errors import QueryError
 from .facets import field_facet
+from .language import index_languages
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
@@ -132,7 +134,7 @@ def _better_query(searcher, request: SearchRequest, filter_query, total: int) ->
     if not corrected or corrected == request.parsed.text:
         return None
     try:
-        better = parse(corrected).query
+        better = parse(corrected, languages=index_languages(searcher.reader())).query
     except QueryError:
         return None
     return corrected if _total(searcher, better, filter_query) > total else None
@@ -151,9 +153,10 @@ def similar(searcher, article_id: str, limit: int = 10, snippet_count: int = 2) 
     if stored is None:
         raise QueryError(f'no article with id "{article_id}"')
     text = f"{stored.get('title', '')}\n{stored.get('body', '')}"[:snippets.SCAN_CHARS]
+    stops = STOP_WORDS | stop_terms(stored.get("language"))
     keys = [(term, weight) for term, weight in
-            searcher.key_terms_from_text("body", text, numterms=SIMILAR_TERMS * 3)
-            if term not in STOP_WORDS][:SIMILAR_TERMS]
+            _key_terms(searcher, text, stored.get("language"), SIMILAR_TERMS * 3)
+            if term not in stops][:SIMILAR_TERMS]
     if not keys:
         return SearchResults(query=f"similar to {article_id}", total=0, page=1, limit=limit,
                              took_ms=(time.perf_counter() - started) * 1000, hits=[])
@@ -166,6 +169,19 @@ def similar(searcher, article_id: str, limit: int = 10, snippet_count: int = 2) 
     return SearchResults(query=f"similar to {article_id}", total=len(found), page=1,
                          limit=limit, took_ms=(time.perf_counter() - started) * 1000,
                          hits=hits)
+
+
+def _key_terms(searcher, text: str, language: str | None, count: int) -> list:
+    """searcher.key_terms_from_text("body", text), the text analysed in the
+    article's `language` (Whoosh's own analyses it as English: a German
+    article's key terms then missed its own index terms)."""
+    from whoosh import classify
+
+    field = searcher.schema["body"]
+    expander = classify.Expander(searcher.reader(), "body", model=classify.Bo1Model)
+    expander.add((field.from_bytes(term), weight)
+                 for term, _, weight, _ in field.index(text, language=language))
+    return expander.expanded_terms(count, normalize=True)
 
 
 def _validate(request: SearchRequest) -> None:
@@ -397,8 +413,10 @@ def _hit(stored: dict, score: float, matchers: dict[str, snippets.Matcher],
         url=stored.get("url"), section=stored.get("section"),
         tags=list(stored.get("tags") or []), authors=list(stored.get("authors") or []),
         path=stored.get("path"), cluster=stored.get("cluster"),
-        snippets=snippets.passages(stored.get("body", ""), matchers["body"], snippet_count),
-        title_highlights=snippets.highlight_spans(stored.get("title", ""), matchers["title"]),
+        snippets=snippets.passages(stored.get("body", ""), matchers["body"], snippet_count,
+                                   stored.get("language")),
+        title_highlights=snippets.highlight_spans(stored.get("title", ""), matchers["title"],
+                                                  stored.get("language")),
     )
 
 

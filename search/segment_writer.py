@@ -125,10 +125,12 @@ class NewsSegmentWriter(SegmentWriter):
                 if text is not None:
                     if not isinstance(value, str):
                         raise ValueError(f"field {name!r}: {value!r} is not text")
-                    length = text.add(docnum, value, boost * field.format.field_boost)
+                    # (per-language analysis: the article's language picks it)
+                    length = text.add(docnum, value, boost * field.format.field_boost,
+                                      fields.get("language"))
                     items = ()
                 else:
-                    items = self._index(name, field, value)
+                    items = self._index(name, field, value, fields.get("language"))
                 if field.scorable and text is None:
                     # (Most facet values are one term: no generator for them.)
                     length = (items[0][1] if len(items) == 1
@@ -147,7 +149,7 @@ class NewsSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _index(self, name: str, field, value) -> list:
+    def _index(self, name: str, field, value, language: str | None = None) -> list:
         """field.index(value) as a list; for facet fields, remembered per
         value: their values repeat (a source, a year, a topic), and Whoosh's
         analysis costs about 10 µs a value. An identifier (id, text hash:
@@ -155,6 +157,9 @@ class NewsSegmentWriter(SegmentWriter):
         Whoosh's tokenizer and format took 20 µs a value."""
         if not isinstance(value, str):
             return list(field.index(value))
+        if language is not None and isinstance(getattr(field, "analyzer", None), NewsAnalyzer):
+            # Full text filed document by document: analysed in its language.
+            return list(field.index(value, language=language))
         if _plain_id(field):
             return [(value.encode("utf-8"), 1, field.format.field_boost, b"")]
         if not isinstance(getattr(field, "analyzer", None), KeywordAnalyzer):
@@ -456,8 +461,9 @@ class _Streamed:
         self._builder, self._key, self._name, self._field = builder, key, name, field
         self.sent = False
 
-    def add(self, docnum: int, text: str, boost: float = 1.0) -> int:
-        self._builder.add(self._key, self._name, self._field, docnum, text, boost)
+    def add(self, docnum: int, text: str, boost: float = 1.0,
+            language: str | None = None) -> int:
+        self._builder.add(self._key, self._name, self._field, docnum, text, boost, language)
         self.sent = True
         return 0  # (written at the flush: see NewsSegmentWriter._add_field_lengths)
 

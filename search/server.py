@@ -52,6 +52,7 @@ from .api import NewsIndex
 from .article import Article
 from .complete import complete
 from .errors import NewsSearchError, QueryError
+from .language import index_languages
 from .query import parse, parse_date_bound
 from .results import SearchResults
 
@@ -616,14 +617,16 @@ def _article_highlights(ix: NewsIndex, article: Article, q: str):
     the article page lights up what the snippets do."""
     if not q.strip():
         return [], []
-    try:
-        parsed = parse(q)
-    except QueryError:
-        return [], []
     with ix._searching() as searcher:
+        try:
+            parsed = parse(q, languages=index_languages(searcher.reader()))
+        except QueryError:
+            return [], []
         matchers = searching._matchers(parsed.query, searcher)
-    title = snippet_mod.highlight_spans(article.title, matchers["title"])
-    body = snippet_mod.highlight_spans(article.body[:snippet_mod.SCAN_CHARS], matchers["body"])
+    # (each text analysed in the article's language, as the snippets are)
+    title = snippet_mod.highlight_spans(article.title, matchers["title"], article.language)
+    body = snippet_mod.highlight_spans(article.body[:snippet_mod.SCAN_CHARS], matchers["body"],
+                                       article.language)
     return title, body
 
 

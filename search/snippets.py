@@ -74,12 +74,16 @@ class Matcher:
         return len(self.terms) + len(self.phrases)
 
 
-def find_matches(text: str, matcher: Matcher,
-                 cues: tuple[str, ...] = ()) -> list[tuple[int, int, object]]:
-    """(start, end, key) of every match in `text`; key is the term or phrase.
-    `cues` (see _cues; ASCII text, no phrases) skip words that cannot match."""
-    tokens = _ANALYZER.query_spans(text, cues if not matcher.phrases else ())
-    found = [(start, end, term) for term, start, end in tokens if term in matcher.terms]
+def find_matches(text: str, matcher: Matcher, cues: tuple[str, ...] = (),
+                 language: str | None = None) -> list[tuple[int, int, object]]:
+    """(start, end, key) of every match in `text`, analysed for its
+    `language` (None: English); key is the term or phrase. `cues` (see
+    _cues; ASCII text, no phrases) skip words that cannot match."""
+    tokens = _ANALYZER.query_spans(text, cues if not matcher.phrases else (), language)
+    # --- per-language analysis: a German compound's parts light it up whole ---
+    singles = (_ANALYZER.query_spans(text, (), language, extras=True)
+               if language is not None and matcher.terms else tokens)
+    found = [(start, end, term) for term, start, end in singles if term in matcher.terms]
     for phrase in matcher.phrases:
         n = len(phrase)
         for i in range(len(tokens) - n + 1):
@@ -88,9 +92,12 @@ def find_matches(text: str, matcher: Matcher,
     return sorted(found, key=lambda m: (m[0], m[1]))
 
 
-def passages(text: str, matcher: Matcher, count: int = 2) -> list[Snippet]:
+def passages(text: str, matcher: Matcher, count: int = 2,
+             language: str | None = None) -> list[Snippet]:
     """Up to `count` passages of `text` holding the most query terms, in text
-    order. Falls back to the opening of the text when nothing matches."""
+    order, the text analysed for its `language` (None: English). Falls back
+    to the opening of the text when nothing matches."""
+    language = _own_analysis(language)
     if not text or count < 1:
         return []
     if not matcher:
@@ -98,13 +105,15 @@ def passages(text: str, matcher: Matcher, count: int = 2) -> list[Snippet]:
     scored = []  # (-distinct, -matches, start, end, matches)
     wanted = matcher.keys()
     complete = 0
-    cues = _cues(matcher)
+    # (Cues hold for English stems only: a German compound's parts are not
+    # its prefix.)
+    cues = _cues(matcher) if language is None else ()
     for start, end in sentences(text[:SCAN_CHARS]):
         sentence = text[start:end]
         screened = cues if sentence.isascii() else ()
         if screened and not any(c in sentence.lower() for c in screened):
             continue  # cannot hold a match: not worth analysing
-        matches = find_matches(sentence, matcher, screened)
+        matches = find_matches(sentence, matcher, screened, language)
         if not matches:
             continue
         distinct = len({key for _, _, key in matches})
@@ -191,11 +200,23 @@ def lead(text: str) -> Snippet:
     return Snippet(text[:cut].replace("\n", " "), 0, cut, cut_after=True)
 
 
-def highlight_spans(text: str, matcher: Matcher) -> list[tuple[int, int]]:
-    """Spans of `text` (e.g. a title) that match."""
+def highlight_spans(text: str, matcher: Matcher,
+                    language: str | None = None) -> list[tuple[int, int]]:
+    """Spans of `text` (e.g. a title, in `language`) that match."""
     if not matcher or not text:
         return []
-    return merge_spans([(s, e) for s, e, _ in find_matches(text, matcher)], text)
+    found = find_matches(text, matcher, language=_own_analysis(language))
+    return merge_spans([(s, e) for s, e, _ in found], text)
+
+
+def _own_analysis(language: str | None) -> str | None:
+    """`language` if it has an analysis of its own, else None (English)."""
+    if language is None:
+        return None
+    from .analysis_lang import DEFAULT, analysis_language
+
+    language = analysis_language(language)
+    return None if language == DEFAULT else language
 
 
 def merge_spans(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:

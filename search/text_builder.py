@@ -63,13 +63,14 @@ class TextBuilder:
         self._sent: dict[str, list[Future]] = {}  # key → chunks sent
         self._analyzers: dict[str, Any] = {}
 
-    def add(self, key: str, name: str, field, docnum: int, text: str, boost: float) -> None:
-        """Queue document `docnum`'s text of field `name` (its analyzer
-        decides the terms) for segment `key`."""
+    def add(self, key: str, name: str, field, docnum: int, text: str, boost: float,
+            language: str | None = None) -> None:
+        """Queue document `docnum`'s text of field `name` (its analyzer, in
+        the article's `language`, decides the terms) for segment `key`."""
         if name not in self._analyzers:
             self._analyzers[name] = field.analyzer
         rows = self._rows.setdefault(key, [])
-        rows.append((name, docnum, text, boost))
+        rows.append((name, docnum, text, boost, language))
         if len(rows) >= CHUNK:
             self._send(key)
 
@@ -127,11 +128,11 @@ _OPEN: dict[str, dict[str, TextPostings]] = {}
 
 def _add(key: str, rows: list, analyzers: dict) -> None:
     texts = _OPEN.setdefault(key, {})
-    for name, docnum, text, boost in rows:
+    for name, docnum, text, boost, language in rows:
         postings = texts.get(name)
         if postings is None:
             postings = texts[name] = TextPostings(analyzers[name].terms_of)
-        postings.add(docnum, text, boost)
+        postings.add(docnum, text, boost, language)
 
 
 def _drop(key: str) -> None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 from array import array
 from typing import Callable, Iterator
 
-from .analysis import WORD
+from .analysis import WORD, extra_terms
+from .analysis_lang import DEFAULT, analysis_language, word_terms
 from .codec import BLOCK_LIMIT, PackedValues, inline_entries, posting_blocks
 
 #: Words gathered before they are turned into postings (a *run*: see
@@ -46,7 +47,8 @@ class TextPostings:
 
     def __init__(self, terms_of: WordTerms):
         self._terms_of = terms_of
-        self._types: dict[str, int] = {}  # word → type number
+        self._types: dict[str, int] = {}  # word → type number (English)
+        self._types_of: dict[str, dict[str, int]] = {}  # language → word → type
         # Per type: positions it takes, and the (term, position offset) pairs
         # it emits, as a start into _emit_term/_emit_offset and a count.
         self._width: list[int] = []
@@ -66,12 +68,22 @@ class TextPostings:
         self._runs: list[tuple] = []  # see _seal
         self._sealed = 0  # documents whose postings are in runs
 
-    def add(self, docnum: int, text: str, boost: float = 1.0) -> int:
-        """Take a document's text; returns the field length (terms emitted)."""
+    def add(self, docnum: int, text: str, boost: float = 1.0,
+            language: str | None = None) -> int:
+        """Take a document's text, analysed for its `language` (a BCP 47
+        code; None: English); returns the field length (terms emitted)."""
         words = WORD.findall(text)
-        types = self._types
+        # --- per-language analysis (see analysis_lang) ---
+        # A word's type is per analysis language: "die" is a term in English
+        # and a stop word in German. English keeps the original table.
+        language = analysis_language(language)
+        if language == DEFAULT:
+            types, terms_of = self._types, self._terms_of
+        else:
+            types = self._types_of.setdefault(language, {})
+            terms_of = word_terms(language)
         for word in set(words).difference(types):
-            self._register(word)
+            self._register(word, types, terms_of)
         numbers = list(map(types.__getitem__, words))
         length = sum(map(self._emit_count.__getitem__, numbers))
         if length:
@@ -84,13 +96,14 @@ class TextPostings:
                 self._seal()
         return length
 
-    def _register(self, word: str) -> None:
-        parts, joined = self._terms_of(word)
-        # A compound's joined form sits at its first part's position, before
-        # the parts: the order term_positions() appends them in.
-        emits = [(joined, 0)] if joined else []
+    def _register(self, word: str, types: dict[str, int], terms_of: WordTerms) -> None:
+        parts, joined = terms_of(word)
+        # A compound's joined form (and a German word's compound parts) sit
+        # at its first part's position, before the parts: the order
+        # term_positions() appends them in.
+        emits = [(term, 0) for term in extra_terms(joined)]
         emits += [(term, offset) for offset, (term, _, _) in enumerate(parts)]
-        self._types[word] = len(self._width)
+        types[word] = len(self._width)
         self._width.append(len(parts))
         self._emit_start.append(len(self._emit_term))
         self._emit_count.append(len(emits))

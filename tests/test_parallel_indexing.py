@@ -164,10 +164,10 @@ def run_with_poison(ix: NewsIndex, before: int, after: int) -> None:
 
 
 def poisoned(add):
-    def add_or_fail(self, docnum, text, boost=1.0):
+    def add_or_fail(self, docnum, text, boost=1.0, language=None):
         if text == "poison":
             raise ValueError("cannot analyse this")
-        return add(self, docnum, text, boost)
+        return add(self, docnum, text, boost, language)
     return add_or_fail
 
 
@@ -484,10 +484,10 @@ def test_a_text_builder_that_dies_fails_the_run_and_keeps_the_committed(tmp_path
 
     add = TextPostings.add
 
-    def dying(self, docnum, text, boost=1.0):
+    def dying(self, docnum, text, boost=1.0, language=None):
         if text == "poison":
             os._exit(9)
-        return add(self, docnum, text, boost)
+        return add(self, docnum, text, boost, language)
 
     monkeypatch.setenv(BATCH_SIZE_ENV, "40")
     monkeypatch.setattr(TextPostings, "add", dying)

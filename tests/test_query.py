@@ -113,7 +113,7 @@ def test_plain_words_build_what_whoosh_s_parser_builds(monkeypatch, any_term):
     from search import query as query_module
 
     fast = [parse(q, any_term=any_term).query for q in _plain_queries()]
-    monkeypatch.setattr(query_module, "_plain_words_query", lambda text, any_term: None)
+    monkeypatch.setattr(query_module, "_plain_words_query", lambda text, any_term, language=None: None)
     slow = [parse(q, any_term=any_term).query for q in _plain_queries()]
     assert fast == slow
 

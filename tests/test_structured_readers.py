@@ -354,7 +354,7 @@ def test_rss_item_fields(rss):
     assert barrier.title == "Flood barrier passes its first test"
     assert barrier.url == "https://riverside.example/news/flood-barrier"
     assert barrier.source == "Riverside Gazette"  # the feed's title
-    assert barrier.language == "en-gb"
+    assert barrier.language == "en"  # en-gb: the BCP 47 primary subtag
     assert barrier.authors == ["Priya Nair"]  # dc:creator
     assert barrier.tags == ["Environment", "Floods"]
     assert barrier.published == datetime(2024, 1, 13, 9, 30, tzinfo=timezone.utc)
