@@ -62,6 +62,11 @@ class Article:
     #: How the body was found in an HTML page ("trafilatura", "readability",
     #: "newssearch", "json-ld", "meta-description"); None for other formats.
     extraction: str | None = None
+    #: A date the reader found but could not read without knowing the
+    #: language ("5. März 2024" in a record that does not say it is German):
+    #: read again once the language is detected (language.assign). Not a
+    #: field: never stored or hashed.
+    unread_date: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -128,12 +128,21 @@ def assign(article) -> bool:
     :func:`choose`); True if a declared code was overruled."""
     code, overruled = choose(article.language, article.title, article.body)
     article.language = code
-    # CALL SITE, dates in the article's language (issue 17, waiting on 15b):
-    # 15b's search/dates.py takes a hint, parse_date(text, language), and its
-    # readers pass a declared language. For a detected one, an article whose
-    # date text was left unread would be read again here with
-    # parse_date(text, code); readers do not keep that text yet. Not done.
+    if article.unread_date and article.published is None and code is not None:
+        _read_date_in(article, code)
     return overruled
+
+
+def _read_date_in(article, code: str) -> None:
+    """Read a date the reader left unread ("5. März 2024") in the detected
+    language; the content hash covers the date, so it is computed again."""
+    from .dates import parse_date
+
+    published = parse_date(article.unread_date, code)
+    if published is not None:
+        article.published = published
+        article.content_hash = article.compute_hash()
+    article.unread_date = None
 
 
 def parse_codes(values: Sequence[str] | str) -> list[str]:

@@ -273,3 +273,23 @@ def test_a_lone_surrogate_in_a_query_on_a_multilingual_index(ix, cli):
     assert parse("Wahl\ud800", languages=[None, "de"]).text == "Wahl\ufffd"
     result = cli("query", "\ud800", "--index", str(ix.path))
     assert result.exit_code in (0, 2) and "Traceback" not in result.stderr
+
+
+def test_a_date_in_words_is_read_in_the_detected_language(tmp_path):
+    """A record that does not say its language, dated in Indonesian words
+    (not among the languages dates are tried in without a hint): the date is
+    read once the text is detected as Indonesian."""
+    story = {"title": "Pemerintah umumkan kebijakan baru tentang harga beras",
+             "text": ("Pemerintah Indonesia pada hari Rabu mengumumkan kebijakan baru untuk "
+                      "menstabilkan harga beras di pasar tradisional. Menteri perdagangan "
+                      "mengatakan bahwa stok beras nasional cukup untuk beberapa bulan ke depan "
+                      "dan masyarakat tidak perlu khawatir. Para pedagang di Jakarta menyambut "
+                      "baik langkah tersebut."),
+             "date": "12 Agustus 2023"}
+    source = tmp_path / "id.jsonl"
+    source.write_text(json.dumps(story) + "\n", encoding="utf-8")
+    index = NewsIndex.create(tmp_path / "ix")
+    index.index_paths([source])
+    article = index.search("beras").hits[0]
+    index.close()
+    assert article.published is not None and article.published.date().isoformat() == "2023-08-12"

@@ -194,13 +194,15 @@ class RecordMapper:
         url = as_text(pick("url"), single_line=True) or None
         record_id = as_id(pick("id")) or url or default_id
         language = as_text(pick("language"), single_line=True) or None
+        raw_date = pick("published")
+        published = as_date(raw_date, language)
         values: dict[str, Any] = {
             "id": record_id,
             "title": title,
             "body": body,
             "source": as_text(pick("source"), single_line=True) or None,
             "authors": split_authors(pick("authors")),
-            "published": as_date(pick("published"), language),
+            "published": published,
             "url": url,
             "section": as_text(first(pick("section")), single_line=True) or None,
             "tags": as_list(pick("tags")),
@@ -210,6 +212,8 @@ class RecordMapper:
         for field in LIST_TARGETS:
             if field not in ("authors", "tags") and field in self.field_map:
                 values[field] = as_list(pick(field))
+        if published is None and language is None and isinstance(raw_date, str) and raw_date.strip():
+            values["unread_date"] = raw_date.strip()  # language.assign tries it in the detected language
         return Article(**values)
 
     def _body(self, record: dict, index: dict, pick) -> str:
