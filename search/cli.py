@@ -93,8 +93,8 @@ def handle_errors(command):
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # (a reader that stopped reading is main()'s to handle)
         except Exception as exc:  # last resort: still no traceback by default
             if _state["debug"]:
                 traceback.print_exc()
@@ -160,7 +160,8 @@ def highlight_style(choice: Highlight, as_json: bool) -> str:
 def query(
     text: str = typer.Argument("", help="The query (see above). Quote it in the shell."),
     index: Optional[Path] = IndexOption,
-    limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Hits per page."),
+    limit: int = typer.Option(10, "--limit", "-n", min=0, max=1000,
+                              help="Hits per page; 0 prints totals and facets only."),
     page: int = typer.Option(1, "--page", "-p", min=1, help="Page of hits to show."),
     sort: Sort = typer.Option(Sort.relevance, "--sort",
                               help="Order of hits; recent = relevance that halves every "
@@ -453,8 +454,8 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
             typer.echo(f"newssearch: duplicate: {path}: {article_id} has the same text "
                        f"as {kept}", err=True)
         if len(report.duplicates) > DUPLICATES_SHOWN:
-            typer.echo(f"newssearch: … and {len(report.duplicates) - DUPLICATES_SHOWN} more "
-                       f"duplicates (--json lists them all)", err=True)
+            more = render.count(len(report.duplicates) - DUPLICATES_SHOWN, "duplicate")
+            typer.echo(f"newssearch: … and {more} more (--json lists them all)", err=True)
     for path, reason in report.failed:
         typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
     if report.failed:
@@ -462,8 +463,32 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="newssearch")
+    """Console-script entry point. A reader that stops reading (``| head``)
+    is not an error: the rest of the output is dropped without a message
+    (click's own handling, exit status 1), including output still buffered
+    when the command ends."""
+    try:
+        app(prog_name="newssearch")
+    except SystemExit:
+        _flush_or_quiet()
+        raise
+    _flush_or_quiet()
+
+
+def _flush_or_quiet() -> None:
+    """Flush stdout now, so that a closed pipe shows up here and not as
+    Python's "Exception ignored" note at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+def _quiet_broken_pipe() -> None:
+    # Point stdout at /dev/null so the interpreter's final flush is silent.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)
 
 
 if __name__ == "__main__":

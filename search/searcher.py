@@ -21,7 +21,7 @@ from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
 from .results import FacetCount, Hit, SearchResults
-from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
+from .schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
 SORTS = ("relevance", "newest", "oldest", "recent")
 #: Textbook BM25/BM25F with a correct idf (see `ranking` for why not Whoosh's).
@@ -79,7 +79,9 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     query = request.parsed.query
 
     combined = _filter_query(filters, request.since, request.until)
-    if request.sort == "recent":
+    if not request.limit:  # totals and facets only: nothing to rank
+        ranked = []
+    elif request.sort == "recent":
         ranked = _recent(searcher, query, combined, request)
     else:
         ranked = _paged(searcher, query, combined, request)
@@ -171,8 +173,8 @@ def similar(searcher, article_id: str, limit: int = 10, snippet_count: int = 2) 
 def _validate(request: SearchRequest) -> None:
     if request.sort not in SORTS:
         raise QueryError(f'unknown sort "{request.sort}" (choose from: {", ".join(SORTS)})')
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
+    if not 0 <= request.limit <= MAX_LIMIT:
+        raise QueryError(f"--limit must be between 0 and {MAX_LIMIT} (0: totals and facets only)")
     if request.page < 1:
         raise QueryError("--page must be 1 or more")
     if not request.half_life_days > 0:
@@ -270,9 +272,10 @@ RECENT_WINDOW = 500
 
 
 def _recent(searcher, query, filter_query, request: SearchRequest):
-    """Relevance × 2^(−age / half-life), age counted back from the newest
-    article in the index (so an archive from 1987 ranks sensibly too).
-    Undated articles count as one half-life old."""
+    """Relevance × 0.5^(age / half-life), age in days counted back from the
+    newest article in the index (so an archive from 1987 ranks sensibly too).
+    Undated articles count as one half-life old. The score reported is the
+    decayed one."""
     window = max(RECENT_WINDOW, request.page * request.limit)
     collapse = _collapse_args(request)
     found = searcher.search(query, limit=window, filter=filter_query, **collapse)
@@ -280,7 +283,7 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
     dates = searcher.reader().column_reader("published", translate=False)
     field = searcher.schema["published"]
     reference = field.prepare_datetime(newest) if newest else None
-    day = 86_400 * 10**7  # Whoosh datetimes are 100-ns ticks
+    day = 86_400 * 10**6  # Whoosh datetimes are microseconds (datetime_to_long)
     scored = []
     for hit in found:
         age_days = request.half_life_days
@@ -288,7 +291,7 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
             value = dates[hit.docnum]
             if value is not None and value <= reference:
                 age_days = (reference - value) / day
-        scored.append((hit.docnum, hit.score * 2 ** (-age_days / request.half_life_days)))
+        scored.append((hit.docnum, hit.score * 0.5 ** (age_days / request.half_life_days)))
     scored.sort(key=lambda item: -item[1])
     start = (request.page - 1) * request.limit
     return scored[start:start + request.limit]
@@ -404,9 +407,14 @@ def _hit(stored: dict, score: float, matchers: dict[str, snippets.Matcher],
 
 def _facet_counts(searcher, name: str, counts: dict, limit: int) -> list[FacetCount]:
     """Top `limit` values by count (ties alphabetical), shown as written in
-    the articles rather than in their folded index form."""
-    ranked = sorted(((_as_text(v), c) for v, c in counts.items() if v is not None),
-                    key=lambda vc: (-vc[1], vc[0]))[:limit]
+    the articles rather than in their folded index form. Date facets (year,
+    month, day) are a timeline instead: the latest `limit` periods, oldest
+    first (their ISO values sort as dates)."""
+    pairs = [(_as_text(v), c) for v, c in counts.items() if v is not None]
+    if name in DATE_FACETS:
+        ranked = sorted(pairs)[-limit:]
+    else:
+        ranked = sorted(pairs, key=lambda vc: (-vc[1], vc[0]))[:limit]
     return [FacetCount(display_value(searcher, name, v), c) for v, c in ranked]
 
 

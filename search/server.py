@@ -179,7 +179,8 @@ def search_state(
     q: str = Query("", max_length=MAX_QUERY_CHARS,
                    description="The query (see the README's query language); empty matches all."),
     page: int = Query(1, ge=1, le=MAX_PAGE, description="Page of hits, from 1."),
-    limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Hits per page."),
+    limit: int = Query(10, ge=0, le=MAX_LIMIT,
+                       description="Hits per page; 0 for totals and facets only."),
     sort: Literal["relevance", "newest", "oldest", "recent"] | None = Query(
         None, description="Order of hits (default relevance; the page shows newest "
                           "first when the query is empty)."),

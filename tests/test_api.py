@@ -148,7 +148,7 @@ def test_pagination(dated_index):
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"sort": "sideways"}, {"limit": 0}, {"page": 0}, {"facets": ["body"]},
+    {"sort": "sideways"}, {"limit": -1}, {"page": 0}, {"facets": ["body"]},
     {"since": "yesterday-ish"}, {"since": "2021", "until": "2020"},
 ])
 def test_bad_search_arguments_raise_query_error(seed_index, kwargs):

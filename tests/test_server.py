@@ -269,7 +269,7 @@ def test_unknown_field_is_an_error_with_its_column(client):
 
 @pytest.mark.parametrize("params, parameter", [
     ({"limit": MAX_LIMIT + 1}, "limit"),
-    ({"limit": 0}, "limit"),
+    ({"limit": -1}, "limit"),
     ({"limit": "ten"}, "limit"),
     ({"page": 0}, "page"),
     ({"page": "x"}, "page"),

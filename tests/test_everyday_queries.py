@@ -1,0 +1,135 @@
+"""What people type works as they expect (issue 16): recency, wildcards on
+words as written, negation, suggestions, acronyms, strictness, date facets,
+relaxed natural-language queries. Real indexes of our own small articles."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from search import Article, NewsIndex, QueryError
+from search.render import count
+
+from .conftest import ROOT
+
+NEWEST = datetime(2024, 6, 30, 12, tzinfo=timezone.utc)
+
+
+def story(id_, title, body, days_before_newest=None, **kw):
+    published = (NEWEST - timedelta(days=days_before_newest)
+                 if days_before_newest is not None else None)
+    return Article(id=id_, title=title, body=body, published=published, **kw)
+
+
+CORPUS = [
+    story("opec", "OPEC keeps oil output steady",
+          "OPEC ministers kept oil output steady as oil prices rose.", 114,
+          source="Reuters", topics=["crude"], places=["saudi-arabia"]),
+    story("fresh", "Oil prices climb again",
+          "Oil prices climbed for a third day; the minister said companies would invest.", 0,
+          source="Reuters", topics=["crude"], places=["usa"]),
+    story("coffee", "Coffee growers hope for rain",
+          "Coffee prices fell as growers in Brazil waited for rain. Coffee stocks grew.", 31,
+          source="BBC", topics=["coffee"], places=["brazil"]),
+    story("blair", "Blair meets the prime minister of Italy",
+          "Tony Blair met ministers in Rome to talk about trade companies.", 400,
+          source="BBC", places=["italy", "uk"]),
+    story("us-bbc", "US economy grows",
+          "The US economy grew faster than expected, US officials said.", 2, source="BBC"),
+    story("us-reuters", "U.S. jobs report beats forecasts",
+          "The U.S. Labor Department said employers added jobs.", 3, source="Reuters"),
+    story("uk-eu", "U.K. and E.U. agree trade terms",
+          "The UK and the EU agreed terms; u.s. officials welcomed it.", 5, source="Reuters"),
+    story("undated", "Grain harvest report", "Wheat and grain harvests were large.",
+          source="AFP"),
+]
+
+
+@pytest.fixture(scope="module")
+def ix(tmp_path_factory):
+    index = NewsIndex.create(tmp_path_factory.mktemp("everyday") / "ix")
+    index.add(CORPUS)
+    yield index
+    index.close()
+
+
+def ids(ix, query, **kw):
+    return {h.id for h in ix.search(query, limit=100, **kw).hits}
+
+
+# --- recency --------------------------------------------------------------------
+
+def test_recent_sort_decays_by_half_life_in_days(ix):
+    """An article 114 days older than the newest keeps 0.5^(114/30) of its
+    relevance with a 30-day half-life, and that is the score reported."""
+    plain = {h.id: h.score for h in ix.search("OPEC OR oil", limit=10).hits}
+    recent = {h.id: h.score for h in ix.search("OPEC OR oil", sort="recent", limit=10).hits}
+    assert recent["opec"] == pytest.approx(plain["opec"] * 0.5 ** (114 / 30), rel=1e-6)
+    assert recent["fresh"] == pytest.approx(plain["fresh"], rel=1e-6)  # the newest: age 0
+
+
+# --- counts and facets ----------------------------------------------------------
+
+@pytest.mark.parametrize("n, noun, expected", [
+    (0, "result", "0 results"), (1, "result", "1 result"), (1, "duplicate", "1 duplicate"),
+    (1234, "duplicate", "1,234 duplicates")])
+def test_counts_are_grammatical(n, noun, expected):
+    assert count(n, noun) == expected
+
+
+def test_date_facets_are_a_timeline_not_a_ranking(ix):
+    res = ix.search("", facets=["month", "year", "source"], facet_limit=50)
+    months = [c.value for c in res.facets["month"]]
+    assert months == sorted(months) and len(months) == len(set(months)) > 3
+    assert [c.value for c in res.facets["year"]] == ["2023", "2024"]
+    # Other facets still rank by count.
+    counts = [c.count for c in res.facets["source"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_date_facet_limit_keeps_the_latest_periods(ix):
+    res = ix.search("", facets=["day"], facet_limit=2)
+    assert [c.value for c in res.facets["day"]] == ["2024-06-28", "2024-06-30"]
+
+
+def test_limit_zero_gives_totals_and_facets_only(ix):
+    res = ix.search("oil", limit=0, facets=["source"])
+    assert res.hits == [] and res.total == 2
+    assert [(c.value, c.count) for c in res.facets["source"]] == [("Reuters", 2)]
+
+
+def test_limit_zero_on_the_command_line(cli, tmp_path):
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS)
+    out = cli("query", "oil", "--index", path, "--limit", "0", "--facet", "source")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.startswith("2 results for \"oil\" · ")
+    assert "showing" not in out.stdout and "Reuters (2)" in out.stdout
+
+
+# --- broken pipes -----------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["query", "--help"], ["query", ""], ["stats"]])
+def test_a_closed_pipe_is_not_an_error_message(args, tmp_path):
+    """`newssearch query --help | head`: the reader has gone before we
+    write; nothing may be printed about it."""
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone: every write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from search.cli import main; main()", *args,
+             *(["--index", str(path)] if args != ["query", "--help"] else [])],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert "BrokenPipe" not in done.stderr
