@@ -245,7 +245,7 @@ class NewsIndex:
                any_term: bool = False, snippets: int = 2,
                collapse: bool = False, filters: dict[str, str | Sequence[str]] | None = None,
                half_life: float = 30.0,
-               time_limit: float = searching.TIME_LIMIT) -> SearchResults:
+               time_limit: float = searching.TIME_LIMIT, relax: bool = True) -> SearchResults:
         """Search the index.
 
         `query` uses the query language (AND by default; OR, NOT, parentheses,
@@ -263,15 +263,28 @@ class NewsIndex:
         shows one hit per near-duplicate cluster, with `Hit.similar` counting
         the others. A search that runs longer than `time_limit` seconds is
         stopped. Raises QueryError on bad input, and for a query too broad
-        or too slow to run (see the README's reliability section)."""
+        or too slow to run (see the README's reliability section).
+
+        When every word must match (the default) and no article has them all,
+        the words are searched as an OR instead, articles with more of them
+        first, and `SearchResults.relaxed` is True; `relax=False` turns this off."""
         request = searching.SearchRequest(
             parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
             page=page, sort=sort, filters=_filters(source, section, filters),
             half_life_days=half_life,
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-            snippet_count=snippets, collapse=collapse, time_limit=time_limit)
+            snippet_count=snippets, collapse=collapse, time_limit=time_limit, relax=relax)
         with self._searching() as searcher:
             return searching.run(searcher, request)
+
+    def fields_with_values(self, names: Iterable[str]) -> list[str]:
+        """Those of the fields `names` that at least one article has a value
+        in (a facet worth offering), in the order given."""
+        with self._searching() as searcher:
+            reader = searcher.reader()
+            return [name for name in names
+                    if name in reader.schema and next(iter(reader.lexicon(name)), None)
+                    is not None]
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
         """Articles most like the given one ("more like this"), best first."""

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from whoosh import qparser, query as wq
+from whoosh.qparser import syntax
 
 from .analysis import NewsAnalyzer, normalize_keyword
 from .datecolumn import PublishedRange
@@ -50,6 +51,9 @@ class ParsedQuery:
     text: str
     query: wq.Query
     warnings: list[str] = field(default_factory=list)
+    #: Words ANDed by default, not by an explicit AND, && or +: if no
+    #: article has them all, the search may relax them (see `relax`).
+    relaxable: bool = False
 
 
 @dataclass
@@ -73,9 +77,10 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
     cleaned = resolved
     if cleaned.strip() in ("", "*", "*:*"):
         return ParsedQuery(text, wq.Every(), warnings)
+    relaxable = not any_term and not _EXPLICIT_AND.search(cleaned)
     plain = _plain_words_query(cleaned, any_term)
     if plain is not None:
-        return ParsedQuery(text, plain, warnings)
+        return ParsedQuery(text, plain, warnings, relaxable)
     try:
         parsed = _parser(any_term).parse(cleaned)
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
@@ -96,9 +101,11 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
         parsed = _bound_fuzzy(parsed, strict, same_columns, warnings)
     if parsed is None or parsed is wq.NullQuery:
         parsed = wq.NullQuery
-    return ParsedQuery(text, parsed, warnings)
+    return ParsedQuery(text, parsed, warnings, relaxable)
 
 
+#: An operator that asks for every part explicitly: such a query is not relaxed.
+_EXPLICIT_AND = re.compile(r"(?<=\s)(?:AND|&&)(?=\s)|(?<![^\s(])\+")
 #: Text that is only words of letters and digits: no syntax for the parser.
 _PLAIN_WORDS = re.compile(r"\s*[A-Za-z0-9]+(?:\s+[A-Za-z0-9]+)*\s*")
 _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
@@ -262,8 +269,7 @@ def _parser(any_term: bool) -> qparser.QueryParser:
         cached = qparser.MultifieldParser(list(TEXT_FIELDS), build_schema(),
                                           fieldboosts=TEXT_FIELDS, group=group)
         # +/- only as the first character of a term: "S-400" is a word, not "S NOT 400".
-        cached.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
-                                                  minusexpr=r"(?<![^\s(])-"))
+        cached.add_plugin(_PlusMinus(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
         cached.add_plugin(qparser.GtLtPlugin())
         cached.add_plugin(qparser.FuzzyTermPlugin())
         # AND/OR/NOT also as && || ! (the ! sticks to its term: !Idlib).
@@ -279,6 +285,25 @@ def _parser(any_term: bool) -> qparser.QueryParser:
 
 
 _PARSERS: dict[bool, qparser.QueryParser] = {}
+
+
+class _PlusMinus(qparser.PlusMinusPlugin):
+    """+/- as Whoosh reads them, except that a query of exclusions only
+    (``-blair``, ``-blair -brown``) means every article but those, as
+    ``NOT blair`` does. (Whoosh read it as "nothing": AndNot of nothing.)"""
+
+    def do_plusminus(self, parser, group):
+        nodes, banned_only, after_minus = [], True, False
+        for node in group:
+            if isinstance(node, (self.Plus, self.Minus)):
+                after_minus = isinstance(node, self.Minus)
+                continue
+            nodes.append(node)
+            banned_only = banned_only and after_minus
+            after_minus = False
+        if not (nodes and banned_only):
+            return super().do_plusminus(parser, group)
+        return syntax.NotGroup([syntax.OrGroup(nodes)])
 
 
 def _dates_through_their_field(q: wq.Query, schema) -> wq.Query:

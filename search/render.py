@@ -63,6 +63,8 @@ def results_text(results: SearchResults, style: str) -> str:
     lines = [plain(_summary(results))]
     for warning in results.warnings:
         lines.append(plain(f"warning: {warning}"))
+    if results.relaxed:
+        lines.append(plain(results.RELAXED_NOTICE))
     if results.suggestion:
         lines.append(plain(f'Did you mean: "{results.suggestion}"?'))
     for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):

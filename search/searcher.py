@@ -20,6 +20,7 @@ from .facets import field_facet
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
+from .relax import Relaxed, coverage_order, relax
 from .results import FacetCount, Hit, SearchResults
 from .schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
@@ -52,6 +53,8 @@ class SearchRequest:
     half_life_days: float = 30.0
     #: Seconds after which the search is stopped (a QueryError).
     time_limit: float = TIME_LIMIT
+    #: An AND query that finds nothing runs again as a ranked OR (see `relax`).
+    relax: bool = True
 
 
 def resolve_facet(name: str, verb: str = "facet on") -> str:
@@ -79,16 +82,25 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     query = request.parsed.query
 
     combined = _filter_query(filters, request.since, request.until)
+    # Counting needs every match but no scores: sets of document numbers
+    # (see docsets) instead of a second walk of Whoosh's matchers.
+    matches = docsets.matching(searcher, query, combined, deadline.check)
+    total = strict_total = docsets.count(matches)
+    relaxing = not total and request.relax and request.parsed.relaxable
+    loose = relax(query) if relaxing else None
+    if loose is not None:
+        query = loose.query
+        matches = docsets.matching(searcher, query, combined, deadline.check)
+        total = docsets.count(matches)
+
     if not request.limit:  # totals and facets only: nothing to rank
         ranked = []
     elif request.sort == "recent":
         ranked = _recent(searcher, query, combined, request)
+    elif loose is not None and request.sort == "relevance":
+        ranked = _most_words_first(searcher, loose, combined, request)
     else:
         ranked = _paged(searcher, query, combined, request)
-    # Counting needs every match but no scores: sets of document numbers
-    # (see docsets) instead of a second walk of Whoosh's matchers.
-    matches = docsets.matching(searcher, query, combined, deadline.check)
-    total = docsets.count(matches)
 
     matchers = _matchers(query, searcher)
     deadline.check()
@@ -103,8 +115,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
             hit.similar = sizes.get(hit.cluster, 1) - 1
 
     suggestion = None
-    if total <= SUGGEST_BELOW:
-        suggestion = _better_query(searcher, request, combined, total)
+    if strict_total <= SUGGEST_BELOW:  # (before relaxing: "oil pirces")
+        suggestion = _better_query(searcher, request, combined, strict_total)
 
     counts = {}
     for name in facets:
@@ -120,7 +132,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         query=request.parsed.text, total=total, page=request.page,
         limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
         hits=hits, facets=counts, warnings=list(request.parsed.warnings),
-        suggestion=suggestion,
+        suggestion=suggestion, relaxed=loose is not None,
     )
 
 
@@ -295,6 +307,28 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
     scored.sort(key=lambda item: -item[1])
     start = (request.page - 1) * request.limit
     return scored[start:start + request.limit]
+
+
+def _most_words_first(searcher, loose: Relaxed, filter_query, request: SearchRequest):
+    """A relaxed query's page: the best RECENT_WINDOW matches by relevance,
+    ordered by how many of the query's words each has, then relevance."""
+    window = max(RECENT_WINDOW, request.page * request.limit)
+    found = searcher.search(loose.query, limit=window, filter=filter_query,
+                            **_collapse_args(request))
+    clause_docs = [_docnums(searcher, clause) for clause in loose.clauses]
+    ordered = coverage_order([(hit.docnum, hit.score) for hit in found], clause_docs)
+    start = (request.page - 1) * request.limit
+    return ordered[start:start + request.limit]
+
+
+def _docnums(searcher, q) -> set[int]:
+    """Top-level document numbers matching `q` (deleted ones included:
+    only used to rank documents that are live)."""
+    numbers: set[int] = set()
+    for (sub, docs), (_, offset) in zip(docsets.matching(searcher, q),
+                                        searcher.leaf_searchers()):
+        numbers.update(offset + d for d in docs)
+    return numbers
 
 
 def _filter_query(filters: dict[str, list[str]], since: str | None,

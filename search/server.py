@@ -65,9 +65,12 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 #: Most filter values in one request.
 MAX_FILTER_VALUES = 50
-#: Facets the page shows in its sidebar, with their headings.
+#: Facets the page's sidebar may show, in order, with their headings: those
+#: the index holds any values for (Reuters has places and topics, BBC none).
 PAGE_FACETS = {"source": "Source", "section": "Section", "tags": "Tags",
-               "authors": "Authors"}
+               "topics": "Topics", "places": "Places", "people": "People",
+               "orgs": "Organisations", "exchanges": "Exchanges",
+               "authors": "Authors", "language": "Language"}
 #: Values shown per sidebar facet before "more".
 FACET_SHOWN = 8
 #: Values counted per facet on the page (the month histogram needs them all).
@@ -76,7 +79,8 @@ PAGE_FACET_LIMIT = 600
 MONTHS_IN_HISTOGRAM = 36
 #: Up to this many bars each get a label; more get the first and last only.
 HISTOGRAM_LABELS = 12
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
+               "recent": "Recent"}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -414,8 +418,10 @@ def create_app(index_path: str | Path) -> FastAPI:
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse,
                    include_in_schema=False)
     def search_page(request: Request, state: SearchState = Depends(search_state)):
+        with server.lock:
+            held = server.index.fields_with_values(PAGE_FACETS)
         results = server.search(state, sort=state.effective_sort(),
-                                facets=[*PAGE_FACETS, "year", "month"],
+                                facets=[*held, "year", "month"],
                                 facet_limit=PAGE_FACET_LIMIT)
         return page(request, "search.html", _search_context(state, results))
 
@@ -524,9 +530,9 @@ def _search_context(state: SearchState, results: SearchResults | None,
                 {"value": v, "count": c, "active": state.is_active(name, v),
                  "url": state.toggle(name, v)} for v, c in counts]})
     sort = state.effective_sort()
-    sorts = [(label, key == sort, state.url(sort=key)) for key, label in SORT_LABELS.items()]
-    if state.q.strip() and sort == "recent":
-        sorts.append(("Recent", True, state.url(sort="recent")))
+    # "Recent" (relevance decayed by age) needs a query to be relevant to.
+    sorts = [(label, key == sort, state.url(sort=key)) for key, label in SORT_LABELS.items()
+             if key != "recent" or state.q.strip()]
     context.update(
         chips=chips, clear_url=state.url(filters={}, since=None, until=None),
         sidebar=sidebar, facet_shown=FACET_SHOWN, sorts=sorts,

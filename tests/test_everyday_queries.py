@@ -133,3 +133,108 @@ def test_a_closed_pipe_is_not_an_error_message(args, tmp_path):
         os.close(write_end)
     assert done.stderr == ""
     assert "BrokenPipe" not in done.stderr
+
+
+# --- negation ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["-blair", "NOT blair", "-Blair", "(-blair)"])
+def test_a_purely_negative_query_is_everything_but(ix, query):
+    everything = {a.id for a in CORPUS}
+    assert ids(ix, query) == everything - {"blair"}
+    assert ix.search(query).total == len(everything) - 1
+
+
+def test_several_exclusions_and_filters_and_facets(ix):
+    assert ids(ix, "-blair -coffee") == {a.id for a in CORPUS} - {"blair", "coffee"}
+    both = ix.search("-oil", filters={"source": "Reuters"}, facets=["year"], limit=100)
+    assert {h.id for h in both.hits} == {"us-reuters", "uk-eu"}
+    assert [(c.value, c.count) for c in both.facets["year"]] == [("2024", 2)]
+    same = ix.search("NOT oil", filters={"source": "Reuters"}, facets=["year"], limit=100)
+    assert same.total == both.total == 2
+
+
+# --- natural language: relaxed AND ------------------------------------------------
+
+def test_a_question_no_article_answers_word_for_word_is_relaxed(ix):
+    res = ix.search("why are oil prices rising so fast")
+    assert res.relaxed and res.total > 0
+    assert res.hits[0].id == "fresh"            # oil + prices (+ more) first
+    strict = ix.search("why are oil prices rising so fast", relax=False)
+    assert strict.total == 0 and not strict.relaxed
+
+
+def test_relaxed_hits_with_more_of_the_words_come_first(ix):
+    # coffee has "coffee" and "growers"; the oil stories have "oil" only,
+    # however often they repeat it.
+    res = ix.search("oil coffee growers", limit=10)
+    assert res.relaxed
+    assert [h.id for h in res.hits][0] == "coffee"
+    assert {h.id for h in res.hits} == {"coffee", "opec", "fresh"}
+
+
+def test_an_and_query_with_hits_is_not_relaxed(ix):
+    res = ix.search("oil prices")
+    assert not res.relaxed and {h.id for h in res.hits} == {"opec", "fresh"}
+
+
+def test_relaxing_keeps_exclusions(ix):
+    assert ids(ix, "oil coffee growers -opec") == {"coffee", "fresh"}
+
+
+def test_relaxed_in_json_and_text(cli, tmp_path):
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS)
+    import json
+    out = cli("query", "why are oil prices rising so fast", "--index", path, "--json")
+    assert out.exit_code == 0 and json.loads(out.stdout)["relaxed"] is True
+    plain = cli("query", "oil prices", "--index", path, "--json")
+    assert json.loads(plain.stdout)["relaxed"] is False
+    text = cli("query", "why are oil prices rising so fast", "--index", path)
+    assert text.stdout.splitlines()[1] == (
+        "No article has all the words; showing articles with most of them")
+
+
+# --- the web page -------------------------------------------------------------------
+
+@pytest.fixture
+def client(tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from search.server import create_app
+
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS)
+    with TestClient(create_app(path)) as test_client:
+        yield test_client
+
+
+def test_page_sidebar_offers_every_facet_the_index_holds(client):
+    html = client.get("/", params={"q": "oil"}).text
+    assert 'id="facet-places"' in html and 'id="facet-topics"' in html
+    assert 'id="facet-source"' in html
+    assert 'id="facet-section"' not in html      # no article has a section
+    assert "saudi-arabia" in html
+
+
+def test_page_offers_the_recent_sort_and_the_relaxed_notice(client):
+    html = client.get("/", params={"q": "why are oil prices rising so fast"}).text
+    assert "sort=recent" in html and ">Recent<" in html
+    assert "No article has all the words; showing articles with most of them" in html
+    assert "No article has all the words" not in client.get("/", params={"q": "oil"}).text
+    assert client.get("/api/search", params={
+        "q": "why are oil prices rising so fast"}).json()["relaxed"] is True
+
+
+def test_api_limit_zero_gives_totals_and_facets(client):
+    data = client.get("/api/search", params={"q": "oil", "limit": 0, "facet": "places"}).json()
+    assert data["hits"] == [] and data["total"] == 2
+    assert {c["value"] for c in data["facets"]["places"]} == {"saudi-arabia", "usa"}
+
+
+@pytest.mark.parametrize("query", ["oil AND coffee", "oil && coffee", "+oil +coffee"])
+def test_an_explicit_and_is_never_relaxed(ix, query):
+    res = ix.search(query)
+    assert res.total == 0 and not res.relaxed

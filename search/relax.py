@@ -1,0 +1,69 @@
+"""Natural-language queries: when every word must match and no article has
+them all, search for articles with most of them.
+
+``why are oil prices rising so fast`` is a question, not a conjunction: no
+article holds all seven words, and an empty page helps nobody. So an AND
+query of several words that finds nothing is run again as an OR of its
+words (function words left out, as in free-text ranking), and ranked by how
+many of the words an article has, then by relevance. Exclusions (``-iran``)
+and fields stay as typed. The results say so (``SearchResults.relaxed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whoosh import query as wq
+
+from .analysis import fold, stem
+from .ranking import QUERY_STOP_WORDS
+
+#: Function words (and their stems) a relaxed query leaves out; not those
+#: that news writes as acronyms (US, WHO, IT).
+_STOP_TERMS = (frozenset(stem(fold(word)) for word in QUERY_STOP_WORDS)
+               | QUERY_STOP_WORDS) - {"us", "who", "it"}
+
+
+@dataclass
+class Relaxed:
+    """An OR form of an AND query: `query` to run, and the `clauses` (one
+    per word or phrase) whose count ranks the hits."""
+
+    query: wq.Query
+    clauses: list[wq.Query]
+
+
+def relax(q: wq.Query) -> Relaxed | None:
+    """The OR form of an AND query of two or more positive parts, or None
+    when there is nothing to relax (one word, an OR already, …)."""
+    if type(q) is wq.AndNot:
+        inner = relax(q.a)
+        return inner and Relaxed(wq.AndNot(inner.query, q.b), inner.clauses)
+    if type(q) is not wq.And:
+        return None
+    positive = [c for c in q.subqueries if not isinstance(c, wq.Not)]
+    negated = [c for c in q.subqueries if isinstance(c, wq.Not)]
+    if len(positive) < 2:
+        return None
+    clauses = [c for c in positive if not _is_stop_clause(c)] or positive
+    loose: wq.Query = wq.Or(clauses)
+    if negated:
+        loose = wq.AndNot(loose, wq.Or([n.query for n in negated]))
+    return Relaxed(loose, clauses)
+
+
+def _is_stop_clause(clause: wq.Query) -> bool:
+    """A clause that is one function word in each text field (``are``)."""
+    leaves = list(clause.leaves()) if not clause.is_leaf() else [clause]
+    return bool(leaves) and all(type(leaf) is wq.Term and leaf.text in _STOP_TERMS
+                                for leaf in leaves)
+
+
+def coverage_order(scored: list[tuple[int, float]],
+                   clause_docs: list[set[int]]) -> list[tuple[int, float]]:
+    """Hits (top-level document number, score) ordered by how many clauses
+    each matches, then by score: more of the words first."""
+    def key(item: tuple[int, float]) -> tuple[int, float]:
+        docnum, score = item
+        return (-sum(docnum in docs for docs in clause_docs), -score)
+    return sorted(scored, key=key)
