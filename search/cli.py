@@ -454,8 +454,8 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
             typer.echo(f"newssearch: duplicate: {path}: {article_id} has the same text "
                        f"as {kept}", err=True)
         if len(report.duplicates) > DUPLICATES_SHOWN:
-            more = render.count(len(report.duplicates) - DUPLICATES_SHOWN, "duplicate")
-            typer.echo(f"newssearch: … and {more} more (--json lists them all)", err=True)
+            more = render.count(len(report.duplicates) - DUPLICATES_SHOWN, "more duplicate")
+            typer.echo(f"newssearch: … and {more} (--json lists them all)", err=True)
     for path, reason in report.failed:
         typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
     if report.failed:
