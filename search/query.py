@@ -22,6 +22,7 @@ from whoosh.qparser import syntax
 from .analysis import NewsAnalyzer, normalize_keyword
 from .datecolumn import PublishedRange
 from .errors import QueryError
+from .patterns import on_words
 from .ranking import BM25FTerm, is_query_stop_word
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
 
@@ -98,7 +99,7 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
     parsed, more = _strip_errors(parsed, strict, same_columns)
     warnings.extend(more)
     if parsed is not None and parsed is not wq.NullQuery:
-        parsed = _bound_fuzzy(parsed, strict, same_columns, warnings)
+        parsed = on_words(_bound_fuzzy(parsed, strict, same_columns, warnings))
     if parsed is None or parsed is wq.NullQuery:
         parsed = wq.NullQuery
     return ParsedQuery(text, parsed, warnings, relaxable)

@@ -20,6 +20,7 @@ from .facets import field_facet
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
+from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .relax import Relaxed, coverage_order, relax
 from .results import FacetCount, Hit, SearchResults
 from .schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
@@ -359,11 +360,11 @@ def check_expansions(q: wq.Query, reader, deadline: Deadline | None = None) -> N
     total = 0
     for leaf in patterns:
         count = 0
-        for _ in leaf._btexts(reader):
+        for _ in expand(leaf, reader):
             count += 1
             if count > MAX_EXPANSIONS:
                 raise QueryError(
-                    f'"{_pattern(leaf)}" in {leaf.fieldname} matches more than '
+                    f'"{_pattern(leaf)}" in {shown_field(leaf.fieldname)} matches more than '
                     f"{MAX_EXPANSIONS:,} different words; make the pattern more specific")
         total += count
         if total > MAX_EXPANSIONS:
@@ -398,10 +399,15 @@ def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
     only) and expanding prefixes, wildcards and fuzzy terms to the words
     they matched."""
     terms: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    as_written: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     phrases: dict[str, set[tuple[str, ...]]] = {name: set() for name in TEXT_FIELDS}
     reader = searcher.reader()
     for leaf in unnegated_leaves(q):
-        if isinstance(leaf, wq.Phrase):
+        if leaf.field() in TEXT_OF_WORDS:  # a pattern: the words as written it matched
+            shown = as_written[TEXT_OF_WORDS[leaf.field()]]
+            if isinstance(leaf, wq.MultiTerm):
+                shown.update(expand(leaf, reader))
+        elif isinstance(leaf, wq.Phrase):
             if leaf.fieldname in phrases:
                 words = tuple(leaf.words)
                 exact = leaf.slop <= 1 and len(words) > 1
@@ -412,7 +418,8 @@ def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
             # shadows the `fieldname` argument and drops leaves.
             for fieldname, text in leaf.expanded_terms(reader, phrases=True):
                 terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
-    return {name: snippets.Matcher(frozenset(terms[name]), tuple(sorted(phrases[name])))
+    return {name: snippets.Matcher(frozenset(terms[name]), tuple(sorted(phrases[name])),
+                                   frozenset(as_written[name]))
             for name in TEXT_FIELDS}
 
 

@@ -238,3 +238,54 @@ def test_api_limit_zero_gives_totals_and_facets(client):
 def test_an_explicit_and_is_never_relaxed(ix, query):
     res = ix.search(query)
     assert res.total == 0 and not res.relaxed
+
+
+# --- wildcards and fuzzy words match words as written -----------------------------------
+
+@pytest.mark.parametrize("query, expected", [
+    ("m?nister", {"fresh", "blair"}),           # "minister", not "ministers"
+    ("*companies", {"fresh", "blair"}),
+    ("minist*", {"fresh", "blair", "opec"}),
+    ("ministr~1", {"fresh", "blair"}),
+    ("title:m?nister", {"blair"}),
+    ("body:*companies", {"fresh", "blair"}),
+    ("oil -m?nister", {"opec"}),
+])
+def test_patterns_match_words_as_written(ix, query, expected):
+    assert ids(ix, query) == expected
+
+
+def test_highlights_mark_the_words_a_pattern_matched(ix):
+    hits = {h.id: h for h in ix.search("m?nister", limit=10).hits}
+    fresh = hits["fresh"].snippets[0]
+    assert [fresh.text[a:b] for a, b in fresh.highlights] == ["minister"]
+    blair = hits["blair"]
+    assert [blair.title[a:b] for a, b in blair.title_highlights] == ["minister"]
+    # Its body says "ministers": not what the pattern matched.
+    assert all(not s.highlights for s in blair.snippets)
+
+
+def test_pattern_limits_still_apply(ix):
+    with pytest.raises(QueryError, match="more than"):
+        from search import searcher
+        old = searcher.MAX_EXPANSIONS
+        searcher.MAX_EXPANSIONS = 3
+        try:
+            ix.search("*e*")
+        finally:
+            searcher.MAX_EXPANSIONS = old
+
+
+def test_an_index_of_the_previous_format_asks_for_a_rebuild(tmp_path, cli):
+    import json
+
+    from search.schema import SCHEMA_VERSION
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS[:1])
+    manifest = next(p for p in path.iterdir() if p.suffix == ".json")
+    data = json.loads(manifest.read_text())
+    data["schema_version"] = SCHEMA_VERSION - 1
+    manifest.write_text(json.dumps(data))
+    out = cli("query", "oil", "--index", path)
+    assert out.exit_code == 2 and "rebuild" in out.stderr
