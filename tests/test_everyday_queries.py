@@ -46,6 +46,8 @@ CORPUS = [
           "The UK and the EU agreed terms; u.s. officials welcomed it.", 5, source="Reuters"),
     story("undated", "Grain harvest report", "Wheat and grain harvests were large.",
           source="AFP"),
+    story("chess", "Chess pieces sold", "Carved pieces of an old chess set were sold; "
+          "it comes with a board.", 60, source="AFP"),
 ]
 
 
@@ -289,3 +291,23 @@ def test_an_index_of_the_previous_format_asks_for_a_rebuild(tmp_path, cli):
     manifest.write_text(json.dumps(data))
     out = cli("query", "oil", "--index", path)
     assert out.exit_code == 2 and "rebuild" in out.stderr
+
+
+# --- did you mean -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, expected", [
+    ("cofee", "coffee"),                  # a real word, not the stem "coffe"
+    ("Cofee", "Coffee"),
+    ("oil pirces", "oil prices"),         # a swap is one edit; "pieces" is rarer
+    ("minster", "minister"),
+    ("oil prices", None),                 # nothing unknown
+    ("zzzzqqq", None),                    # nothing close
+])
+def test_did_you_mean_proposes_frequent_real_words(ix, query, expected):
+    assert ix.search(query).suggestion == expected
+
+
+def test_a_suggestion_finds_more_than_the_query(ix):
+    res = ix.search("oil pirces")
+    assert res.relaxed and res.suggestion == "oil prices"
+    assert ix.search(res.suggestion).total == 2 > ix.search("oil pirces", relax=False).total
