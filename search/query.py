@@ -23,6 +23,7 @@ from .analysis import NewsAnalyzer, normalize_keyword
 from .datecolumn import PublishedRange
 from .errors import QueryError
 from .patterns import on_words
+from .query_lint import lint
 from .ranking import BM25FTerm, is_query_stop_word
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
 
@@ -71,6 +72,8 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False) -> ParsedQ
     text = re.sub("[\ud800-\udfff]", "\ufffd", text)
     cleaned, warnings = _bounded(text, strict=strict)
     cleaned, more = check_syntax(cleaned, strict=strict)
+    warnings.extend(more)
+    cleaned, more = lint(cleaned, strict=strict, date_bound=parse_date_bound)
     warnings.extend(more)
     cleaned = _lower_fields(cleaned)
     resolved = resolve_relative_dates(cleaned)

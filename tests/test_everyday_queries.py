@@ -311,3 +311,69 @@ def test_a_suggestion_finds_more_than_the_query(ix):
     res = ix.search("oil pirces")
     assert res.relaxed and res.suggestion == "oil prices"
     assert ix.search(res.suggestion).total == 2 > ix.search("oil pirces", relax=False).total
+
+
+# --- strict mode --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, column, message", [
+    ("blair AND", 7, "nothing after 'AND'"),
+    ("OR blair", 1, "nothing before 'OR'"),
+    ("(blair NOT) oil", 8, "nothing after 'NOT'"),
+    ("published:[2005 TO 2004]", 12, "ends before it starts"),
+    ("blair^abc", 6, "a boost must be a number"),
+])
+def test_strict_mode_rejects_with_the_column(ix, cli, tmp_path, query, column, message):
+    with pytest.raises(QueryError) as raised:
+        ix.search(query, strict=True)
+    assert raised.value.column == column and message in raised.value.reason
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS[:1])
+    out = cli("query", "--strict", "--index", path, "--", query)
+    assert out.exit_code == 2
+    assert out.stderr.startswith(f"newssearch: error: col {column}: ") and out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("blair AND", {"blair"}),
+    ("blair^abc", {"blair"}),
+    ('"prime minister" AND', {"blair"}),
+])
+def test_lenient_mode_reads_them_with_a_warning(ix, query, expected):
+    res = ix.search(query)
+    assert {h.id for h in res.hits} == expected and res.warnings
+
+
+def test_a_reversed_date_range_is_read_the_right_way_round_when_lenient(ix):
+    res = ix.search("oil published:[2024-06 TO 2024-03]", limit=10)
+    assert {h.id for h in res.hits} == {"opec", "fresh"}
+    assert "ends before it starts" in res.warnings[0]
+
+
+@pytest.mark.parametrize("query", ["War AND Peace", '"blair AND"', "a AND NOT b", "x^1.5",
+                                   "published:[2004 TO 2005]", "(a OR b) AND c"])
+def test_strict_mode_accepts_well_formed_queries(ix, query):
+    ix.search(query, strict=True)
+
+
+# --- acronyms ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["U.S.", "US", "U.S", "u.s.", "us"])
+def test_us_is_us_however_it_is_written(ix, query):
+    # BBC writes US, Reuters U.S.; the third story has "u.s." in its body.
+    assert ids(ix, query) == {"us-bbc", "us-reuters", "uk-eu"}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("title:U.S.", {"us-reuters", "us-bbc"}), ("title:US", {"us-reuters", "us-bbc"}),
+    ("U.K.", {"uk-eu"}), ("UK", {"uk-eu"}), ("E.U.", {"uk-eu"}), ("eu", {"uk-eu"}),
+    ('"U.S. economy"', {"us-bbc"}), ('"US Labor Department"', {"us-reuters"}),
+    ('"u.s. officials"', {"us-bbc", "uk-eu"}),
+])
+def test_acronyms_in_titles_bodies_and_phrases(ix, query, expected):
+    assert ids(ix, query) == expected
+
+
+def test_acronym_highlights_cover_the_word(ix):
+    hit = next(h for h in ix.search("US", limit=10).hits if h.id == "us-reuters")
+    assert [hit.title[a:b] for a, b in hit.title_highlights] == ["U.S"]
