@@ -36,6 +36,7 @@ from .query import parse
 from .readers.discover import discover
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
 from .schema import SCHEMA_VERSION, to_article
+from .synonyms import Synonyms
 
 if TYPE_CHECKING:
     from .indexer import BatchWriter, Progress
@@ -245,7 +246,8 @@ class NewsIndex:
                any_term: bool = False, snippets: int = 2,
                collapse: bool = False, filters: dict[str, str | Sequence[str]] | None = None,
                half_life: float = 30.0,
-               time_limit: float = searching.TIME_LIMIT, relax: bool = True) -> SearchResults:
+               time_limit: float = searching.TIME_LIMIT, relax: bool = True,
+               synonyms: Synonyms | None = None) -> SearchResults:
         """Search the index.
 
         `query` uses the query language (AND by default; OR, NOT, parentheses,
@@ -267,9 +269,14 @@ class NewsIndex:
 
         When every word must match (the default) and no article has them all,
         the words are searched as an OR instead, articles with more of them
-        first, and `SearchResults.relaxed` is True; `relax=False` turns this off."""
+        first, and `SearchResults.relaxed` is True; `relax=False` turns this off.
+        `synonyms` (:meth:`Synonyms.load` reads a Solr synonyms file) widens
+        each word or quoted phrase that has synonyms to an OR of them."""
+        parsed = parse(query, strict=strict, any_term=any_term)
+        if synonyms:
+            parsed.query = synonyms.expand(parsed.query)
         request = searching.SearchRequest(
-            parsed=parse(query, strict=strict, any_term=any_term), limit=limit,
+            parsed=parsed, limit=limit,
             page=page, sort=sort, filters=_filters(source, section, filters),
             half_life_days=half_life,
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
@@ -420,4 +427,4 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
 
 
 __all__ = ["NewsIndex", "Article", "SearchResults", "FacetCount", "IndexReport",
-           "IndexStats", "DEFAULT_WAIT"]
+           "IndexStats", "Synonyms", "DEFAULT_WAIT"]

@@ -22,6 +22,7 @@ from . import directory, render
 from .api import DEFAULT_WAIT, NewsIndex
 from .errors import IndexNotFoundError, NewsSearchError
 from .results import IndexReport
+from .synonyms import Synonyms
 
 DEFAULT_INDEX = Path("index")
 #: Duplicate notices printed before "… and N more".
@@ -73,6 +74,10 @@ _state = {"debug": False}
 IndexOption = typer.Option(None, "--index", "-i", envvar="NEWSSEARCH_INDEX",
                            help="Index directory [default: index/]", show_default=False)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document.")
+SynonymsOption = typer.Option(
+    None, "--synonyms", metavar="FILE",
+    help="Synonyms in Solr's format (\"car, automobile\" or \"colour => color\" per line), "
+         "applied to the query's words and quoted phrases.")
 WaitOption = typer.Option(DEFAULT_WAIT, "--wait", min=0,
                           help="Seconds to wait for another writer to finish.")
 
@@ -190,13 +195,15 @@ def query(
     any_term: bool = typer.Option(False, "--any", help="Match any word instead of all."),
     collapse: bool = typer.Option(False, "--collapse",
                                   help="One hit per near-duplicate story (\"+N similar\")."),
+    synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
+    table = Synonyms.load(synonyms) if synonyms else None
     with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, filters=parse_filters(filter_),
                             half_life=half_life, since=since, until=until, facets=facet,
                             facet_limit=facet_limit, strict=strict, any_term=any_term,
-                            collapse=collapse)
+                            collapse=collapse, synonyms=table)
     print_results(results, as_json, highlight)
 
 
@@ -368,6 +375,7 @@ def serve(
                              help="Address to listen on (loopback by default; the server has "
                                   "no authentication)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
     """Serve a search page and a JSON HTTP API (/api/search, /api/article/ID,
     /api/stats, /api/suggest; OpenAPI at /openapi.json). The index is
@@ -377,7 +385,8 @@ def serve(
     from .server import create_app
 
     open_index(index).close()  # builds the default index on a fresh checkout; clear errors
-    web_app = create_app(index or DEFAULT_INDEX)
+    web_app = create_app(index or DEFAULT_INDEX,
+                         synonyms=Synonyms.load(synonyms) if synonyms else None)
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"newssearch: warning: listening on {host}: anyone who can reach it can "
                    f"search this index", err=True)

@@ -54,6 +54,7 @@ from .complete import complete
 from .errors import NewsSearchError, QueryError
 from .query import parse, parse_date_bound
 from .results import SearchResults
+from .synonyms import Synonyms
 
 HERE = Path(__file__).resolve().parent
 
@@ -256,9 +257,10 @@ def _date(value: str | None, parameter: str, end: bool) -> str | None:
 class Server:
     """The app's shared state: one open index and the lock that guards it."""
 
-    def __init__(self, index_path: str | Path):
+    def __init__(self, index_path: str | Path, synonyms: Synonyms | None = None):
         self.index = NewsIndex.open(index_path)
         self.lock = threading.RLock()
+        self.synonyms = synonyms
 
     def search(self, state: SearchState, *, sort: str | None = None,
                facets: list[str] | None = None,
@@ -276,14 +278,16 @@ class Server:
                     filters=state.filters, since=state.since, until=state.until,
                     facets=state.facets if facets is None else facets,
                     facet_limit=facet_limit or state.facet_limit, strict=state.strict,
-                    any_term=state.any_term, collapse=state.collapse)
+                    any_term=state.any_term, collapse=state.collapse,
+                    synonyms=self.synonyms)
         except QueryError as exc:  # everything else was checked: it is the query's
             raise ParamError("q", exc.reason, exc.column) from None
 
 
-def create_app(index_path: str | Path) -> FastAPI:
-    """The web app over the index at `index_path` (opened once, kept open)."""
-    server = Server(index_path)
+def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> FastAPI:
+    """The web app over the index at `index_path` (opened once, kept open);
+    `synonyms` widen every search's words (see `synonyms`)."""
+    server = Server(index_path, synonyms)
 
     @asynccontextmanager
     async def lifespan(_app):

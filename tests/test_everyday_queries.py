@@ -377,3 +377,55 @@ def test_acronyms_in_titles_bodies_and_phrases(ix, query, expected):
 def test_acronym_highlights_cover_the_word(ix):
     hit = next(h for h in ix.search("US", limit=10).hits if h.id == "us-reuters")
     assert [hit.title[a:b] for a, b in hit.title_highlights] == ["U.S"]
+
+
+# --- synonyms ---------------------------------------------------------------------------------
+
+SYNONYMS = ROOT / "tests" / "fixtures" / "synonyms" / "news.txt"
+
+
+@pytest.fixture(scope="module")
+def synonyms():
+    from search import Synonyms
+    return Synonyms.load(SYNONYMS)
+
+
+def test_synonyms_widen_words_to_their_equivalents(ix, synonyms):
+    assert ids(ix, "java") == set()
+    assert ids(ix, "java", synonyms=synonyms) == {"coffee"}
+    assert ids(ix, "crops", synonyms=synonyms) == {"undated"}      # analysed: crops = crop
+    # "america" → us (and the phrase "united states"): every US story.
+    assert ids(ix, "america", synonyms=synonyms) == {"us-bbc", "us-reuters", "uk-eu"}
+
+
+def test_explicit_mappings_replace_the_word(ix, synonyms):
+    assert ids(ix, '"labour department"', synonyms=synonyms) == set()  # a phrase: unchanged
+    assert ids(ix, "labour", synonyms=synonyms) == {"us-reuters"}
+
+
+def test_synonyms_on_the_command_line_and_errors(cli, tmp_path):
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS)
+    import json
+    out = cli("query", "java", "--index", path, "--synonyms", SYNONYMS, "--json")
+    assert out.exit_code == 0 and [h["id"] for h in json.loads(out.stdout)["hits"]] == ["coffee"]
+    missing = cli("query", "java", "--index", path, "--synonyms", tmp_path / "nope.txt")
+    assert missing.exit_code == 2 and "cannot read synonyms file" in missing.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("coffee, , java\n")
+    broken = cli("query", "java", "--index", path, "--synonyms", bad)
+    assert broken.exit_code == 2 and "line 1: an empty synonym" in broken.stderr
+
+
+def test_synonyms_in_the_server(tmp_path, synonyms):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from search.server import create_app
+    path = tmp_path / "ix"
+    with NewsIndex.create(path) as index:
+        index.add(CORPUS)
+    with TestClient(create_app(path, synonyms=synonyms)) as client:
+        data = client.get("/api/search", params={"q": "java"}).json()
+    assert [h["id"] for h in data["hits"]] == ["coffee"]
