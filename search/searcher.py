@@ -323,8 +323,8 @@ def _most_words_first(searcher, loose: Relaxed, filter_query, request: SearchReq
 
 
 def _docnums(searcher, q) -> set[int]:
-    """Top-level document numbers matching `q` (deleted ones included:
-    only used to rank documents that are live)."""
+    """Top-level (whole-index) document numbers of the live documents
+    matching `q`."""
     numbers: set[int] = set()
     for (sub, docs), (_, offset) in zip(docsets.matching(searcher, q),
                                         searcher.leaf_searchers()):

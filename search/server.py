@@ -422,8 +422,7 @@ def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> Fast
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse,
                    include_in_schema=False)
     def search_page(request: Request, state: SearchState = Depends(search_state)):
-        with server.lock:
-            held = server.index.fields_with_values(PAGE_FACETS)
+        held = server.index.fields_with_values(PAGE_FACETS)
         results = server.search(state, sort=state.effective_sort(),
                                 facets=[*held, "year", "month"],
                                 facet_limit=PAGE_FACET_LIMIT)
