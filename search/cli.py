@@ -35,9 +35,13 @@ The query language: words are ANDed (every word must match); OR, NOT and
 parentheses combine them; +word requires and -word excludes; "exact phrase";
 field:term on title, body, source, section, author, tags, url, id (quote
 values with spaces: source:"Iran Press"); dates: published:2020,
-published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix: missil*.
-An empty query matches every article (useful with --facet). A query that
-starts with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
+published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix, wildcard
+and fuzzy words match words as written: missil*, m?nister, goverment~1.
+U.S., US and u.s. are one word. If no article has every word, the words are
+searched as an OR, articles with more of them first (said in one line).
+An empty query matches every article (useful with --facet and --limit 0).
+Exclusions alone (-Idlib) match every other article. A query that starts
+with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
 
 Examples:
 
