@@ -21,7 +21,7 @@ from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
 from .patterns import TEXT_OF_WORDS, expand, shown_field
-from .relax import Relaxed, coverage_order, relax
+from .relax import relax
 from .results import FacetCount, Hit, SearchResults
 from .schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
@@ -98,8 +98,9 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         ranked = []
     elif request.sort == "recent":
         ranked = _recent(searcher, query, combined, request)
-    elif loose is not None and request.sort == "relevance":
-        ranked = _most_words_first(searcher, loose, combined, request)
+    elif loose is not None and request.sort == "relevance":  # most words first
+        ranked = [(docnum, loose.relevance(score)) for docnum, score
+                  in _paged(searcher, loose.ranking, combined, request)]
     else:
         ranked = _paged(searcher, query, combined, request)
 
@@ -308,28 +309,6 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
     scored.sort(key=lambda item: -item[1])
     start = (request.page - 1) * request.limit
     return scored[start:start + request.limit]
-
-
-def _most_words_first(searcher, loose: Relaxed, filter_query, request: SearchRequest):
-    """A relaxed query's page: the best RECENT_WINDOW matches by relevance,
-    ordered by how many of the query's words each has, then relevance."""
-    window = max(RECENT_WINDOW, request.page * request.limit)
-    found = searcher.search(loose.query, limit=window, filter=filter_query,
-                            **_collapse_args(request))
-    clause_docs = [_docnums(searcher, clause) for clause in loose.clauses]
-    ordered = coverage_order([(hit.docnum, hit.score) for hit in found], clause_docs)
-    start = (request.page - 1) * request.limit
-    return ordered[start:start + request.limit]
-
-
-def _docnums(searcher, q) -> set[int]:
-    """Top-level (whole-index) document numbers of the live documents
-    matching `q`."""
-    numbers: set[int] = set()
-    for (sub, docs), (_, offset) in zip(docsets.matching(searcher, q),
-                                        searcher.leaf_searchers()):
-        numbers.update(offset + d for d in docs)
-    return numbers
 
 
 def _filter_query(filters: dict[str, list[str]], since: str | None,
