@@ -429,3 +429,12 @@ def test_synonyms_in_the_server(tmp_path, synonyms):
     with TestClient(create_app(path, synonyms=synonyms)) as client:
         data = client.get("/api/search", params={"q": "java"}).json()
     assert [h["id"] for h in data["hits"]] == ["coffee"]
+
+
+def test_relaxed_scores_are_plain_relevance(ix):
+    """The per-word constants that order a relaxed query are not in the
+    scores shown: they are the OR query's own."""
+    relaxed = {h.id: h.score for h in ix.search("oil coffee growers").hits}
+    ored = {h.id: h.score for h in ix.search("oil coffee growers", any_term=True).hits}
+    assert relaxed.keys() == ored.keys()
+    assert all(relaxed[i] == pytest.approx(ored[i], rel=1e-9) for i in relaxed)
