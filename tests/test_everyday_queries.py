@@ -438,3 +438,9 @@ def test_relaxed_scores_are_plain_relevance(ix):
     ored = {h.id: h.score for h in ix.search("oil coffee growers", any_term=True).hits}
     assert relaxed.keys() == ored.keys()
     assert all(relaxed[i] == pytest.approx(ored[i], rel=1e-9) for i in relaxed)
+
+
+def test_strict_errors_in_the_http_api_name_the_column(client):
+    answer = client.get("/api/search", params={"q": "blair AND", "strict": "1"})
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "nothing after 'AND'", "parameter": "q", "column": 7}
