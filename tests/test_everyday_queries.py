@@ -444,3 +444,15 @@ def test_strict_errors_in_the_http_api_name_the_column(client):
     answer = client.get("/api/search", params={"q": "blair AND", "strict": "1"})
     assert answer.status_code == 400
     assert answer.json() == {"error": "nothing after 'AND'", "parameter": "q", "column": 7}
+
+
+def test_index_summary_says_1_duplicate(cli, tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    text = "Harbour ferry resumes\n\nThe harbour ferry resumed sailings on Monday.\n"
+    (folder / "a.txt").write_text(text)
+    (folder / "b.txt").write_text(text)  # the same story twice
+    out = cli("index", folder, "--index", tmp_path / "ix")
+    assert out.exit_code == 0, out.stderr
+    assert ", 1 duplicate" in out.stdout and "1 duplicates" not in out.stdout
+    assert cli("query", "ferry", "--index", tmp_path / "ix").stdout.startswith("1 result for")
