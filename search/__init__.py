@@ -13,11 +13,13 @@ from .errors import (IndexDamagedError, IndexLockedError, IndexNotFoundError,
                      IndexVersionError, NewsSearchError, QueryError, ReadError)
 from .results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
 from .snippets import Snippet
+from .synonyms import Synonyms
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NewsIndex", "Article", "SearchResults", "Hit", "Snippet", "FacetCount",
     "IndexReport", "IndexStats", "NewsSearchError", "QueryError", "IndexNotFoundError",
-    "IndexLockedError", "IndexVersionError", "IndexDamagedError", "ReadError", "DEFAULT_WAIT", "__version__",
+    "IndexLockedError", "IndexVersionError", "IndexDamagedError", "ReadError", "Synonyms",
+    "DEFAULT_WAIT", "__version__",
 ]

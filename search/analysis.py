@@ -11,6 +11,10 @@ Choices, and why:
   ``S-400`` is the phrase "s 400" and ``YPG`` alone finds ``YPG/PKK``. At index
   time the joined form (``s400``) is added at the first part's position, so
   ``S400`` finds ``S-400`` too.
+* An acronym written with dots is one word: ``U.S.``, ``U.S`` and ``u.s.``
+  are ``us``, as ``US`` is (BBC writes US, Reuters U.S.); likewise ``U.K.``,
+  ``E.U.``, ``U.S.A.``. (Letters joined by dots only; ``S-400`` is a compound.)
+  It takes one position, so ``"U.S. economy"`` finds "US economy" too.
 * The English possessive is dropped (``Turkey’s`` = ``Turkey``); any other
   apostrophe joins parts like a hyphen does (``O'Gara``: ``o``, ``gara`` and
   ``ogara``), so ``Gara`` finds it. Case and accents are folded
@@ -43,6 +47,8 @@ WORD = re.compile(r"[^\W_]+(?:['’\-/.&][^\W_]+)*")
 PART_SPLIT = re.compile(r"[\-/.&'’]")
 #: The English possessive, dropped from the end of a word.
 POSSESSIVE = re.compile(r"['’][sS]$")
+#: Single letters joined by dots: an acronym (U.S, e.u, U.S.A).
+ACRONYM = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?")
 #: Separates the values of a multi-valued keyword field in one string.
 VALUE_SEPARATOR = "\x1f"
 
@@ -79,6 +85,8 @@ def _split_word(word: str, stemmer) -> tuple[Parts, str | None]:
     """A word's terms with their offsets inside the word, and the joined
     form of a compound (None for a plain word)."""
     base = POSSESSIVE.sub("", word)  # a prefix of `word`: offsets stay valid
+    if ACRONYM.fullmatch(base):  # U.S → us, one term over the whole word
+        return ((stemmer(fold(base.replace(".", ""))), 0, len(base)),), None
     parts, folded_parts = [], []
     cursor = 0
     for raw in PART_SPLIT.split(base):

@@ -36,6 +36,7 @@ from .query import parse
 from .readers.discover import discover
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
 from .schema import SCHEMA_VERSION, to_article
+from .synonyms import Synonyms
 
 if TYPE_CHECKING:
     from .indexer import BatchWriter, Progress
@@ -263,7 +264,8 @@ class NewsIndex:
                any_term: bool = False, snippets: int = 2,
                collapse: bool = False, filters: dict[str, str | Sequence[str]] | None = None,
                half_life: float = 30.0,
-               time_limit: float = searching.TIME_LIMIT,
+               time_limit: float = searching.TIME_LIMIT, relax: bool = True,
+               synonyms: Synonyms | None = None,
                languages: Sequence[str] | None = None) -> SearchResults:
         """Search the index.
 
@@ -284,17 +286,34 @@ class NewsIndex:
         stopped. The query's words are analysed for every language of the
         index's articles, or for `languages` (BCP 47 codes) when given.
         Raises QueryError on bad input, and for a query too broad
-        or too slow to run (see the README's reliability section)."""
+        or too slow to run (see the README's reliability section).
+
+        When every word must match (the default) and no article has them all,
+        the words are searched as an OR instead, articles with more of them
+        first, and `SearchResults.relaxed` is True; `relax=False` turns this off.
+        `synonyms` (:meth:`Synonyms.load` reads a Solr synonyms file) widens
+        each word or quoted phrase that has synonyms to an OR of them."""
         wanted = language.parse_codes(languages) if languages else None
         with self._searching() as searcher:
+            parsed = parse(query, strict=strict, any_term=any_term,
+                           languages=wanted or language.index_languages(searcher.reader()))
+            if synonyms:
+                parsed.query = synonyms.expand(parsed.query)
             request = searching.SearchRequest(
-                parsed=parse(query, strict=strict, any_term=any_term,
-                             languages=wanted or language.index_languages(searcher.reader())),
-                limit=limit, page=page, sort=sort, filters=_filters(source, section, filters),
-                half_life_days=half_life,
+                parsed=parsed, limit=limit, page=page, sort=sort,
+                filters=_filters(source, section, filters), half_life_days=half_life,
                 since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-                snippet_count=snippets, collapse=collapse, time_limit=time_limit)
+                snippet_count=snippets, collapse=collapse, time_limit=time_limit, relax=relax)
             return searching.run(searcher, request)
+
+    def fields_with_values(self, names: Iterable[str]) -> list[str]:
+        """Those of the fields `names` that at least one article has a value
+        in (a facet worth offering), in the order given."""
+        with self._searching() as searcher:
+            reader = searcher.reader()
+            return [name for name in names
+                    if name in reader.schema and next(iter(reader.lexicon(name)), None)
+                    is not None]
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
         """Articles most like the given one ("more like this"), best first."""
@@ -438,4 +457,4 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
 
 
 __all__ = ["NewsIndex", "Article", "SearchResults", "FacetCount", "IndexReport",
-           "IndexStats", "DEFAULT_WAIT"]
+           "IndexStats", "Synonyms", "DEFAULT_WAIT"]

@@ -22,6 +22,7 @@ from . import directory, render, reporting
 from .api import DEFAULT_WAIT, NewsIndex
 from .errors import IndexNotFoundError, NewsSearchError
 from .results import IndexReport
+from .synonyms import Synonyms
 
 DEFAULT_INDEX = Path("index")
 SEED_DIR = Path("seeds")
@@ -32,9 +33,13 @@ The query language: words are ANDed (every word must match); OR, NOT and
 parentheses combine them; +word requires and -word excludes; "exact phrase";
 field:term on title, body, source, section, author, tags, url, id (quote
 values with spaces: source:"Iran Press"); dates: published:2020,
-published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix: missil*.
-An empty query matches every article (useful with --facet). A query that
-starts with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
+published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix, wildcard
+and fuzzy words match words as written: missil*, m?nister, goverment~1.
+U.S., US and u.s. are one word. If no article has every word, the words are
+searched as an OR, articles with more of them first (said in one line).
+An empty query matches every article (useful with --facet and --limit 0).
+Exclusions alone (-Idlib) match every other article. A query that starts
+with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
 
 Examples:
 
@@ -71,6 +76,10 @@ _state = {"debug": False}
 IndexOption = typer.Option(None, "--index", "-i", envvar="NEWSSEARCH_INDEX",
                            help="Index directory [default: index/]", show_default=False)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document.")
+SynonymsOption = typer.Option(
+    None, "--synonyms", metavar="FILE",
+    help="Synonyms in Solr's format (\"car, automobile\" or \"colour => color\" per line), "
+         "applied to the query's words and quoted phrases.")
 WaitOption = typer.Option(DEFAULT_WAIT, "--wait", min=0,
                           help="Seconds to wait for another writer to finish.")
 
@@ -91,8 +100,8 @@ def handle_errors(command):
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # (a reader that stopped reading is main()'s to handle)
         except Exception as exc:  # last resort: still no traceback by default
             if _state["debug"]:
                 traceback.print_exc()
@@ -171,7 +180,8 @@ def highlight_style(choice: Highlight, as_json: bool) -> str:
 def query(
     text: str = typer.Argument("", help="The query (see above). Quote it in the shell."),
     index: Optional[Path] = IndexOption,
-    limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Hits per page."),
+    limit: int = typer.Option(10, "--limit", "-n", min=0, max=1000,
+                              help="Hits per page; 0 prints totals and facets only."),
     page: int = typer.Option(1, "--page", "-p", min=1, help="Page of hits to show."),
     sort: Sort = typer.Option(Sort.relevance, "--sort",
                               help="Order of hits; recent = relevance that halves every "
@@ -203,13 +213,16 @@ def query(
     lang: Optional[str] = typer.Option(
         None, "--lang", help="Analyse the query for these languages only (de,en); "
                              "default: every language in the index."),
+    synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
+    table = Synonyms.load(synonyms) if synonyms else None
     with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, filters=parse_filters(filter_),
                             half_life=half_life, since=since, until=until, facets=facet,
                             facet_limit=facet_limit, strict=strict, any_term=any_term,
-                            collapse=collapse, languages=[lang] if lang else None)
+                            collapse=collapse, synonyms=table,
+                            languages=[lang] if lang else None)
     print_results(results, as_json, highlight)
 
 
@@ -431,6 +444,7 @@ def serve(
                              help="Address to listen on (loopback by default; the server has "
                                   "no authentication)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
     """Serve a search page and a JSON HTTP API (/api/search, /api/article/ID,
     /api/stats, /api/suggest; OpenAPI at /openapi.json). The index is
@@ -440,7 +454,8 @@ def serve(
     from .server import create_app
 
     open_index(index).close()  # builds the default index on a fresh checkout; clear errors
-    web_app = create_app(index or DEFAULT_INDEX)
+    web_app = create_app(index or DEFAULT_INDEX,
+                         synonyms=Synonyms.load(synonyms) if synonyms else None)
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"newssearch: warning: listening on {host}: anyone who can reach it can "
                    f"search this index", err=True)
@@ -518,8 +533,32 @@ def finish(report: IndexReport, as_json: bool, verb: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="newssearch")
+    """Console-script entry point. A reader that stops reading (``| head``)
+    is not an error: the rest of the output is dropped without a message
+    (click's own handling, exit status 1), including output still buffered
+    when the command ends."""
+    try:
+        app(prog_name="newssearch")
+    except SystemExit:
+        _flush_or_quiet()
+        raise
+    _flush_or_quiet()
+
+
+def _flush_or_quiet() -> None:
+    """Flush stdout now, so that a closed pipe shows up here and not as
+    Python's "Exception ignored" note at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+def _quiet_broken_pipe() -> None:
+    # Point stdout at /dev/null so the interpreter's final flush is silent.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator, Sequence
 
 from whoosh import qparser, query as wq
+from whoosh.qparser import syntax
 
 from .analysis import NewsAnalyzer, normalize_keyword
 from .datecolumn import PublishedRange
 from .errors import QueryError
+from .patterns import on_words
+from .query_lint import lint
 from .ranking import BM25FTerm, is_query_stop_word
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
 
@@ -50,6 +53,9 @@ class ParsedQuery:
     text: str
     query: wq.Query
     warnings: list[str] = field(default_factory=list)
+    #: Words ANDed by default, not by an explicit AND, && or +: if no
+    #: article has them all, the search may relax them (see `relax`).
+    relaxable: bool = False
 
 
 @dataclass
@@ -74,7 +80,7 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False,
         return first
     queries = [first.query] + [_parse_one(text, strict, any_term, language).query
                                for language in wanted[1:]]
-    return ParsedQuery(first.text, _merge(queries), first.warnings)
+    return ParsedQuery(first.text, _merge(queries), first.warnings, first.relaxable)
 
 
 def _merge(queries: list[wq.Query]) -> wq.Query:
@@ -134,15 +140,18 @@ def _parse_one(text: str, strict: bool, any_term: bool,
     cleaned, warnings = _bounded(text, strict=strict)
     cleaned, more = check_syntax(cleaned, strict=strict)
     warnings.extend(more)
+    cleaned, more = lint(cleaned, strict=strict, date_bound=parse_date_bound)
+    warnings.extend(more)
     cleaned = _lower_fields(cleaned)
     resolved = resolve_relative_dates(cleaned)
     same_columns = resolved == cleaned  # Whoosh's offsets are columns of the text typed
     cleaned = resolved
     if cleaned.strip() in ("", "*", "*:*"):
         return ParsedQuery(text, wq.Every(), warnings)
+    relaxable = not any_term and not _EXPLICIT_AND.search(cleaned)
     plain = _plain_words_query(cleaned, any_term, language)
     if plain is not None:
-        return ParsedQuery(text, plain, warnings)
+        return ParsedQuery(text, plain, warnings, relaxable)
     try:
         parsed = _parser(any_term, language).parse(cleaned)
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
@@ -160,12 +169,14 @@ def _parse_one(text: str, strict: bool, any_term: bool,
     parsed, more = _strip_errors(parsed, strict, same_columns)
     warnings.extend(more)
     if parsed is not None and parsed is not wq.NullQuery:
-        parsed = _bound_fuzzy(parsed, strict, same_columns, warnings)
+        parsed = on_words(_bound_fuzzy(parsed, strict, same_columns, warnings))
     if parsed is None or parsed is wq.NullQuery:
         parsed = wq.NullQuery
-    return ParsedQuery(text, parsed, warnings)
+    return ParsedQuery(text, parsed, warnings, relaxable)
 
 
+#: An operator that asks for every part explicitly: such a query is not relaxed.
+_EXPLICIT_AND = re.compile(r"(?<=\s)(?:AND|&&)(?=\s)|(?<![^\s(])\+")
 #: Text that is only words of letters and digits: no syntax for the parser.
 _PLAIN_WORDS = re.compile(r"\s*[A-Za-z0-9]+(?:\s+[A-Za-z0-9]+)*\s*")
 _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
@@ -335,8 +346,7 @@ def _parser(any_term: bool, language: str | None = None) -> qparser.QueryParser:
         cached = qparser.MultifieldParser(list(TEXT_FIELDS), schema,
                                           fieldboosts=TEXT_FIELDS, group=group)
         # +/- only as the first character of a term: "S-400" is a word, not "S NOT 400".
-        cached.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
-                                                  minusexpr=r"(?<![^\s(])-"))
+        cached.add_plugin(_PlusMinus(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
         cached.add_plugin(qparser.GtLtPlugin())
         cached.add_plugin(qparser.FuzzyTermPlugin())
         # AND/OR/NOT also as && || ! (the ! sticks to its term: !Idlib).
@@ -352,6 +362,25 @@ def _parser(any_term: bool, language: str | None = None) -> qparser.QueryParser:
 
 
 _PARSERS: dict[tuple[bool, str | None], qparser.QueryParser] = {}
+
+
+class _PlusMinus(qparser.PlusMinusPlugin):
+    """+/- as Whoosh reads them, except that a query of exclusions only
+    (``-blair``, ``-blair -brown``) means every article but those, as
+    ``NOT blair`` does. (Whoosh read it as "nothing": AndNot of nothing.)"""
+
+    def do_plusminus(self, parser, group):
+        nodes, banned_only, after_minus = [], True, False
+        for node in group:
+            if isinstance(node, (self.Plus, self.Minus)):
+                after_minus = isinstance(node, self.Minus)
+                continue
+            nodes.append(node)
+            banned_only = banned_only and after_minus
+            after_minus = False
+        if not (nodes and banned_only):
+            return super().do_plusminus(parser, group)
+        return syntax.NotGroup([syntax.OrGroup(nodes)])
 
 
 def _dates_through_their_field(q: wq.Query, schema) -> wq.Query:

@@ -63,6 +63,8 @@ def results_text(results: SearchResults, style: str) -> str:
     lines = [plain(_summary(results))]
     for warning in results.warnings:
         lines.append(plain(f"warning: {warning}"))
+    if results.relaxed:
+        lines.append(plain(results.RELAXED_NOTICE))
     if results.suggestion:
         lines.append(plain(f'Did you mean: "{results.suggestion}"?'))
     for rank, hit in enumerate(results.hits, (results.page - 1) * results.limit + 1):
@@ -92,11 +94,10 @@ def results_text(results: SearchResults, style: str) -> str:
 
 
 def _summary(results: SearchResults) -> str:
-    noun = "result" if results.total == 1 else "results"
     quote = "'" if '"' in results.query else '"'
     where = f"for {quote}{results.query}{quote}" if results.query.strip() else "(all articles)"
-    head = f"{results.total} {noun} {where}"
-    if results.total:
+    head = f"{count(results.total, 'result')} {where}"
+    if results.total and results.limit:
         first = (results.page - 1) * results.limit + 1
         last = first + len(results.hits) - 1
         shown = f"showing {first}-{last}" if results.hits else f"page {results.page} is past the end"
@@ -154,21 +155,28 @@ def _counts(counts, shown: int = 10) -> str:
 def report_text(report: IndexReport, verb: str = "Indexed") -> str:
     """The summary of an index or rebuild run (one line, two with formats)."""
     files = report.files + report.files_unchanged
-    line = f"{verb} {files:,} {'file' if files == 1 else 'files'} in {report.seconds:.2f} s"
+    line = f"{verb} {count(files, 'file')} in {report.seconds:.2f} s"
     if report.files_unchanged:
         line += f" ({report.files_unchanged:,} unchanged since the last run)"
     line += (f": {report.added:,} added, {report.updated:,} updated, "
              f"{report.unchanged:,} unchanged, {len(report.failed):,} failed")
-    extras = [(len(report.duplicates), "duplicate", "duplicates"), (report.removed, "removed", "removed"),
-              (len(report.skipped), "skipped", "skipped"),
-              (len(report.problems), "bad record", "bad records")]
-    line += "".join(f", {n:,} {one if n == 1 else many}" for n, one, many in extras if n)
+    extras = [(len(report.duplicates), count(len(report.duplicates), "duplicate")),
+              (report.removed, f"{report.removed:,} removed"),
+              (len(report.skipped), f"{len(report.skipped):,} skipped"),
+              (len(report.problems), count(len(report.problems), "bad record"))]
+    line += "".join(f", {text}" for n, text in extras if n)
     if report.seconds > 0 and report.files:
         rate = report.articles / report.seconds
         line += f" ({rate:,.0f} articles/s)"
     if len(report.formats) > 1 or (report.formats and "text" not in report.formats):
         line += "\nBy format: " + ", ".join(f"{fmt} {n:,}" for fmt, n in sorted(report.formats.items()))
     return line
+
+
+def count(n: int, noun: str) -> str:
+    """``1 result``, ``2 results``, ``1,204 duplicates``: a count with its
+    noun in the right number (regular English plurals only)."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
 
 
 def human_bytes(size: int) -> str:

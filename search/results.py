@@ -72,6 +72,12 @@ class SearchResults:
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     suggestion: str | None = None
+    #: True when no article had every word of an AND query, and the hits are
+    #: those with most of them (the query was run as a ranked OR).
+    relaxed: bool = False
+
+    #: The one-line notice shown with relaxed results.
+    RELAXED_NOTICE = "No article has all the words; showing articles with most of them"
 
     @property
     def pages(self) -> int:
@@ -85,6 +91,7 @@ class SearchResults:
             "facets": {name: [c.to_dict() for c in counts]
                        for name, counts in self.facets.items()},
             "warnings": self.warnings, "suggestion": self.suggestion,
+            "relaxed": self.relaxed,
         }
 
 

@@ -17,11 +17,18 @@ from .datecolumn import PublishedField
 from .postings import CompactPositions
 from .article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
-SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route), per-language analysis (German compounds); 7: block frames carry their first id; front-coded term dictionary
+SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route), per-language analysis (German compounds), unstemmed sibling fields (WORD_FIELDS), acronyms as one word; 7: block frames carry their first id; front-coded term dictionary
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
 TEXT_FIELDS = {"title": 2.5, "body": 1.0}
+#: Each full-text field's unstemmed sibling: its words as written, folded
+#: (lower case, no accents) but not stemmed, and language-neutral. Wildcard,
+#: prefix and fuzzy patterns are matched here (``m?nister``, ``*companies``:
+#: the stemmed field holds ``minist``, ``compani``), and "did you mean"
+#: proposes real words from here. Not stored (the text is, in the stemmed
+#: field) and not searchable by name.
+WORD_FIELDS = {"title": "title_words", "body": "body_words"}
 #: Facet-like fields: whole, folded values (filters and counts).
 KEYWORD_FIELDS = ("source", "section", "authors", "tags", "language",
                   "topics", "places", "people", "orgs", "exchanges")
@@ -49,6 +56,14 @@ def full_text() -> fields.TEXT:
     return field
 
 
+def words_text() -> fields.TEXT:
+    """An unstemmed sibling of a full-text field (see WORD_FIELDS): the same
+    tokenising and folding, no stemming, nothing stored."""
+    field = fields.TEXT(analyzer=NewsAnalyzer(stemming=False), stored=False)
+    field.format = CompactPositions(field_boost=1.0)  # the fast segment-at-a-time path
+    return field
+
+
 def build_schema() -> fields.Schema:
     """A fresh schema object (Whoosh schemas are mutable: never share one)."""
     keyword = dict(analyzer=KeywordAnalyzer(), phrase=False, stored=True)
@@ -56,6 +71,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         title=full_text(),
         body=full_text(),
+        **{words: words_text() for words in WORD_FIELDS.values()},
         source=fields.TEXT(**keyword),
         section=fields.TEXT(**keyword),
         authors=fields.TEXT(**keyword),
@@ -96,6 +112,7 @@ def to_document(article: Article, text_hash: str | None = None) -> dict[str, Any
         "id": article.id,
         "title": article.title,
         "body": article.body,
+        **{words: getattr(article, name) for name, words in WORD_FIELDS.items()},
         "related": list(article.related),
         "content_hash": article.content_hash,
         "text_hash": text_hash or text_fingerprint(article.title, article.body),

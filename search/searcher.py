@@ -22,8 +22,10 @@ from .language import index_languages
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
+from .patterns import TEXT_OF_WORDS, expand, shown_field
+from .relax import relax
 from .results import FacetCount, Hit, SearchResults
-from .schema import FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
+from .schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 
 SORTS = ("relevance", "newest", "oldest", "recent")
 #: Textbook BM25/BM25F with a correct idf (see `ranking` for why not Whoosh's).
@@ -54,6 +56,8 @@ class SearchRequest:
     half_life_days: float = 30.0
     #: Seconds after which the search is stopped (a QueryError).
     time_limit: float = TIME_LIMIT
+    #: An AND query that finds nothing runs again as a ranked OR (see `relax`).
+    relax: bool = True
 
 
 def resolve_facet(name: str, verb: str = "facet on") -> str:
@@ -81,14 +85,26 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     query = request.parsed.query
 
     combined = _filter_query(filters, request.since, request.until)
-    if request.sort == "recent":
-        ranked = _recent(searcher, query, combined, request)
-    else:
-        ranked = _paged(searcher, query, combined, request)
     # Counting needs every match but no scores: sets of document numbers
     # (see docsets) instead of a second walk of Whoosh's matchers.
     matches = docsets.matching(searcher, query, combined, deadline.check)
-    total = docsets.count(matches)
+    total = strict_total = docsets.count(matches)
+    relaxing = not total and request.relax and request.parsed.relaxable
+    loose = relax(query) if relaxing else None
+    if loose is not None:
+        query = loose.query
+        matches = docsets.matching(searcher, query, combined, deadline.check)
+        total = docsets.count(matches)
+
+    if not request.limit:  # totals and facets only: nothing to rank
+        ranked = []
+    elif request.sort == "recent":
+        ranked = _recent(searcher, query, combined, request)
+    elif loose is not None and request.sort == "relevance":  # most words first
+        ranked = [(docnum, loose.relevance(score)) for docnum, score
+                  in _paged(searcher, loose.ranking, combined, request)]
+    else:
+        ranked = _paged(searcher, query, combined, request)
 
     matchers = _matchers(query, searcher)
     deadline.check()
@@ -103,8 +119,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
             hit.similar = sizes.get(hit.cluster, 1) - 1
 
     suggestion = None
-    if total <= SUGGEST_BELOW:
-        suggestion = _better_query(searcher, request, combined, total)
+    if strict_total <= SUGGEST_BELOW:  # (before relaxing: "oil pirces")
+        suggestion = _better_query(searcher, request, combined, strict_total)
 
     counts = {}
     for name in facets:
@@ -120,7 +136,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         query=request.parsed.text, total=total, page=request.page,
         limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
         hits=hits, facets=counts, warnings=list(request.parsed.warnings),
-        suggestion=suggestion,
+        suggestion=suggestion, relaxed=loose is not None,
     )
 
 
@@ -187,8 +203,8 @@ def _key_terms(searcher, text: str, language: str | None, count: int) -> list:
 def _validate(request: SearchRequest) -> None:
     if request.sort not in SORTS:
         raise QueryError(f'unknown sort "{request.sort}" (choose from: {", ".join(SORTS)})')
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
+    if not 0 <= request.limit <= MAX_LIMIT:
+        raise QueryError(f"--limit must be between 0 and {MAX_LIMIT} (0: totals and facets only)")
     if request.page < 1:
         raise QueryError("--page must be 1 or more")
     if not request.half_life_days > 0:
@@ -286,9 +302,10 @@ RECENT_WINDOW = 500
 
 
 def _recent(searcher, query, filter_query, request: SearchRequest):
-    """Relevance × 2^(−age / half-life), age counted back from the newest
-    article in the index (so an archive from 1987 ranks sensibly too).
-    Undated articles count as one half-life old."""
+    """Relevance × 0.5^(age / half-life), age in days counted back from the
+    newest article in the index (so an archive from 1987 ranks sensibly too).
+    Undated articles count as one half-life old. The score reported is the
+    decayed one."""
     window = max(RECENT_WINDOW, request.page * request.limit)
     collapse = _collapse_args(request)
     found = searcher.search(query, limit=window, filter=filter_query, **collapse)
@@ -296,7 +313,7 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
     dates = searcher.reader().column_reader("published", translate=False)
     field = searcher.schema["published"]
     reference = field.prepare_datetime(newest) if newest else None
-    day = 86_400 * 10**7  # Whoosh datetimes are 100-ns ticks
+    day = 86_400 * 10**6  # Whoosh datetimes are microseconds (datetime_to_long)
     scored = []
     for hit in found:
         age_days = request.half_life_days
@@ -304,7 +321,7 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
             value = dates[hit.docnum]
             if value is not None and value <= reference:
                 age_days = (reference - value) / day
-        scored.append((hit.docnum, hit.score * 2 ** (-age_days / request.half_life_days)))
+        scored.append((hit.docnum, hit.score * 0.5 ** (age_days / request.half_life_days)))
     scored.sort(key=lambda item: -item[1])
     start = (request.page - 1) * request.limit
     return scored[start:start + request.limit]
@@ -338,11 +355,11 @@ def check_expansions(q: wq.Query, reader, deadline: Deadline | None = None) -> N
     total = 0
     for leaf in patterns:
         count = 0
-        for _ in leaf._btexts(reader):
+        for _ in expand(leaf, reader):
             count += 1
             if count > MAX_EXPANSIONS:
                 raise QueryError(
-                    f'"{_pattern(leaf)}" in {leaf.fieldname} matches more than '
+                    f'"{_pattern(leaf)}" in {shown_field(leaf.fieldname)} matches more than '
                     f"{MAX_EXPANSIONS:,} different words; make the pattern more specific")
         total += count
         if total > MAX_EXPANSIONS:
@@ -377,10 +394,15 @@ def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
     only) and expanding prefixes, wildcards and fuzzy terms to the words
     they matched."""
     terms: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    as_written: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     phrases: dict[str, set[tuple[str, ...]]] = {name: set() for name in TEXT_FIELDS}
     reader = searcher.reader()
     for leaf in unnegated_leaves(q):
-        if isinstance(leaf, wq.Phrase):
+        if leaf.field() in TEXT_OF_WORDS:  # a pattern: the words as written it matched
+            shown = as_written[TEXT_OF_WORDS[leaf.field()]]
+            if isinstance(leaf, wq.MultiTerm):
+                shown.update(expand(leaf, reader))
+        elif isinstance(leaf, wq.Phrase):
             if leaf.fieldname in phrases:
                 words = tuple(leaf.words)
                 exact = leaf.slop <= 1 and len(words) > 1
@@ -391,7 +413,8 @@ def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
             # shadows the `fieldname` argument and drops leaves.
             for fieldname, text in leaf.expanded_terms(reader, phrases=True):
                 terms[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
-    return {name: snippets.Matcher(frozenset(terms[name]), tuple(sorted(phrases[name])))
+    return {name: snippets.Matcher(frozenset(terms[name]), tuple(sorted(phrases[name])),
+                                   frozenset(as_written[name]))
             for name in TEXT_FIELDS}
 
 
@@ -422,9 +445,14 @@ def _hit(stored: dict, score: float, matchers: dict[str, snippets.Matcher],
 
 def _facet_counts(searcher, name: str, counts: dict, limit: int) -> list[FacetCount]:
     """Top `limit` values by count (ties alphabetical), shown as written in
-    the articles rather than in their folded index form."""
-    ranked = sorted(((_as_text(v), c) for v, c in counts.items() if v is not None),
-                    key=lambda vc: (-vc[1], vc[0]))[:limit]
+    the articles rather than in their folded index form. Date facets (year,
+    month, day) are a timeline instead: the latest `limit` periods, oldest
+    first (their ISO values sort as dates)."""
+    pairs = [(_as_text(v), c) for v, c in counts.items() if v is not None]
+    if name in DATE_FACETS:
+        ranked = sorted(pairs)[-limit:]
+    else:
+        ranked = sorted(pairs, key=lambda vc: (-vc[1], vc[0]))[:limit]
     return [FacetCount(display_value(searcher, name, v), c) for v, c in ranked]
 
 

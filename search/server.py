@@ -55,6 +55,7 @@ from .errors import NewsSearchError, QueryError
 from .language import index_languages
 from .query import parse, parse_date_bound
 from .results import SearchResults
+from .synonyms import Synonyms
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,9 +67,12 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 #: Most filter values in one request.
 MAX_FILTER_VALUES = 50
-#: Facets the page shows in its sidebar, with their headings.
+#: Facets the page's sidebar may show, in order, with their headings: those
+#: the index holds any values for (Reuters has places and topics, BBC none).
 PAGE_FACETS = {"source": "Source", "section": "Section", "tags": "Tags",
-               "authors": "Authors"}
+               "topics": "Topics", "places": "Places", "people": "People",
+               "orgs": "Organisations", "exchanges": "Exchanges",
+               "authors": "Authors", "language": "Language"}
 #: Values shown per sidebar facet before "more".
 FACET_SHOWN = 8
 #: Values counted per facet on the page (the month histogram needs them all).
@@ -77,7 +81,8 @@ PAGE_FACET_LIMIT = 600
 MONTHS_IN_HISTOGRAM = 36
 #: Up to this many bars each get a label; more get the first and last only.
 HISTOGRAM_LABELS = 12
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
+               "recent": "Recent"}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -180,7 +185,8 @@ def search_state(
     q: str = Query("", max_length=MAX_QUERY_CHARS,
                    description="The query (see the README's query language); empty matches all."),
     page: int = Query(1, ge=1, le=MAX_PAGE, description="Page of hits, from 1."),
-    limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Hits per page."),
+    limit: int = Query(10, ge=0, le=MAX_LIMIT,
+                       description="Hits per page; 0 for totals and facets only."),
     sort: Literal["relevance", "newest", "oldest", "recent"] | None = Query(
         None, description="Order of hits (default relevance; the page shows newest "
                           "first when the query is empty)."),
@@ -252,9 +258,10 @@ def _date(value: str | None, parameter: str, end: bool) -> str | None:
 class Server:
     """The app's shared state: one open index and the lock that guards it."""
 
-    def __init__(self, index_path: str | Path):
+    def __init__(self, index_path: str | Path, synonyms: Synonyms | None = None):
         self.index = NewsIndex.open(index_path)
         self.lock = threading.RLock()
+        self.synonyms = synonyms
 
     def search(self, state: SearchState, *, sort: str | None = None,
                facets: list[str] | None = None,
@@ -272,14 +279,16 @@ class Server:
                     filters=state.filters, since=state.since, until=state.until,
                     facets=state.facets if facets is None else facets,
                     facet_limit=facet_limit or state.facet_limit, strict=state.strict,
-                    any_term=state.any_term, collapse=state.collapse)
+                    any_term=state.any_term, collapse=state.collapse,
+                    synonyms=self.synonyms)
         except QueryError as exc:  # everything else was checked: it is the query's
             raise ParamError("q", exc.reason, exc.column) from None
 
 
-def create_app(index_path: str | Path) -> FastAPI:
-    """The web app over the index at `index_path` (opened once, kept open)."""
-    server = Server(index_path)
+def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> FastAPI:
+    """The web app over the index at `index_path` (opened once, kept open);
+    `synonyms` widen every search's words (see `synonyms`)."""
+    server = Server(index_path, synonyms)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -414,8 +423,9 @@ def create_app(index_path: str | Path) -> FastAPI:
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse,
                    include_in_schema=False)
     def search_page(request: Request, state: SearchState = Depends(search_state)):
+        held = server.index.fields_with_values(PAGE_FACETS)
         results = server.search(state, sort=state.effective_sort(),
-                                facets=[*PAGE_FACETS, "year", "month"],
+                                facets=[*held, "year", "month"],
                                 facet_limit=PAGE_FACET_LIMIT)
         return page(request, "search.html", _search_context(state, results))
 
@@ -524,9 +534,9 @@ def _search_context(state: SearchState, results: SearchResults | None,
                 {"value": v, "count": c, "active": state.is_active(name, v),
                  "url": state.toggle(name, v)} for v, c in counts]})
     sort = state.effective_sort()
-    sorts = [(label, key == sort, state.url(sort=key)) for key, label in SORT_LABELS.items()]
-    if state.q.strip() and sort == "recent":
-        sorts.append(("Recent", True, state.url(sort="recent")))
+    # "Recent" (relevance decayed by age) needs a query to be relevant to.
+    sorts = [(label, key == sort, state.url(sort=key)) for key, label in SORT_LABELS.items()
+             if key != "recent" or state.q.strip()]
     context.update(
         chips=chips, clear_url=state.url(filters={}, since=None, until=None),
         sidebar=sidebar, facet_shown=FACET_SHOWN, sorts=sorts,

@@ -32,6 +32,7 @@ LEAD_CHARS = 200
 SCAN_CHARS = 100_000
 
 _ANALYZER = NewsAnalyzer()
+_WORDS_ANALYZER = NewsAnalyzer(stemming=False)
 #: Sentence ends: . ! ? (optionally closed by a quote or bracket) before
 #: whitespace, or a paragraph break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
@@ -61,17 +62,20 @@ class Snippet:
 
 @dataclass(frozen=True)
 class Matcher:
-    """What to highlight in one field: single terms, and phrases (as
-    sequences of analysed terms) that count only where they occur whole."""
+    """What to highlight in one field: single terms, phrases (as
+    sequences of analysed terms) that count only where they occur whole, and
+    words as written, folded but not stemmed (what wildcard, prefix and
+    fuzzy words matched: ``m?nister`` lights up "minister", not "ministers")."""
 
     terms: frozenset[str] = frozenset()
     phrases: tuple[tuple[str, ...], ...] = ()
+    words: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.phrases)
+        return bool(self.terms or self.phrases or self.words)
 
     def keys(self) -> int:
-        return len(self.terms) + len(self.phrases)
+        return len(self.terms) + len(self.phrases) + len(self.words)
 
 
 def find_matches(text: str, matcher: Matcher, cues: tuple[str, ...] = (),
@@ -84,6 +88,9 @@ def find_matches(text: str, matcher: Matcher, cues: tuple[str, ...] = (),
     singles = (_ANALYZER.query_spans(text, (), language, extras=True)
                if language is not None and matcher.terms else tokens)
     found = [(start, end, term) for term, start, end in singles if term in matcher.terms]
+    if matcher.words:  # (cues hold for words as written too: their first letters)
+        found += [(start, end, ("word", word)) for word, start, end
+                  in _WORDS_ANALYZER.query_spans(text, cues) if word in matcher.words]
     for phrase in matcher.phrases:
         n = len(phrase)
         for i in range(len(tokens) - n + 1):
@@ -138,7 +145,7 @@ def _cues(matcher: Matcher) -> tuple[str, ...]:
     screening) for terms that are not plain ASCII words. A sentence with
     other characters is always analysed: folding "Élysée" to "elysee"
     would have to come first."""
-    words = set(matcher.terms).union(*matcher.phrases)
+    words = set(matcher.terms).union(matcher.words, *matcher.phrases)
     if not all(word.isascii() and word.isalpha() for word in words):
         return ()
     return tuple({word[:3] if len(word) >= 4 else word[:1] for word in words})

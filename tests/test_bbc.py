@@ -188,6 +188,41 @@ def test_not_excludes(ix):
     assert set(all_ids(ix, "Warner -AOL")) == without
 
 
+# --- issue 16: what people type --------------------------------------------------------
+
+def test_patterns_match_words_as_written(ix):
+    """`m?nister` and `*companies` found nothing on stemmed terms."""
+    minister, pattern = set(all_ids(ix, "minister")), set(all_ids(ix, "m?nister"))
+    assert 0 < len(pattern) <= len(minister) and pattern <= minister
+    companies = set(all_ids(ix, "*companies"))
+    assert len(companies) > 100   # "companies", and "accompanies" too
+    for article_id in list(companies)[:50]:
+        article = ix.get(article_id)
+        assert re.search(r"companies\b", f"{article.title} {article.body}", re.I), article_id
+    hit = ix.search("m?nister", limit=1).hits[0]
+    marked = [s.text[a:b].lower() for s in hit.snippets for a, b in s.highlights]
+    assert marked and set(marked) == {"minister"}
+
+
+@pytest.mark.parametrize("query, expected", [("cofee", "coffee"), ("oil pirces", "oil prices"),
+                                             ("goverment plans", None)])
+def test_did_you_mean_proposes_real_frequent_words(ix, query, expected):
+    # (BBC itself misspells "goverment" once: a known word is not corrected.)
+    assert ix.search(query).suggestion == expected
+
+
+def test_a_question_is_relaxed_to_the_articles_with_most_of_its_words(ix):
+    res = ix.search("why are oil prices rising so fast")
+    assert res.relaxed and res.total > 0
+    assert {"oil", "price"} <= terms_of(ix.get(res.hits[0].id))
+
+
+def test_a_negative_query_is_everything_but(ix):
+    everything, blair = len(ix), ix.search("blair", limit=0).total
+    assert ix.search("-blair", limit=0).total == everything - blair
+    assert ix.search("NOT blair", limit=0).total == everything - blair
+
+
 def test_sort_newest_on_undated_articles_still_returns_results(ix):
     relevance = ix.search("Warner", limit=50)
     newest = ix.search("Warner", limit=50, sort="newest")

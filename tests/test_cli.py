@@ -40,7 +40,7 @@ WIRES = {a.id: a for a in dated_articles()}
 DATED_IDS = {SEED_ID, *WIRES}
 
 JSON_KEYS = {"query", "total", "page", "limit", "took_ms", "hits", "facets",
-             "warnings", "suggestion"}
+             "warnings", "suggestion", "relaxed"}
 HIT_KEYS = {"id", "score", "title", "source", "published", "url", "section", "tags",
             "path", "snippets"}
 SNIPPET_KEYS = {"text", "start", "end", "highlights", "cut_after"}
@@ -157,7 +157,7 @@ def test_json_with_highlight_adds_marked_snippets(cli, seed_index):
     ("Patriot AND NOT Idlib", 0),
     ("Patriot AND NOT zzzunknown", 1),
     ("Patriot OR nonexistentword", 1),
-    ("Patriot nonexistentword", 0),             # words are ANDed
+    ("Patriot AND nonexistentword", 0),         # explicit AND: never relaxed
     ("Patriot -Idlib", 0),
     ("Patriot -zzzunknown", 1),
     ("+Patriot Idlib", 1),
@@ -196,8 +196,11 @@ def test_leading_minus_query_after_double_dash(cli, seed_index):
 
 
 def test_any_matches_any_word(cli, seed_index):
-    assert query_json(cli, seed_index, "Patriot zzzunknown")["total"] == 0
+    assert query_json(cli, seed_index, "Patriot AND zzzunknown")["total"] == 0
     assert query_json(cli, seed_index, "Patriot zzzunknown", "--any")["total"] == 1
+    # Words ANDed by default that no article has together: relaxed to OR.
+    relaxed = query_json(cli, seed_index, "Patriot zzzunknown")
+    assert relaxed["total"] == 1 and relaxed["relaxed"] is True
 
 
 def test_title_highlight_for_field_query(cli, seed_index):
@@ -276,7 +279,11 @@ def test_facets_json_counts(cli, dated_index):
         counts = data["facets"][name]
         assert all(set(c) == {"value", "count"} for c in counts)
         assert {c["value"]: c["count"] for c in counts} == dict(expected), name
-        assert [c["count"] for c in counts] == sorted((c["count"] for c in counts), reverse=True)
+        if name == "year":  # a timeline: by date (issue 16)
+            assert [c["value"] for c in counts] == sorted(c["value"] for c in counts)
+        else:
+            assert [c["count"] for c in counts] == sorted((c["count"] for c in counts),
+                                                          reverse=True)
     source = {c["value"]: c["count"] for c in data["facets"]["source"]}
     assert source["Reuters"] == 2 and source["Iran Press"] == 1   # display-cased
     assert data["facets"]["source"][0] == {"value": "Reuters", "count": 2}
@@ -503,7 +510,7 @@ def test_index_missing_path_keeps_existing_articles(cli, corpus_index, tmp_path)
 
 
 def test_unexpected_options_are_usage_errors(cli, seed_index):
-    for args in (["--limit", "0"], ["--page", "0"], ["--sort", "sideways"]):
+    for args in (["--limit", "-1"], ["--page", "0"], ["--sort", "sideways"]):
         result = cli("query", "Idlib", "--index", seed_index, *args)
         assert result.exit_code == 2, args
         no_traceback(result)

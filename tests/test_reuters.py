@@ -259,3 +259,21 @@ def test_index_one_file_and_facet_on_topics(corpus_files, tmp_path):
         story = ix.get("1")
         assert story.topics == ["cocoa"] and story.places == ["el-salvador", "usa", "uruguay"]
         assert story.published == datetime(1987, 2, 26, 15, 1, 1, tzinfo=timezone.utc)
+
+
+def test_acronyms_and_recency_on_one_file(corpus_files, tmp_path):
+    """Issue 16: Reuters writes U.S. (BBC: US); and --sort recent decays
+    each score by exactly 0.5^(age in days / half-life)."""
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.index_paths([corpus_files[0]])
+        us = ix.search("U.S.", limit=0).total
+        assert us > 100
+        assert ix.search("US", limit=0).total == ix.search("u.s.", limit=0).total == us
+        assert ix.search('"U.S. Agriculture Department"', limit=0).total == \
+            ix.search('"US Agriculture Department"', limit=0).total > 0
+        plain = {h.id: h.score for h in ix.search("OPEC oil", limit=1000, snippets=0).hits}
+        newest = ix.stats().latest
+        for hit in ix.search("OPEC oil", sort="recent", limit=20, snippets=0).hits:
+            published = hit.published.astimezone(timezone.utc).replace(tzinfo=None)
+            age = (newest - published).total_seconds() / 86_400
+            assert hit.score == pytest.approx(plain[hit.id] * 0.5 ** (age / 30), rel=1e-4)
