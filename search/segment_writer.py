@@ -185,7 +185,7 @@ class NewsSegmentWriter(SegmentWriter):
             elif self.text_builder is not None:
                 self._texts[name] = _Streamed(self.text_builder, self._key, name, field)
             else:
-                self._texts[name] = TextPostings(analyzer.terms_of)
+                self._texts[name] = TextPostings(analyzer.terms_of, analyzer.stemming)
         return self._texts[name]
 
     @property

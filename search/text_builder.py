@@ -131,7 +131,8 @@ def _add(key: str, rows: list, analyzers: dict) -> None:
     for name, docnum, text, boost, language in rows:
         postings = texts.get(name)
         if postings is None:
-            postings = texts[name] = TextPostings(analyzers[name].terms_of)
+            analyzer = analyzers[name]
+            postings = texts[name] = TextPostings(analyzer.terms_of, analyzer.stemming)
         postings.add(docnum, text, boost, language)
 
 

@@ -45,8 +45,10 @@ class TextPostings:
     """Gathers one full-text field of a segment's documents; `postings()`
     then gives every term's posting list, in term order."""
 
-    def __init__(self, terms_of: WordTerms):
+    def __init__(self, terms_of: WordTerms, per_language: bool = True):
         self._terms_of = terms_of
+        # False for the unstemmed word fields: the same words in every language.
+        self._per_language = per_language
         self._types: dict[str, int] = {}  # word → type number (English)
         self._types_of: dict[str, dict[str, int]] = {}  # language → word → type
         # Per type: positions it takes, and the (term, position offset) pairs
@@ -76,7 +78,7 @@ class TextPostings:
         # --- per-language analysis (see analysis_lang) ---
         # A word's type is per analysis language: "die" is a term in English
         # and a stop word in German. English keeps the original table.
-        language = analysis_language(language)
+        language = analysis_language(language) if self._per_language else DEFAULT
         if language == DEFAULT:
             types, terms_of = self._types, self._terms_of
         else:
