@@ -60,7 +60,8 @@ from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 from search import Article, NewsIndex, ranking  # noqa: E402
 from search.analysis import NewsAnalyzer  # noqa: E402
 from search.evaluation import evaluate, measure, read_qrels, read_queries  # noqa: E402
-from search.query import free_text  # noqa: E402
+from search.query import parse  # noqa: E402
+from search.ranked_query import for_ranking  # noqa: E402
 from search.schema import TEXT_FIELDS  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared"
@@ -189,7 +190,7 @@ def rankings_of(searcher, queries: dict[str, str], make_query) -> dict:
 
 def words(text: str, drop_stop: bool = False) -> list[str]:
     """The query's terms as our analyzer makes them, optionally without
-    function words (as free_text drops them)."""
+    function words (as for_ranking drops them)."""
     pairs = [(t.text, ranking.is_query_stop_word(t.original))
              for t in NewsAnalyzer()(text, mode="query", keeporiginal=True)]
     terms = [term for term, _ in pairs]
@@ -313,7 +314,9 @@ def per_field(**kw):
 
 
 def free(text: str) -> wq.Query:
-    return free_text(text).query
+    """The query `newssearch query --any TEXT` ranks by (and eval runs)."""
+    parsed = parse(text, any_term=True)
+    return for_ranking(parsed.query, parsed.text)
 
 
 OLD_B = dict(b=0.75, field_b={"title": 0.5})
@@ -347,13 +350,13 @@ STEPS = [
                                                 per_field(qf=True))),
     ("+ function words dropped", lambda b: b.ours(ranking.BM25F(k1=1.2, **OLD_B),
                                                   per_field(qf=True, drop_stop=True))),
-    ("+ true BM25F (= free_text)", lambda b: b.ours(ranking.BM25F(k1=1.2, **OLD_B), free)),
+    ("+ true BM25F (= query --any)", lambda b: b.ours(ranking.BM25F(k1=1.2, **OLD_B), free)),
     ("+ K1 2.0, title B 0.75 (= default)", lambda b: b.ours(ranking.BM25F(), free)),
 ]
 
 
 def sweeps():
-    """(label, weighting) around the defaults, with free_text queries."""
+    """(label, weighting) around the defaults, with query --any queries."""
     for k1 in (1.2, 1.5, 2.0, 3.0):
         for b in (0.5, 0.75, 0.9):
             yield f"K1 {k1}, B {b}", ranking.BM25F(k1=k1, b=b)
