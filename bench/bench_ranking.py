@@ -53,12 +53,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from whoosh import fields as wf, index as windex, qparser, query as wq, scoring  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 
 from search import Article, NewsIndex, ranking  # noqa: E402
 from search.analysis import NewsAnalyzer  # noqa: E402
+import references  # noqa: E402  (bench/references.py)
 from search.evaluation import evaluate, measure, read_qrels, read_queries  # noqa: E402
 from search.query import parse  # noqa: E402
 from search.ranked_query import for_ranking  # noqa: E402
@@ -302,11 +304,34 @@ class Bench:
         report = evaluate(self.ix, self.queries, self.qrels_path, depth=DEPTH)
         return report.map, report.p_at_10, report.ndcg_at_10
 
+    def per_field_path(self) -> tuple[float, float, float]:
+        """`query --any` before one ranking: the parser's per-field terms,
+        each scored with BM25 and summed (title boost 2.5)."""
+        return self.ours(ranking.BM25F(), lambda text: parse(text, any_term=True).query)
+
+    def fts5(self) -> tuple[float, float, float]:
+        return self.score(references.fts5(self.collection.articles, self.judged, DEPTH))
+
+    def bm25s(self) -> tuple[float, float, float]:
+        return self.score(references.bm25s_rankings(self.collection.articles, self.judged,
+                                                    DEPTH))
+
     def lengths(self):
         if self._lengths is None:
             with self.ix._ix.searcher() as searcher:
                 self._lengths = exact_lengths(searcher)
         return self._lengths
+
+
+#: The main table's rows: (label, method); bm25s only when installed.
+ENGINES = [
+    ("stock Whoosh", Bench.stock_whoosh),
+    ("SQLite FTS5 (porter)", Bench.fts5),
+    ("bm25s (Lucene BM25, stemmed)", Bench.bm25s if references.bm25s_available() else None),
+    ("newssearch before the fix", Bench.before),
+    ("query's per-field BM25 (before one ranking)", Bench.per_field_path),
+    ("newssearch default (eval = query --any)", Bench.default),
+]
 
 
 def per_field(**kw):
@@ -365,6 +390,58 @@ def sweeps():
             ranking.BM25F(weights={"title": title, "body": 1.0})
 
 
+# --- query latency -----------------------------------------------------------------
+
+LATENCY_QUERIES = 100
+
+
+def latency(shared: Path, folder: Path) -> None:
+    """Median and p95 ms of ``NewsIndex.search`` (top 10, snippets) on BBC
+    News, with one ranking and with the per-field scoring it replaced (the
+    same index and queries; ``searcher.for_ranking`` swapped out): two-word
+    AND queries and --any queries made of article titles."""
+    import random
+    import statistics
+
+    from search import searcher as searching
+
+    corpus = shared / "corpora" / "bbc"
+    if not corpus.is_dir():
+        print(f"- latency: {corpus} not found, skipped\n")
+        return
+    ix = NewsIndex.create(folder / "latency-bbc")
+    ix.index_paths([corpus])
+    rng = random.Random(42)
+    with ix._searching() as searcher:
+        titles = [searcher.stored_fields(d).get("title") or "" for d in
+                  rng.sample(range(searcher.doc_count_all()), LATENCY_QUERIES)]
+    words = [w for t in titles for w in re.findall(r"[A-Za-z]{4,}", t)]
+    kinds = {"two words, all required": [(f"{rng.choice(words)} {rng.choice(words)}", False)
+                                         for _ in range(LATENCY_QUERIES)],
+             "a title, any word (--any)": [(t, True) for t in titles if t.strip()]}
+    one = searching.for_ranking
+    rows = []
+    for kind, queries in kinds.items():
+        for label, rewrite in (("per-field BM25 (before)", lambda q, text: q),
+                               ("one ranking (BM25F)", one)):
+            searching.for_ranking = rewrite
+            times = []
+            for _ in range(2):  # the first round warms caches
+                times = []
+                for text, any_term in queries:
+                    started = time.perf_counter()
+                    ix.search(text, any_term=any_term, limit=10)
+                    times.append((time.perf_counter() - started) * 1000)
+            searching.for_ranking = one
+            times.sort()
+            rows.append([kind, label, f"{statistics.median(times):.1f}",
+                         f"{times[int(len(times) * 0.95) - 1]:.1f}"])
+    ix.close()
+    print(f"Query latency on BBC News ({LATENCY_QUERIES} queries of each kind, top 10 with "
+          f"snippets, ms):\n")
+    table(("queries", "ranking", "p50", "p95"), rows)
+
+
 # --- output ----------------------------------------------------------------------------
 
 def table(header, rows) -> None:
@@ -390,7 +467,8 @@ def main() -> int:
     ap.add_argument("--collection", choices=sorted(LOADERS), action="append",
                     help="only this collection (repeatable; default: both)")
     ap.add_argument("--quick", action="store_true",
-                    help="the main table only: no hypotheses, steps or sweeps")
+                    help="the main table only: no hypotheses, steps, sweeps or latency")
+    ap.add_argument("--latency", action="store_true", help="with --quick: the latency table too")
     args = ap.parse_args()
     names = args.collection or ["cisi", "cranfield"]
     missing = [n for n in names if not (args.shared / "corpora" / n).is_dir()]
@@ -408,9 +486,9 @@ def main() -> int:
         main_rows, results = [], {}
         for name, bench in benches.items():
             print(f"ranking {name} …", file=sys.stderr)
-            for label, run in (("stock Whoosh", Bench.stock_whoosh),
-                               ("newssearch before the fix", Bench.before),
-                               ("newssearch default", Bench.default)):
+            for label, run in ENGINES:
+                if run is None:
+                    continue
                 results[name, label] = run(bench)
                 main_rows.append([name, label, *figures(results[name, label])])
         table(("collection", "engine", "MAP", "P@10", "nDCG@10"), main_rows)
@@ -453,6 +531,8 @@ def main() -> int:
 
         for bench in benches.values():
             bench.close()
+        if not args.quick or args.latency:
+            latency(args.shared, Path(tmp))
     print(f"- total {time.perf_counter() - started:.0f} s; python {sys.version.split()[0]}")
     return 0
 

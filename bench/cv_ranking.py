@@ -44,13 +44,13 @@ from search.ranked_query import for_ranking  # noqa: E402
 
 def grid():
     """(label, BM25F weighting, for_ranking options) to compare."""
-    for k1, b, title_b, title in itertools.product((1.2, 2.0, 3.0),
-                                                   (0.6, 0.75, 0.9), (0.75, 0.4),
+    for k1, b, title_b, title in itertools.product((1.2, 2.0, 3.0, 4.0),
+                                                   (0.6, 0.75, 0.9), (0.75,),
                                                    (1.5, 2.5, 4.0)):
         yield (f"k1 {k1}, b {b}, title b {title_b}, title weight {title}",
                ranking.BM25F(k1=k1, b=b, field_b={"title": title_b},
                              weights={"title": title, "body": 1.0}), {})
-    for option in ("query_frequency", "drop_function_words"):
+    for option in ("query_frequency", "drop_function_words", "compounds_as_words"):
         yield f"default without {option}", ranking.BM25F(), {option: False}
 
 

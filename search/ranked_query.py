@@ -9,8 +9,12 @@ second full BM25 score (see :mod:`search.ranking`). :func:`for_ranking`
 replaces each such group by one :class:`ranking.BM25FTerm` (keeping the
 user's boost, ``oil^2``), gives a word said more than once its query
 frequency, and gives function words (``what are the …``) no weight, unless
-the query has nothing else. Everything else (phrases, ``title:oil``,
-patterns, ranges, negations) is left as parsed.
+the query has nothing else. A phrase in every field becomes one
+:class:`ranking.BM25FPhrase`; in an OR, a compound typed as one word
+(``non-linear``, which the parser makes a phrase) is any of its words, as
+Elasticsearch and Meilisearch read it (in quotes it stays a phrase).
+Everything else (``title:oil``, patterns, ranges, negations) is left as
+parsed.
 
 A BM25FTerm matches exactly the articles its field terms match. Function
 words are left out of an OR that has other words (``--any "why are oil
@@ -24,6 +28,7 @@ figure ``eval`` prints is what users get (``query --any`` gives the order of
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -33,6 +38,8 @@ from .analysis import NewsAnalyzer
 from .ranking import BM25FPhrase, BM25FTerm, is_query_stop_word
 from .schema import TEXT_FIELDS
 
+#: A phrase in quotes.
+_QUOTED = re.compile(r'"([^"]*)"')
 #: Boosts that differ by less than this are the same (they are products of floats).
 _TOLERANCE = 1e-9
 
@@ -45,24 +52,33 @@ class QueryWords:
     counts: Counter
     #: Terms written only as function words ("the", "what"; not "US", "WHO").
     function_words: frozenset[str]
+    #: The phrases typed in quotes, as terms (``"oil prices"`` → oil, price).
+    quoted: frozenset[tuple[str, ...]] = frozenset()
 
     @classmethod
     def of(cls, text: str) -> "QueryWords":
+        analyzer = NewsAnalyzer()
         counts: Counter = Counter()
         function, content = set(), set()
-        for token in NewsAnalyzer()(text, mode="query", keeporiginal=True):
+        for token in analyzer(text, mode="query", keeporiginal=True):
             counts[token.text] += 1
             (function if is_query_stop_word(token.original) else content).add(token.text)
-        return cls(counts, frozenset(function - content))
+        quoted = {tuple(t.text for t in analyzer(inside, mode="query"))
+                  for inside in _QUOTED.findall(text.replace("\u201c", '"').replace("\u201d", '"'))}
+        return cls(counts, frozenset(function - content), frozenset(quoted))
 
 
 def for_ranking(q: wq.Query, text: str, *, query_frequency: bool = True,
-                drop_function_words: bool = True) -> wq.Query:
+                drop_function_words: bool = True, compounds_as_words: bool = True) -> wq.Query:
     """`q` (parsed from `text`) with each word's per-field terms turned into
     one BM25F term. The options exist to measure each choice
     (bench/bench_ranking.py); the search path uses the defaults."""
     words = QueryWords.of(text)
-    ranked = _rewrite(q, words if query_frequency else QueryWords(Counter(), frozenset()))
+    if not compounds_as_words:  # every phrase as if quoted
+        words = QueryWords(words.counts, words.function_words, frozenset(_all_phrases(q)))
+    if not query_frequency:
+        words = QueryWords(Counter(), words.function_words, words.quoted)
+    ranked = _rewrite(q, words)
     if not drop_function_words:
         return ranked
     terms = [leaf for leaf in ranked.leaves() if isinstance(leaf, BM25FTerm)]
@@ -70,6 +86,10 @@ def for_ranking(q: wq.Query, text: str, *, query_frequency: bool = True,
             list(ranked.leaves())):
         return ranked  # "The Who": nothing but function words, all of them count
     return _without_function_words(ranked, words.function_words)
+
+
+def _all_phrases(q: wq.Query):
+    return (tuple(leaf.words) for leaf in q.leaves() if isinstance(leaf, wq.Phrase))
 
 
 def _rewrite(node: wq.Query, words: QueryWords) -> wq.Query:
@@ -140,8 +160,18 @@ def _group_or(node: wq.Or, words: QueryWords) -> wq.Or:
             out.append(child)
         elif key not in placed:
             placed.add(key)
-            out.append(_scored(*found, words))
-    return wq.Or(out, boost=node.boost, minmatch=node.minmatch, scale=node.scale)
+            scored = _scored(*found, words)
+            if isinstance(scored, BM25FPhrase) and tuple(scored.words) not in words.quoted:
+                # A compound typed as one word (non-linear): its words, any of them.
+                out.extend(_scored(("word", w), found[1], words) for w in scored.words
+                           if ("word", w) not in groups)
+            else:
+                out.append(scored)
+    return wq.Or(_unique(out), boost=node.boost, minmatch=node.minmatch, scale=node.scale)
+
+
+def _unique(queries: list[wq.Query]) -> list[wq.Query]:
+    return list(dict.fromkeys(queries))
 
 
 def _without_function_words(node: wq.Query, function_words: frozenset[str]) -> wq.Query:

@@ -113,6 +113,17 @@ def test_phrases_become_bm25f_phrases():
     assert _ranked('"oil prices" rising') == wq.Or([BM25FPhrase(["oil", "price"]),
                                                      BM25FTerm("rise")])
     assert _ranked("non-linear") == BM25FPhrase(["non", "linear"])
+    assert _ranked("non-linear models", any_term=False) == wq.And(
+        [BM25FPhrase(["non", "linear"]), BM25FTerm("model")])
+
+
+def test_a_compound_word_in_an_or_is_any_of_its_words():
+    # As Elasticsearch's and Meilisearch's OR queries read it; quoted, it stays a phrase.
+    assert _ranked("non-linear models") == wq.Or([BM25FTerm("non"), BM25FTerm("linear"),
+                                                   BM25FTerm("model")])
+    assert _ranked('"non-linear" models') == wq.Or([BM25FPhrase(["non", "linear"]),
+                                                     BM25FTerm("model")])
+    assert _ranked("linear non-linear") == wq.Or([BM25FTerm("linear", qf=2), BM25FTerm("non")])
 
 
 def test_words_said_twice_count_twice():
