@@ -46,17 +46,26 @@ from search.ranked_query import for_ranking  # noqa: E402
 
 
 #: The setting of search.ranking's defaults, as grid() names it.
-DEFAULT_LABEL = f"k1 {ranking.K1}, b {ranking.B}, title weight {ranking.TEXT_FIELDS['title']}"
+DEFAULT_LABEL = f"k1 {ranking.K1}, b {ranking.B}, title weight {ranking.FIELD_WEIGHTS['title']}"
 
 
 def grid():
-    """(label, BM25F weighting, for_ranking options) to compare."""
+    """(label, BM25F weighting, for_ranking options) to compare: the sweep,
+    the defaults (if the sweep does not have them), and each of
+    for_ranking's choices turned off."""
+    settings = list(_sweep())
+    yield from settings
+    if not any(label == DEFAULT_LABEL for label, _, _ in settings):
+        yield DEFAULT_LABEL, ranking.BM25F(), {}
+    for option in ("query_frequency", "drop_function_words", "compounds_as_words"):
+        yield f"default without {option}", ranking.BM25F(), {option: False}
+
+
+def _sweep():
     for k1, b, title in itertools.product((1.2, 2.0, 3.0, 4.0), (0.3, 0.5, 0.75),
                                           (1.5, 2.5, 4.0)):
         yield (f"k1 {k1}, b {b}, title weight {title}",
                ranking.BM25F(k1=k1, b=b, weights={"title": title, "body": 1.0}), {})
-    for option in ("query_frequency", "drop_function_words", "compounds_as_words"):
-        yield f"default without {option}", ranking.BM25F(), {option: False}
 
 
 class Collection:
@@ -159,7 +168,7 @@ def main() -> int:
     print(f"- leave one collection out: {loo:.4f} MAP ({'; '.join(notes)})")
     print(f"- {args.folds}-fold over queries: {cv:.4f} MAP; chosen: "
           + "; ".join(f"{s} ×{n}" for s, n in sorted(chosen.items(), key=lambda x: -x[1])))
-    default = next(label for label in labels if label.startswith(DEFAULT_LABEL))
+    default = DEFAULT_LABEL
     print(f"- current default ({default}): "
           + ", ".join(f"{n} {mean(ap[default][n].values()):.4f}" for n in names))
     print(f"- total {time.perf_counter() - started:.0f} s")
