@@ -15,14 +15,26 @@ from __future__ import annotations
 
 import re
 
-#: A plain word (no wildcard in it) ending in question marks, then a space,
-#: closing punctuation or the end.
-_QUESTION_MARK = re.compile(r"(?<![^\s(\"'])([^\s?*]*[^\W_])(\?+)(?=[\s)\]}\"',.;:!]|$)")
+#: A chunk of text between spaces (each is looked at once: linear time).
+_CHUNK = re.compile(r"\S+")
+#: Closing punctuation that may follow a question mark.
+_CLOSERS = ")]}\"',.;:!"
 #: A dash (or several) with a space or the end on both sides.
 _LONE_DASH = re.compile(r"(?<!\S)[-\u2013\u2014]+(?=\s|$)")
 
 
 def as_punctuation(text: str) -> str:
     """`text` with question marks that end a word and lone dashes blanked."""
-    text = _QUESTION_MARK.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
+    text = _CHUNK.sub(_question_marks, text)
     return _LONE_DASH.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _question_marks(m: re.Match) -> str:
+    """A chunk (``rising?``, ``(why?)``) with the question marks after its
+    word blanked, if the word has no wildcard of its own (``colo*r?``)."""
+    chunk = m.group(0)
+    core = chunk.rstrip(_CLOSERS)
+    word = core.rstrip("?")
+    if word == core or not word or not word[-1].isalnum() or "?" in word or "*" in word:
+        return chunk
+    return word + " " * (len(core) - len(word)) + chunk[len(core):]

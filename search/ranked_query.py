@@ -12,7 +12,8 @@ frequency, and gives function words (``what are the …``) no weight, unless
 the query has nothing else. A phrase in every field becomes one
 :class:`ranking.BM25FPhrase`; in an OR, a compound typed as one word
 (``non-linear``, which the parser makes a phrase) is any of its words, as
-Elasticsearch and Meilisearch read it (in quotes it stays a phrase).
+Elasticsearch and Meilisearch read it (in quotes it stays a phrase, and so
+does an abbreviation of single letters, ``U.S.``).
 Everything else (``title:oil``, patterns, ranges, negations) is left as
 parsed.
 
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from .analysis import NewsAnalyzer
+from .query import MAX_QUERY_CHARS
 from .ranking import BM25FPhrase, BM25FTerm, is_query_stop_word
 from .schema import TEXT_FIELDS
 
@@ -73,7 +75,7 @@ def for_ranking(q: wq.Query, text: str, *, query_frequency: bool = True,
     """`q` (parsed from `text`) with each word's per-field terms turned into
     one BM25F term. The options exist to measure each choice
     (bench/bench_ranking.py); the search path uses the defaults."""
-    words = QueryWords.of(text)
+    words = QueryWords.of(text[:MAX_QUERY_CHARS])  # as much as the parser reads
     if not compounds_as_words:  # every phrase as if quoted
         words = QueryWords(words.counts, words.function_words, frozenset(_all_phrases(q)))
     if not query_frequency:
@@ -161,13 +163,20 @@ def _group_or(node: wq.Or, words: QueryWords) -> wq.Or:
         elif key not in placed:
             placed.add(key)
             scored = _scored(*found, words)
-            if isinstance(scored, BM25FPhrase) and tuple(scored.words) not in words.quoted:
+            if isinstance(scored, BM25FPhrase) and _compound(scored.words, words):
                 # A compound typed as one word (non-linear): its words, any of them.
                 out.extend(_scored(("word", w), found[1], words) for w in scored.words
                            if ("word", w) not in groups)
             else:
                 out.append(scored)
     return wq.Or(_unique(out), boost=node.boost, minmatch=node.minmatch, scale=node.scale)
+
+
+def _compound(parts: list[str], words: QueryWords) -> bool:
+    """True for a phrase typed as one word of words (non-linear), not in
+    quotes and not letters with dots (U.S., e.g.: single letters would
+    match nearly everything; as a phrase they find the abbreviation)."""
+    return tuple(parts) not in words.quoted and any(len(p) > 1 for p in parts)
 
 
 def _unique(queries: list[wq.Query]) -> list[wq.Query]:
