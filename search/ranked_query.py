@@ -12,8 +12,9 @@ frequency, and gives function words (``what are the …``) no weight, unless
 the query has nothing else. A phrase in every field becomes one
 :class:`ranking.BM25FPhrase`; in an OR, a compound typed as one word
 (``non-linear``, which the parser makes a phrase) is any of its words, as
-Elasticsearch and Meilisearch read it (in quotes it stays a phrase, and so
-does an abbreviation of single letters, ``U.S.``).
+Elasticsearch and Meilisearch read it (in quotes it stays a phrase); letters
+with dots (``U.S.``, ``e.g.``), which nearly every story has, count there
+like function words.
 Everything else (``title:oil``, patterns, ranges, negations) is left as
 parsed.
 
@@ -167,6 +168,9 @@ def _group_or(node: wq.Or, words: QueryWords) -> wq.Or:
                 # A compound typed as one word (non-linear): its words, any of them.
                 out.extend(_scored(("word", w), found[1], words) for w in scored.words
                            if ("word", w) not in groups)
+            elif isinstance(scored, BM25FPhrase) and _abbreviation(scored.words, words):
+                # U.S., e.g.: as little said about the topic as a function word.
+                out.append(BM25FPhrase(scored.words, slop=scored.slop, boost=0.0))
             else:
                 out.append(scored)
     return wq.Or(_unique(out), boost=node.boost, minmatch=node.minmatch, scale=node.scale)
@@ -177,6 +181,11 @@ def _compound(parts: list[str], words: QueryWords) -> bool:
     quotes and not letters with dots (U.S., e.g.: single letters would
     match nearly everything; as a phrase they find the abbreviation)."""
     return tuple(parts) not in words.quoted and any(len(p) > 1 for p in parts)
+
+
+def _abbreviation(parts: list[str], words: QueryWords) -> bool:
+    """True for letters with dots (U.S., e.g.) not in quotes."""
+    return tuple(parts) not in words.quoted and all(len(p) == 1 for p in parts)
 
 
 def _unique(queries: list[wq.Query]) -> list[wq.Query]:
@@ -193,7 +202,8 @@ def _without_function_words(node: wq.Query, function_words: frozenset[str]) -> w
         return node
     node = node.apply(lambda child: _without_function_words(child, function_words))
     if isinstance(node, wq.Or):
-        kept = [c for c in node.subqueries if not (isinstance(c, BM25FTerm) and c.boost == 0)]
+        kept = [c for c in node.subqueries
+                if not (isinstance(c, (BM25FTerm, BM25FPhrase)) and c.boost == 0)]
         if kept and len(kept) < len(node.subqueries):
             return wq.Or(kept, boost=node.boost, minmatch=node.minmatch, scale=node.scale)
     return node
