@@ -84,14 +84,18 @@ def main() -> int:
                                  if references.bm25s_available() else None)):
             if rankings is not None:
                 rows.append([label, f"{measure(queries, qrels, rankings).map:.4f}"])
-        for k1, b, title in itertools.product((1.2, 2.0, 3.0), (0.3, 0.5, 0.75), (1.0, 2.5)):
-                weighting = ranking.BM25F(k1=k1, b=b, weights={"title": title, "body": 1.0})
-                with ix._ix.searcher(weighting=weighting) as searcher:
-                    ids: dict = {}
-                    rankings = {q: ranking.rank(searcher, ranked(q, text), DEPTH, ids)
-                                for q, text in queries.items()}
-                rows.append([f"newssearch k1 {k1}, b {b}, title weight {title}",
-                             f"{measure(queries, qrels, rankings).map:.4f}"])
+        settings = [(f"newssearch default (k1 {ranking.K1}, b {ranking.B}, title weight "
+                     f"{ranking.FIELD_WEIGHTS['title']})", ranking.BM25F())]
+        settings += [(f"newssearch k1 {k1}, b {b}, title weight {title}",
+                      ranking.BM25F(k1=k1, b=b, weights={"title": title, "body": 1.0}))
+                     for k1, b, title in itertools.product((1.2, 2.0, 3.0), (0.3, 0.75),
+                                                           (1.0, 2.5))]
+        for label, weighting in settings:
+            with ix._ix.searcher(weighting=weighting) as searcher:
+                ids: dict = {}
+                rankings = {q: ranking.rank(searcher, ranked(q, text), DEPTH, ids)
+                            for q, text in queries.items()}
+            rows.append([label, f"{measure(queries, qrels, rankings).map:.4f}"])
         ix.close()
     print(f"Reuters-21578: {len(articles):,} stories, {len(queries)} topic names as queries "
           f"(topics with >= {args.min_docs} stories), MAP at depth {DEPTH}:\n")

@@ -23,9 +23,9 @@ words are left out of an OR that has other words (``--any "why are oil
 prices rising"`` lists articles with oil, prices or rising, not every article
 with "are"); elsewhere (all words required) they still match, without
 weight. The searcher counts and facets what this query matches, and
-highlights what the parsed one names. The same function ranks ``newssearch query`` and ``newssearch eval``, so the
-figure ``eval`` prints is what users get (``query --any`` gives the order of
-``eval``'s run).
+highlights what the parsed one names. The same function ranks ``newssearch
+query`` and ``newssearch eval``, so the figure ``eval`` prints is what users
+get (``query --any`` gives the order of ``eval``'s run).
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ class QueryWords:
         for token in analyzer(text, mode="query", keeporiginal=True):
             counts[token.text] += 1
             (function if is_query_stop_word(token.original) else content).add(token.text)
+        typed = text.replace("\u201c", '"').replace("\u201d", '"')
         quoted = {tuple(t.text for t in analyzer(inside, mode="query"))
-                  for inside in _QUOTED.findall(text.replace("\u201c", '"').replace("\u201d", '"'))}
+                  for inside in _QUOTED.findall(typed)}
         return cls(counts, frozenset(function - content), frozenset(quoted))
 
 

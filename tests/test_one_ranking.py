@@ -65,8 +65,9 @@ def test_query_any_gives_the_order_of_evals_run(ranking_index, tmp_path, cli):
         assert shown.exit_code == 0, shown.stderr
         data = json.loads(shown.stdout)
         assert [h["id"] for h in data["hits"]] == [d for d, _ in run[qid]], (qid, text)
+        # (--json rounds scores to 4 places)
         assert [h["score"] for h in data["hits"]] == pytest.approx([s for _, s in run[qid]],
-                                                                   abs=1e-4)  # (--json rounds to 4 places)
+                                                                   abs=1e-4)
         assert data["total"] == len(run[qid])
 
 
