@@ -822,7 +822,7 @@ def term_postings(reader, fieldname: str, btext: bytes) -> tuple[list[int], list
     else:
         return _walk_postings(reader.postings(fieldname, btext))
     if reader.has_deletions():
-        deleted = reader._perdoc.deleted_docs()
+        deleted = frozenset(reader._perdoc.deleted_docs())  # (an iterator: read it once)
         kept = [i for i, docnum in enumerate(ids) if docnum not in deleted]
         ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
     return ids, weights

@@ -93,6 +93,18 @@ def test_a_top_ten_is_the_top_of_the_whole_ranking(ranking_index):
                 assert top == everything[:limit], text
 
 
+def test_deleted_articles_are_not_ranked(tmp_path):
+    # Regression: BM25F terms read postings whole and dropped deleted
+    # articles with a membership test on Whoosh's iterator of them.
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.add(articles())
+        assert ix.delete(["r2", "r5"]) == 2  # each after a live article with its words
+        for text, any_term in (("oil prices", True), ("oil", False), ("rate rise", True)):
+            found = ix.search(text, any_term=any_term, limit=100)
+            ids = [h.id for h in found.hits]
+            assert found.total == len(ids) and not {"r2", "r5"} & set(ids), text
+
+
 # --- what the ranked query is ----------------------------------------------------------
 
 def _ranked(text: str, any_term: bool = True) -> wq.Query:
