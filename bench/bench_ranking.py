@@ -1,6 +1,7 @@
 """Ranking quality on two classic test collections: CISI and Cranfield.
 
     python bench/bench_ranking.py [--shared PATH] [--collection cisi|cranfield] [--quick]
+                                  [--latency]
 
 Reads the collections from ``../shared/corpora`` (never copied into the repo),
 indexes them through ``NewsIndex.add`` into temporary indexes (ids are the
@@ -11,15 +12,22 @@ collection's doc ids, title from ``.T``, authors from ``.A``, body from
 * **stock Whoosh**, used the plain way: a ``StemmingAnalyzer`` title+body
   schema, ``BM25F()`` defaults, each query through ``MultifieldParser`` with
   an OR group;
+* **SQLite FTS5 (porter)** and **bm25s**, the references
+  (bench/references.py);
 * **newssearch before the fix**: our index and analyzer, ranked by Whoosh's
   own ``BM25F`` (what ``searcher.WEIGHTING`` was), each query word OR-ed once
   per field with the fields' boosts (title 2.5);
-* **newssearch default**: our index, ``search.ranking`` and free-text queries;
+* **query's per-field BM25**: the parser's per-field terms scored apart and
+  summed, as ``query`` did before one ranking (today's parameters);
+* **newssearch default**: ``eval``, which ranks as ``query --any`` does
+  (``search.ranked_query``; docs/ranking.md);
 
 then (unless ``--quick``) one line per hypothesis about *why* Whoosh ranks
 worse than plain BM25, each change measured alone against "before"; the fix
-step by step; and the parameter sweeps behind the chosen defaults. About
-six minutes on two cores (``--quick``: half a minute).
+step by step; the parameter sweeps around the defaults (chosen by
+bench/cv_ranking.py); and query latency on BBC News, one ranking against
+the per-field scoring (also with ``--quick --latency``). About eight minutes
+on two cores (``--quick``: three).
 
 Collection quirks handled here (see each PROVENANCE.md):
 
