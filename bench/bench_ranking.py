@@ -1,6 +1,7 @@
 """Ranking quality on two classic test collections: CISI and Cranfield.
 
     python bench/bench_ranking.py [--shared PATH] [--collection cisi|cranfield] [--quick]
+                                  [--latency]
 
 Reads the collections from ``../shared/corpora`` (never copied into the repo),
 indexes them through ``NewsIndex.add`` into temporary indexes (ids are the
@@ -11,15 +12,22 @@ collection's doc ids, title from ``.T``, authors from ``.A``, body from
 * **stock Whoosh**, used the plain way: a ``StemmingAnalyzer`` title+body
   schema, ``BM25F()`` defaults, each query through ``MultifieldParser`` with
   an OR group;
+* **SQLite FTS5 (porter)** and **bm25s**, the references
+  (bench/references.py);
 * **newssearch before the fix**: our index and analyzer, ranked by Whoosh's
   own ``BM25F`` (what ``searcher.WEIGHTING`` was), each query word OR-ed once
   per field with the fields' boosts (title 2.5);
-* **newssearch default**: our index, ``search.ranking`` and free-text queries;
+* **query's per-field BM25**: the parser's per-field terms scored apart and
+  summed, as ``query`` did before one ranking (today's parameters);
+* **newssearch default**: ``eval``, which ranks as ``query --any`` does
+  (``search.ranked_query``; docs/ranking.md);
 
 then (unless ``--quick``) one line per hypothesis about *why* Whoosh ranks
 worse than plain BM25, each change measured alone against "before"; the fix
-step by step; and the parameter sweeps behind the chosen defaults. About
-six minutes on two cores (``--quick``: half a minute).
+step by step; the parameter sweeps around the defaults (chosen by
+bench/cv_ranking.py); and query latency on BBC News, one ranking against
+the per-field scoring (also with ``--quick --latency``). About eight minutes
+on two cores (``--quick``: three).
 
 Collection quirks handled here (see each PROVENANCE.md):
 
@@ -53,14 +61,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from whoosh import fields as wf, index as windex, qparser, query as wq, scoring  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 
 from search import Article, NewsIndex, ranking  # noqa: E402
 from search.analysis import NewsAnalyzer  # noqa: E402
+import references  # noqa: E402  (bench/references.py)
 from search.evaluation import evaluate, measure, read_qrels, read_queries  # noqa: E402
-from search.query import free_text  # noqa: E402
+from search.query import parse  # noqa: E402
+from search.ranked_query import for_ranking  # noqa: E402
 from search.schema import TEXT_FIELDS  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared"
@@ -189,7 +200,7 @@ def rankings_of(searcher, queries: dict[str, str], make_query) -> dict:
 
 def words(text: str, drop_stop: bool = False) -> list[str]:
     """The query's terms as our analyzer makes them, optionally without
-    function words (as free_text drops them)."""
+    function words (as for_ranking drops them)."""
     pairs = [(t.text, ranking.is_query_stop_word(t.original))
              for t in NewsAnalyzer()(text, mode="query", keeporiginal=True)]
     terms = [term for term, _ in pairs]
@@ -301,6 +312,18 @@ class Bench:
         report = evaluate(self.ix, self.queries, self.qrels_path, depth=DEPTH)
         return report.map, report.p_at_10, report.ndcg_at_10
 
+    def per_field_path(self) -> tuple[float, float, float]:
+        """`query --any` before one ranking: the parser's per-field terms,
+        each scored with BM25 and summed (title boost 2.5)."""
+        return self.ours(ranking.BM25F(), lambda text: parse(text, any_term=True).query)
+
+    def fts5(self) -> tuple[float, float, float]:
+        return self.score(references.fts5(self.collection.articles, self.judged, DEPTH))
+
+    def bm25s(self) -> tuple[float, float, float]:
+        return self.score(references.bm25s_rankings(self.collection.articles, self.judged,
+                                                    DEPTH))
+
     def lengths(self):
         if self._lengths is None:
             with self.ix._ix.searcher() as searcher:
@@ -308,12 +331,25 @@ class Bench:
         return self._lengths
 
 
+#: The main table's rows: (label, method); bm25s only when installed.
+ENGINES = [
+    ("stock Whoosh", Bench.stock_whoosh),
+    ("SQLite FTS5 (porter)", Bench.fts5),
+    ("bm25s (Lucene BM25, stemmed)", Bench.bm25s if references.bm25s_available() else None),
+    ("newssearch before the fix", Bench.before),
+    ("query's per-field BM25 (before one ranking)", Bench.per_field_path),
+    ("newssearch default (eval = query --any)", Bench.default),
+]
+
+
 def per_field(**kw):
     return lambda text: per_field_query(text, **kw)
 
 
 def free(text: str) -> wq.Query:
-    return free_text(text).query
+    """The query `newssearch query --any TEXT` ranks by (and eval runs)."""
+    parsed = parse(text, any_term=True)
+    return for_ranking(parsed.query, parsed.text)
 
 
 OLD_B = dict(b=0.75, field_b={"title": 0.5})
@@ -347,19 +383,71 @@ STEPS = [
                                                 per_field(qf=True))),
     ("+ function words dropped", lambda b: b.ours(ranking.BM25F(k1=1.2, **OLD_B),
                                                   per_field(qf=True, drop_stop=True))),
-    ("+ true BM25F (= free_text)", lambda b: b.ours(ranking.BM25F(k1=1.2, **OLD_B), free)),
+    ("+ true BM25F (= query --any)", lambda b: b.ours(ranking.BM25F(k1=1.2, **OLD_B), free)),
     ("+ K1 2.0, title B 0.75 (= default)", lambda b: b.ours(ranking.BM25F(), free)),
 ]
 
 
 def sweeps():
-    """(label, weighting) around the defaults, with free_text queries."""
+    """(label, weighting) around the defaults, with query --any queries."""
     for k1 in (1.2, 1.5, 2.0, 3.0):
         for b in (0.5, 0.75, 0.9):
             yield f"K1 {k1}, B {b}", ranking.BM25F(k1=k1, b=b)
     for title in (1.0, 1.5, 4.0):
         yield f"title weight {title} (default {TEXT_FIELDS['title']})", \
             ranking.BM25F(weights={"title": title, "body": 1.0})
+
+
+# --- query latency -----------------------------------------------------------------
+
+LATENCY_QUERIES = 100
+
+
+def latency(shared: Path, folder: Path) -> None:
+    """Median and p95 ms of ``NewsIndex.search`` (top 10, snippets) on BBC
+    News, with one ranking and with the per-field scoring it replaced (the
+    same index and queries; ``searcher.for_ranking`` swapped out): two-word
+    AND queries and --any queries made of article titles."""
+    import random
+    import statistics
+
+    from search import searcher as searching
+
+    corpus = shared / "corpora" / "bbc"
+    if not corpus.is_dir():
+        print(f"- latency: {corpus} not found, skipped\n")
+        return
+    ix = NewsIndex.create(folder / "latency-bbc")
+    ix.index_paths([corpus])
+    rng = random.Random(42)
+    with ix._searching() as searcher:
+        titles = [searcher.stored_fields(d).get("title") or "" for d in
+                  rng.sample(range(searcher.doc_count_all()), LATENCY_QUERIES)]
+    words = [w for t in titles for w in re.findall(r"[A-Za-z]{4,}", t)]
+    kinds = {"two words, all required": [(f"{rng.choice(words)} {rng.choice(words)}", False)
+                                         for _ in range(LATENCY_QUERIES)],
+             "a title, any word (--any)": [(t, True) for t in titles if t.strip()]}
+    one = searching.for_ranking
+    rows = []
+    for kind, queries in kinds.items():
+        for label, rewrite in (("per-field BM25 (before)", lambda q, text: q),
+                               ("one ranking (BM25F)", one)):
+            searching.for_ranking = rewrite
+            times = []
+            for _ in range(2):  # the first round warms caches
+                times = []
+                for text, any_term in queries:
+                    started = time.perf_counter()
+                    ix.search(text, any_term=any_term, limit=10)
+                    times.append((time.perf_counter() - started) * 1000)
+            searching.for_ranking = one
+            times.sort()
+            rows.append([kind, label, f"{statistics.median(times):.1f}",
+                         f"{times[int(len(times) * 0.95) - 1]:.1f}"])
+    ix.close()
+    print(f"Query latency on BBC News ({LATENCY_QUERIES} queries of each kind, top 10 with "
+          f"snippets, ms):\n")
+    table(("queries", "ranking", "p50", "p95"), rows)
 
 
 # --- output ----------------------------------------------------------------------------
@@ -387,7 +475,8 @@ def main() -> int:
     ap.add_argument("--collection", choices=sorted(LOADERS), action="append",
                     help="only this collection (repeatable; default: both)")
     ap.add_argument("--quick", action="store_true",
-                    help="the main table only: no hypotheses, steps or sweeps")
+                    help="the main table only: no hypotheses, steps, sweeps or latency")
+    ap.add_argument("--latency", action="store_true", help="with --quick: the latency table too")
     args = ap.parse_args()
     names = args.collection or ["cisi", "cranfield"]
     missing = [n for n in names if not (args.shared / "corpora" / n).is_dir()]
@@ -405,9 +494,9 @@ def main() -> int:
         main_rows, results = [], {}
         for name, bench in benches.items():
             print(f"ranking {name} …", file=sys.stderr)
-            for label, run in (("stock Whoosh", Bench.stock_whoosh),
-                               ("newssearch before the fix", Bench.before),
-                               ("newssearch default", Bench.default)):
+            for label, run in ENGINES:
+                if run is None:
+                    continue
                 results[name, label] = run(bench)
                 main_rows.append([name, label, *figures(results[name, label])])
         table(("collection", "engine", "MAP", "P@10", "nDCG@10"), main_rows)
@@ -450,6 +539,8 @@ def main() -> int:
 
         for bench in benches.values():
             bench.close()
+        if not args.quick or args.latency:
+            latency(args.shared, Path(tmp))
     print(f"- total {time.perf_counter() - started:.0f} s; python {sys.version.split()[0]}")
     return 0
 

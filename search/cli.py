@@ -478,9 +478,9 @@ def eval_cmd(
     index: Optional[Path] = IndexOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Measure ranking quality: run each query as free text (operators are
-    not interpreted, words are OR-ed, BM25F ranking) and print MAP, P@10 and
-    nDCG@10 over the queries that have relevant judgments."""
+    """Measure ranking quality: run each query as `query --any` does (words
+    OR-ed, the same BM25F ranking) and print MAP, P@10 and nDCG@10 over the
+    queries that have relevant judgments."""
     from .evaluation import evaluate, read_queries
 
     texts = read_queries(queries)

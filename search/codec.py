@@ -805,6 +805,39 @@ def term_doc_ids(reader, fieldname: str, btext: bytes) -> list[int]:
     return posting_ids(terms.matcher(fieldname, btext, reader.schema[fieldname].format))
 
 
+def term_postings(reader, fieldname: str, btext: bytes) -> tuple[list[int], list[float]]:
+    """Document numbers and weights (term frequencies) of an existing term in
+    a segment reader, deleted documents left out, read a block at a time
+    (ranking reads whole lists: a posting at a time was most of its cost)."""
+    terms = getattr(reader, "_terms", None)
+    matcher = terms.matcher(fieldname, btext, reader.schema[fieldname].format) \
+        if terms is not None else None
+    if isinstance(matcher, NewsLeafMatcher):
+        ids: list[int] = []
+        weights: list[float] = []
+        for block in _blocks(matcher):
+            ids.extend(block.ids)
+            weights.extend(block.weights)
+    elif isinstance(matcher, ListMatcher) and matcher._weights is not None:
+        ids, weights = list(matcher._ids), list(matcher._weights)
+    else:
+        return _walk_postings(reader.postings(fieldname, btext))
+    if reader.has_deletions():
+        deleted = frozenset(reader._perdoc.deleted_docs())  # (an iterator: read it once)
+        kept = [i for i, docnum in enumerate(ids) if docnum not in deleted]
+        ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
+    return ids, weights
+
+
+def _walk_postings(postings) -> tuple[list[int], list[float]]:
+    ids, weights = [], []
+    while postings.is_active():
+        ids.append(postings.id())
+        weights.append(postings.weight())
+        postings.next()
+    return ids, weights
+
+
 class NewsFieldCursor(FieldCursor):
     """Walks one field's terms in order (Whoosh's fuzzy and pattern
     queries use it)."""

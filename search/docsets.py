@@ -21,6 +21,8 @@ from whoosh import query as wq
 from .codec import term_doc_ids
 from .datecolumn import PublishedRange
 from .facets import value_lists
+from .ranking import BM25FTerm
+from .schema import TEXT_FIELDS
 
 #: One segment's matches: (segment searcher, document numbers in it).
 SegmentMatches = list[tuple[object, set[int]]]
@@ -63,6 +65,8 @@ def _docs(q, sub) -> set[int]:
     kind = type(q)
     if kind is wq.Term:
         return _term_docs(sub.reader(), q.fieldname, q.text)
+    if kind is BM25FTerm:  # the word in any text field
+        return set().union(*(_term_docs(sub.reader(), name, q.text) for name in TEXT_FIELDS))
     if kind is wq.And or kind is wq.Require:
         return _intersect(_docs(child, sub) for child in _children(q))
     if kind is wq.Or or kind is wq.DisjunctionMax:

@@ -10,8 +10,10 @@ Inputs:
   and more are relevant (nDCG uses them as gains); 0 and below are not
   (negative grades, such as Cranfield's -1, count as 0).
 
-Each query is run as free text (:func:`query.free_text`: operators are not
-interpreted, words are OR-ed, BM25F ranking) down to `depth` hits. Only
+Each query is run as ``newssearch query --any`` runs it (:func:`ranked`:
+the query language read leniently, words OR-ed, ranked by the search path's
+own BM25F, :func:`ranked_query.for_ranking`) down to `depth` hits, so the
+figures are those of what users get. Only
 queries that have at least one relevant judgment are evaluated (trec_eval's
 convention); a judged query that finds nothing scores 0. The measures come
 from ``ir-measures`` (trec_eval's definitions, via pytrec_eval) over the
@@ -26,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import NewsSearchError
-from .query import free_text
+from .errors import NewsSearchError, QueryError
+from .query import parse
+from .ranked_query import for_ranking
 from .ranking import rank
 from .searcher import MAX_LIMIT
 
@@ -164,8 +167,8 @@ def _lines(path: str | os.PathLike, what: str):
 
 def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
              run_path: str | os.PathLike | None = None, depth: int = 1000) -> EvalReport:
-    """Run `queries` ({qid: text}) on the open NewsIndex `ix` as free text and
-    score them against the TREC qrels at `qrels_path`.
+    """Run `queries` ({qid: text}) on the open NewsIndex `ix` as ``query
+    --any`` runs them and score them against the TREC qrels at `qrels_path`.
 
     With `run_path`, every query's ranking (judged or not) is also written
     there as a TREC run (``qid Q0 docid rank score newssearch``). Raises
@@ -189,7 +192,7 @@ def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
                                   f"article ids)")
         ids: dict = {}
         to_run = list(queries) if run_path else judged
-        rankings = {qid: rank(searcher, free_text(queries[qid]).query, depth, ids)
+        rankings = {qid: rank(searcher, ranked(qid, queries[qid]), depth, ids)
                     for qid in to_run}
     if run_path:
         _write_run(run_path, rankings)
@@ -197,6 +200,16 @@ def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
     report.run_path = str(run_path) if run_path else None
     report.took_ms = (time.perf_counter() - started) * 1000
     return report
+
+
+def ranked(qid: str, text: str):
+    """The query `newssearch query --any TEXT` ranks by (a NewsSearchError
+    naming the query if its text is not a query, such as an unknown field)."""
+    try:
+        parsed = parse(text, any_term=True)
+    except QueryError as exc:
+        raise NewsSearchError(f"query {qid}: {exc}") from None
+    return for_ranking(parsed.query, parsed.text)
 
 
 def measure(queries, qrels: dict[str, dict[str, int]],

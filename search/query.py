@@ -11,7 +11,6 @@ error in both modes: it almost always means a typo the user wants to hear about.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Sequence
@@ -23,8 +22,8 @@ from .analysis import NewsAnalyzer, normalize_keyword
 from .datecolumn import PublishedRange
 from .errors import QueryError
 from .patterns import on_words
+from .punctuation import as_punctuation
 from .query_lint import lint
-from .ranking import BM25FTerm, is_query_stop_word
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
 
 #: `name:` at the start of a term.
@@ -137,7 +136,7 @@ def _parse_one(text: str, strict: bool, any_term: bool,
     # Lone surrogates (from broken terminals or JSON) cannot be encoded or
     # printed: read them as U+FFFD, one for one (error columns stay right).
     text = re.sub("[\ud800-\udfff]", "\ufffd", text)
-    cleaned, warnings = _bounded(text, strict=strict)
+    cleaned, warnings = _bounded(as_punctuation(text), strict=strict)
     cleaned, more = check_syntax(cleaned, strict=strict)
     warnings.extend(more)
     cleaned, more = lint(cleaned, strict=strict, date_bound=parse_date_bound)
@@ -508,26 +507,6 @@ def resolve_relative_dates(text: str) -> str:
     def in_clause(clause: re.Match) -> str:
         return RELATIVE.sub(moment, clause.group(0))
     return DATE_CLAUSE.sub(in_clause, text)
-
-
-# --- free text ---------------------------------------------------------------
-
-def free_text(text: str, *, drop_stop_words: bool = True) -> ParsedQuery:
-    """Query text read as plain words, for ranking rather than matching: no
-    operators, fields, phrases or wildcards. Any word may match (OR), and
-    articles are ranked by true BM25F over title and body
-    (:class:`ranking.BM25FTerm`); a word said twice counts twice. Function
-    words (:func:`ranking.is_query_stop_word`) are left out unless nothing
-    else is left. Empty text matches nothing. This is what ``newssearch eval`` runs."""
-    words = [(token.text, is_query_stop_word(token.original))
-             for token in NewsAnalyzer()(text, mode="query", keeporiginal=True)]
-    terms = [term for term, _ in words]
-    if drop_stop_words:
-        terms = [term for term, stop in words if not stop] or terms
-    if not terms:
-        return ParsedQuery(text, wq.NullQuery)
-    counts = Counter(terms)
-    return ParsedQuery(text, wq.Or([BM25FTerm(term, qf=n) for term, n in counts.items()]))
 
 
 # --- filters ---------------------------------------------------------------

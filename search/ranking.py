@@ -22,7 +22,7 @@ on CISI / Cranfield from that 0.130 / 0.272):
 * **A word repeated in the query counts once**: Whoosh's ``Or`` drops
   duplicate subqueries. BM25 multiplies by the query term frequency (+0.011 /
   -0.009 alone; +0.018 / -0.002 once idf is fixed): long requests repeat
-  what they are about. ``query.free_text`` passes it on as ``BM25FTerm.qf``.
+  what they are about. ``ranked_query.for_ranking`` passes it on as ``BM25FTerm.qf``.
 * **K1 1.2** is low for these collections (K1 2.0: +0.012 / +0.013).
 
 Measured and found *not* to matter: Whoosh's one-byte (lossy) field lengths
@@ -41,19 +41,24 @@ import weakref
 from math import log
 
 from whoosh import matching, query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 from .analysis import fold
+from .codec import term_postings
 from .schema import TEXT_FIELDS
 from . import whoosh_fixes  # noqa: F401  (applied on import: see the module)
 
-#: Term-frequency saturation. Higher than Lucene's 1.2: both test collections
-#: (abstracts, long natural-language requests) improve up to about 3 (see the
-#: benchmark's sweep); 2.0 takes most of that while still saturating a word a
-#: long news story repeats.
-K1 = 2.0
-#: Length normalisation, the textbook value (0.5–0.9 are within 0.005 MAP).
-B = 0.75
+#: Term-frequency saturation, length normalisation and the fields' BM25F
+#: weights: chosen by cross-validation over CISI, Cranfield and Reuters-21578
+#: topic queries (bench/cv_ranking.py; docs/ranking.md has the figures).
+#: Higher k1 and lower b than Lucene's 1.2 / 0.75: the abstracts want k1 3-4,
+#: the news stories b 0.3-0.5 (long stories are not less relevant); a title
+#: match counts four body matches.
+K1 = 3.0
+B = 0.5
+FIELD_WEIGHTS = {"title": 4.0, "body": 1.0}
 
 #: Words a free-text query leaves out (when it has other words): function
 #: words that say nothing about the topic: "What are the problems of …".
@@ -98,15 +103,15 @@ class BM25F(WeightingModel):
     """BM25 per field (for ``Term`` queries) with a correct idf, and the
     parameters of true BM25F (for :class:`BM25FTerm`).
 
-    `weights` are the fields' BM25F weights (default: ``schema.TEXT_FIELDS``,
-    the same boosts the query parser gives fields); `field_b` overrides `b`
-    per field."""
+    `weights` are the fields' BM25F weights (default :data:`FIELD_WEIGHTS`;
+    the query parser's field boosts, ``schema.TEXT_FIELDS``, only mark which
+    per-field terms are one word); `field_b` overrides `b` per field."""
 
     def __init__(self, k1: float = K1, b: float = B, weights: dict[str, float] | None = None,
                  field_b: dict[str, float] | None = None):
         self.k1 = k1
         self.b = b
-        self.weights = dict(TEXT_FIELDS if weights is None else weights)
+        self.weights = dict(FIELD_WEIGHTS if weights is None else weights)
         self.field_b = dict(field_b or {})
 
     def b_for(self, fieldname: str) -> float:
@@ -198,13 +203,20 @@ class BM25FTerm(wq.Query):
         return max((ixreader.doc_frequency(f, self.text) for f in DEFAULT.weights), default=0)
 
     def matcher(self, searcher, context=None):
-        weighting = context.weighting if context is not None else searcher.weighting
-        model = weighting if isinstance(weighting, BM25F) else DEFAULT
+        scores = self.scores(searcher, context)
+        if not scores:
+            return matching.NullMatcher()
+        ids = sorted(scores)
+        return matching.ListMatcher(ids, [scores[d] for d in ids])
+
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        """Document number → BM25F score, for the documents of `searcher`
+        (one segment) that have the word in a text field."""
+        model = _model(searcher, context)
         parent = searcher.get_parent()
         reader = searcher.reader()
-        schema = searcher.schema
         btext = self.text.encode("utf-8")
-        fields = [f for f in model.weights if f in schema]
+        fields = [f for f in model.weights if f in searcher.schema]
         pseudo: dict[int, float] = {}
         for fieldname in fields:
             if (fieldname, btext) not in reader:
@@ -212,21 +224,115 @@ class BM25FTerm(wq.Query):
             weight = model.weights[fieldname]
             b = model.b_for(fieldname)
             avg = parent.avg_field_length(fieldname) or 1.0
-            postings = reader.postings(fieldname, btext)
-            while postings.is_active():
-                docnum = postings.id()
-                norm = (1 - b) + b * reader.doc_field_length(docnum, fieldname, 0) / avg
-                pseudo[docnum] = pseudo.get(docnum, 0.0) + weight * postings.weight() / norm
-                postings.next()
+            ids, weights = term_postings(reader, fieldname, btext)
+            lengths = length_bytes(reader, fieldname)
+            if lengths is None:
+                norms = [(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
+                         for d in ids]
+            else:  # one norm per length byte, not per posting
+                table = [(1 - b) + b * (byte_to_length(n) if n else 0) / avg for n in range(256)]
+                norms = [table[lengths[d]] for d in ids]
+            get = pseudo.get
+            for docnum, tf, norm in zip(ids, weights, norms):
+                pseudo[docnum] = get(docnum, 0.0) + weight * tf / norm
         if not pseudo:
-            return matching.NullMatcher()
+            return {}
         # Searching one segment of several: count the word in all of them.
         doc_freq = len(pseudo) if parent is searcher else _doc_freq(parent, fields, btext)
         factor = self.qf * self.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
             * (model.k1 + 1)
-        ids = sorted(pseudo)
-        scores = [factor * pseudo[d] / (pseudo[d] + model.k1) for d in ids]
-        return matching.ListMatcher(ids, scores)
+        return {d: factor * tf / (tf + model.k1) for d, tf in pseudo.items()}
+
+
+def _model(searcher, context) -> "BM25F":
+    weighting = context.weighting if context is not None else searcher.weighting
+    return weighting if isinstance(weighting, BM25F) else DEFAULT
+
+
+class BM25FPhrase(wq.Query):
+    """A phrase searched in every text field (what the parser makes of
+    ``"oil prices"`` and of ``non-linear``): it matches where the phrase is,
+    in any field, and scores as its words do, each by true BM25F (so the
+    title counts more, but no word scores twice: Whoosh's phrase scored
+    each field apart and added them, like its terms)."""
+
+    fieldname = next(iter(TEXT_FIELDS))
+
+    def __init__(self, words: list[str], slop: int = 1, boost: float = 1.0):
+        self.words = list(words)
+        self.slop = slop
+        self.boost = boost
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.words!r}, slop={self.slop!r}, boost={self.boost!r})"
+
+    def __unicode__(self) -> str:
+        return '"' + " ".join(self.words) + '"'
+
+    __str__ = __unicode__
+
+    def __eq__(self, other) -> bool:
+        return (type(other) is type(self) and other.words == self.words
+                and other.slop == self.slop and other.boost == self.boost)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(self.words), self.slop, self.boost))
+
+    def has_terms(self) -> bool:
+        return True
+
+    def terms(self, phrases: bool = False):
+        if phrases:
+            for fieldname in DEFAULT.weights:
+                for word in self.words:
+                    yield fieldname, word
+
+    def estimate_size(self, ixreader) -> int:
+        return min((ixreader.doc_frequency(f, w) for f in DEFAULT.weights
+                    for w in self.words), default=0)
+
+    def matcher(self, searcher, context=None):
+        fields = [f for f in _model(searcher, context).weights if f in searcher.schema]
+        found: set[int] = set()
+        for fieldname in fields:
+            phrase = wq.Phrase(fieldname, self.words, slop=self.slop)
+            found.update(phrase.matcher(searcher, context).all_ids())
+        if not found:
+            return matching.NullMatcher()
+        ids = sorted(found)
+        totals = dict.fromkeys(ids, 0.0)
+        for word in dict.fromkeys(self.words):
+            for docnum, score in BM25FTerm(word).scores(searcher, context).items():
+                if docnum in totals:
+                    totals[docnum] += score
+        return matching.ListMatcher(ids, [self.boost * totals[d] for d in ids])
+
+
+#: Per segment reader: each text field's length bytes (see length_bytes).
+_LENGTHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def length_bytes(reader, fieldname: str) -> bytes | None:
+    """Every document's one-byte field length in a segment reader (Whoosh's
+    length column read whole), or None where the reader does not have one
+    such column (then lengths are read one by one)."""
+    cache = _LENGTHS.setdefault(reader, {})
+    if fieldname not in cache:
+        cache[fieldname] = _read_length_bytes(reader, fieldname)
+    return cache[fieldname]
+
+
+def _read_length_bytes(reader, fieldname: str) -> bytes | None:
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return bytes(reader.doc_count_all())
+        if column._fixedlen != 1:
+            return None
+        data = bytes(column._dbfile.get(column._basepos, column._count))
+        return data + column._defaultbytes * (column._doccount - column._count)
+    except AttributeError:  # not a Whoosh 2.7 segment reader
+        return None
 
 
 #: Per top-level searcher: documents with a word in any text field.

@@ -21,6 +21,7 @@ from .facets import field_facet
 from .language import index_languages
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
+from .ranked_query import for_ranking
 from .suggest import suggest
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .relax import relax
@@ -82,7 +83,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     check_expansions(request.parsed.query, searcher.reader(), deadline)
     # Matching and highlighting expand the same patterns twice more.
     deadline.check(ahead=2 * (time.perf_counter() - expanding))
-    query = request.parsed.query
+    # One BM25F ranking for every query (what `eval` measures): see ranked_query.
+    query = for_ranking(request.parsed.query, request.parsed.text)
 
     combined = _filter_query(filters, request.since, request.until)
     # Counting needs every match but no scores: sets of document numbers
@@ -106,7 +108,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     else:
         ranked = _paged(searcher, query, combined, request)
 
-    matchers = _matchers(query, searcher)
+    matchers = _matchers(request.parsed.query, searcher)
     deadline.check()
     hits = [_hit(searcher.stored_fields(docnum), score, matchers, request.snippet_count)
             for docnum, score in ranked]

@@ -1,5 +1,5 @@
 """Ranking and the built-in evaluation: `newssearch eval`, `search.evaluation`,
-`search.ranking` and free-text queries.
+`search.ranking` (what eval runs: tests/test_one_ranking.py).
 
 The tiny collection in tests/fixtures/eval/ (ten articles written for these
 tests, five judged queries) is small enough to work every figure out by hand;
@@ -21,7 +21,7 @@ from whoosh import query as wq
 from search import Article, NewsIndex, ranking
 from search.errors import NewsSearchError
 from search.evaluation import EvalReport, evaluate, measure, read_qrels, read_queries
-from search.query import free_text
+from search.evaluation import ranked
 
 from .conftest import CORPORA, FIXTURES, ROOT
 
@@ -44,7 +44,7 @@ def eval_index(tmp_path) -> Path:
 
 # --- the tiny collection, by hand ----------------------------------------------------
 #
-# Rankings (free text: words OR-ed, function words dropped, BM25F):
+# Rankings (as `query --any`: words OR-ed, function words dropped, BM25F):
 #   q1 "volcano eruption"  → a1 (both words), a10 (volcano, in a title),
 #                            a2 (eruption, in a body)   relevant: a1, a2
 #   q2 "election turnout"  → a5 (both), a4 (election)   relevant: a4 (grade 2), a5 (1)
@@ -280,36 +280,6 @@ def test_cli_eval_missing_index(cli, tmp_path):
     assert "no index at" in _error_line(result)
 
 
-# --- free-text queries ----------------------------------------------------------------
-
-def _terms(parsed) -> dict[str, float]:
-    return {leaf.text: leaf.qf for leaf in parsed.query.leaves()}
-
-
-def test_free_text_ignores_operators_and_drops_function_words():
-    parsed = free_text('What is "the" cost of title:volcano AND NOT ash* -(lava)?')
-    assert _terms(parsed) == {"cost": 1, "titl": 1, "volcano": 1, "ash": 1, "lava": 1}
-    assert all(isinstance(leaf, ranking.BM25FTerm) for leaf in parsed.query.leaves())
-    assert parsed.warnings == []
-
-
-def test_free_text_counts_repeated_words():
-    assert _terms(free_text("Retrieval of text; text retrieval, retrieving texts")) == \
-        {"retriev": 3, "text": 3}
-
-
-def test_free_text_keeps_acronyms_that_look_like_function_words():
-    assert _terms(free_text("WHO warns US on flu")) == {"who": 1, "warn": 1, "us": 1, "flu": 1}
-    assert _terms(free_text("who warns us on flu")) == {"warn": 1, "flu": 1}
-    assert _terms(free_text("cats AND dogs OR NOT mice")) == {"cat": 1, "dog": 1, "mice": 1}
-
-
-def test_free_text_keeps_function_words_when_nothing_else_is_left():
-    assert _terms(free_text("The Who")) == {"the": 1, "who": 1}
-    assert _terms(free_text("the end", drop_stop_words=False)) == {"the": 1, "end": 1}
-    assert free_text("  ?! ").query is wq.NullQuery
-
-
 # --- BM25F ----------------------------------------------------------------------------
 
 def test_bm25f_term_scores_by_the_formula(tmp_path):
@@ -339,7 +309,7 @@ def test_bm25f_is_the_same_over_several_segments(tmp_path):
         with NewsIndex.create(tmp_path / name) as ix:
             for batch in batches:
                 ix.add(batch)
-            query = free_text("volcano island election rate cup").query
+            query = ranked("q", "volcano island election rate cup")
             scores.append(dict(ranking.rank(ix._current_searcher(), query, 100)))
     assert scores[0] == pytest.approx(scores[1], rel=1e-9) and len(scores[0]) >= 8
 
