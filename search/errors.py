@@ -43,3 +43,8 @@ class ReadError(NewsSearchError):
 class NotAnArticleError(ReadError):
     """A readable file that holds no articles (a word list, package.json, an
     XML file that is not a feed): skipped, not failed."""
+
+
+class SearchTimeout(QueryError):
+    """A search stopped at its time limit: the query is valid but too costly
+    now (the server answers 503, the CLI exits 2 like any query error)."""

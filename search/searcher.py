@@ -15,7 +15,7 @@ from whoosh.searching import ResultsPage
 
 from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
-from .errors import QueryError
+from .errors import QueryError, SearchTimeout
 from .facets import field_facet
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
@@ -191,7 +191,7 @@ class Deadline:
     def check(self, ahead: float = 0.0) -> None:
         """Raise if the deadline has passed (or will have, `ahead` seconds on)."""
         if time.perf_counter() + ahead > self.at:
-            raise QueryError(
+            raise SearchTimeout(
                 f"the search took more than {self.seconds:g} s and was stopped; make the "
                 f"query more specific (fewer words, wildcards or fuzzy~ words) or add filters")
 
