@@ -264,9 +264,12 @@ class Server:
         self.time_limit = time_limit
 
     def public(self, data: dict) -> dict:
-        """An article's or hit's dict with its path relative to its indexed folder."""
-        if data.get("path"):
-            data["path"] = public_path(data["path"], self.index.roots)
+        """An article's dict, or results' hits, with paths relative to the
+        indexed folder (see server_guard.public_path)."""
+        roots = self.index.roots
+        for item in [data, *data.get("hits", [])]:
+            if item.get("path"):
+                item["path"] = public_path(item["path"], roots)
         return data
 
     def search(self, state: SearchState, *, sort: str | None = None,
