@@ -182,6 +182,9 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--pythonpath", default=str(REPO),
                         help="the checkout the server and index runs use")
+    parser.add_argument("--index-jobs", type=int, default=1,
+                        help="parsing processes of the concurrent index run (default 1: "
+                             "on a small machine more would starve the server)")
     parser.add_argument("--work", type=Path, help="keep the index here (default: a temp dir)")
     args = parser.parse_args()
     if not args.corpus.is_dir():
@@ -216,7 +219,8 @@ def main() -> None:
             writing = threading.Event()
             writer = subprocess.Popen(
                 newssearch(args.python, "index", *map(str, groups[-1]), "--index",
-                           str(index), "--json"), env=env, stdout=subprocess.DEVNULL,
+                           str(index), "--json", "--jobs", str(args.index_jobs)),
+                env=env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
             writing.set()
             watcher = threading.Thread(target=lambda: (writer.wait(), writing.clear()),
@@ -225,12 +229,14 @@ def main() -> None:
             stop_at = time.monotonic() + args.max_seconds
             clients = [Client(port, mix[i::args.clients], stop_at, writing)
                        for i in range(args.clients)]
+            load_before = os.getloadavg()[0]
             load_started = time.perf_counter()
             for client in clients:
                 client.start()
             for client in clients:
                 client.join()
             seconds = time.perf_counter() - load_started
+            load_after = os.getloadavg()[0]
             writer_code = writer.wait(timeout=900)
         finally:
             server.terminate()
@@ -242,7 +248,8 @@ def main() -> None:
     rows.append(("while index", [r for r in results if r[3]]))
     print(f"{args.clients} clients, {len(results)} requests in {seconds:.1f} s, 1 in "
           f"{args.fuzzy_every} fuzzy; `newssearch index` ran beside them (exit {writer_code}) "
-          f"on an index of {segments} segments; corpus {args.corpus.name}")
+          f"on an index of {segments} segments; corpus {args.corpus.name}; load average "
+          f"{load_before:.1f} before, {load_after:.1f} after on {os.cpu_count()} cores")
     print(table(rows, seconds))
 
 
