@@ -189,6 +189,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.corpus.is_dir():
         raise SystemExit(f"no corpus at {args.corpus} (see ../shared/corpora)")
+    args.corpus = args.corpus.resolve()  # the runs below work in the checkout's folder
     files = sorted(p for p in args.corpus.rglob("*")
                    if p.is_file() and p.suffix.lower() in (".sgm", ".txt")
                    and p.name.upper() not in ("README.TXT", "PROVENANCE.MD"))
@@ -198,12 +199,12 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": args.pythonpath}
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        index = (args.work or Path(tmp)) / "index"
+        index = (args.work or Path(tmp)).resolve() / "index"
         started = time.perf_counter()
         for n, group in enumerate(groups[:-1], 1):
             subprocess.run(newssearch(args.python, "index", *map(str, group), "--index",
                                       str(index), "--json"),
-                           env=env, check=False, stdout=subprocess.DEVNULL,
+                           env=env, cwd=args.pythonpath, check=False, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=900)
         segments = len(list(index.glob("gen-*/*.seg")))
         print(f"index: {len(files) - len(groups[-1])} files in {args.runs} runs, {segments} "
@@ -212,7 +213,8 @@ def main() -> None:
         port = free_port()
         server = subprocess.Popen(
             newssearch(args.python, "serve", "--index", str(index), "--host", "127.0.0.1",
-                       "--port", str(port)), env=env, stdout=subprocess.DEVNULL)
+                       "--port", str(port)),
+            env=env, cwd=args.pythonpath, stdout=subprocess.DEVNULL)
         try:
             wait_until_serving(port, server)
             mix = request_mix(args.requests, args.fuzzy_every)
@@ -220,7 +222,7 @@ def main() -> None:
             writer = subprocess.Popen(
                 newssearch(args.python, "index", *map(str, groups[-1]), "--index",
                            str(index), "--json", "--jobs", str(args.index_jobs)),
-                env=env, stdout=subprocess.DEVNULL,
+                env=env, cwd=args.pythonpath, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
             writing.set()
             watcher = threading.Thread(target=lambda: (writer.wait(), writing.clear()),

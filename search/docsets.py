@@ -21,15 +21,10 @@ from whoosh import query as wq
 from .codec import term_doc_ids
 from .datecolumn import PublishedRange
 from .facets import value_lists
-from .segment_cache import SegmentCache
+from .phrases import phrase_docs
 
 #: One segment's matches: (segment searcher, document numbers in it).
 SegmentMatches = list[tuple[object, set[int]]]
-
-#: Phrase and proximity matches kept per segment: walking positions is the
-#: costliest matching there is (`"the company said"` took 0.8 s on Reuters),
-#: and a segment's matches never change (deletions are taken off later).
-_positional = SegmentCache(2048)
 
 _PATTERN_TYPES = (wq.Prefix, wq.Wildcard, wq.FuzzyTerm, wq.Variations, wq.TermRange,
                   wq.NumericRange, wq.DateRange, wq.Regex)
@@ -93,9 +88,9 @@ def _docs(q, sub) -> set[int]:
             expanded = q
         if type(expanded) is not kind:
             return _docs(expanded, sub)
-    if isinstance(q, (wq.Phrase, wq.Ordered)):
-        found = _positional.get(sub.reader(), f"docs\0{q!r}", lambda: frozenset(q.docs(sub)))
-        return set(found)  # a copy: callers combine sets in place
+    if isinstance(q, wq.Phrase):  # found once per segment (see phrases); a copy, as
+        # callers combine sets in place
+        return set(phrase_docs(q, sub, getattr(q, "check", lambda: None)))
     return set(q.docs(sub))  # proximity, field existence …
 
 

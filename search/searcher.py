@@ -17,6 +17,7 @@ from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
 from .errors import QueryError, SearchTimeout
 from .facets import field_facet
+from .phrases import keep_phrases
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .suggest import suggest
@@ -76,7 +77,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     check_expansions(request.parsed.query, searcher.reader(), deadline)
     # Matching and highlighting expand the same patterns twice more.
     deadline.check(ahead=2 * (time.perf_counter() - expanding))
-    query = request.parsed.query
+    # Phrases are matched once per segment and kept: both passes below use that.
+    query = keep_phrases(request.parsed.query, deadline.check)
 
     combined = _filter_query(filters, request.since, request.until)
     if request.sort == "recent":
