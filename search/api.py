@@ -338,13 +338,21 @@ class NewsIndex:
         finally:
             pool.give_back(searcher, generation)
 
-    def _borrow(self):
+    def _borrow(self, attempts: int = 3):
         """(pool, generation, searcher): a searcher on the latest commit."""
-        with self._lock:
-            self._follow_swap()
-            pool, ix = self._pool, self._ix
-        generation = ix.latest_generation()
-        return pool, generation, pool.borrow(generation)
+        for attempt in range(attempts):
+            with self._lock:
+                self._follow_swap()
+                pool, ix = self._pool, self._ix
+            try:
+                generation = ix.latest_generation()
+                return pool, generation, pool.borrow(generation)
+            except Exception:
+                # Another thread followed a rebuild's swap and closed this
+                # pool (and its index) meanwhile: take the new one.
+                if not pool.closed or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def _new_pool(self) -> SearcherPool:
         ix = self._ix

@@ -25,6 +25,10 @@ from typing import Callable
 MAX_IDLE = 8
 
 
+class PoolClosed(RuntimeError):
+    """Borrowing from a pool closed meanwhile (the caller takes the new one)."""
+
+
 class SearcherPool:
     """Searchers on one index, keyed by the commit generation they read."""
 
@@ -41,7 +45,7 @@ class SearcherPool:
         caller alone until :meth:`give_back`."""
         with self._lock:
             if self._closed:
-                raise RuntimeError("the index is closed")
+                raise PoolClosed("the index was reopened")
             if generation != self._generation:
                 self._close_idle()
                 self._generation = generation
@@ -58,6 +62,11 @@ class SearcherPool:
                 self._idle.append(searcher)
                 return
         searcher.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (the index moved to a new generation)."""
+        return self._closed
 
     @property
     def idle(self) -> int:

@@ -26,7 +26,7 @@ import pytest
 
 from .crashkit import (check_committed, cli_env, index_state, kill_after, make_corpus,
                        processes_mentioning, run_cli, start_cli, wait_gone)
-from .lockwatch import lock_is_held, wait_for
+from .lockwatch import kill_after_commits, lock_is_held, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="uses SIGKILL and /proc")
@@ -68,8 +68,10 @@ def test_sigkill_during_index_leaves_a_committed_state(corpus, reference, tmp_pa
             # --wait 0: a lock left by the killed run would fail this run at once.
             proc = start_cli(["index", str(corpus.root), "--index", str(index), "--wait", "0"],
                              env)
-            delay = rng.uniform(0.2, 2.5)
-            if not kill_after(proc, delay):
+            # Killed at a point of its own progress, not of the clock: as soon
+            # as it holds the lock (before any commit), or after 1-3 commits.
+            delay = rng.choice((0, 0, 1, 2, 3))
+            if not kill_after_commits(proc, index, delay):
                 assert proc.returncode == 0, proc.output[1]
                 break
             kills += 1
@@ -91,7 +93,8 @@ def test_sigkill_during_index_leaves_a_committed_state(corpus, reference, tmp_pa
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
         assert index_state(index) == reference
-    print(f"\n{kills} kills over {chains} indexes:", outcomes)
+    print(f"\n{kills} kills over {chains} indexes (commits seen before the kill, outcome):",
+          outcomes)
     kinds = {kind.split()[-1] for _, kind in outcomes}
     assert "commit" in kinds and "committed" in kinds, outcomes  # before and between commits
 

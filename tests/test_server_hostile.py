@@ -280,3 +280,21 @@ def test_serve_beyond_loopback_without_a_key_warns(cli, news_index, monkeypatch)
     assert result.exit_code == 0 and "without --api-key" in result.stderr
     empty = cli("serve", "--index", news_index, "--api-key", " ")
     assert empty.exit_code == 2 and "--api-key is empty" in empty.stderr
+
+
+def test_a_search_racing_a_reopen_takes_the_new_pool(news_index):
+    """Another thread follows a rebuild's swap (closing the pool) between a
+    search taking the pool and borrowing from it: the search takes the new
+    pool instead of failing with "the index was reopened"."""
+    with NewsIndex.open(news_index) as ix:
+        expected = len(ix)
+        old_pool = ix._pool
+        borrow = old_pool.borrow
+
+        def reopened_meanwhile(generation):
+            ix._reopen()
+            return borrow(generation)
+
+        old_pool.borrow = reopened_meanwhile
+        assert len(ix) == expected
+        assert ix._pool is not old_pool and old_pool.closed
