@@ -150,6 +150,7 @@ def _bound_fuzzy(q: wq.Query, strict: bool, same_columns: bool,
                  warnings: list[str]) -> wq.Query:
     """Fuzzy words past MAX_FUZZY_EDITS or MAX_FUZZY_CHARS: a QueryError
     (strict), or searched with ~2, or as the plain word (lenient, warned).
+    Phrases with a slop past MAX_PHRASE_SLOP likewise (see _bound_slop).
     And `title:*` / `body:*` as every article, not as every word's postings."""
     def bound(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Every) and node.fieldname in TEXT_FIELDS:

@@ -316,7 +316,9 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
                     "`newssearch serve`. Search results have the shape of "
                     "`newssearch query --json`, plus an HTML-escaped `html` rendering "
                     "of each snippet. Errors are `{error, parameter, column}` with "
-                    "status 400 (bad parameter) or 404 (no such article).",
+                    "status 400 (bad parameter or Host header), 401 (API key missing "
+                    "or wrong, when the server has one), 404 (no such article) or "
+                    "503 (the search ran past the time limit and was stopped).",
         docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
     )
     app.state.server = server
@@ -390,7 +392,9 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
 
     # --- JSON API -------------------------------------------------------------
 
-    errors = {400: {"model": ErrorBody, "description": "A bad parameter"}}
+    errors = {400: {"model": ErrorBody, "description": "A bad parameter"},
+              503: {"model": ErrorBody, "description": "The search ran past the time "
+                                                       "limit and was stopped"}}
 
     @app.get("/api/search", tags=["api"], responses=errors, openapi_extra={
         "parameters": [{"name": f"filter.{name}", "in": "query", "required": False,
