@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from . import directory, language, neardup, searcher as searching
+from .searcher_pool import SearcherPool
 from .article import Article
 from .errors import NewsSearchError
 from .readers import ReadOptions
@@ -63,10 +64,11 @@ class NewsIndex:
         self.path = path
         self._manifest = manifest
         self._ix = directory.open_whoosh(path, manifest)
-        self._searcher = None
-        #: Whoosh searchers are not thread-safe (their readers seek and read
-        #: shared file objects, and refresh() closes them): every use of the
-        #: shared searcher holds this lock, so threads may share one NewsIndex.
+        #: Whoosh searchers are not thread-safe: each search borrows one of
+        #: its own from this pool (see searcher_pool), so threads may share
+        #: one NewsIndex and search in parallel.
+        self._pool = self._new_pool()
+        #: Guards the switch to a new generation (self._ix, self._pool), not searches.
         self._lock = threading.RLock()
 
     # --- opening --------------------------------------------------------------
@@ -105,9 +107,7 @@ class NewsIndex:
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            self._pool.close()
             self._ix.close()
 
     # --- writing --------------------------------------------------------------
@@ -360,40 +360,57 @@ class NewsIndex:
 
     @contextmanager
     def _searching(self) -> Iterator:
-        """The live Whoosh searcher (following a rebuild's swap), held under
-        the index's lock: Whoosh searchers are not thread-safe, and the
-        server shares one NewsIndex between threads."""
-        with self._lock:
-            yield self._current_searcher()
-
-    def _current_searcher(self):
-        """A searcher on the latest commit; follows a rebuild's swap. Call
-        with self._lock held."""
-        self._follow_swap()
+        """A Whoosh searcher on the latest commit (following a rebuild's
+        swap), the caller's alone until the block ends; no lock is held
+        meanwhile, so other threads search in parallel."""
         try:
-            if self._searcher is None:
-                self._searcher = self._ix.searcher(weighting=searching.WEIGHTING)
-            else:
-                self._searcher = self._searcher.refresh()
+            pool, generation, searcher = self._borrow()
         except Exception:
             # A rebuild swapped generations and deleted ours since we read
             # the manifest: follow it (once; a second swap is an error).
             manifest = directory.read_manifest(self.path, check_version=False)
             if manifest.generation == self._manifest.generation:
                 raise
-            self._searcher = None  # refresh() may have closed its readers
-            self._manifest = manifest
-            self._reopen()
-            self._searcher = self._ix.searcher(weighting=searching.WEIGHTING)
-        return self._searcher
+            with self._lock:
+                self._manifest = manifest
+                self._reopen()
+            pool, generation, searcher = self._borrow()
+        try:
+            yield searcher
+        finally:
+            pool.give_back(searcher, generation)
+
+    def _borrow(self, attempts: int = 3):
+        """(pool, generation, searcher): a searcher on the latest commit."""
+        for attempt in range(attempts):
+            with self._lock:
+                self._follow_swap()
+                pool, ix = self._pool, self._ix
+            try:
+                generation = ix.latest_generation()
+                return pool, generation, pool.borrow(generation)
+            except Exception:
+                # Another thread followed a rebuild's swap and closed this
+                # pool (and its index) meanwhile: take the new one.
+                if not pool.closed or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _new_pool(self) -> SearcherPool:
+        ix = self._ix
+        return SearcherPool(lambda: ix.searcher(weighting=searching.WEIGHTING))
+
+    @property
+    def roots(self) -> list[str]:
+        """The source folders (and files) the index was built from."""
+        return list(self._manifest.roots)
 
     def _reopen(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            self._pool.close()
             self._ix.close()
             self._ix = directory.open_whoosh(self.path, self._manifest)
+            self._pool = self._new_pool()
 
     def _follow_swap(self) -> None:
         """Reopen on the live generation if a rebuild swapped it in."""

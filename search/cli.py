@@ -441,10 +441,18 @@ def export(
 def serve(
     index: Optional[Path] = IndexOption,
     host: str = typer.Option("127.0.0.1", "--host",
-                             help="Address to listen on (loopback by default; the server has "
-                                  "no authentication)."),
+                             help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     synonyms: Optional[Path] = SynonymsOption,
+    allow_host: List[str] = typer.Option(
+        [], "--allow-host", metavar="NAME",
+        help="Also answer requests whose Host header is NAME (repeatable; '*' for any). "
+             "Others are refused, so a hostile web page cannot reach the server through "
+             "a DNS name it controls (DNS rebinding)."),
+    api_key: Optional[str] = typer.Option(
+        None, "--api-key", envvar="NEWSSEARCH_API_KEY", metavar="KEY",
+        help="Require KEY on every request (Authorization: Bearer KEY, X-API-Key: KEY, "
+             "or HTTP Basic with KEY as password). Use it when listening beyond loopback."),
 ) -> None:
     """Serve a search page and a JSON HTTP API (/api/search, /api/article/ID,
     /api/stats, /api/suggest; OpenAPI at /openapi.json). The index is
@@ -452,13 +460,17 @@ def serve(
     import uvicorn
 
     from .server import create_app
+    from .server_guard import HostCheck, is_loopback
 
+    if api_key is not None and not api_key.strip():
+        raise NewsSearchError("--api-key is empty")
     open_index(index).close()  # builds the default index on a fresh checkout; clear errors
-    web_app = create_app(index or DEFAULT_INDEX,
+    web_app = create_app(index or DEFAULT_INDEX, host_check=HostCheck(host, allow_host),
+                         api_key=api_key,
                          synonyms=Synonyms.load(synonyms) if synonyms else None)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"newssearch: warning: listening on {host}: anyone who can reach it can "
-                   f"search this index", err=True)
+    if not is_loopback(host) and not api_key:
+        typer.echo(f"newssearch: warning: listening on {host} without --api-key: anyone who "
+                   f"can reach it can search this index", err=True)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"newssearch: serving {index or DEFAULT_INDEX}/ at http://{shown}:{port}/ "
                f"(Ctrl+C stops)", err=True)

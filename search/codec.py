@@ -51,6 +51,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from . import safepickle
 from .segment_cache import LRU
 from .termdict import TermDictReader, TermDictWriter
+from . import term_expansion  # noqa: F401  (fast fuzzy expansion on any reader: see the module)
 
 #: Posting lists this short are stored inside the term table entry.
 INLINE_LIMIT = 6

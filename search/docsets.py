@@ -21,8 +21,9 @@ from whoosh import query as wq
 from .codec import term_doc_ids
 from .datecolumn import PublishedRange
 from .facets import value_lists
-from .ranking import BM25FTerm
+from .ranking import BM25FPhrase, BM25FTerm
 from .schema import TEXT_FIELDS
+from .phrases import phrase_docs
 
 #: One segment's matches: (segment searcher, document numbers in it).
 SegmentMatches = list[tuple[object, set[int]]]
@@ -67,6 +68,9 @@ def _docs(q, sub) -> set[int]:
         return _term_docs(sub.reader(), q.fieldname, q.text)
     if kind is BM25FTerm:  # the word in any text field
         return set().union(*(_term_docs(sub.reader(), name, q.text) for name in TEXT_FIELDS))
+    if kind is BM25FPhrase:  # the phrase in any text field
+        return set().union(*(phrase_docs(phrase, sub, q.check)
+                             for phrase in q.field_phrases(sub.schema)))
     if kind is wq.And or kind is wq.Require:
         return _intersect(_docs(child, sub) for child in _children(q))
     if kind is wq.Or or kind is wq.DisjunctionMax:
@@ -91,7 +95,10 @@ def _docs(q, sub) -> set[int]:
             expanded = q
         if type(expanded) is not kind:
             return _docs(expanded, sub)
-    return set(q.docs(sub))  # phrases, proximity, field existence …
+    if isinstance(q, wq.Phrase):  # found once per segment (see phrases); a copy, as
+        # callers combine sets in place
+        return set(phrase_docs(q, sub, getattr(q, "check", lambda: None)))
+    return set(q.docs(sub))  # proximity, field existence …
 
 
 def _children(q) -> list:

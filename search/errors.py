@@ -52,3 +52,8 @@ class IndexDamagedError(NewsSearchError):
     def __init__(self, file: str, reason: str):
         self.file, self.reason = file, reason
         super().__init__(f"index damaged: {file}: {reason}; run `newssearch check --repair`")
+
+
+class SearchTimeout(QueryError):
+    """A search stopped at its time limit: the query is valid but too costly
+    now (the server answers 503, the CLI exits 2 like any query error)."""

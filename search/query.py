@@ -10,6 +10,7 @@ error in both modes: it almost always means a typo the user wants to hear about.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,6 +43,10 @@ MAX_QUERY_WORDS = 400
 #: letters (each index word is compared letter by letter).
 MAX_FUZZY_EDITS = 2
 MAX_FUZZY_CHARS = 40
+#: Widest phrase slop (`"oil prices"~5`): words at most this many positions
+#: apart. A huge slop (`"the of and to"~1000000000`) makes every article with
+#: the words a candidate and walks all their positions.
+MAX_PHRASE_SLOP = 50
 _QUERY_WORD = re.compile(r"[^\W_]+")
 
 
@@ -223,12 +228,15 @@ def _bound_fuzzy(q: wq.Query, strict: bool, same_columns: bool,
                  warnings: list[str]) -> wq.Query:
     """Fuzzy words past MAX_FUZZY_EDITS or MAX_FUZZY_CHARS: a QueryError
     (strict), or searched with ~2, or as the plain word (lenient, warned).
+    Phrases with a slop past MAX_PHRASE_SLOP likewise (see _bound_slop).
     And `title:*` / `body:*` as every article, not as every word's postings."""
     def bound(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Every) and node.fieldname in TEXT_FIELDS:
             # `idlib *`: Every("body") reads the postings of every word in
             # the index (seconds); every article has a title or body anyway.
             return wq.Every(boost=node.boost)
+        if isinstance(node, wq.Phrase) and node.slop > MAX_PHRASE_SLOP:
+            return _bound_slop(node, strict, same_columns, warnings)
         if not isinstance(node, wq.FuzzyTerm):
             return node
         long_word = len(node.text) > MAX_FUZZY_CHARS
@@ -248,6 +256,22 @@ def _bound_fuzzy(q: wq.Query, strict: bool, same_columns: bool,
                             maxdist=MAX_FUZZY_EDITS, prefixlength=node.prefixlength,
                             constantscore=node.constantscore)
     return q.accept(bound)
+
+
+def _bound_slop(node: wq.Phrase, strict: bool, same_columns: bool,
+                warnings: list[str]) -> wq.Phrase:
+    """A phrase with a slop past MAX_PHRASE_SLOP: a QueryError (strict), or
+    searched with MAX_PHRASE_SLOP (lenient, warned)."""
+    problem = f"a phrase allows at most ~{MAX_PHRASE_SLOP} words between its words"
+    if strict:
+        at = getattr(node, "startchar", None)
+        raise QueryError(problem, at + 1 if same_columns and at is not None else None)
+    note = f"{problem}: searched ~{MAX_PHRASE_SLOP}"
+    if note not in warnings:
+        warnings.append(note)
+    bounded = copy.copy(node)
+    bounded.slop = MAX_PHRASE_SLOP
+    return bounded
 
 
 def _bounded(text: str, *, strict: bool) -> tuple[str, list[str]]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import weakref
 from math import log
+from typing import Callable
 
 from whoosh import matching, query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -47,6 +48,7 @@ from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 from .analysis import fold
 from .codec import term_postings
+from .phrases import phrase_docs
 from .schema import TEXT_FIELDS
 from . import whoosh_fixes  # noqa: F401  (applied on import: see the module)
 
@@ -258,10 +260,17 @@ class BM25FPhrase(wq.Query):
 
     fieldname = next(iter(TEXT_FIELDS))
 
-    def __init__(self, words: list[str], slop: int = 1, boost: float = 1.0):
+    def __init__(self, words: list[str], slop: int = 1, boost: float = 1.0,
+                 check: Callable[[], None] = lambda: None):
         self.words = list(words)
         self.slop = slop
         self.boost = boost
+        self.check = check  # the search's deadline check, while matches are first found
+
+    def field_phrases(self, schema) -> list[wq.Phrase]:
+        """The phrase in each text field of `schema`."""
+        return [wq.Phrase(name, self.words, slop=self.slop) for name in DEFAULT.weights
+                if name in schema]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.words!r}, slop={self.slop!r}, boost={self.boost!r})"
@@ -296,7 +305,10 @@ class BM25FPhrase(wq.Query):
         found: set[int] = set()
         for fieldname in fields:
             phrase = wq.Phrase(fieldname, self.words, slop=self.slop)
-            found.update(phrase.matcher(searcher, context).all_ids())
+            if searcher.is_atomic():  # a segment: its match set, found once (see phrases)
+                found.update(phrase_docs(phrase, searcher, self.check))
+            else:
+                found.update(phrase.matcher(searcher, context).all_ids())
         if not found:
             return matching.NullMatcher()
         ids = sorted(found)

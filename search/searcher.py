@@ -16,9 +16,10 @@ from whoosh.searching import ResultsPage
 from . import datecolumn, docsets, ranking, snippets
 from .analysis import normalize_keyword
 from .analysis_lang import stop_terms
-from .errors import QueryError
+from .errors import QueryError, SearchTimeout
 from .facets import field_facet
 from .language import index_languages
+from .phrases import keep_phrases
 from .segment_cache import leaves, segment_key
 from .query import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
 from .ranked_query import for_ranking
@@ -84,7 +85,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     # Matching and highlighting expand the same patterns twice more.
     deadline.check(ahead=2 * (time.perf_counter() - expanding))
     # One BM25F ranking for every query (what `eval` measures): see ranked_query.
-    query = for_ranking(request.parsed.query, request.parsed.text)
+    # Phrases are matched once per segment and kept: both passes below use that.
+    query = keep_phrases(for_ranking(request.parsed.query, request.parsed.text), deadline.check)
 
     combined = _filter_query(filters, request.since, request.until)
     # Counting needs every match but no scores: sets of document numbers
@@ -225,7 +227,7 @@ class Deadline:
     def check(self, ahead: float = 0.0) -> None:
         """Raise if the deadline has passed (or will have, `ahead` seconds on)."""
         if time.perf_counter() + ahead > self.at:
-            raise QueryError(
+            raise SearchTimeout(
                 f"the search took more than {self.seconds:g} s and was stopped; make the "
                 f"query more specific (fewer words, wildcards or fuzzy~ words) or add filters")
 

@@ -4,8 +4,9 @@ FastAPI (on Starlette) with Jinja2 templates; uvicorn runs it (see the
 `serve` command). One long-lived :class:`NewsIndex` serves every request: it
 refreshes its searcher when the index changes and follows a rebuild's
 generation swap, so `newssearch index` needs no restart. Requests run in
-uvicorn's thread pool, so every use of the index holds one lock (Whoosh
-searchers are not thread-safe); rendering happens outside it.
+uvicorn's thread pool in parallel: each borrows a searcher of the current
+index version from the NewsIndex's pool (no lock is held while searching),
+and a search that runs past its time limit is stopped with a 503.
 
 Routes:
 
@@ -18,7 +19,10 @@ Routes:
   rendering added to each snippet.
 * ``GET /openapi.json``: the OpenAPI description.
 
-Bad parameters are a 400 with ``{"error", "parameter", "column"}``. All
+Bad parameters are a 400 with ``{"error", "parameter", "column"}``; every
+answer, 500s too, carries the security headers. `server_guard` checks the
+Host header (DNS rebinding) and an optional API key, and turns stored paths
+into paths relative to the indexed folder. All
 article text reaches HTML through Jinja's autoescaping or ``render.mark(...,
 "html")``, which escapes too; a Content-Security-Policy forbids inline
 scripts as a second line of defence.
@@ -27,7 +31,6 @@ scripts as a second line of defence.
 from __future__ import annotations
 
 import re
-import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -51,10 +54,11 @@ from .analysis import normalize_keyword
 from .api import NewsIndex
 from .article import Article
 from .complete import complete
-from .errors import NewsSearchError, QueryError
+from .errors import NewsSearchError, QueryError, SearchTimeout
 from .language import index_languages
 from .query import parse, parse_date_bound
 from .results import SearchResults
+from .server_guard import HostCheck, key_matches, public_path
 from .synonyms import Synonyms
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +71,9 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 #: Most filter values in one request.
 MAX_FILTER_VALUES = 50
+#: Seconds one request's search may run before it is stopped (a 503 naming
+#: the limit): the thread pool is shared, so one query must not hog it.
+SEARCH_TIME_LIMIT = 5.0
 #: Facets the page's sidebar may show, in order, with their headings: those
 #: the index holds any values for (Reuters has places and topics, BBC none).
 PAGE_FACETS = {"source": "Source", "section": "Section", "tags": "Tags",
@@ -232,11 +239,11 @@ def _read_filters(request: Request) -> dict[str, list[str]]:
             continue
         name = _facet_name(key[len("filter."):], key, "filter on")
         for value in request.query_params.getlist(key):
-            value = " ".join(value.split())
+            value = " ".join(value.split())  # a blank value (an empty form field) is no filter
             if value and value not in filters.setdefault(name, []):
                 filters[name].append(value)
                 count += 1
-        if not filters[name]:
+        if not filters.get(name, True):
             del filters[name]
     if count > MAX_FILTER_VALUES:
         raise ParamError("filter", f"at most {MAX_FILTER_VALUES} filter values per request")
@@ -256,12 +263,23 @@ def _date(value: str | None, parameter: str, end: bool) -> str | None:
 # --- the app -------------------------------------------------------------------
 
 class Server:
-    """The app's shared state: one open index and the lock that guards it."""
+    """The app's shared state: one open index, shared by every request
+    thread (NewsIndex lends each a searcher of its own)."""
 
-    def __init__(self, index_path: str | Path, synonyms: Synonyms | None = None):
+    def __init__(self, index_path: str | Path, time_limit: float = SEARCH_TIME_LIMIT,
+                 synonyms: Synonyms | None = None):
         self.index = NewsIndex.open(index_path)
-        self.lock = threading.RLock()
+        self.time_limit = time_limit
         self.synonyms = synonyms
+
+    def public(self, data: dict) -> dict:
+        """An article's dict, or results' hits, with paths relative to the
+        indexed folder (see server_guard.public_path)."""
+        roots = self.index.roots
+        for item in [data, *data.get("hits", [])]:
+            if item.get("path"):
+                item["path"] = public_path(item["path"], roots)
+        return data
 
     def search(self, state: SearchState, *, sort: str | None = None,
                facets: list[str] | None = None,
@@ -272,29 +290,35 @@ class Server:
                                             > parse_date_bound(state.until, end=True)):
             raise ParamError("since", f"since {state.since} is after until {state.until}")
         try:
-            with self.lock:
-                return self.index.search(
-                    state.q, limit=state.limit, page=state.page,
-                    sort=sort or state.sort or "relevance",
-                    filters=state.filters, since=state.since, until=state.until,
-                    facets=state.facets if facets is None else facets,
-                    facet_limit=facet_limit or state.facet_limit, strict=state.strict,
-                    any_term=state.any_term, collapse=state.collapse,
-                    synonyms=self.synonyms)
+            return self.index.search(
+                state.q, limit=state.limit, page=state.page,
+                sort=sort or state.sort or "relevance",
+                filters=state.filters, since=state.since, until=state.until,
+                facets=state.facets if facets is None else facets,
+                facet_limit=facet_limit or state.facet_limit, strict=state.strict,
+                any_term=state.any_term, collapse=state.collapse,
+                time_limit=self.time_limit, synonyms=self.synonyms)
+        except SearchTimeout as exc:  # the query is fine, the server is not: retry later
+            raise ParamError("q", exc.reason, status=503) from None
         except QueryError as exc:  # everything else was checked: it is the query's
             raise ParamError("q", exc.reason, exc.column) from None
 
 
-def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> FastAPI:
-    """The web app over the index at `index_path` (opened once, kept open);
-    `synonyms` widen every search's words (see `synonyms`)."""
-    server = Server(index_path, synonyms)
+def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
+               api_key: str | None = None, time_limit: float = SEARCH_TIME_LIMIT,
+               synonyms: Synonyms | None = None) -> FastAPI:
+    """The web app over the index at `index_path` (opened once, kept open).
+    `host_check` refuses requests whose Host header names another server
+    (`newssearch serve` always passes one); with `api_key`, every request
+    but those for /static must carry it (see `server_guard`). A search
+    running longer than `time_limit` seconds is stopped (503). `synonyms`
+    widen every search's words (see `synonyms`)."""
+    server = Server(index_path, time_limit, synonyms)
 
     @asynccontextmanager
     async def lifespan(_app):
         yield
-        with server.lock:
-            server.index.close()
+        server.index.close()
 
     app = FastAPI(
         title="newssearch", version=__version__, lifespan=lifespan,
@@ -302,7 +326,9 @@ def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> Fast
                     "`newssearch serve`. Search results have the shape of "
                     "`newssearch query --json`, plus an HTML-escaped `html` rendering "
                     "of each snippet. Errors are `{error, parameter, column}` with "
-                    "status 400 (bad parameter) or 404 (no such article).",
+                    "status 400 (bad parameter or Host header), 401 (API key missing "
+                    "or wrong, when the server has one), 404 (no such article) or "
+                    "503 (the search ran past the time limit and was stopped).",
         docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
     )
     app.state.server = server
@@ -349,16 +375,36 @@ def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> Fast
     async def index_error(request: Request, exc: NewsSearchError):
         return error_response(request, 503, ParamError(None, str(exc)))
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception):
+        # Starlette answers these outside every middleware: add the headers here.
+        error = ParamError(None, "internal server error", status=500)
+        if request.url.path.startswith("/api/"):
+            return _secured(JSONResponse(error.to_dict(), status_code=500))
+        return _secured(HTMLResponse("<!doctype html><title>500</title>"
+                                     "<h1>Internal server error</h1>", status_code=500))
+
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    async def guard(request: Request, call_next):
+        """Host check and API key before anything else; security headers on
+        every answer. (Registered last, so it runs first.)"""
+        if host_check is not None and not host_check.allows(request.headers.get("host")):
+            return _secured(JSONResponse(ParamError(
+                "Host", "unknown Host header (start the server with --allow-host NAME "
+                        "to serve this name)").to_dict(), status_code=400))
+        if (api_key and not request.url.path.startswith("/static/")
+                and not key_matches(api_key, request.headers)):
+            return _secured(JSONResponse(
+                ParamError(None, "an API key is required (Authorization: Bearer KEY, "
+                                 "X-API-Key: KEY, or HTTP Basic with KEY as password)").to_dict(),
+                status_code=401, headers={"WWW-Authenticate": 'Basic realm="newssearch"'}))
+        return _secured(await call_next(request))
 
     # --- JSON API -------------------------------------------------------------
 
-    errors = {400: {"model": ErrorBody, "description": "A bad parameter"}}
+    errors = {400: {"model": ErrorBody, "description": "A bad parameter"},
+              503: {"model": ErrorBody, "description": "The search ran past the time "
+                                                       "limit and was stopped"}}
 
     @app.get("/api/search", tags=["api"], responses=errors, openapi_extra={
         "parameters": [{"name": f"filter.{name}", "in": "query", "required": False,
@@ -369,33 +415,34 @@ def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> Fast
     def api_search(state: SearchState = Depends(search_state)) -> dict:
         """Search: the `newssearch query --json` document. A facet that is also
         filtered is counted as if its own filter were off (multi-select)."""
-        return results_json(server.search(state))
+        return server.public(results_json(server.search(state)))
 
     @app.get("/api/article/{article_id:path}", tags=["api"],
              responses={404: {"model": ErrorBody, "description": "No such article"}})
     def api_article(article_id: str) -> dict:
         """One stored article with every field (the `newssearch show --json` shape).
         Ids may contain slashes: `/api/article/business/001.txt`."""
-        with server.lock:
-            article = server.index.get(article_id)
+        article = server.index.get(article_id)
         if article is None:
             raise _no_article(article_id)
-        return article.to_dict()
+        return server.public(article.to_dict())
 
     @app.get("/api/similar/{article_id:path}", tags=["api"],
              responses={404: {"model": ErrorBody, "description": "No such article"}})
     def api_similar(article_id: str, limit: int = Query(10, ge=1, le=MAX_LIMIT)) -> dict:
         """Articles most like one article ("more like this"), best first."""
-        with server.lock:
-            if server.index.get(article_id) is None:
-                raise _no_article(article_id)
-            return results_json(server.index.similar(article_id, limit=limit))
+        if server.index.get(article_id) is None:
+            raise _no_article(article_id)
+        return server.public(results_json(server.index.similar(article_id, limit=limit)))
 
     @app.get("/api/stats", tags=["api"])
     def api_stats() -> dict:
         """Document count, sources, sections, date range, fields, size on disk."""
-        with server.lock:
-            return server.index.stats().to_dict()
+        stats = server.index.stats().to_dict()
+        # Where the index and its sources lie on this machine is not the client's business.
+        stats["path"] = Path(stats["path"]).name
+        stats["roots"] = [Path(root).name for root in stats.get("roots", [])]
+        return stats
 
     @app.get("/api/suggest", tags=["api"], responses=errors)
     def api_suggest(q: str = Query("", max_length=MAX_QUERY_CHARS,
@@ -406,13 +453,15 @@ def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> Fast
         the index vocabulary, most common first) and `titles` (headlines with
         every typed word, the last one as a prefix)."""
         suggestion = None
-        with server.lock:
-            if q.strip():
-                try:
-                    suggestion = server.index.search(q, limit=1, snippets=0).suggestion
-                except QueryError as exc:
-                    raise ParamError("q", exc.reason, exc.column) from None
-            done = complete(server.index, q, limit)
+        if q.strip():
+            try:
+                suggestion = server.index.search(q, limit=1, snippets=0,
+                                                 time_limit=server.time_limit).suggestion
+            except SearchTimeout as exc:
+                raise ParamError("q", exc.reason, status=503) from None
+            except QueryError as exc:
+                raise ParamError("q", exc.reason, exc.column) from None
+        done = complete(server.index, q, limit)
         if done.completions:  # a word still being typed is not a typo
             suggestion = None
         return {"query": q, "suggestion": suggestion, "completions": done.completions,
@@ -433,12 +482,11 @@ def create_app(index_path: str | Path, synonyms: Synonyms | None = None) -> Fast
                    response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: str,
                      q: str = Query("", max_length=MAX_QUERY_CHARS)):
-        with server.lock:
-            article = server.index.get(article_id)
-            if article is None:
-                raise _no_article(article_id)
-            title_spans, body_spans = _article_highlights(server.index, article, q)
-            related = server.index.similar(article_id, limit=5, snippets=1)
+        article = server.index.get(article_id)
+        if article is None:
+            raise _no_article(article_id)
+        title_spans, body_spans = _article_highlights(server.index, article, q)
+        related = server.index.similar(article_id, limit=5, snippets=1)
         return page(request, "article.html", {
             "article": article, "q": q, "title_spans": title_spans,
             "paragraphs": _paragraphs(article.body, body_spans), "similar": related,
@@ -473,6 +521,13 @@ def results_json(results: SearchResults) -> dict:
         for snippet, snippet_out in zip(hit.snippets, out["snippets"]):
             snippet_out["html"] = render.mark(snippet.text, snippet.highlights, "html")
     return data
+
+
+def _secured(response):
+    """`response` with the security headers (kept where a route set its own)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _no_article(article_id: str) -> ParamError:

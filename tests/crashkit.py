@@ -175,8 +175,9 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def wait_gone(text: str, timeout: float = 5.0) -> list[int]:
-    """Wait until no process mentions `text`; return those still alive."""
+def wait_gone(text: str, timeout: float = 60.0) -> list[int]:
+    """Wait until no process mentions `text`; return those still alive.
+    (`timeout` bounds a stuck wait: it returns as soon as they are gone.)"""
     deadline = time.monotonic() + timeout
     while True:
         left = processes_mentioning(text)

@@ -315,6 +315,10 @@ BAD = {
 }
 
 
+#: Seconds after which a read counts as stuck (a failure bound, not a target).
+STUCK = 60
+
+
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_files_raise_read_error_quickly(tmp_path, name):
     path = tmp_path / name
@@ -322,7 +326,8 @@ def test_bad_files_raise_read_error_quickly(tmp_path, name):
     start = time.perf_counter()
     with pytest.raises(ReadError) as info:
         html.read(path, tmp_path)
-    assert time.perf_counter() - start < 3
+    # A bound for a reader stuck in a loop, not a speed target (bench_html times it).
+    assert time.perf_counter() - start < STUCK
     assert str(path) in str(info.value)
 
 

@@ -557,7 +557,7 @@ def test_serve_command_runs_uvicorn_on_the_index(cli, news_index, monkeypatch):
     assert result.exit_code == 0, result.stderr
     (app, options), = calls
     assert options == {"host": "127.0.0.1", "port": 8123, "log_level": "warning"}
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8123") as client:  # Host is checked
         assert client.get("/api/stats").json()["documents"] == len(news_articles())
     assert "http://127.0.0.1:8123/" in result.stderr
 

@@ -1,0 +1,91 @@
+"""Fuzzy expansion (search.term_expansion): the same words on one segment
+and on many, transpositions included, and equal to a brute-force Damerau
+distance over the whole vocabulary of any field."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from search import Article, NewsIndex
+from search.term_expansion import damerau_automaton
+
+WORDS = ("receive received receiver relieve recieve deceive revive growth grown "
+         "growths grwoth gross goth wrath teeth health").split()
+
+
+def articles(start: int, count: int) -> list[Article]:
+    return [Article(id=f"a{n}", title=WORDS[n % len(WORDS)],
+                    body=" ".join(WORDS[(n + k) % len(WORDS)] for k in range(4)) + f" x{n}")
+            for n in range(start, start + count)]
+
+
+@pytest.fixture
+def segmented(tmp_path):
+    """The same articles in an index of several segments (one commit each)."""
+    path = tmp_path / "many"
+    with NewsIndex.create(path) as ix:
+        for start in range(0, 40, 8):
+            ix.add(articles(start, 8))
+    return path
+
+
+def brute_force(reader, field: str, text: str, maxdist: int, prefix: int) -> list[str]:
+    words = (t.decode("utf-8") for t in reader.lexicon(field))
+    return sorted(w for w in words
+                  if w[:prefix] == text[:prefix] and damerau_levenshtein(w, text) <= maxdist)
+
+
+@pytest.mark.parametrize("field", ["body", "title", "id"])
+@pytest.mark.parametrize("text, maxdist, prefix", [
+    ("recieve", 1, 0), ("receive", 2, 0), ("growth", 1, 0), ("grwoth", 1, 1),
+    ("x1", 1, 0), ("zzzz", 2, 0), ("", 1, 0),
+])
+def test_many_segments_expand_like_brute_force(segmented, field, text, maxdist, prefix):
+    with NewsIndex.open(segmented) as ix, ix._searching() as searcher:
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) > 1  # really several segments
+        expected = brute_force(reader, field, text, maxdist, prefix)
+        assert list(reader.terms_within(field, text, maxdist, prefix)) == expected
+        for leaf, _ in reader.leaf_readers():  # and each segment on its own
+            assert list(leaf.terms_within(field, text, maxdist, prefix)) == \
+                brute_force(leaf, field, text, maxdist, prefix)
+
+
+def test_one_segment_finds_transpositions(tmp_path):
+    # Whoosh's single-segment automaton had no transpositions: `grwoth~1`
+    # missed "growth" on one segment (but found it on several).
+    path = tmp_path / "one"
+    with NewsIndex.create(path) as ix:
+        ix.add([Article(id="g", title="Growth", body="Growth returns"),
+                Article(id="o", title="Other", body="Nothing here")])
+        with ix._searching() as searcher:
+            reader = searcher.reader()
+            assert reader.is_atomic()
+            assert "growth" in reader.terms_within("title", "grwoth", 1)
+        assert [h.id for h in ix.search("title:grwoth~1").hits] == ["g"]
+
+
+def test_fuzzy_search_results_do_not_depend_on_segments(tmp_path, segmented):
+    single = tmp_path / "single"
+    with NewsIndex.create(single) as ix:
+        ix.add(articles(0, 40))
+    for query in ("recieve~1", "grwoth~1", "helth~2", "title:growht~1"):
+        with NewsIndex.open(segmented) as many, NewsIndex.open(single) as one:
+            assert ({h.id for h in many.search(query, limit=100).hits}
+                    == {h.id for h in one.search(query, limit=100).hits}), query
+
+
+def test_automaton_agrees_with_damerau_distance():
+    import itertools
+
+    words = ["".join(p) for n in range(6) for p in itertools.product("abc", repeat=n)]
+    for term in ("abca", "ab", "cab", "aabb", ""):
+        for k, prefix in ((1, 0), (2, 0), (1, 1), (2, 2)):
+            if prefix > len(term):
+                continue
+            dfa = damerau_automaton(term, k, prefix)
+            for word in words:
+                expected = (word[:prefix] == term[:prefix]
+                            and damerau_levenshtein(word, term) <= k)
+                assert bool(dfa.accept(word)) is expected, (term, k, prefix, word)
