@@ -74,8 +74,7 @@ def test_query_any_gives_the_order_of_evals_run(ranking_index, tmp_path, cli):
 def test_the_query_language_scores_a_word_with_bm25f(ranking_index):
     """`query` (all words) scores as eval does: an article's score is the
     sum of its words' BM25F scores, not per-field scores added up."""
-    with NewsIndex.open(ranking_index) as ix:
-        searcher = ix._current_searcher()
+    with NewsIndex.open(ranking_index) as ix, ix._searching() as searcher:
         oil = dict(ranking.rank(searcher, BM25FTerm("oil"), 20))
         price = dict(ranking.rank(searcher, BM25FTerm("price"), 20))
         hits = ix.search("oil prices", limit=20).hits
@@ -175,8 +174,7 @@ def test_function_words_find_nothing_extra(ranking_index):
 # --- BM25F phrases ---------------------------------------------------------------------------
 
 def test_a_phrase_matches_where_it_is_and_scores_as_its_words(ranking_index):
-    with NewsIndex.open(ranking_index) as ix:
-        searcher = ix._current_searcher()
+    with NewsIndex.open(ranking_index) as ix, ix._searching() as searcher:
         phrase = dict(ranking.rank(searcher, BM25FPhrase(["non", "linear"]), 20))
         non = dict(ranking.rank(searcher, BM25FTerm("non"), 20))
         linear = dict(ranking.rank(searcher, BM25FTerm("linear"), 20))
