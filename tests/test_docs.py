@@ -110,3 +110,19 @@ def test_cli_doc_names_every_option():
                 if f"`{param.opts[0]}`" not in section:
                     missing.append(f"{name} {param.opts[0]}")
     assert not missing, f"docs/cli.md does not describe: {missing}"
+
+
+def test_python_api_examples_run(tmp_path, monkeypatch, capsys):
+    """docs/python-api.md's examples run as written (from the repository
+    folder, for `seeds`), into a temporary index, and print what they say."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+    assert len(blocks) >= 2
+    for block in blocks:
+        code = block.replace("/tmp/my-index", str(tmp_path / "my-index"))
+        exec(compile(code, "docs/python-api.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "wire-1 Reuters 2020-03-07 00:00:00+00:00" in out
+    assert "[('Iran Press', 1), ('Reuters', 1)]" in out
+    assert "QueryError 1 col 1: unclosed '('" in out
