@@ -152,6 +152,14 @@ SLOW_TESTS = {
     "test_phrases::test_kept_phrases_rank_like_whoosh_phrases",
     "test_integrity::test_a_lost_toc_is_damage_and_repair_rebuilds_it_from_the_sources",
     "test_whoosh_fixes::test_top_n_is_the_true_top_n",
+    "test_whoosh_fixes::test_the_check_catches_whoosh_s_own_pruning",
+    "test_cli::test_query_language",
+    "test_api::test_query_language_on_the_seed",
+    "test_api::test_bad_search_arguments_raise_query_error",
+    "test_term_expansion::test_fuzzy_search_results_do_not_depend_on_segments",
+    "test_safety::test_other_schema_version_needs_a_rebuild_and_rebuild_upgrades_it",
+    "test_languages::test_a_date_in_words_is_read_in_the_detected_language",
+    "test_integrity::test_the_manifest_generation_must_be_a_folder_inside_the_index",
 }
 #: Modules that drive a real browser.
 BROWSER_MODULES = {"test_browser"}
@@ -183,7 +191,17 @@ def marker_names(item) -> set[str]:
     return names
 
 
+#: What this session collected, before `-m`/`-k` deselect anything: "module::function" →
+#: (the markers it got, the fixtures it uses). tests/test_markers.py reads it.
+COLLECTED: dict[str, tuple[set[str], set[str]]] = {}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for name in sorted(marker_names(item)):
             item.add_marker(getattr(pytest.mark, name))
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        key = f"{module}::{getattr(item, 'originalname', item.name)}"
+        marks, fixtures = COLLECTED.setdefault(key, (set(), set()))
+        marks.update(m.name for m in item.iter_markers() if m.name in ("slow", "corpus", "browser"))
+        fixtures.update(getattr(item, "fixturenames", ()))

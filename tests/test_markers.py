@@ -1,8 +1,9 @@
 """The markers conftest.py applies: every listed name still names a test, and
 every test of a listed module, or using a listed fixture, gets its marker.
 
-The suite is collected once, in a subprocess (collecting needs no index and no
-corpus), with the markers each test ended up with printed per line.
+The suite's tests come from this session's collection when it covered every test
+module, else from collecting the suite once in a subprocess (collecting needs no
+index and no corpus).
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ sys.exit(pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "tests"]
 
 @pytest.fixture(scope="module")
 def collected() -> list[tuple[str, str, set[str], set[str]]]:
+    """Every test with its markers and fixtures: from this session when it
+    collected the whole suite (the fast loop too: `-m` deselects after
+    conftest marks), else from a collection of the suite in a subprocess."""
+    modules = {p.stem for p in (ROOT / "tests").glob("test_*.py")}
+    seen = {key.split("::")[0] for key in conftest.COLLECTED}
+    if modules <= seen:
+        return [(*key.split("::", 1), set(marks), set(fixtures))
+                for key, (marks, fixtures) in conftest.COLLECTED.items()]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
