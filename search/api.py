@@ -286,7 +286,7 @@ class NewsIndex:
         stopped. The query's words are analysed for every language of the
         index's articles, or for `languages` (BCP 47 codes) when given.
         Raises QueryError on bad input, and for a query too broad
-        or too slow to run (see the README's reliability section).
+        or too slow to run (see docs/reliability.md, "Queries").
 
         When every word must match (the default) and no article has them all,
         the words are searched as an OR instead, articles with more of them

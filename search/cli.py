@@ -29,17 +29,9 @@ SEED_DIR = Path("seeds")
 
 QUERY_HELP = """Search the index.
 
-The query language: words are ANDed (every word must match); OR, NOT and
-parentheses combine them; +word requires and -word excludes; "exact phrase";
-field:term on title, body, source, section, author, tags, url, id (quote
-values with spaces: source:"Iran Press"); dates: published:2020,
-published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix, wildcard
-and fuzzy words match words as written: missil*, m?nister, goverment~1.
-U.S., US and u.s. are one word. If no article has every word, the words are
-searched as an OR, articles with more of them first (said in one line).
-An empty query matches every article (useful with --facet and --limit 0).
-Exclusions alone (-Idlib) match every other article. A query that starts
-with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
+The query language: words are ANDed (every word must match); OR, NOT and parentheses combine them; +word requires and -word excludes; "exact phrase"; field:term on title, body, source, section, author, tags, url, id (quote values with spaces: source:"Iran Press"); dates: published:2020, published:[2020-01-01 TO 2020-03-31], published:>=2020-02; prefix, wildcard and fuzzy words match words as written: missil*, m?nister, goverment~1.
+
+U.S., US and u.s. are one word. If no article has every word, the words are searched as an OR, articles with more of them first (said in one line). An empty query matches every article (useful with --facet and --limit 0). Exclusions alone (-Idlib) match every other article. A query that starts with "-" goes after "--":  newssearch query -- "-Idlib Patriot"
 
 Examples:
 
@@ -74,7 +66,7 @@ app = typer.Typer(
 _state = {"debug": False}
 
 IndexOption = typer.Option(None, "--index", "-i", envvar="NEWSSEARCH_INDEX",
-                           help="Index directory [default: index/]", show_default=False)
+                           help="Index directory (default: index/).", show_default=False)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document.")
 SynonymsOption = typer.Option(
     None, "--synonyms", metavar="FILE",
@@ -252,7 +244,8 @@ def similar(
     index: Optional[Path] = IndexOption,
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="How many."),
     as_json: bool = JsonOption,
-    highlight: Highlight = typer.Option(Highlight.auto, "--highlight"),
+    highlight: Highlight = typer.Option(Highlight.auto, "--highlight",
+                                        help="Snippet marks: ansi on a terminal, marks when piped."),
 ) -> None:
     """Articles like ID ("more like this"), from its most telling words."""
     with open_index(index) as ix:
@@ -283,13 +276,12 @@ def index_cmd(
                                help="Remove articles whose files under PATHS are gone."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Parsing processes; with 2 or more, a text "
-                                            "builder process too [default: all cores]."),
+                                            "builder process too (default: all cores)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Add or update articles from files and folders: text, HTML, JSON Lines,
-    JSON, CSV/TSV, RSS/Atom and Reuters SGML, chosen by extension. Files that
-    did not change since the last run are not read again; exact duplicates
-    are indexed once; bad files are reported and skipped (exit code 2)."""
+    """Add or update articles from files and folders.
+
+    Text, HTML, JSON Lines, JSON, CSV/TSV, RSS/Atom and Reuters SGML, chosen by extension. Files that did not change since the last run are not read again; exact duplicates are indexed once; bad files are reported and skipped (exit code 2)."""
     target = index or DEFAULT_INDEX
     missing = [p for p in paths if not p.exists()]
     if len(missing) == len(paths):
@@ -350,9 +342,9 @@ def rebuild(
                                       help="Remove articles whose source folder is gone."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Rebuild the whole index from the sources it was built from, into a new
-    directory, then swap it in atomically. Articles from a source folder that
-    is gone are kept (and reported) unless --drop-missing."""
+    """Rebuild the whole index from the sources it was built from.
+
+    The new index is written into a new directory, then swapped in atomically. Articles from a source folder that is gone are kept (and reported) unless --drop-missing."""
     with open_index(index, for_rebuild=True) as ix:
         report = run_with_progress(lambda progress: ix.rebuild(
             wait=wait, progress=progress, drop_missing=drop_missing))
@@ -369,8 +361,9 @@ def check(
     wait: float = WaitOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Verify every file of the index (checksums, table of contents, ledger),
-    per segment; exit 2 if something is damaged. --repair mends it."""
+    """Verify every file of the index; --repair mends what is damaged.
+
+    Checksums, table of contents and ledger are checked per segment; the exit code is 2 if something is damaged."""
     from . import check as checking
 
     target = index or DEFAULT_INDEX
@@ -454,9 +447,9 @@ def serve(
         help="Require KEY on every request (Authorization: Bearer KEY, X-API-Key: KEY, "
              "or HTTP Basic with KEY as password). Use it when listening beyond loopback."),
 ) -> None:
-    """Serve a search page and a JSON HTTP API (/api/search, /api/article/ID,
-    /api/stats, /api/suggest; OpenAPI at /openapi.json). The index is
-    re-read when it changes: no restart after `newssearch index`."""
+    """Serve a search page and a JSON HTTP API.
+
+    Routes: /api/search, /api/article/ID, /api/similar/ID, /api/stats, /api/suggest; OpenAPI at /openapi.json. The index is re-read when it changes: no restart after `newssearch index`."""
     import uvicorn
 
     from .server import create_app
@@ -490,9 +483,9 @@ def eval_cmd(
     index: Optional[Path] = IndexOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Measure ranking quality: run each query as `query --any` does (words
-    OR-ed, the same BM25F ranking) and print MAP, P@10 and nDCG@10 over the
-    queries that have relevant judgments."""
+    """Measure ranking quality: MAP, P@10 and nDCG@10.
+
+    Each query runs as `query --any` does (words OR-ed, the same BM25F ranking); the measures are averaged over the queries that have relevant judgments."""
     from .evaluation import evaluate, read_queries
 
     texts = read_queries(queries)

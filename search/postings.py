@@ -6,7 +6,7 @@ once, and a pickle call per posting when indexing. :class:`CompactPositions`
 stores the count and the position deltas as varints (2 bytes for a word seen
 once), and builds the postings of a field straight from the analyzer's
 (term, position) pairs, without Whoosh's per-token objects. Both made a
-measured difference (see the README's performance notes).
+measured difference (see docs/performance-history.md).
 
 Like the analyzer, this class is pickled into the index's schema: renaming
 it or changing the encoding needs a schema version bump.

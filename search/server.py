@@ -190,7 +190,7 @@ class SearchState:
 def search_state(
     request: Request,
     q: str = Query("", max_length=MAX_QUERY_CHARS,
-                   description="The query (see the README's query language); empty matches all."),
+                   description="The query (see docs/query-language.md); empty matches all."),
     page: int = Query(1, ge=1, le=MAX_PAGE, description="Page of hits, from 1."),
     limit: int = Query(10, ge=0, le=MAX_LIMIT,
                        description="Hits per page; 0 for totals and facets only."),

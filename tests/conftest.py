@@ -118,3 +118,90 @@ def bbc_dir() -> Path:
     if not (path / "business").is_dir():
         pytest.skip("../shared/corpora/bbc not available")
     return path
+
+
+# --- markers: slow, corpus, browser -----------------------------------------------------
+#
+# Applied here, by module and test name or by the fixtures a test uses, so that test files
+# need no decorators. The fast loop (CONTRIBUTING.md):
+#     pytest -m "not slow and not corpus and not browser"
+# tests/test_markers.py checks that every name listed here still names a test and that each
+# one gets its marker.
+
+#: Modules whose every test is slow: real processes killed, crash points replayed, fuzzing,
+#: concurrent writers, byte-for-byte comparisons of whole segments.
+SLOW_MODULES = {
+    "test_concurrency", "test_crash_safety", "test_fuzz_queries", "test_hostile_input",
+    "test_parallel_indexing", "test_power_loss", "test_text_postings",
+}
+#: Single slow tests (over ~1.5 s each on two loaded cores), "module::function".
+SLOW_TESTS = {
+    "test_term_expansion::test_many_segments_expand_like_brute_force",
+    "test_reader_hardening::test_a_1gb_sparse_text_file_is_refused_without_reading_it",
+    "test_reader_hardening::test_a_100mb_csv_field_is_refused_in_bounded_memory",
+    "test_server::test_bad_parameters_are_400_naming_the_parameter",
+    "test_everyday_queries::test_a_closed_pipe_is_not_an_error_message",
+    "test_snippets::test_screened_passages_equal_unscreened_ones",
+    "test_one_ranking::test_query_any_gives_the_order_of_evals_run",
+    "test_cli::test_filters",
+    "test_cli::test_fresh_clone_bootstraps_from_seeds",
+    "test_safety::test_batch_size_knob",
+    "test_safety::test_resuming_into_a_filled_index_opens_a_searcher_per_batch",
+    "test_html_reader::test_index_search_filter_and_facet_html_pages",
+    "test_server_hostile::test_blank_filter_values_are_no_filter",
+    "test_phrases::test_kept_phrases_rank_like_whoosh_phrases",
+    "test_integrity::test_a_lost_toc_is_damage_and_repair_rebuilds_it_from_the_sources",
+    "test_whoosh_fixes::test_top_n_is_the_true_top_n",
+    "test_whoosh_fixes::test_the_check_catches_whoosh_s_own_pruning",
+    "test_cli::test_query_language",
+    "test_api::test_query_language_on_the_seed",
+    "test_api::test_bad_search_arguments_raise_query_error",
+    "test_term_expansion::test_fuzzy_search_results_do_not_depend_on_segments",
+    "test_safety::test_other_schema_version_needs_a_rebuild_and_rebuild_upgrades_it",
+    "test_languages::test_a_date_in_words_is_read_in_the_detected_language",
+    "test_integrity::test_the_manifest_generation_must_be_a_folder_inside_the_index",
+}
+#: Modules that drive a real browser.
+BROWSER_MODULES = {"test_browser"}
+#: Modules whose every test needs ../shared/corpora.
+CORPUS_MODULES = {"test_bbc"}
+#: Fixtures that need ../shared/corpora (they skip without it).
+CORPUS_FIXTURES = {"bbc_dir", "corpus_files"}
+#: Tests that skip themselves without ../shared/corpora.
+CORPUS_TESTS = {
+    "test_eval::test_ranking_targets_on_test_collections",
+    "test_one_ranking::test_query_any_gives_evals_order_on_test_collections",
+}
+
+
+def marker_names(item) -> set[str]:
+    """The markers this file's rules give `item`."""
+    module = item.module.__name__.rsplit(".", 1)[-1]
+    key = f"{module}::{getattr(item, 'originalname', item.name)}"
+    names = set()
+    if module in SLOW_MODULES or key in SLOW_TESTS:
+        names.add("slow")
+    if module in BROWSER_MODULES:
+        names.add("browser")
+    skips_without_shared = any("shared" in str(mark.kwargs.get("reason", ""))
+                               for mark in item.iter_markers("skipif"))
+    if (module in CORPUS_MODULES or key in CORPUS_TESTS or skips_without_shared
+            or CORPUS_FIXTURES & set(getattr(item, "fixturenames", ()))):
+        names.add("corpus")
+    return names
+
+
+#: What this session collected, before `-m`/`-k` deselect anything: "module::function" →
+#: (the markers it got, the fixtures it uses). tests/test_markers.py reads it.
+COLLECTED: dict[str, tuple[set[str], set[str]]] = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name in sorted(marker_names(item)):
+            item.add_marker(getattr(pytest.mark, name))
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        key = f"{module}::{getattr(item, 'originalname', item.name)}"
+        marks, fixtures = COLLECTED.setdefault(key, (set(), set()))
+        marks.update(m.name for m in item.iter_markers() if m.name in ("slow", "corpus", "browser"))
+        fixtures.update(getattr(item, "fixturenames", ()))

@@ -1,7 +1,7 @@
 """Query fuzzing with hypothesis: random and adversarial query text through
 NewsIndex.search in both parser modes, on a small real index.
 
-The contract (README, "Reliability"):
+The contract (docs/reliability.md, "Queries"):
 
 * lenient (the default) returns results — possibly none — with warnings for
   what it ignored. It raises QueryError only for an unknown field, a pattern
@@ -126,7 +126,7 @@ def test_fuzzed_queries_through_the_cli(ix, q):
     """The CLI: exit 0 or 2 (never 1), no traceback, errors on one line."""
     FUZZED["cli"] += 1
     if q.startswith("-"):
-        q = " " + q  # an option to Click otherwise; README says: use --
+        q = " " + q  # an option to Click otherwise; docs/cli.md says: use --
     for strict in ([], ["--strict"]):
         res = CliRunner().invoke(app, ["query", q, "--index", str(ix.path), *strict],
                                  catch_exceptions=False)
