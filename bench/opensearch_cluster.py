@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -44,6 +45,7 @@ LAUNCHER = HERE / "opensearch" / "NewsNode.java"
 #: The line that runs on Java 17 (3.x needs Java 21); bump with the pom's default.
 DEFAULT_VERSION = "2.19.6"
 DEFAULT_HEAP = ("256m", "512m")  # -Xms, -Xmx per node: the machine is shared
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MISSING = 3  # exit status: a prerequisite is missing (tests skip on it)
 FAILED = 1  # exit status: the cluster did not come up, or a node died
 
@@ -79,7 +81,7 @@ def find_java() -> str:
         return str(Path(home) / "bin" / "java")
     java = shutil.which("java")
     if not java:
-        raise Missing("missing: Java (no `java` on PATH and no $JAVA_HOME); OpenSearch 2.19 needs Java 11-17+")
+        raise Missing("missing: Java (no `java` on PATH and no $JAVA_HOME); OpenSearch 2.19 runs on Java 11 to 21 (17 on these machines)")
     return java
 
 
@@ -123,8 +125,11 @@ def fetch_artifacts(version: str, cache: Path | None = None, *, allow_fetch: boo
     jars = list(staging.glob("*.jar"))
     if done.returncode != 0 or not any(j.name.startswith(f"opensearch-{version}") for j in jars):
         shutil.rmtree(staging, ignore_errors=True)
-        lines = [line for line in done.stdout.splitlines() if line.strip()]
-        why = lines[-1].strip() if lines else f"mvn exited {done.returncode}"
+        try:
+            lib.parent.rmdir()  # leave no empty version folder behind
+        except OSError:
+            pass
+        why = maven_error(done.stdout) or f"mvn exited {done.returncode}"
         raise Missing(f"missing: OpenSearch {version} artifacts (Maven could not fetch them: {why[:300]})")
     (staging / ".complete").write_text(f"{len(jars)} jars\n")
     if lib.exists():  # a concurrent fetch won, or a partial one was left: keep a complete one
@@ -139,6 +144,15 @@ def fetch_artifacts(version: str, cache: Path | None = None, *, allow_fetch: boo
         if not artifacts_present(version, cache):
             raise
     return lib
+
+
+def maven_error(output: str) -> str | None:
+    """Maven's first [ERROR] line, without colour codes and the [ERROR] tag."""
+    for line in output.splitlines():
+        line = ANSI.sub("", line).strip()
+        if line.startswith("[ERROR]") and line[7:].strip():
+            return line[7:].strip()
+    return None
 
 
 def compile_launcher(java: str, version: str, cache: Path | None = None) -> Path:
@@ -398,10 +412,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.stop_on_stdin_eof:
         def watch_stdin():
+            # The raw descriptor, not sys.stdin: a daemon thread blocked in a
+            # buffered read holds its lock and would abort interpreter shutdown.
             try:
-                while sys.stdin.buffer.read(4096):
+                while os.read(0, 4096):
                     pass
-            except (OSError, ValueError):
+            except OSError:
                 pass
             stop.set()
         threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()

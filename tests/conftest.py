@@ -18,6 +18,9 @@ from typer.testing import CliRunner
 from search import Article, NewsIndex
 from search.cli import app
 
+# The real OpenSearch node for tests marked `opensearch` (tests/opensearch_fixture.py).
+pytest_plugins = ("tests.opensearch_fixture",)
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "000_6a5ba16e49860d31.txt"
