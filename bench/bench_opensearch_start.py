@@ -12,6 +12,9 @@ data folder, exactly as the tests do, and measures:
   and of all nodes together.
 * stop: seconds from SIGTERM to the launcher's exit with every JVM gone.
 
+Each with the full JIT (how clusters start by default) and with --quick-start
+(C1 only, what the tests use).
+
 Prints one table: min / median / max over the runs. Bounded: each start waits at
 most --timeout seconds; every node started is stopped.
 """
@@ -66,14 +69,14 @@ def gone(pid: int) -> bool:
         return True
 
 
-def one_run(nodes: int, heap: str, timeout: float) -> dict:
+def one_run(nodes: int, heap: str, timeout: float, quick: bool) -> dict:
     http, transport = free_port_run(nodes)
     with tempfile.TemporaryDirectory(prefix="bench-opensearch-") as tmp:
         data = Path(tmp)
         command = [sys.executable, str(LAUNCHER), "--data", str(data), "--nodes", str(nodes),
                    "--port", str(http), "--transport-port", str(transport), "--heap", heap,
                    "--timeout", str(timeout), "--no-fetch", "--stop-on-stdin-eof",
-                   "--cluster-name", f"bench-{http}"]
+                   "--cluster-name", f"bench-{http}", *(["--quick-start"] if quick else [])]
         with open(data / "launcher.err", "wb") as err:
             started = time.monotonic()
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -115,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heap", default=f"{DEFAULT_HEAP[0]}:{DEFAULT_HEAP[1]}",
                         help="per node -Xms:-Xmx (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--jit", choices=["full", "quick", "both"], default="both",
+                        help="full JIT (the default for clusters), --quick-start (C1 only, "
+                             "what the tests use), or both (default)")
     args = parser.parse_args(argv)
 
     # Fetch and compile first, untimed (the launcher says in one line what is missing).
@@ -123,24 +129,25 @@ def main(argv: list[str] | None = None) -> int:
         return prepared.returncode
 
     rows = []
-    for nodes in args.nodes:
+    jits = ["full", "quick"] if args.jit == "both" else [args.jit]
+    for nodes, jit in ((n, j) for n in args.nodes for j in jits):
         runs = []
         for i in range(args.runs):
-            result = one_run(nodes, args.heap, args.timeout)
-            print(f"  {nodes} node(s), run {i + 1}: start {result['start']:.1f}s, "
+            result = one_run(nodes, args.heap, args.timeout, jit == "quick")
+            print(f"  {nodes} node(s), {jit} JIT, run {i + 1}: start {result['start']:.1f}s, "
                   f"RSS {result['rss_total']:.0f} MiB, stop {result['stop']:.1f}s",
                   file=sys.stderr, flush=True)
             runs.append(result)
-        rows.append((nodes, runs))
+        rows.append((nodes, jit, runs))
 
     print(f"OpenSearch start on this machine: heap {args.heap} per node, "
           f"{args.runs} runs each (min / median / max)")
-    header = f"{'nodes':>5}  {'start to green (s)':>20}  {'RSS per node (MiB)':>20}  " \
+    header = f"{'nodes':>5}  {'JIT':>5}  {'start to green (s)':>20}  {'RSS per node (MiB)':>20}  " \
              f"{'RSS all nodes (MiB)':>21}  {'SIGTERM to gone (s)':>20}"
     print(header)
     print("-" * len(header))
-    for nodes, runs in rows:
-        print(f"{nodes:>5}  {spread([r['start'] for r in runs], '.1f'):>20}  "
+    for nodes, jit, runs in rows:
+        print(f"{nodes:>5}  {jit:>5}  {spread([r['start'] for r in runs], '.1f'):>20}  "
               f"{spread([r['rss_node'] for r in runs], '.0f'):>20}  "
               f"{spread([r['rss_total'] for r in runs], '.0f'):>21}  "
               f"{spread([r['stop'] for r in runs], '.1f'):>20}")

@@ -45,6 +45,8 @@ LAUNCHER = HERE / "opensearch" / "NewsNode.java"
 #: The line that runs on Java 17 (3.x needs Java 21); bump with the pom's default.
 DEFAULT_VERSION = "2.19.6"
 DEFAULT_HEAP = ("256m", "512m")  # -Xms, -Xmx per node: the machine is shared
+#: C1 only: a node is ready in about half the time (measured in docs/opensearch.md).
+QUICK_START = "-XX:TieredStopAtLevel=1"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MISSING = 3  # exit status: a prerequisite is missing (tests skip on it)
 FAILED = 1  # exit status: the cluster did not come up, or a node died
@@ -226,8 +228,10 @@ class Cluster:
 
     def __init__(self, data: Path, *, nodes: int = 1, port: int = 9200,
                  transport_port: int | None = None, cluster_name: str = "newssearch",
-                 version: str = DEFAULT_VERSION, heap: tuple[str, str] = DEFAULT_HEAP):
+                 version: str = DEFAULT_VERSION, heap: tuple[str, str] = DEFAULT_HEAP,
+                 jvm_options: tuple[str, ...] = ()):
         self.data = data.resolve()
+        self.jvm_options = list(jvm_options)
         self.version = version
         self.cluster_name = cluster_name
         self.heap = heap
@@ -268,7 +272,7 @@ class Cluster:
             command = [java, f"-Xms{xms}", f"-Xmx{xmx}", "-XX:+ExitOnOutOfMemoryError",
                        "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8",
                        "-Dlog4j2.disable.jmx=true", "-Dnewsnode.watchStdin=true",
-                       "-cp", classpath, "NewsNode", *self.node_settings(node)]
+                       *self.jvm_options, "-cp", classpath, "NewsNode", *self.node_settings(node)]
             # Own process group: a Ctrl-C at a terminal reaches only this launcher,
             # which stops the nodes in order. The stdin pipe stops them if it dies.
             node.process = subprocess.Popen(command, stdin=subprocess.PIPE,
@@ -369,6 +373,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"OpenSearch version (default {DEFAULT_VERSION}; 2.19.x on Java 17)")
     parser.add_argument("--heap", default=f"{DEFAULT_HEAP[0]}:{DEFAULT_HEAP[1]}",
                         help="per node -Xms:-Xmx (default %(default)s)")
+    parser.add_argument("--quick-start", action="store_true",
+                        help=f"JIT with C1 only ({QUICK_START}): about half the start time, "
+                             "slower once running; for tests, not for benchmarks of the engine")
+    parser.add_argument("--jvm-option", action="append", default=[], metavar="OPTION",
+                        help="one more option for each node's JVM, written --jvm-option=-XX:... (repeatable)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds to wait for the cluster to be ready (default %(default)s)")
     parser.add_argument("--fetch-only", action="store_true",
@@ -424,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cluster = Cluster(args.data, nodes=args.nodes, port=args.port,
                       transport_port=args.transport_port, cluster_name=args.cluster_name,
-                      version=args.version, heap=tuple(args.heap.split(":", 1)))
+                      version=args.version, heap=tuple(args.heap.split(":", 1)),
+                      jvm_options=((QUICK_START,) if args.quick_start else ()) + tuple(args.jvm_option))
     started = time.monotonic()
     try:
         try:

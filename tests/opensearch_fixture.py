@@ -135,7 +135,8 @@ def launch(data: Path, *, nodes: int = 1, timeout: float = 300.0) -> Launched:
     command = [sys.executable, str(LAUNCHER), "--data", str(data), "--nodes", str(nodes),
                "--port", str(http), "--transport-port", str(transport),
                "--cluster-name", f"newssearch-test-{os.getpid()}-{http}",
-               "--timeout", str(timeout), "--no-fetch", "--stop-on-stdin-eof"]
+               "--timeout", str(timeout), "--no-fetch", "--stop-on-stdin-eof",
+               "--quick-start"]  # tests want the node soon, not its best JIT
     # stdin is a pipe held by this process: if pytest dies, the launcher sees
     # end of file and stops its nodes (and they watch the launcher the same way).
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
