@@ -467,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster.stop()
         if received:
             log(f"stopped {len(cluster.nodes)} node(s) on {signal.Signals(received[0]).name}")
+        elif stop.is_set():
+            log(f"stopped {len(cluster.nodes)} node(s): standard input closed")
 
 
 if __name__ == "__main__":

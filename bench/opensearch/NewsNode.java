@@ -51,6 +51,7 @@ public final class NewsNode extends Node {
             .put("http.type", "netty4")
             .put("transport.type", "netty4")
             .put("node.attr.newssearch", "true")
+            .put("logger.level", "INFO")               // the node's log: as a distribution's, to stdout
             // a test machine: don't stop indexing because the shared disk is full-ish
             .put("cluster.routing.allocation.disk.threshold_enabled", false);
         for (String arg : args) {
