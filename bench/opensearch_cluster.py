@@ -374,7 +374,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--heap", default=f"{DEFAULT_HEAP[0]}:{DEFAULT_HEAP[1]}",
                         help="per node -Xms:-Xmx (default %(default)s)")
     parser.add_argument("--quick-start", action="store_true",
-                        help=f"JIT with C1 only ({QUICK_START}): about half the start time, "
+                        help=f"JIT with C1 only ({QUICK_START}): half the start time or less, "
                              "slower once running; for tests, not for benchmarks of the engine")
     parser.add_argument("--jvm-option", action="append", default=[], metavar="OPTION",
                         help="one more option for each node's JVM, written --jvm-option=-XX:... (repeatable)")
