@@ -101,9 +101,18 @@ def lib_dir(version: str, cache: Path | None = None) -> Path:
     return version_dir(version, cache) / "lib"
 
 
+def pom_digest() -> str:
+    return hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
+
+
 def artifacts_present(version: str, cache: Path | None = None) -> bool:
-    """True once a fetch of `version` completed (it leaves a marker file last)."""
-    return (lib_dir(version, cache) / ".complete").exists()
+    """True once a fetch of `version` with today's POM completed (it leaves a
+    marker naming the POM last; an edited POM means fetching again)."""
+    try:
+        marker = (lib_dir(version, cache) / ".complete").read_text()
+    except OSError:
+        return False
+    return f"pom {pom_digest()}" in marker
 
 
 def fetch_artifacts(version: str, cache: Path | None = None, *, allow_fetch: bool = True) -> Path:
@@ -133,7 +142,7 @@ def fetch_artifacts(version: str, cache: Path | None = None, *, allow_fetch: boo
             pass
         why = maven_error(done.stdout) or f"mvn exited {done.returncode}"
         raise Missing(f"missing: OpenSearch {version} artifacts (Maven could not fetch them: {why[:300]})")
-    (staging / ".complete").write_text(f"{len(jars)} jars\n")
+    (staging / ".complete").write_text(f"{len(jars)} jars, pom {pom_digest()}\n")
     if lib.exists():  # a concurrent fetch won, or a partial one was left: keep a complete one
         if artifacts_present(version, cache):
             shutil.rmtree(staging, ignore_errors=True)
