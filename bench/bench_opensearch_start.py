@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,22 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "opensearch_cluster.py"
 sys.path.insert(0, str(HERE))
-from opensearch_cluster import DEFAULT_HEAP, port_free  # noqa: E402
-
-
-def free_port_run(count: int) -> tuple[int, int]:
-    """A first HTTP and a first transport port, each with `count` free ports from it."""
-    for _ in range(50):
-        picked = []
-        for _ in range(2):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                picked.append(s.getsockname()[1])
-        http, transport = picked
-        wanted = [http + i for i in range(count)] + [transport + i for i in range(count)]
-        if len(set(wanted)) == len(wanted) and all(port_free(p) for p in wanted):
-            return http, transport
-    raise RuntimeError("no free ports on 127.0.0.1")
+from opensearch_cluster import DEFAULT_HEAP, free_port_run, pid_gone  # noqa: E402
 
 
 def rss_kib(pid: int) -> int:
@@ -59,14 +43,6 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
 
 
 def one_run(nodes: int, heap: str, timeout: float, quick: bool) -> dict:
@@ -98,12 +74,12 @@ def one_run(nodes: int, heap: str, timeout: float, quick: bool) -> dict:
             process.stdin.close()
             process.stdout.close()
         deadline = time.monotonic() + 60
-        while not all(gone(pid) for pid in pids) and time.monotonic() < deadline:
+        while not all(pid_gone(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
         stop = time.monotonic() - stopping
-        if process.returncode != 0 or not all(gone(pid) for pid in pids):
+        if process.returncode != 0 or not all(pid_gone(pid) for pid in pids):
             raise RuntimeError(f"the launcher exited {process.returncode}; JVMs left: "
-                               f"{[p for p in pids if not gone(p)]}")
+                               f"{[p for p in pids if not pid_gone(p)]}")
     return {"start": start, "rss_node": max(rss) / 1024, "rss_total": sum(rss) / 1024, "stop": stop}
 
 

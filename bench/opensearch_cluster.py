@@ -207,6 +207,33 @@ def port_free(port: int) -> bool:
     return True
 
 
+def free_port_run(count: int) -> tuple[int, int]:
+    """A first HTTP port and a first transport port, each with `count` free
+    consecutive ports from it (nodes are numbered upwards from them): for
+    callers that start clusters beside others, as the tests and benchmarks do."""
+    for _ in range(50):
+        picked = []
+        for _ in range(2):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))  # the kernel's pick
+                picked.append(s.getsockname()[1])
+        http, transport = picked
+        wanted = [http + i for i in range(count)] + [transport + i for i in range(count)]
+        if len(set(wanted)) == len(wanted) and all(port_free(p) for p in wanted):
+            return http, transport
+    raise RuntimeError(f"no run of {count} free ports found on 127.0.0.1")
+
+
+def pid_gone(pid: int) -> bool:
+    """True when `pid` no longer runs (gone, or a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
 @dataclass
 class NodeProcess:
     name: str

@@ -15,10 +15,10 @@ Registered as a plugin by ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,58 +29,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = ROOT / "bench" / "opensearch_cluster.py"
+
+
+def _launcher_module():
+    """bench/opensearch_cluster.py as a module (bench/ is no package): its port
+    and process helpers, so tests and benchmarks pick ports and watch pids alike."""
+    if "opensearch_cluster" in sys.modules:
+        return sys.modules["opensearch_cluster"]
+    spec = importlib.util.spec_from_file_location("opensearch_cluster", LAUNCHER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["opensearch_cluster"] = module  # (dataclasses look their module up there)
+    spec.loader.exec_module(module)
+    return module
+
+
+_cluster = _launcher_module()
+free_port_run = _cluster.free_port_run
+pid_gone = _cluster.pid_gone
+MISSING = _cluster.MISSING  # the launcher's exit status for a missing prerequisite
 MAPPING = Path(__file__).resolve().parent / "fixtures" / "opensearch" / "mapping.json"
-MISSING = 3  # the launcher's exit status for a missing prerequisite
 
 
 class LauncherMissing(Exception):
     """Java, javac or the OpenSearch artifacts are missing (the launcher's one line)."""
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct ports free on loopback right now (the kernel's picks)."""
-    sockets, ports = [], []
-    try:
-        while len(ports) < count:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in sockets:
-            s.close()
-    return ports
-
-
-def free_port_run(count: int) -> tuple[int, int]:
-    """A first HTTP port and a first transport port, each with `count` free
-    consecutive ports after it (the launcher numbers nodes' ports upwards)."""
-    for _ in range(50):
-        http, transport = free_ports(2)
-        wanted = [http + i for i in range(count)] + [transport + i for i in range(count)]
-        if len(set(wanted)) == len(wanted) and all(_free(p) for p in wanted):
-            return http, transport
-    raise RuntimeError(f"no run of {count} free ports found on 127.0.0.1")
-
-
-def _free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def pid_gone(pid: int) -> bool:
-    """True when `pid` no longer runs (gone, or a zombie waiting to be reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return True
-    return state in ("Z", "X")
 
 
 @dataclass
