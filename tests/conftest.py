@@ -18,6 +18,9 @@ from typer.testing import CliRunner
 from search import Article, NewsIndex
 from search.cli import app
 
+# The real OpenSearch node for tests marked `opensearch` (tests/opensearch_fixture.py).
+pytest_plugins = ("tests.opensearch_fixture",)
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "000_6a5ba16e49860d31.txt"
@@ -124,7 +127,7 @@ def bbc_dir() -> Path:
 #
 # Applied here, by module and test name or by the fixtures a test uses, so that test files
 # need no decorators. The fast loop (CONTRIBUTING.md):
-#     pytest -m "not slow and not corpus and not browser"
+#     pytest -m "not slow and not corpus and not browser and not opensearch"
 # tests/test_markers.py checks that every name listed here still names a test and that each
 # one gets its marker.
 
