@@ -12,8 +12,8 @@ from .article import Article
 from .errors import (IndexDamagedError, IndexLockedError, IndexNotFoundError,
                      IndexVersionError, NewsSearchError, QueryError, ReadError)
 from .results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
-from .snippets import Snippet
-from .synonyms import Synonyms
+from .query.snippets import Snippet
+from .query.synonyms import Synonyms
 
 __version__ = "0.1.0"
 

@@ -28,19 +28,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from . import directory, language, neardup, searcher as searching
-from .searcher_pool import SearcherPool
+from .engine.whoosh import directory
+from .text import language
+from .ingest import neardup
+from .query import searcher as searching
+from .engine.whoosh.searcher_pool import SearcherPool
 from .article import Article
 from .errors import NewsSearchError
-from .readers import ReadOptions
-from .query import parse
-from .readers.discover import discover
+from .ingest.readers import ReadOptions
+from .query.parser import parse
+from .ingest.readers.discover import discover
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
-from .schema import SCHEMA_VERSION, to_article
-from .synonyms import Synonyms
+from .engine.whoosh.schema import SCHEMA_VERSION, to_article
+from .query.synonyms import Synonyms
 
 if TYPE_CHECKING:
-    from .indexer import BatchWriter, Progress
+    from .ingest.indexer import BatchWriter, Progress
 
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_WAIT = 10.0
@@ -51,7 +54,7 @@ PathLike = str | os.PathLike
 def _writing():
     """The indexing module, imported on first write: searches (and so the
     cold CLI query) never pay for multiprocessing, SQLite and the readers."""
-    from . import indexer
+    from .ingest import indexer
 
     return indexer
 
@@ -451,7 +454,7 @@ class NewsIndex:
 
 def check_defaults(values: dict[str, str]) -> dict[str, str]:
     """Folder-wide defaults checked (readers.defaults.check), as our error."""
-    from .readers import defaults
+    from .ingest.readers import defaults
 
     try:
         return defaults.check(values)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .article import Article
 from .results import IndexReport, IndexStats, SearchResults
-from .snippets import Snippet
+from .query.snippets import Snippet
 
 HIGHLIGHT_STYLES = ("ansi", "marks", "html", "none")
 ELLIPSIS = "…"

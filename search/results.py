@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .snippets import Snippet
+from .query.snippets import Snippet
 
 
 @dataclass

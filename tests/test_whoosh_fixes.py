@@ -1,4 +1,4 @@
-"""Top-N searches return the true top N (search/whoosh_fixes.py).
+"""Top-N searches return the true top N (search/engine/whoosh/fixes.py).
 
 Whoosh's top-N collector prunes the matcher tree as its minimum score rises;
 two Whoosh 2.7.4 bugs made that pruning drop articles that belonged in the
@@ -15,7 +15,7 @@ import pytest
 from whoosh.matching import binary, mcore, wrappers
 
 from search import Article, NewsIndex
-from search.query import parse
+from search.query.parser import parse
 
 VOCABULARY = [f"w{i:03d}" for i in range(300)]
 
