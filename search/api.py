@@ -28,19 +28,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from .engine.whoosh import directory
-from .text import language
-from .ingest import neardup
-from .query import searcher as searching
-from .engine.whoosh.searcher_pool import SearcherPool
 from .article import Article
-from .errors import NewsSearchError
-from .ingest.readers import ReadOptions
-from .query.parser import parse
-from .ingest.readers.discover import discover
-from .results import FacetCount, IndexReport, IndexStats, SearchResults
+from .engine.whoosh import directory
 from .engine.whoosh.schema import SCHEMA_VERSION, to_article
+from .engine.whoosh.searcher_pool import SearcherPool
+from .errors import NewsSearchError
+from .ingest import neardup
+from .ingest.readers import ReadOptions
+from .ingest.readers.discover import discover
+from .query import searcher as searching
+from .query.parser import parse
 from .query.synonyms import Synonyms
+from .results import FacetCount, IndexReport, IndexStats, SearchResults
+from .text import language
 
 if TYPE_CHECKING:
     from .ingest.indexer import BatchWriter, Progress

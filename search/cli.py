@@ -18,12 +18,12 @@ from typing import List, Optional
 
 import typer
 
-from .engine.whoosh import directory
 from . import render, reporting
 from .api import DEFAULT_WAIT, NewsIndex
+from .engine.whoosh import directory
 from .errors import IndexNotFoundError, NewsSearchError
-from .results import IndexReport
 from .query.synonyms import Synonyms
+from .results import IndexReport
 
 DEFAULT_INDEX = Path("index")
 SEED_DIR = Path("seeds")

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from .article import Article
-from .results import IndexReport, IndexStats, SearchResults
 from .query.snippets import Snippet
+from .results import IndexReport, IndexStats, SearchResults
 
 HIGHLIGHT_STYLES = ("ansi", "marks", "html", "none")
 ELLIPSIS = "…"

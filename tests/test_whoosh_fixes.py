@@ -15,6 +15,7 @@ import pytest
 from whoosh.matching import binary, mcore, wrappers
 
 from search import Article, NewsIndex
+from search.engine.whoosh import fixes
 from search.query.parser import parse
 
 VOCABULARY = [f"w{i:03d}" for i in range(300)]
@@ -77,3 +78,26 @@ def test_the_check_catches_whoosh_s_own_pruning(index, monkeypatch):
     monkeypatch.setattr(wrappers.WrappingMatcher, "replace", replace)
     monkeypatch.setattr(binary.AndMaybeMatcher, "skip_to", skip_to)
     assert wrong_top_n(index)
+
+
+def test_install_applies_every_fix_once():
+    fixes.install()
+    fixes.install()  # idempotent: a second open changes nothing
+    for fix in fixes.FIXES:
+        assert vars(fix.owner)[fix.name] is fix.replacement
+
+
+def test_install_refuses_a_whoosh_whose_method_changed(monkeypatch):
+    def other_replace(self, minquality=0):  # not Whoosh 2.7.4's WrappingMatcher.replace
+        return self
+
+    def other_skip_to(self, id):
+        return self.a.skip_to(id)
+
+    monkeypatch.setattr(wrappers.WrappingMatcher, "replace", other_replace)
+    monkeypatch.setattr(binary.AndMaybeMatcher, "skip_to", other_skip_to)
+    with pytest.raises(fixes.WhooshFixError, match="WrappingMatcher.replace is not Whoosh 2.7.4"):
+        fixes.install()
+    # checked before anything is replaced: Whoosh is left as it was, not half-fixed
+    assert wrappers.WrappingMatcher.replace is other_replace
+    assert binary.AndMaybeMatcher.skip_to is other_skip_to

@@ -25,19 +25,19 @@ from typing import Callable, Iterable
 from whoosh.index import LockError
 from whoosh.writing import NO_MERGE
 
+from ..article import Article, text_fingerprint
+from ..engine.whoosh.schema import to_document
+from ..engine.whoosh.segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
+from ..errors import IndexLockedError, NewsSearchError
+from ..results import IndexReport
 from ..text import language
 from . import neardup
-from ..article import Article, text_fingerprint
-from ..errors import IndexLockedError, NewsSearchError
 from .ledger import FileRecord, Ledger
+from .merge_helpers import MergeHelpers
 from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate, format_of
-from ..results import IndexReport
-from .merge_helpers import MergeHelpers
-from ..engine.whoosh.segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
 from .text_builder import TextBuilder
-from ..engine.whoosh.schema import to_document
 
 #: Articles per commit. A batch is one segment (see text_builder); a run of
 #: several ends with a merge, so batches are large: Reuters-21578 (21,578

@@ -20,10 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from ..text import language
-from . import neardup
 from ..article import Article, text_fingerprint
 from ..errors import NewsSearchError, NotAnArticleError
+from ..text import language
+from . import neardup
 from .readers import ReadOptions, defaults
 from .readers.discover import Candidate, format_of
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 
 from ..engine.whoosh import directory
-from .check import CheckReport, check_index
 from ..errors import NewsSearchError
+from .check import CheckReport, check_index
 from .ledger import FILENAME as LEDGER
 
 

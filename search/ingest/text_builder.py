@@ -22,8 +22,8 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .parsing import end_with_indexer, worker_pool
 from ..engine.whoosh.text_postings import TextPostings
+from .parsing import end_with_indexer, worker_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor

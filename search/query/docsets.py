@@ -20,10 +20,10 @@ from whoosh import query as wq
 
 from ..engine.whoosh.codec import term_doc_ids
 from ..engine.whoosh.datecolumn import PublishedRange
-from .facets import value_lists
-from .ranking import BM25FPhrase, BM25FTerm
 from ..engine.whoosh.schema import TEXT_FIELDS
+from .facets import value_lists
 from .phrases import phrase_docs
+from .ranking import BM25FPhrase, BM25FTerm
 
 #: One segment's matches: (segment searcher, document numbers in it).
 SegmentMatches = list[tuple[object, set[int]]]

@@ -19,13 +19,13 @@ from typing import Iterator, Sequence
 from whoosh import qparser, query as wq
 from whoosh.qparser import syntax
 
-from ..text.analysis import NewsAnalyzer, normalize_keyword
 from ..engine.whoosh.datecolumn import PublishedRange
+from ..engine.whoosh.schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
 from ..errors import QueryError
-from .patterns import on_words
+from ..text.analysis import NewsAnalyzer, normalize_keyword
 from ..text.punctuation import as_punctuation
 from .lint import lint
-from ..engine.whoosh.schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
+from .patterns import on_words
 
 #: `name:` at the start of a term.
 FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.]*):")

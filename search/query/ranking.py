@@ -46,11 +46,10 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..text.analysis import fold
 from ..engine.whoosh.codec import term_postings
-from .phrases import phrase_docs
 from ..engine.whoosh.schema import TEXT_FIELDS
-from ..engine.whoosh import fixes as whoosh_fixes  # noqa: F401  (applied on import: see the module)
+from ..text.analysis import fold
+from .phrases import phrase_docs
 
 #: Term-frequency saturation, length normalisation and the fields' BM25F
 #: weights: chosen by cross-validation over CISI, Cranfield and Reuters-21578

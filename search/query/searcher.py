@@ -14,21 +14,21 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.searching import ResultsPage
 
 from ..engine.whoosh import datecolumn
-from . import docsets, ranking, snippets
+from ..engine.whoosh.schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
+from ..engine.whoosh.segment_cache import leaves, segment_key
+from ..errors import QueryError, SearchTimeout
+from ..results import FacetCount, Hit, SearchResults
 from ..text.analysis import normalize_keyword
 from ..text.analysis_lang import stop_terms
-from ..errors import QueryError, SearchTimeout
-from .facets import field_facet
 from ..text.language import index_languages
-from .phrases import keep_phrases
-from ..engine.whoosh.segment_cache import leaves, segment_key
+from . import docsets, ranking, snippets
+from .facets import field_facet
 from .parser import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
-from .ranked_query import for_ranking
-from .suggest import suggest
 from .patterns import TEXT_OF_WORDS, expand, shown_field
+from .phrases import keep_phrases
+from .ranked_query import for_ranking
 from .relax import relax
-from ..results import FacetCount, Hit, SearchResults
-from ..engine.whoosh.schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
+from .suggest import suggest
 
 SORTS = ("relevance", "newest", "oldest", "recent")
 #: Textbook BM25/BM25F with a correct idf (see `ranking` for why not Whoosh's).

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from whoosh import query as wq
 
-from ..text.analysis import WORD, analyze, fold
-from .patterns import expand
-from .parser import MAX_FUZZY_CHARS, unnegated_leaves
 from ..engine.whoosh.schema import WORD_FIELDS
+from ..text.analysis import WORD, analyze, fold
+from .parser import MAX_FUZZY_CHARS, unnegated_leaves
+from .patterns import expand
 
 #: Stemmed fields whose terms tell whether a query word is known.
 VOCABULARY_FIELDS = tuple(WORD_FIELDS)

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from whoosh import query as wq
 
-from ..text.analysis import analyze
-from ..errors import NewsSearchError
 from ..engine.whoosh.schema import TEXT_FIELDS
+from ..errors import NewsSearchError
+from ..text.analysis import analyze
 
 Terms = tuple[str, ...]
 #: A comma that is not escaped (``\\,``).

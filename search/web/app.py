@@ -49,18 +49,18 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from .. import __version__, render
-from ..query import snippets as snippet_mod
-from ..query import searcher as searching
-from ..text.analysis import normalize_keyword
 from ..api import NewsIndex
 from ..article import Article
-from ..query.complete import complete
 from ..errors import NewsSearchError, QueryError, SearchTimeout
-from ..text.language import index_languages
+from ..query import searcher as searching
+from ..query import snippets as snippet_mod
+from ..query.complete import complete
 from ..query.parser import parse, parse_date_bound
-from ..results import SearchResults
-from .guard import HostCheck, key_matches, public_path
 from ..query.synonyms import Synonyms
+from ..results import SearchResults
+from ..text.analysis import normalize_keyword
+from ..text.language import index_languages
+from .guard import HostCheck, key_matches, public_path
 
 HERE = Path(__file__).resolve().parent
 

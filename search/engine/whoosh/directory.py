@@ -33,7 +33,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.util.filelock import FileLock, try_for
 
-from . import durable, toc
+from . import durable, fixes, toc
 from ...errors import (IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError,
                      NewsSearchError)
 from .schema import SCHEMA_VERSION, build_schema
@@ -187,6 +187,7 @@ class NewsFileIndex(FileIndex):
     full checksums are `newssearch check`'s, see docs/reliability.md)."""
 
     def __init__(self, storage, schema=None, indexname: str = "MAIN", verify: bool = True):
+        fixes.install()  # every search on this index runs on fixed Whoosh (create comes here too)
         self.storage, self._schema, self.indexname = storage, schema, indexname
         self._verify = verify  # False: for `check --repair`, which drops what is damaged
         self._read_toc()

@@ -12,10 +12,10 @@ from typing import Any
 
 from whoosh import fields
 
+from ...article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 from ...text.analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
 from .datecolumn import PublishedField
 from .postings import CompactPositions
-from ...article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 
 SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route), per-language analysis (German compounds), unstemmed sibling fields (WORD_FIELDS), acronyms as one word; 7: block frames carry their first id; front-coded term dictionary
 

@@ -45,8 +45,8 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from . import toc
 from ...text.analysis import KeywordAnalyzer, NewsAnalyzer
+from . import toc
 from .codec import (BLOCK_LIMIT, EntryList, NewsCodec, NewsFieldWriter, NewsPerDocReader,
                     NewsPerDocWriter, NewsTermInfo, read_postings)
 from .postings import CompactPositions

@@ -34,8 +34,8 @@ from whoosh.index import _CURRENT_TOC_VERSION, _FLOAT_SIZE, _INT_SIZE, _LONG_SIZ
 from whoosh.index import clean_files
 from whoosh import __version__ as WHOOSH_VERSION
 
-from . import durable, safepickle
 from ...errors import IndexDamagedError
+from . import durable, safepickle
 
 #: The last 8 bytes of a TOC with our footer.
 MAGIC = b"NSTOC\x00v1"

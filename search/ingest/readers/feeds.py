@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ...article import Article
-from ...text.dates import parse_date
 from ...errors import NotAnArticleError, ReadError
+from ...text.dates import parse_date
 from . import ReadOptions
 from .encoding import detect_bom, read_file
 from .fields import as_date, as_text, html_to_text, split_authors

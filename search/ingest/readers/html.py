@@ -26,10 +26,10 @@ from lxml import etree
 
 from ...article import Article
 from ...errors import ReadError
-from .html_body import extract_body
-from .html_meta import read_metadata
 from . import ReadOptions
 from .encoding import read_file, decode
+from .html_body import extract_body
+from .html_meta import read_metadata
 from .text import relative_id
 
 #: Pages nested deeper than this are refused: browsers' parsers cap the DOM

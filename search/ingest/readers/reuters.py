@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...article import Article
-from ...text.dates import parse_date
 from ...errors import ReadError
+from ...text.dates import parse_date
 from . import ReadOptions
 from .encoding import detect_bom, normalise, read_file
 from .text import relative_id
