@@ -18,8 +18,9 @@ spans to highlight; `render` turns spans into ANSI colour, ``[marks]`` or
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from ..results import Snippet
 from ..text.analysis import NewsAnalyzer
 
 #: Longest passage shown; a longer sentence is cut around its first match.
@@ -36,28 +37,6 @@ _WORDS_ANALYZER = NewsAnalyzer(stemming=False)
 #: Sentence ends: . ! ? (optionally closed by a quote or bracket) before
 #: whitespace, or a paragraph break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
-
-
-@dataclass
-class Snippet:
-    """A passage of an article. `start`/`end` are offsets in the full text;
-    `highlights` are (start, end) spans relative to `text`."""
-
-    text: str
-    start: int
-    end: int
-    highlights: list[tuple[int, int]] = field(default_factory=list)
-    #: True when the article goes on after this passage.
-    cut_after: bool = False
-
-    @property
-    def cut_before(self) -> bool:
-        return self.start > 0
-
-    def to_dict(self) -> dict:
-        return {"text": self.text, "start": self.start, "end": self.end,
-                "highlights": [list(span) for span in self.highlights],
-                "cut_after": self.cut_after}
 
 
 @dataclass(frozen=True)
