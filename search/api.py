@@ -37,10 +37,9 @@ from .ingest import neardup
 from .ingest.readers import ReadOptions
 from .ingest.readers.discover import discover
 from .query import searcher as searching
-from .query.parser import parse
 from .query.synonyms import Synonyms
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
-from .text import language
+from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from .ingest.indexer import BatchWriter, Progress
@@ -296,38 +295,29 @@ class NewsIndex:
         first, and `SearchResults.relaxed` is True; `relax=False` turns this off.
         `synonyms` (:meth:`Synonyms.load` reads a Solr synonyms file) widens
         each word or quoted phrase that has synonyms to an OR of them."""
-        wanted = language.parse_codes(languages) if languages else None
-        with self._searching() as searcher:
-            parsed = parse(query, strict=strict, any_term=any_term,
-                           languages=wanted or language.index_languages(searcher.reader()))
-            if synonyms:
-                parsed.query = synonyms.expand(parsed.query)
-            request = searching.SearchRequest(
-                parsed=parsed, limit=limit, page=page, sort=sort,
-                filters=_filters(source, section, filters), half_life_days=half_life,
-                since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-                snippet_count=snippets, collapse=collapse, time_limit=time_limit, relax=relax)
-            return searching.run(searcher, request)
+        with self.snapshot() as snap:
+            return snap.search(
+                query, limit=limit, page=page, sort=sort, source=source, section=section,
+                since=since, until=until, facets=facets, facet_limit=facet_limit,
+                strict=strict, any_term=any_term, snippets=snippets, collapse=collapse,
+                filters=filters, half_life=half_life, time_limit=time_limit, relax=relax,
+                synonyms=synonyms, languages=languages)
 
     def fields_with_values(self, names: Iterable[str]) -> list[str]:
         """Those of the fields `names` that at least one article has a value
         in (a facet worth offering), in the order given."""
-        with self._searching() as searcher:
-            reader = searcher.reader()
-            return [name for name in names
-                    if name in reader.schema and next(iter(reader.lexicon(name)), None)
-                    is not None]
+        with self.snapshot() as snap:
+            return snap.fields_with_values(names)
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
         """Articles most like the given one ("more like this"), best first."""
-        with self._searching() as searcher:
-            return searching.similar(searcher, article_id, limit, snippets)
+        with self.snapshot() as snap:
+            return snap.similar(article_id, limit=limit, snippets=snippets)
 
     def get(self, article_id: str) -> Article | None:
         """One stored article by id, or None."""
-        with self._searching() as searcher:
-            stored = searcher.document(id=article_id)
-        return to_article(stored) if stored else None
+        with self.snapshot() as snap:
+            return snap.get(article_id)
 
     def articles(self) -> Iterator[Article]:
         """Every stored article, in index order (of the index as it was at
@@ -340,24 +330,24 @@ class NewsIndex:
                 yield to_article(stored)
 
     def __len__(self) -> int:
-        with self._searching() as searcher:
-            return searcher.doc_count()
+        with self.snapshot() as snap:
+            return len(snap)
 
     def stats(self) -> IndexStats:
         """Counts, sources, sections, date range, fields and size on disk."""
         size = directory.size_on_disk(self.path)  # a folder walk: not under the lock
-        with self._searching() as s:
-            # Everything from the searcher: Whoosh's `ix.schema` re-reads the
-            # table of contents, which a rebuild may have just deleted.
-            earliest, latest, dated = searching.date_range(s)
-            return IndexStats(
-                path=str(self.path), documents=s.doc_count(),
-                sources=searching.count_values(s, "source"),
-                sections=searching.count_values(s, "section"),
-                earliest=earliest, latest=latest, undated=s.doc_count() - dated,
-                fields=sorted(s.schema.names()), size_bytes=size,
-                roots=list(self._manifest.roots), created=self._manifest.created,
-                updated=self._manifest.updated)
+        with self.snapshot() as snap:
+            return snap.stats(size)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The index as its latest commit holds it, for a `with` block: every
+        read through the :class:`Snapshot` sees the same articles, however
+        the index changes meanwhile. The searcher behind it is the block's
+        alone (no lock is held, so other threads read in parallel); keep
+        the block short, as a rebuild's old generation lives while it lasts."""
+        with self._searching() as searcher:
+            yield Snapshot(searcher, self._manifest, str(self.path))
 
     # --- internals ------------------------------------------------------------
 
@@ -460,20 +450,6 @@ def check_defaults(values: dict[str, str]) -> dict[str, str]:
         return defaults.check(values)
     except ValueError as exc:
         raise NewsSearchError(str(exc)) from None
-
-
-def _filters(source, section, filters) -> dict[str, list[str]]:
-    combined = {name: _as_list(values) for name, values in (filters or {}).items()}
-    for name, values in (("source", source), ("section", section)):
-        if values:
-            combined[name] = combined.get(name, []) + _as_list(values)
-    return {name: values for name, values in combined.items() if values}
-
-
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 __all__ = ["NewsIndex", "Article", "SearchResults", "FacetCount", "IndexReport",

@@ -45,13 +45,9 @@ class Completions:
     titles: list[tuple[str, str]] = field(default_factory=list)
 
 
-def complete(ix, text: str, limit: int = 8) -> Completions:
-    """Completions for `text` (what has been typed so far) in a NewsIndex."""
-    with ix._searching() as searcher:  # the index's live searcher, locked
-        return _complete(searcher, text, limit)
-
-
-def _complete(searcher, text: str, limit: int) -> Completions:
+def complete_on(searcher, text: str, limit: int = 8) -> Completions:
+    """Completions for `text` (what has been typed so far) on a searcher the
+    caller holds (:meth:`Snapshot.complete` is the way in)."""
     typed = LAST_WORD.search(text)
     head = text[:typed.start()] if typed else text
     prefix = fold(typed.group(0)) if typed else ""

@@ -31,7 +31,6 @@ from typing import Any
 from ..errors import NewsSearchError, QueryError
 from .parser import parse
 from .ranked_query import for_ranking
-from .ranking import rank
 from .searcher import MAX_LIMIT
 
 #: The measures, by the names reports use.
@@ -182,17 +181,17 @@ def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
     if not judged:
         raise NewsSearchError(f"no query of the queries file has a relevant judgment in "
                               f"{qrels_path} (are the query ids the same?)")
-    with ix._searching() as searcher:
+    with ix.snapshot() as snap:
         # Which judged articles the index holds, looked up once each.
         indexed = {docid for qid in qrels for docid in _relevant(qrels, qid)
-                   if searcher.document_number(id=docid) is not None}
+                   if snap.contains(docid)}
         if not any(docid in indexed for qid in judged for docid in _relevant(qrels, qid)):
             raise NewsSearchError(f"none of the articles judged relevant in {qrels_path} is in "
                                   f"the index at {ix.path}/ (doc ids must be the indexed "
                                   f"article ids)")
         ids: dict = {}
         to_run = list(queries) if run_path else judged
-        rankings = {qid: rank(searcher, ranked(qid, queries[qid]), depth, ids)
+        rankings = {qid: snap.rank(ranked(qid, queries[qid]), depth, ids)
                     for qid in to_run}
     if run_path:
         _write_run(run_path, rankings)

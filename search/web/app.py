@@ -53,13 +53,11 @@ from ..api import NewsIndex
 from ..article import Article
 from ..errors import NewsSearchError, QueryError, SearchTimeout
 from ..query import searcher as searching
-from ..query import snippets as snippet_mod
-from ..query.complete import complete
-from ..query.parser import parse, parse_date_bound
+from ..query.parser import parse_date_bound
 from ..query.synonyms import Synonyms
 from ..results import SearchResults
+from ..snapshot import Snapshot
 from ..text.analysis import normalize_keyword
-from ..text.language import index_languages
 from .guard import HostCheck, key_matches, public_path
 
 HERE = Path(__file__).resolve().parent
@@ -462,7 +460,8 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
                 raise ParamError("q", exc.reason, status=503) from None
             except QueryError as exc:
                 raise ParamError("q", exc.reason, exc.column) from None
-        done = complete(server.index, q, limit)
+        with server.index.snapshot() as snap:
+            done = snap.complete(q, limit)
         if done.completions:  # a word still being typed is not a typo
             suggestion = None
         return {"query": q, "suggestion": suggestion, "completions": done.completions,
@@ -483,11 +482,12 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
                    response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: str,
                      q: str = Query("", max_length=MAX_QUERY_CHARS)):
-        article = server.index.get(article_id)
-        if article is None:
-            raise _no_article(article_id)
-        title_spans, body_spans = _article_highlights(server.index, article, q)
-        related = server.index.similar(article_id, limit=5, snippets=1)
+        with server.index.snapshot() as snap:  # one commit for the article and its neighbours
+            article = snap.get(article_id)
+            if article is None:
+                raise _no_article(article_id)
+            title_spans, body_spans = _article_highlights(snap, article, q)
+            related = snap.similar(article_id, limit=5, snippets=1)
         return page(request, "article.html", {
             "article": article, "q": q, "title_spans": title_spans,
             "paragraphs": _paragraphs(article.body, body_spans), "similar": related,
@@ -677,23 +677,16 @@ def _pagination(state: SearchState, results: SearchResults) -> dict | None:
             "next": state.url(page=current + 1) if current < pages else None}
 
 
-def _article_highlights(ix: NewsIndex, article: Article, q: str):
-    """Spans of the query's terms and phrases in the title and body (the
-    body's first SCAN_CHARS characters). Uses the searcher's own matchers, so
-    the article page lights up what the snippets do."""
+def _article_highlights(snap: Snapshot, article: Article, q: str):
+    """Spans of the query's terms and phrases in the title and body (see
+    :meth:`Snapshot.highlight`); none for an empty query or one that is not
+    a query."""
     if not q.strip():
         return [], []
-    with ix._searching() as searcher:
-        try:
-            parsed = parse(q, languages=index_languages(searcher.reader()))
-        except QueryError:
-            return [], []
-        matchers = searching._matchers(parsed.query, searcher)
-    # (each text analysed in the article's language, as the snippets are)
-    title = snippet_mod.highlight_spans(article.title, matchers["title"], article.language)
-    body = snippet_mod.highlight_spans(article.body[:snippet_mod.SCAN_CHARS], matchers["body"],
-                                       article.language)
-    return title, body
+    try:
+        return snap.highlight(article, q)
+    except QueryError:
+        return [], []
 
 
 def _paragraphs(body: str, spans: list[tuple[int, int]]) -> list[tuple[str, list]]:
