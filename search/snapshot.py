@@ -94,7 +94,7 @@ class Snapshot:
         the snippets use, so an article page lights up what they do. Raises
         QueryError when `query` is not a query."""
         parsed = parse(query, languages=self.languages())
-        matchers = searching._matchers(parsed.query, self._searcher)
+        matchers = searching.highlight_matchers(parsed.query, self._searcher)
         # (each text analysed in the article's language, as the snippets are)
         title = snippet_text.highlight_spans(article.title, matchers["title"], article.language)
         body = snippet_text.highlight_spans(article.body[:snippet_text.SCAN_CHARS],

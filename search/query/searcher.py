@@ -111,7 +111,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     else:
         ranked = _paged(searcher, query, combined, request)
 
-    matchers = _matchers(request.parsed.query, searcher)
+    matchers = highlight_matchers(request.parsed.query, searcher)
     deadline.check()
     hits = [_hit(searcher.stored_fields(docnum), score, matchers, request.snippet_count)
             for docnum, score in ranked]
@@ -393,7 +393,7 @@ def _sort_facet(sort: str):
             sorting.ScoreFacet()]
 
 
-def _matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
+def highlight_matchers(q: wq.Query, searcher) -> dict[str, snippets.Matcher]:
     """What to highlight per text field: the terms and exact phrases of the
     query, leaving out negated parts (``Patriot -Idlib`` lights up Patriot
     only) and expanding prefixes, wildcards and fuzzy terms to the words
