@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from ..engine.whoosh.codec import term_doc_ids
 from ..engine.whoosh.datecolumn import PublishedRange
-from ..engine.whoosh.schema import TEXT_FIELDS
+from ..fields import TEXT_FIELDS
 from .facets import value_lists
 from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm

@@ -20,8 +20,9 @@ from whoosh import qparser, query as wq
 from whoosh.qparser import syntax
 
 from ..engine.whoosh.datecolumn import PublishedRange
-from ..engine.whoosh.schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, build_schema, resolve_field
+from ..engine.whoosh.schema import build_schema
 from ..errors import QueryError
+from ..fields import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, resolve_field
 from ..text.analysis import NewsAnalyzer, normalize_keyword
 from ..text.punctuation import as_punctuation
 from .lint import lint

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from whoosh import query as wq
 
-from ..engine.whoosh.schema import WORD_FIELDS
+from ..fields import WORD_FIELDS
 
 #: Query types that are patterns over words (not ranges).
 PATTERN_TYPES = (wq.Prefix, wq.Wildcard, wq.FuzzyTerm)

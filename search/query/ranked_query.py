@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from ..engine.whoosh.schema import TEXT_FIELDS
+from ..fields import TEXT_FIELDS
 from ..text.analysis import NewsAnalyzer
 from .parser import MAX_QUERY_CHARS
 from .ranking import BM25FPhrase, BM25FTerm, is_query_stop_word

@@ -47,7 +47,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 from ..engine.whoosh.codec import term_postings
-from ..engine.whoosh.schema import TEXT_FIELDS
+from ..fields import TEXT_FIELDS
 from ..text.analysis import fold
 from .phrases import phrase_docs
 

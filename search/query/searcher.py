@@ -14,9 +14,9 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.searching import ResultsPage
 
 from ..engine.whoosh import datecolumn
-from ..engine.whoosh.schema import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 from ..engine.whoosh.segment_cache import leaves, segment_key
 from ..errors import QueryError, SearchTimeout
+from ..fields import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
 from ..results import FacetCount, Hit, SearchResults
 from ..text.analysis import normalize_keyword
 from ..text.analysis_lang import stop_terms

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from whoosh import query as wq
 
-from ..engine.whoosh.schema import WORD_FIELDS
+from ..fields import WORD_FIELDS
 from ..text.analysis import WORD, analyze, fold
 from .parser import MAX_FUZZY_CHARS, unnegated_leaves
 from .patterns import expand

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from whoosh import query as wq
 
-from ..engine.whoosh.schema import TEXT_FIELDS
 from ..errors import NewsSearchError
+from ..fields import TEXT_FIELDS
 from ..text.analysis import analyze
 
 Terms = tuple[str, ...]

@@ -1,5 +1,6 @@
-"""The Whoosh schema: field names and kinds, and the mapping between Article
-records and Whoosh documents.
+"""The Whoosh schema: the fields of `search.fields` as Whoosh fields, and the
+mapping between Article records and Whoosh documents. (The field names and
+kinds are re-exported here for the engine's own modules.)
 
 Bump :data:`SCHEMA_VERSION` whenever a change here (or in `analysis`) means an
 existing index no longer reads right; `directory` then asks for a rebuild.
@@ -13,40 +14,13 @@ from typing import Any
 from whoosh import fields
 
 from ...article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
+from ...fields import (DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, KEYWORD_FIELDS,  # noqa: F401
+                       MULTI_VALUED, QUERY_FIELDS, TEXT_FIELDS, WORD_FIELDS, resolve_field)
 from ...text.analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
 from .datecolumn import PublishedField
 from .postings import CompactPositions
 
 SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route), per-language analysis (German compounds), unstemmed sibling fields (WORD_FIELDS), acronyms as one word; 7: block frames carry their first id; front-coded term dictionary
-
-#: Full-text fields a bare query word searches, with their BM25F weights:
-#: a word in the headline says more about the story than one in paragraph 12.
-TEXT_FIELDS = {"title": 2.5, "body": 1.0}
-#: Each full-text field's unstemmed sibling: its words as written, folded
-#: (lower case, no accents) but not stemmed, and language-neutral. Wildcard,
-#: prefix and fuzzy patterns are matched here (``m?nister``, ``*companies``:
-#: the stemmed field holds ``minist``, ``compani``), and "did you mean"
-#: proposes real words from here. Not stored (the text is, in the stemmed
-#: field) and not searchable by name.
-WORD_FIELDS = {"title": "title_words", "body": "body_words"}
-#: Facet-like fields: whole, folded values (filters and counts).
-KEYWORD_FIELDS = ("source", "section", "authors", "tags", "language",
-                  "topics", "places", "people", "orgs", "exchanges")
-#: Keyword fields holding several values per article.
-MULTI_VALUED = ("authors", "tags", "topics", "places", "people", "orgs", "exchanges")
-#: Derived keyword fields for date facets.
-DATE_FACETS = ("year", "month", "day")
-#: Everything `field:term` may name in a query.
-QUERY_FIELDS = (*TEXT_FIELDS, *KEYWORD_FIELDS, "published", "url", "id", "cluster")
-#: Friendly names people type, mapped to the field they mean.
-FIELD_ALIASES = {
-    "author": "authors", "tag": "tags", "date": "published", "headline": "title",
-    "text": "body", "category": "section", "lang": "language", "topic": "topics",
-    "place": "places", "person": "people", "org": "orgs", "organization": "orgs",
-    "exchange": "exchanges",
-}
-#: Fields that can be counted with `--facet`.
-FACET_FIELDS = (*KEYWORD_FIELDS, *DATE_FACETS)
 
 
 def full_text() -> fields.TEXT:
@@ -150,9 +124,3 @@ def to_article(stored: dict[str, Any]) -> Article:
     values["content_hash"] = values["content_hash"] or ""
     return Article(**values, **lists, published=published)
 
-
-def resolve_field(name: str) -> str | None:
-    """The schema field a user-typed field name means, or None if unknown."""
-    name = name.lower()
-    name = FIELD_ALIASES.get(name, name)
-    return name if name in QUERY_FIELDS else None
