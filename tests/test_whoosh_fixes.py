@@ -10,6 +10,8 @@ The same check on Whoosh's original methods must fail, so the test can.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from whoosh.matching import binary, mcore, wrappers
@@ -101,3 +103,17 @@ def test_install_refuses_a_whoosh_whose_method_changed(monkeypatch):
     # checked before anything is replaced: Whoosh is left as it was, not half-fixed
     assert wrappers.WrappingMatcher.replace is other_replace
     assert binary.AndMaybeMatcher.skip_to is other_skip_to
+
+
+def test_opening_an_index_installs_the_fixes_and_importing_does_not(seed_index):
+    # A fresh interpreter: in this one an earlier test has installed them.
+    code = f"""
+from whoosh.matching import wrappers
+from search import NewsIndex
+from search.engine.whoosh import fixes
+assert wrappers.WrappingMatcher.replace is not fixes._wrapping_replace, "patched on import"
+with NewsIndex.open({str(seed_index)!r}):
+    assert wrappers.WrappingMatcher.replace is fixes._wrapping_replace, "not patched on open"
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr

@@ -20,7 +20,7 @@ Routes:
 * ``GET /openapi.json``: the OpenAPI description.
 
 Bad parameters are a 400 with ``{"error", "parameter", "column"}``; every
-answer, 500s too, carries the security headers. `server_guard` checks the
+answer, 500s too, carries the security headers. `guard` checks the
 Host header (DNS rebinding) and an optional API key, and turns stored paths
 into paths relative to the indexed folder. All
 article text reaches HTML through Jinja's autoescaping or ``render.mark(...,
@@ -273,7 +273,7 @@ class Server:
 
     def public(self, data: dict) -> dict:
         """An article's dict, or results' hits, with paths relative to the
-        indexed folder (see server_guard.public_path)."""
+        indexed folder (see guard.public_path)."""
         roots = self.index.roots
         for item in [data, *data.get("hits", [])]:
             if item.get("path"):
@@ -309,7 +309,7 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
     """The web app over the index at `index_path` (opened once, kept open).
     `host_check` refuses requests whose Host header names another server
     (`newssearch serve` always passes one); with `api_key`, every request
-    but those for /static must carry it (see `server_guard`). A search
+    but those for /static must carry it (see `guard`). A search
     running longer than `time_limit` seconds is stopped (503). `synonyms`
     widen every search's words (see `synonyms`)."""
     server = Server(index_path, time_limit, synonyms)
