@@ -19,6 +19,9 @@ Routes:
   rendering added to each snippet.
 * ``GET /openapi.json``: the OpenAPI description.
 
+This module holds the routes; `state` reads and checks what a request asks
+for, `views` builds what the pages show, `guard` decides who may ask.
+
 Bad parameters are a 400 with ``{"error", "parameter", "column"}``; every
 answer, 500s too, carries the security headers. `guard` checks the
 Host header (DNS rebinding) and an optional API key, and turns stored paths
@@ -30,13 +33,9 @@ scripts as a second line of defence.
 
 from __future__ import annotations
 
-import re
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import quote, urlencode
+from typing import Any
 
 import jinja2
 from fastapi import Depends, FastAPI, Query, Request
@@ -44,51 +43,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from .. import __version__, render
+from .. import __version__
 from ..api import NewsIndex
-from ..article import Article
 from ..errors import NewsSearchError, QueryError, SearchTimeout
 from ..query import searcher as searching
 from ..query.parser import parse_date_bound
 from ..query.synonyms import Synonyms
 from ..results import SearchResults
-from ..snapshot import Snapshot
-from ..text.analysis import normalize_keyword
 from .guard import HostCheck, key_matches, public_path
+from .state import MAX_LIMIT, MAX_QUERY_CHARS, ParamError, SearchState, search_state
+from .views import (PAGE_FACET_LIMIT, PAGE_FACETS, article_highlights, article_url, day,
+                    mark_filter, paragraphs, results_json, safe_link, search_context, stamp)
 
 HERE = Path(__file__).resolve().parent
 
-#: Longest query text accepted, in characters.
-MAX_QUERY_CHARS = 1000
-#: Most hits per page.
-MAX_LIMIT = 100
-#: Deepest page (page × limit bounds the work of one request).
-MAX_PAGE = 1000
-#: Most filter values in one request.
-MAX_FILTER_VALUES = 50
 #: Seconds one request's search may run before it is stopped (a 503 naming
 #: the limit): the thread pool is shared, so one query must not hog it.
 SEARCH_TIME_LIMIT = 5.0
-#: Facets the page's sidebar may show, in order, with their headings: those
-#: the index holds any values for (Reuters has places and topics, BBC none).
-PAGE_FACETS = {"source": "Source", "section": "Section", "tags": "Tags",
-               "topics": "Topics", "places": "Places", "people": "People",
-               "orgs": "Organisations", "exchanges": "Exchanges",
-               "authors": "Authors", "language": "Language"}
-#: Values shown per sidebar facet before "more".
-FACET_SHOWN = 8
-#: Values counted per facet on the page (the month histogram needs them all).
-PAGE_FACET_LIMIT = 600
-#: A histogram of months when the matches span at most this many; else years.
-MONTHS_IN_HISTOGRAM = 36
-#: Up to this many bars each get a label; more get the first and last only.
-HISTOGRAM_LABELS = 12
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
-               "recent": "Recent"}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -99,19 +73,6 @@ SECURITY_HEADERS = {
 }
 
 
-class ParamError(Exception):
-    """A bad request parameter: becomes a 400 naming it (and its column)."""
-
-    def __init__(self, parameter: str | None, message: str, column: int | None = None,
-                 status: int = 400):
-        super().__init__(message)
-        self.parameter, self.message, self.column = parameter, message, column
-        self.status = status
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"error": self.message, "parameter": self.parameter, "column": self.column}
-
-
 class ErrorBody(BaseModel):
     """The body of every 4xx/5xx answer from /api (for the OpenAPI description)."""
 
@@ -119,144 +80,6 @@ class ErrorBody(BaseModel):
     parameter: str | None = None
     column: int | None = None
 
-
-# --- request state -------------------------------------------------------------
-
-@dataclass
-class SearchState:
-    """Everything a search page or API call asks for; `url()` turns it back
-    into a query string, so the URL is the whole state."""
-
-    q: str = ""
-    page: int = 1
-    limit: int = 10
-    sort: str | None = None
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    since: str | None = None
-    until: str | None = None
-    facets: list[str] = field(default_factory=list)
-    facet_limit: int = 10
-    collapse: bool = False
-    strict: bool = False
-    any_term: bool = False
-
-    def effective_sort(self) -> str:
-        """The page lists everything newest first when there is no query."""
-        return self.sort or ("relevance" if self.q.strip() else "newest")
-
-    def params(self) -> list[tuple[str, str]]:
-        """Query-string pairs of the page state (defaults left out)."""
-        pairs = [("q", self.q)] if self.q else []
-        for name, values in self.filters.items():
-            pairs += [(f"filter.{name}", v) for v in values]
-        for name in ("since", "until", "sort"):
-            if getattr(self, name):
-                pairs.append((name, getattr(self, name)))
-        if self.limit != 10:
-            pairs.append(("limit", str(self.limit)))
-        for name, flag in (("collapse", self.collapse), ("strict", self.strict),
-                           ("any", self.any_term)):
-            if flag:
-                pairs.append((name, "1"))
-        if self.page != 1:
-            pairs.append(("page", str(self.page)))
-        return pairs
-
-    def url(self, **changes) -> str:
-        """The page URL with `changes` applied; back to page 1 unless a page is given."""
-        changes.setdefault("page", 1)
-        pairs = replace(self, **changes).params()
-        return "/?" + urlencode(pairs) if pairs else "/"
-
-    def is_active(self, name: str, value: str) -> bool:
-        wanted = normalize_keyword(value)
-        return any(normalize_keyword(v) == wanted for v in self.filters.get(name, []))
-
-    def toggle(self, name: str, value: str) -> str:
-        """URL with `value` added to (or, if there, removed from) a facet filter."""
-        current = self.filters.get(name, [])
-        if self.is_active(name, value):
-            wanted = normalize_keyword(value)
-            kept = [v for v in current if normalize_keyword(v) != wanted]
-        else:
-            kept = current + [value]
-        filters = {k: v for k, v in self.filters.items() if k != name}
-        if kept:
-            filters[name] = kept
-        return self.url(filters=filters)
-
-
-def search_state(
-    request: Request,
-    q: str = Query("", max_length=MAX_QUERY_CHARS,
-                   description="The query (see the README's query language); empty matches all."),
-    page: int = Query(1, ge=1, le=MAX_PAGE, description="Page of hits, from 1."),
-    limit: int = Query(10, ge=0, le=MAX_LIMIT,
-                       description="Hits per page; 0 for totals and facets only."),
-    sort: Literal["relevance", "newest", "oldest", "recent"] | None = Query(
-        None, description="Order of hits (default relevance; the page shows newest "
-                          "first when the query is empty)."),
-    facet: list[str] = Query([], description="Facet fields to count (repeatable or comma-"
-                                             "separated): " + ", ".join(searching.FACET_FIELDS)),
-    facet_limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Values per facet."),
-    since: str | None = Query(None, description="Published on/after: YYYY, YYYY-MM, "
-                                                "YYYY-MM-DD, ISO 8601 or now-30d."),
-    until: str | None = Query(None, description="Published on/before (a month or year "
-                                                "includes its last day)."),
-    collapse: bool = Query(False, description="One hit per near-duplicate story."),
-    strict: bool = Query(False, description="Reject malformed queries (400 with the column) "
-                                            "instead of reading them leniently."),
-    any_term: bool = Query(False, alias="any", description="Match any word instead of all."),
-) -> SearchState:
-    """Read and check the search parameters; facet and filter names, and
-    dates, are checked here so an error can name its parameter."""
-    facets = []
-    for value in facet:
-        for name in filter(None, (part.strip() for part in value.split(","))):
-            facets.append(_facet_name(name, "facet", "facet on"))
-    return SearchState(q=q, page=page, limit=limit, sort=sort,
-                       filters=_read_filters(request), since=_date(since, "since", False),
-                       until=_date(until, "until", True), facets=facets,
-                       facet_limit=facet_limit, collapse=collapse, strict=strict,
-                       any_term=any_term)
-
-
-def _facet_name(name: str, parameter: str, verb: str) -> str:
-    try:
-        return searching.resolve_facet(name, verb)
-    except QueryError as exc:
-        raise ParamError(parameter, exc.reason) from None
-
-
-def _read_filters(request: Request) -> dict[str, list[str]]:
-    """`filter.source=Reuters&filter.source=AFP&filter.tags=Syria` →
-    {"source": ["Reuters", "AFP"], "tags": ["Syria"]} (names checked)."""
-    filters: dict[str, list[str]] = {}
-    count = 0
-    for key in dict.fromkeys(request.query_params.keys()):
-        if not key.startswith("filter."):
-            continue
-        name = _facet_name(key[len("filter."):], key, "filter on")
-        for value in request.query_params.getlist(key):
-            value = " ".join(value.split())  # a blank value (an empty form field) is no filter
-            if value and value not in filters.setdefault(name, []):
-                filters[name].append(value)
-                count += 1
-        if not filters.get(name, True):
-            del filters[name]
-    if count > MAX_FILTER_VALUES:
-        raise ParamError("filter", f"at most {MAX_FILTER_VALUES} filter values per request")
-    return filters
-
-
-def _date(value: str | None, parameter: str, end: bool) -> str | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        parse_date_bound(value, end=end)
-    except QueryError as exc:
-        raise ParamError(parameter, exc.reason) from None
-    return value.strip()
 
 
 # --- the app -------------------------------------------------------------------
@@ -333,9 +156,9 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
     app.state.server = server
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters["mark"] = _mark_filter
-    env.filters["day"] = _day
-    env.filters["stamp"] = _stamp
+    env.filters["mark"] = mark_filter
+    env.filters["day"] = day
+    env.filters["stamp"] = stamp
     env.filters["article_url"] = article_url
     env.globals["version"] = __version__
     templates = Jinja2Templates(env=env)
@@ -351,7 +174,7 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
             return JSONResponse(error.to_dict(), status_code=status)
         if request.url.path == "/":
             q = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
-            return page(request, "search.html", _search_context(SearchState(q=q), None, error),
+            return page(request, "search.html", search_context(SearchState(q=q), None, error),
                         status)
         return page(request, "error.html", {"status": status, "error": error}, status)
 
@@ -476,7 +299,7 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
         results = server.search(state, sort=state.effective_sort(),
                                 facets=[*held, "year", "month"],
                                 facet_limit=PAGE_FACET_LIMIT)
-        return page(request, "search.html", _search_context(state, results))
+        return page(request, "search.html", search_context(state, results))
 
     @app.api_route("/article/{article_id:path}", methods=["GET", "HEAD"],
                    response_class=HTMLResponse, include_in_schema=False)
@@ -486,12 +309,12 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
             article = snap.get(article_id)
             if article is None:
                 raise _no_article(article_id)
-            title_spans, body_spans = _article_highlights(snap, article, q)
+            title_spans, body_spans = article_highlights(snap, article, q)
             related = snap.similar(article_id, limit=5, snippets=1)
         return page(request, "article.html", {
             "article": article, "q": q, "title_spans": title_spans,
-            "paragraphs": _paragraphs(article.body, body_spans), "similar": related,
-            "back": SearchState(q=q).url(), "link": _safe_link(article.url),
+            "paragraphs": paragraphs(article.body, body_spans), "similar": related,
+            "back": SearchState(q=q).url(), "link": safe_link(article.url),
             "search_url": lambda name, value: SearchState(q=q).toggle(name, value),
         })
 
@@ -513,17 +336,6 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
     return app
 
 
-# --- helpers -------------------------------------------------------------------
-
-def results_json(results: SearchResults) -> dict:
-    """`results.to_dict()` with each snippet's escaped `html` rendering."""
-    data = results.to_dict()
-    for hit, out in zip(results.hits, data["hits"]):
-        for snippet, snippet_out in zip(hit.snippets, out["snippets"]):
-            snippet_out["html"] = render.mark(snippet.text, snippet.highlights, "html")
-    return data
-
-
 def _secured(response):
     """`response` with the security headers (kept where a route set its own)."""
     for name, value in SECURITY_HEADERS.items():
@@ -533,174 +345,3 @@ def _secured(response):
 
 def _no_article(article_id: str) -> ParamError:
     return ParamError("id", f'no article with id "{article_id}"', status=404)
-
-
-def article_url(article_id: str, q: str = "") -> str:
-    """`/article/business/001.txt?q=…`: slashes kept, the rest percent-encoded."""
-    url = "/article/" + quote(article_id, safe="/")
-    return f"{url}?{urlencode({'q': q})}" if q else url
-
-
-def _mark_filter(text: str, spans) -> Markup:
-    """Jinja filter: `text` escaped, with `spans` in <mark>. The only way
-    article text becomes markup, and render.mark escapes every piece of it."""
-    return Markup(render.mark(text or "", [tuple(s) for s in spans or []], "html"))
-
-
-def _day(value: datetime | date | None) -> str:
-    if value is None:
-        return "date unknown"
-    return f"{value.day} {value:%b %Y}"
-
-
-def _stamp(value: datetime) -> str:
-    """`7 Mar 2020, 09:30 (UTC+03:00)`: the article's own clock and offset."""
-    offset = value.strftime("%z")
-    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{_day(value)}, {value:%H:%M} ({zone})"
-
-
-def _safe_link(url: str | None) -> str | None:
-    """Only http(s) links from articles become clickable (no javascript:)."""
-    if url and url.strip().lower().startswith(("http://", "https://")):
-        return url.strip()
-    return None
-
-
-def _search_context(state: SearchState, results: SearchResults | None,
-                    error: ParamError | None = None) -> dict:
-    context: dict[str, Any] = {"state": state, "results": results, "error": error,
-                               "article_url": article_url}
-    if error is not None and error.parameter == "q" and error.column:
-        context["caret"] = " " * (error.column - 1) + "^"
-    if results is None:
-        return context
-    chips = [(f"{PAGE_FACETS.get(name, name)}: {value}", state.toggle(name, value))
-             for name, values in state.filters.items() for value in values]
-    if state.since or state.until:
-        chips.append((_date_chip(state.since, state.until), state.url(since=None, until=None)))
-    sidebar = []
-    for name, label in PAGE_FACETS.items():
-        counts = [(c.value, c.count) for c in results.facets.get(name, [])]
-        for value in state.filters.get(name, []):  # an active value always shows
-            if not any(normalize_keyword(v) == normalize_keyword(value) for v, _ in counts):
-                counts.insert(0, (value, 0))
-        if counts:
-            sidebar.append({"name": name, "label": label, "values": [
-                {"value": v, "count": c, "active": state.is_active(name, v),
-                 "url": state.toggle(name, v)} for v, c in counts]})
-    sort = state.effective_sort()
-    # "Recent" (relevance decayed by age) needs a query to be relevant to.
-    sorts = [(label, key == sort, state.url(sort=key)) for key, label in SORT_LABELS.items()
-             if key != "recent" or state.q.strip()]
-    context.update(
-        chips=chips, clear_url=state.url(filters={}, since=None, until=None),
-        sidebar=sidebar, facet_shown=FACET_SHOWN, sorts=sorts,
-        histogram=_histogram(state, results),
-        pages=_pagination(state, results),
-        first=(results.page - 1) * results.limit + 1,
-        suggestion_url=state.url(q=results.suggestion) if results.suggestion else None,
-    )
-    return context
-
-
-def _date_chip(since: str | None, until: str | None) -> str:
-    if since and since == until:
-        return f"Date: {since}"
-    if since and until:
-        return f"Date: {since} to {until}"
-    return f"Date: from {since}" if since else f"Date: until {until}"
-
-
-@dataclass
-class Bar:
-    label: str
-    count: int
-    url: str
-    x: float = 0.0
-    height: float = 0.0
-    title: str = ""
-    short: str = ""
-
-
-def _histogram(state: SearchState, results: SearchResults) -> dict | None:
-    """Bars of matches per month (or per year when they span many years),
-    empty periods included, each a link narrowing since/until to it."""
-    months = {c.value: c.count for c in results.facets.get("month", [])}
-    years = {c.value: c.count for c in results.facets.get("year", [])}
-    if not years or not months:
-        return None
-    first, last = min(months), max(months)
-    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
-    if span <= MONTHS_IN_HISTOGRAM:
-        keys, counts, unit = [], months, "month"
-        y, m = int(first[:4]), int(first[5:])
-        for _ in range(span):
-            keys.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    else:
-        counts, unit = years, "year"
-        lo, hi = int(min(years)), int(max(years))
-        keys = [f"{y:04d}" for y in range(lo, hi + 1)] if hi - lo < 200 else sorted(years)
-    tallest = max(counts.values())
-    width, gap, height = 100.0 / len(keys), 0.15, 56.0
-    bars = []
-    for i, key in enumerate(keys):
-        count = counts.get(key, 0)
-        label = datetime.strptime(key, "%Y-%m").strftime("%b %Y") if unit == "month" else key
-        short = label if unit == "year" or i == 0 or key.endswith("-01") else label[:3]
-        bar = Bar(label, count, state.url(since=key, until=key), x=i * width + width * gap / 2,
-                  height=max(1.5, height * count / tallest) if count else 0.0,
-                  title=f"{label}: {count:,} {'match' if count == 1 else 'matches'}",
-                  short=short)
-        bars.append(bar)
-    return {"bars": bars, "bar_width": width * (1 - gap), "height": height, "unit": unit,
-            "first": bars[0].label, "last": bars[-1].label,
-            "every_label": len(bars) <= HISTOGRAM_LABELS,
-            "undated": max(0, results.total - sum(years.values()))}
-
-
-def _pagination(state: SearchState, results: SearchResults) -> dict | None:
-    pages = min(results.pages, MAX_PAGE)
-    if pages <= 1 and results.page == 1:
-        return None
-    current = results.page
-    numbers = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
-    items, previous = [], 0
-    for n in numbers:
-        if n - previous > 1:
-            items.append(None)  # an ellipsis
-        items.append((n, n == current, state.url(page=n)))
-        previous = n
-    return {"items": items,
-            "prev": state.url(page=current - 1) if current > 1 else None,
-            "next": state.url(page=current + 1) if current < pages else None}
-
-
-def _article_highlights(snap: Snapshot, article: Article, q: str):
-    """Spans of the query's terms and phrases in the title and body (see
-    :meth:`Snapshot.highlight`); none for an empty query or one that is not
-    a query."""
-    if not q.strip():
-        return [], []
-    try:
-        return snap.highlight(article, q)
-    except QueryError:
-        return [], []
-
-
-def _paragraphs(body: str, spans: list[tuple[int, int]]) -> list[tuple[str, list]]:
-    """The body as paragraphs (split at blank lines), each with the spans
-    that fall in it, relative to it (a span across a break is clipped)."""
-    out, start = [], 0
-    for gap in [*PARAGRAPH_BREAK.finditer(body), None]:
-        end = gap.start() if gap else len(body)
-        text = body[start:end]
-        if text.strip():
-            out.append((text, [(max(s, start) - start, min(e, end) - start)
-                               for s, e in spans if s < end and e > start]))
-        start = gap.end() if gap else end
-    return out
-
-
-PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
