@@ -14,8 +14,8 @@ import argparse
 import time
 from pathlib import Path
 
-from search import dates
-from search.dates import parse_date
+from search.text import dates
+from search.text.dates import parse_date
 
 FAST = ["2020-03-05T10:30:00+01:00", "Thu, 05 Mar 2020 10:30:00 GMT", "March 5, 2020",
         "26-FEB-1987 15:01:01.79", "2020-03-05"]
@@ -33,7 +33,7 @@ def per_call_ms(values: list[str], rounds: int, language: str | None = None) -> 
 
 def corpus_dates(corpora: Path) -> list[tuple[str, int, int, float]]:
     """(corpus, articles, dates sent to dateparser, seconds to read)."""
-    from search.readers import reuters, text
+    from search.ingest.readers import reuters, text
 
     calls = [0]
     real = dates._foreign

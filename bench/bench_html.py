@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from search.errors import ReadError  # noqa: E402
-from search.readers import html as reader  # noqa: E402
+from search.ingest.readers import html as reader  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "html-pages"
 

@@ -85,8 +85,8 @@ def in_child(fn, *args):
 def load_articles(corpus: str, replicate: int = 1) -> list[tuple[str, str, str]]:
     """(id, title, body) of every article under `corpus`, read by newssearch's
     own readers (so every engine indexes the same text); K copies get new ids."""
-    from search.readers import ReadOptions
-    from search.readers.discover import discover
+    from search.ingest.readers import ReadOptions
+    from search.ingest.readers.discover import discover
 
     articles = []
     for candidate in discover([Path(corpus)]):

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 
-from search import durable, safepickle, toc  # noqa: E402
-from search.check import check_index  # noqa: E402
-from search.directory import NewsFileIndex, read_manifest  # noqa: E402
+from search.engine.whoosh import durable, safepickle, toc  # noqa: E402
+from search.ingest.check import check_index  # noqa: E402
+from search.engine.whoosh.directory import NewsFileIndex, read_manifest  # noqa: E402
 
 
 def best(fn, repeat: int) -> float:

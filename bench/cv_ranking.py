@@ -39,13 +39,14 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_ranking import DEFAULT_SHARED, DEPTH, LOADERS, table  # noqa: E402
 from news_topics import reuters_topics  # noqa: E402
-from search import NewsIndex, ranking  # noqa: E402
-from search.evaluation import measure, read_qrels, read_queries  # noqa: E402
-from search.query import parse  # noqa: E402
-from search.ranked_query import for_ranking  # noqa: E402
+from search import NewsIndex  # noqa: E402
+from search.query import ranking
+from search.query.evaluation import measure, read_qrels, read_queries  # noqa: E402
+from search.query.parser import parse  # noqa: E402
+from search.query.ranked_query import for_ranking  # noqa: E402
 
 
-#: The setting of search.ranking's defaults, as grid() names it.
+#: The setting of search.query.ranking's defaults, as grid() names it.
 DEFAULT_LABEL = f"k1 {ranking.K1}, b {ranking.B}, title weight {ranking.FIELD_WEIGHTS['title']}"
 
 

@@ -31,8 +31,9 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import references  # noqa: E402
 from bench_ranking import DEFAULT_SHARED, DEPTH, table  # noqa: E402
-from search import Article, NewsIndex, ranking  # noqa: E402
-from search.evaluation import measure, ranked  # noqa: E402
+from search import Article, NewsIndex  # noqa: E402
+from search.query import ranking
+from search.query.evaluation import measure, ranked  # noqa: E402
 
 _NAMED = re.compile(r"^(.+?) \(([A-Z0-9-]+)\)\s*$")
 

@@ -11,9 +11,8 @@ from .api import DEFAULT_WAIT, NewsIndex
 from .article import Article
 from .errors import (IndexDamagedError, IndexLockedError, IndexNotFoundError,
                      IndexVersionError, NewsSearchError, QueryError, ReadError)
-from .results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
-from .snippets import Snippet
-from .synonyms import Synonyms
+from .query.synonyms import Synonyms
+from .results import FacetCount, Hit, IndexReport, IndexStats, SearchResults, Snippet
 
 __version__ = "0.1.0"
 

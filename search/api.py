@@ -22,25 +22,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from . import directory, language, neardup, searcher as searching
-from .searcher_pool import SearcherPool
 from .article import Article
+from .engine.whoosh import directory
+from .engine.whoosh.schema import to_article
+from .engine.whoosh.store import WhooshStore
 from .errors import NewsSearchError
-from .readers import ReadOptions
-from .query import parse
-from .readers.discover import discover
+from .ingest.readers import ReadOptions
+from .ingest.readers.discover import discover
+from .query import searcher as searching
+from .query.synonyms import Synonyms
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
-from .schema import SCHEMA_VERSION, to_article
-from .synonyms import Synonyms
+from .snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from .indexer import BatchWriter, Progress
+    from .ingest.indexer import BatchWriter, Progress
 
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_WAIT = 10.0
@@ -51,9 +51,16 @@ PathLike = str | os.PathLike
 def _writing():
     """The indexing module, imported on first write: searches (and so the
     cold CLI query) never pay for multiprocessing, SQLite and the readers."""
-    from . import indexer
+    from .ingest import indexer
 
     return indexer
+
+
+def _rebuilding():
+    """The rebuild module, imported on first rebuild (as `_writing`)."""
+    from .ingest import rebuild
+
+    return rebuild
 
 
 class NewsIndex:
@@ -62,14 +69,16 @@ class NewsIndex:
 
     def __init__(self, path: Path, manifest: directory.Manifest):
         self.path = path
-        self._manifest = manifest
-        self._ix = directory.open_whoosh(path, manifest)
-        #: Whoosh searchers are not thread-safe: each search borrows one of
-        #: its own from this pool (see searcher_pool), so threads may share
-        #: one NewsIndex and search in parallel.
-        self._pool = self._new_pool()
-        #: Guards the switch to a new generation (self._ix, self._pool), not searches.
-        self._lock = threading.RLock()
+        #: The live generation, its lent searchers and its swaps (reads go
+        #: through it; writes through `ingest` on its Whoosh index).
+        self._store = WhooshStore(path, manifest, searching.WEIGHTING)
+
+    # (Tests and benchmarks reach the Whoosh objects behind the facade.)
+    _manifest = property(lambda self: self._store.manifest,
+                         lambda self, manifest: setattr(self._store, "manifest", manifest))
+    _ix = property(lambda self: self._store.ix)
+    _pool = property(lambda self: self._store.pool)
+    _lock = property(lambda self: self._store.lock)
 
     # --- opening --------------------------------------------------------------
 
@@ -106,9 +115,7 @@ class NewsIndex:
         self.close()
 
     def close(self) -> None:
-        with self._lock:
-            self._pool.close()
-            self._ix.close()
+        self._store.close()
 
     # --- writing --------------------------------------------------------------
 
@@ -176,83 +183,7 @@ class NewsIndex:
         and its articles are kept from the stored fields, unless
         `drop_missing`, which removes them and forgets the folder."""
         with directory.writer_lock(self.path, wait):
-            return self._rebuild(wait, progress, drop_missing, jobs)
-
-    def _rebuild(self, wait: float, progress: Progress | None, drop_missing: bool,
-                 jobs: int | None) -> IndexReport:
-        started = time.perf_counter()
-        report = IndexReport()
-        self._follow_swap()
-        # Our lock keeps newssearch writers out; Whoosh's own lock on the live
-        # generation also keeps out any raw Whoosh writer an embedder holds.
-        guard = _writing().open_writer(self._ix, wait, str(self.path))
-        try:
-            new_gen = self._rebuild_into_new_generation(report, wait, progress, drop_missing,
-                                                        jobs)
-            self._manifest.generation = new_gen
-            self._manifest.schema_version = SCHEMA_VERSION
-            directory.write_manifest(self.path, self._manifest)  # the atomic swap
-        finally:
-            guard.cancel()
-        self._reopen()
-        directory.remove_stale_generations(self.path, keep=self._manifest.generation)
-        return _writing().timed(report, started)
-
-    def _rebuild_into_new_generation(self, report: IndexReport, wait: float,
-                                     progress: Progress | None, drop_missing: bool,
-                                     jobs: int | None) -> str:
-        """Index the sources into a new generation; returns its name."""
-        roots = [r for r in self._manifest.roots if Path(r).exists()]
-        missing = [r for r in self._manifest.roots if r not in roots]
-        new_gen = directory.new_generation(self.path)
-        new_ix = directory.open_whoosh(self.path, directory.Manifest(generation=new_gen))
-        indexer = _writing()
-        ledger = indexer.Ledger(self.path / new_gen)
-        with indexer.BatchWriter(new_ix, wait, str(self.path), report, ledger, jobs) as batch:
-            batch.hashes = {}
-            for root in roots:
-                options = self._manifest.read_options(root)
-                indexer.index_files(batch, list(discover([Path(root)], options.follow_links)),
-                                    jobs=jobs, options=options, progress=progress)
-            old_ids, changed = self._carry_over(batch, roots, missing if drop_missing else [])
-        ledger.close()
-        with new_ix.reader() as new:  # a fresh index: its id terms are its articles
-            new_ids = {t.decode("utf-8") for t in new.lexicon("id")}
-        report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
-        report.updated = len(changed & new_ids)  # read again, with other content
-        report.unchanged = len(new_ids & old_ids) - report.updated
-        for root in missing:
-            report.failed.append((root, "source folder is gone; " + (
-                "dropped its articles" if drop_missing else
-                "kept its articles from the index (rebuild --drop-missing removes them)")))
-        if drop_missing:
-            self._manifest.roots = roots
-        # No optimize(): the segments are few, and the tiered merge policy
-        # merges them as the index grows.
-        new_ix.close()
-        return new_gen
-
-    def _carry_over(self, batch: BatchWriter, roots: list[str],
-                    dropped: list[str]) -> tuple[set[str], set[str]]:
-        """Copy into a rebuild the articles that no source file produced:
-        those added through the API, and those of missing folders. Returns
-        the ids of every article the old index held, and of those the
-        rebuild read again with other content (a file edited, or read with
-        another stored map)."""
-        old_ids, changed = set(), set()
-        written = batch.hashes or {}
-        under_any, not_carried = _writing().under_any, roots + dropped  # re-read or dropped
-        with self._ix.searcher() as old:
-            for stored in old.all_stored_fields():
-                old_ids.add(stored["id"])
-                path = stored.get("path")
-                if written.get(stored["id"], stored.get("content_hash")) != stored.get("content_hash"):
-                    changed.add(stored["id"])
-                if stored["id"] in batch.seen or under_any(path, not_carried):
-                    continue
-                batch.add(to_article(stored), path or stored["id"],
-                          neardup.signature(stored.get("body") or ""))
-        return old_ids, changed
+            return _rebuilding().rebuild(self._store, wait, progress, drop_missing, jobs)
 
     # --- reading --------------------------------------------------------------
 
@@ -293,112 +224,63 @@ class NewsIndex:
         first, and `SearchResults.relaxed` is True; `relax=False` turns this off.
         `synonyms` (:meth:`Synonyms.load` reads a Solr synonyms file) widens
         each word or quoted phrase that has synonyms to an OR of them."""
-        wanted = language.parse_codes(languages) if languages else None
-        with self._searching() as searcher:
-            parsed = parse(query, strict=strict, any_term=any_term,
-                           languages=wanted or language.index_languages(searcher.reader()))
-            if synonyms:
-                parsed.query = synonyms.expand(parsed.query)
-            request = searching.SearchRequest(
-                parsed=parsed, limit=limit, page=page, sort=sort,
-                filters=_filters(source, section, filters), half_life_days=half_life,
-                since=since, until=until, facets=list(facets), facet_limit=facet_limit,
-                snippet_count=snippets, collapse=collapse, time_limit=time_limit, relax=relax)
-            return searching.run(searcher, request)
+        with self.snapshot() as snap:
+            return snap.search(
+                query, limit=limit, page=page, sort=sort, source=source, section=section,
+                since=since, until=until, facets=facets, facet_limit=facet_limit,
+                strict=strict, any_term=any_term, snippets=snippets, collapse=collapse,
+                filters=filters, half_life=half_life, time_limit=time_limit, relax=relax,
+                synonyms=synonyms, languages=languages)
 
     def fields_with_values(self, names: Iterable[str]) -> list[str]:
         """Those of the fields `names` that at least one article has a value
         in (a facet worth offering), in the order given."""
-        with self._searching() as searcher:
-            reader = searcher.reader()
-            return [name for name in names
-                    if name in reader.schema and next(iter(reader.lexicon(name)), None)
-                    is not None]
+        with self.snapshot() as snap:
+            return snap.fields_with_values(names)
 
     def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
         """Articles most like the given one ("more like this"), best first."""
-        with self._searching() as searcher:
-            return searching.similar(searcher, article_id, limit, snippets)
+        with self.snapshot() as snap:
+            return snap.similar(article_id, limit=limit, snippets=snippets)
 
     def get(self, article_id: str) -> Article | None:
         """One stored article by id, or None."""
-        with self._searching() as searcher:
-            stored = searcher.document(id=article_id)
-        return to_article(stored) if stored else None
+        with self.snapshot() as snap:
+            return snap.get(article_id)
 
     def articles(self) -> Iterator[Article]:
         """Every stored article, in index order (of the index as it was at
         the first article: the iteration has a searcher of its own)."""
-        with self._lock:
-            self._follow_swap()
-            own = self._ix.searcher()
-        with own:
+        with self._store.own_searcher() as own:
             for stored in own.all_stored_fields():
                 yield to_article(stored)
 
     def __len__(self) -> int:
-        with self._searching() as searcher:
-            return searcher.doc_count()
+        with self.snapshot() as snap:
+            return len(snap)
 
     def stats(self) -> IndexStats:
         """Counts, sources, sections, date range, fields and size on disk."""
         size = directory.size_on_disk(self.path)  # a folder walk: not under the lock
-        with self._searching() as s:
-            # Everything from the searcher: Whoosh's `ix.schema` re-reads the
-            # table of contents, which a rebuild may have just deleted.
-            earliest, latest, dated = searching.date_range(s)
-            return IndexStats(
-                path=str(self.path), documents=s.doc_count(),
-                sources=searching.count_values(s, "source"),
-                sections=searching.count_values(s, "section"),
-                earliest=earliest, latest=latest, undated=s.doc_count() - dated,
-                fields=sorted(s.schema.names()), size_bytes=size,
-                roots=list(self._manifest.roots), created=self._manifest.created,
-                updated=self._manifest.updated)
+        with self.snapshot() as snap:
+            return snap.stats(size)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The index as its latest commit holds it, for a `with` block: every
+        read through the :class:`Snapshot` sees the same articles, however
+        the index changes meanwhile. The searcher behind it is the block's
+        alone (no lock is held, so other threads read in parallel); keep
+        the block short, as a rebuild's old generation lives while it lasts."""
+        with self._searching() as searcher:
+            yield Snapshot(searcher, self._manifest, str(self.path))
 
     # --- internals ------------------------------------------------------------
 
-    @contextmanager
-    def _searching(self) -> Iterator:
-        """A Whoosh searcher on the latest commit (following a rebuild's
-        swap), the caller's alone until the block ends; no lock is held
-        meanwhile, so other threads search in parallel."""
-        try:
-            pool, generation, searcher = self._borrow()
-        except Exception:
-            # A rebuild swapped generations and deleted ours since we read
-            # the manifest: follow it (once; a second swap is an error).
-            manifest = directory.read_manifest(self.path, check_version=False)
-            if manifest.generation == self._manifest.generation:
-                raise
-            with self._lock:
-                self._manifest = manifest
-                self._reopen()
-            pool, generation, searcher = self._borrow()
-        try:
-            yield searcher
-        finally:
-            pool.give_back(searcher, generation)
-
-    def _borrow(self, attempts: int = 3):
-        """(pool, generation, searcher): a searcher on the latest commit."""
-        for attempt in range(attempts):
-            with self._lock:
-                self._follow_swap()
-                pool, ix = self._pool, self._ix
-            try:
-                generation = ix.latest_generation()
-                return pool, generation, pool.borrow(generation)
-            except Exception:
-                # Another thread followed a rebuild's swap and closed this
-                # pool (and its index) meanwhile: take the new one.
-                if not pool.closed or attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _new_pool(self) -> SearcherPool:
-        ix = self._ix
-        return SearcherPool(lambda: ix.searcher(weighting=searching.WEIGHTING))
+    def _searching(self):
+        """A Whoosh searcher on the latest commit, the block's alone (see
+        `WhooshStore.searching`; the snapshot's, and tests')."""
+        return self._store.searching()
 
     @property
     def roots(self) -> list[str]:
@@ -406,18 +288,10 @@ class NewsIndex:
         return list(self._manifest.roots)
 
     def _reopen(self) -> None:
-        with self._lock:
-            self._pool.close()
-            self._ix.close()
-            self._ix = directory.open_whoosh(self.path, self._manifest)
-            self._pool = self._new_pool()
+        self._store.reopen()
 
     def _follow_swap(self) -> None:
-        """Reopen on the live generation if a rebuild swapped it in."""
-        manifest = directory.read_manifest(self.path, check_version=False)
-        if manifest.generation != self._manifest.generation:
-            self._manifest = manifest
-            self._reopen()
+        self._store.follow_swap()
 
     @contextmanager
     def _batch(self, report: IndexReport, wait: float,
@@ -451,26 +325,12 @@ class NewsIndex:
 
 def check_defaults(values: dict[str, str]) -> dict[str, str]:
     """Folder-wide defaults checked (readers.defaults.check), as our error."""
-    from .readers import defaults
+    from .ingest.readers import defaults
 
     try:
         return defaults.check(values)
     except ValueError as exc:
         raise NewsSearchError(str(exc)) from None
-
-
-def _filters(source, section, filters) -> dict[str, list[str]]:
-    combined = {name: _as_list(values) for name, values in (filters or {}).items()}
-    for name, values in (("source", source), ("section", section)):
-        if values:
-            combined[name] = combined.get(name, []) + _as_list(values)
-    return {name: values for name, values in combined.items() if values}
-
-
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 __all__ = ["NewsIndex", "Article", "SearchResults", "FacetCount", "IndexReport",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .language import normalize_code
+from .text.language import normalize_code
 
 #: Field names, in the order `export` and `show --json` print them (a contract).
 FIELD_NAMES = (

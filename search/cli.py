@@ -18,11 +18,12 @@ from typing import List, Optional
 
 import typer
 
-from . import directory, render, reporting
+from . import render, reporting
 from .api import DEFAULT_WAIT, NewsIndex
+from .engine.whoosh import directory
 from .errors import IndexNotFoundError, NewsSearchError
+from .query.synonyms import Synonyms
 from .results import IndexReport
-from .synonyms import Synonyms
 
 DEFAULT_INDEX = Path("index")
 SEED_DIR = Path("seeds")
@@ -111,7 +112,7 @@ def _diagnose(index: Optional[Path]) -> Optional[str]:
     path = index if isinstance(index, Path) else DEFAULT_INDEX
     if not directory.exists(path):
         return None
-    from .check import diagnose
+    from .ingest.check import diagnose
 
     return diagnose(path)
 
@@ -364,12 +365,12 @@ def check(
     """Verify every file of the index; --repair mends what is damaged.
 
     Checksums, table of contents and ledger are checked per segment; the exit code is 2 if something is damaged."""
-    from . import check as checking
+    from .ingest import check as checking
 
     target = index or DEFAULT_INDEX
     report = checking.check_index(target)
     if repair and not report.ok:
-        from .repair import repair as mend
+        from .ingest.repair import repair as mend
 
         report = mend(target, wait)
     if as_json:
@@ -452,8 +453,8 @@ def serve(
     Routes: /api/search, /api/article/ID, /api/similar/ID, /api/stats, /api/suggest; OpenAPI at /openapi.json. The index is re-read when it changes: no restart after `newssearch index`."""
     import uvicorn
 
-    from .server import create_app
-    from .server_guard import HostCheck, is_loopback
+    from .web.app import create_app
+    from .web.guard import HostCheck, is_loopback
 
     if api_key is not None and not api_key.strip():
         raise NewsSearchError("--api-key is empty")
@@ -486,7 +487,7 @@ def eval_cmd(
     """Measure ranking quality: MAP, P@10 and nDCG@10.
 
     Each query runs as `query --any` does (words OR-ed, the same BM25F ranking); the measures are averaged over the queries that have relevant judgments."""
-    from .evaluation import evaluate, read_queries
+    from .query.evaluation import evaluate, read_queries
 
     texts = read_queries(queries)
     with open_index(index) as ix:

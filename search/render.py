@@ -12,8 +12,7 @@ import json
 from typing import Any
 
 from .article import Article
-from .results import IndexReport, IndexStats, SearchResults
-from .snippets import Snippet
+from .results import IndexReport, IndexStats, SearchResults, Snippet
 
 HIGHLIGHT_STYLES = ("ansi", "marks", "html", "none")
 ELLIPSIS = "…"

@@ -11,7 +11,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .snippets import Snippet
+
+@dataclass
+class Snippet:
+    """A passage of an article (as :mod:`query.snippets` picks them).
+    `start`/`end` are offsets in the full text; `highlights` are (start, end)
+    spans relative to `text`. (Here, not in query.snippets: a result type,
+    which every layer may hand on without importing the query package.)"""
+
+    text: str
+    start: int
+    end: int
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: True when the article goes on after this passage.
+    cut_after: bool = False
+
+    @property
+    def cut_before(self) -> bool:
+        return self.start > 0
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "start": self.start, "end": self.end,
+                "highlights": [list(span) for span in self.highlights],
+                "cut_after": self.cut_after}
 
 
 @dataclass

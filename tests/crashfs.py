@@ -128,7 +128,7 @@ class CrashRecorder:
             self._mp.setattr(os, name, unlinking(name))
         for name in ("mkdir", "rmdir"):
             self._mp.setattr(os, name, plain(name))
-        from search.ledger import Ledger
+        from search.ingest.ledger import Ledger
 
         commit = Ledger.commit
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from search.directory import WRITER_LOCK
+from search.engine.whoosh.directory import WRITER_LOCK
 
 #: Seconds after which a wait is reported as stuck (a failure bound only).
 STUCK = 120.0

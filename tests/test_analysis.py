@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.analysis import NewsAnalyzer, analyze, fold, normalize_keyword
+from search.text.analysis import NewsAnalyzer, analyze, fold, normalize_keyword
 
 
 @pytest.mark.parametrize("text, terms", [
@@ -72,7 +72,7 @@ def test_plain_word_shortcut_gives_what_splitting_gives():
     import random
     import string
 
-    from search.analysis import _split_word, _word_terms, stem
+    from search.text.analysis import _split_word, _word_terms, stem
 
     rng = random.Random(8)
     words = ["Turkey", "RUNNING", "runs", "1986", "S400", "a1b2", "x", "Ab", "USA",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from search import NewsIndex
-from search.analysis import analyze
+from search.text.analysis import analyze
 from search.render import mark
 
 BBC = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc"

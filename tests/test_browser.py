@@ -33,7 +33,7 @@ def running_server(index_path: Path):
     free loopback port (the socket is bound first, so no port race)."""
     import uvicorn
 
-    from search.server import create_app
+    from search.web.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -242,7 +242,7 @@ def test_ids_with_percent_signs_over_real_http(tmp_path):
     from urllib.request import urlopen
 
     from search import Article, NewsIndex
-    from search.server import article_url
+    from search.web.app import article_url
 
     ids = ["wire/a b?c#d%20e.txt", "100%/sure.txt"]
     with NewsIndex.create(tmp_path / "ix") as ix:

@@ -25,7 +25,7 @@ import pytest
 
 from .conftest import SEED_FILE, SEED_ID, SEEDS, dated_articles
 from search import __version__
-from search.analysis import analyze
+from search.text.analysis import analyze
 from search.article import FIELD_NAMES
 
 # --- facts read from the real data (not typed in by hand) -----------------------

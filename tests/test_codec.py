@@ -1,4 +1,4 @@
-"""search.codec.NewsCodec against Whoosh's stock W3 codec as the oracle: the
+"""search.engine.whoosh.codec.NewsCodec against Whoosh's stock W3 codec as the oracle: the
 same documents written with each codec must read back identically."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.matching import ListMatcher
 from whoosh.qparser import QueryParser
 
-from search.analysis import VALUE_SEPARATOR
-from search.codec import (BLOCK_LIMIT, DICT_BLOCKS, DICT_BYTES, DOCS_PER_BLOCK, INLINE_LIMIT,
+from search.text.analysis import VALUE_SEPARATOR
+from search.engine.whoosh.codec import (BLOCK_LIMIT, DICT_BLOCKS, DICT_BYTES, DOCS_PER_BLOCK, INLINE_LIMIT,
                           DecodedPostings, STORED_BLOCKS,
                           NewsCodec, NewsLeafMatcher, NewsTermInfo, encode_postings)
-from search.schema import build_schema
+from search.engine.whoosh.schema import build_schema
 
 N = 3 * BLOCK_LIMIT + 70  # "everywhere": three full blocks and a partial one
 VOCAB = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma".split()
@@ -193,7 +193,7 @@ def test_term_info_round_trips(indexes):
 
 def test_news_segment_writer_add_list_identical_to_w3(indexes, tmp_path):
     """NewsSegmentWriter hands the codec whole posting lists (add_list)."""
-    segment_writer = pytest.importorskip("search.segment_writer")
+    segment_writer = pytest.importorskip("search.engine.whoosh.segment_writer")
     ix = index.create_in(str(tmp_path), main_schema())
     w = segment_writer.NewsSegmentWriter(ix)
     for doc in main_docs():
@@ -553,7 +553,7 @@ def test_inline_entries_are_those_of_one_list_at_a_time():
     lengths past the last length byte, missing lengths and empty values."""
     import numpy as np
 
-    from search.codec import NewsTermInfo, PackedValues, encode_postings, inline_entries
+    from search.engine.whoosh.codec import NewsTermInfo, PackedValues, encode_postings, inline_entries
 
     rng = random.Random(12)
     lists = []
@@ -589,7 +589,7 @@ def test_an_identifier_term_is_the_entry_of_its_one_posting(tmp_path, docnum):
     entry as the general route's, which reads back as that posting."""
     from whoosh.filedb.filestore import FileStorage
 
-    from search.codec import NewsCodec, NewsFieldWriter, NewsTermInfo, encode_postings
+    from search.engine.whoosh.codec import NewsCodec, NewsFieldWriter, NewsTermInfo, encode_postings
 
     entries = []
 

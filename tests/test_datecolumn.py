@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from search import Article, NewsIndex
-from search.schema import build_schema
+from search.engine.whoosh.schema import build_schema
 
 START = datetime(2019, 12, 30, 22, 0, tzinfo=timezone.utc)
 

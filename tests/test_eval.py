@@ -1,5 +1,5 @@
-"""Ranking and the built-in evaluation: `newssearch eval`, `search.evaluation`,
-`search.ranking` (what eval runs: tests/test_one_ranking.py).
+"""Ranking and the built-in evaluation: `newssearch eval`, `search.query.evaluation`,
+`search.query.ranking` (what eval runs: tests/test_one_ranking.py).
 
 The tiny collection in tests/fixtures/eval/ (ten articles written for these
 tests, five judged queries) is small enough to work every figure out by hand;
@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from whoosh import query as wq
 
-from search import Article, NewsIndex, ranking
+from search import Article, NewsIndex
+from search.query import ranking
 from search.errors import NewsSearchError
-from search.evaluation import EvalReport, evaluate, measure, read_qrels, read_queries
-from search.evaluation import ranked
+from search.query.evaluation import EvalReport, evaluate, measure, read_qrels, read_queries
+from search.query.evaluation import ranked
 
 from .conftest import CORPORA, FIXTURES, ROOT
 

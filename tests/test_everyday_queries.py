@@ -204,7 +204,7 @@ def client(tmp_path):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from search.server import create_app
+    from search.web.app import create_app
 
     path = tmp_path / "ix"
     with NewsIndex.create(path) as index:
@@ -269,7 +269,7 @@ def test_highlights_mark_the_words_a_pattern_matched(ix):
 
 def test_pattern_limits_still_apply(ix):
     with pytest.raises(QueryError, match="more than"):
-        from search import searcher
+        from search.query import searcher
         old = searcher.MAX_EXPANSIONS
         searcher.MAX_EXPANSIONS = 3
         try:
@@ -281,7 +281,7 @@ def test_pattern_limits_still_apply(ix):
 def test_an_index_of_the_previous_format_asks_for_a_rebuild(tmp_path, cli):
     import json
 
-    from search.schema import SCHEMA_VERSION
+    from search.engine.whoosh.schema import SCHEMA_VERSION
     path = tmp_path / "ix"
     with NewsIndex.create(path) as index:
         index.add(CORPUS[:1])
@@ -422,7 +422,7 @@ def test_synonyms_in_the_server(tmp_path, synonyms):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from search.server import create_app
+    from search.web.app import create_app
     path = tmp_path / "ix"
     with NewsIndex.create(path) as index:
         index.add(CORPUS)

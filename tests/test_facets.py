@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from search import Article, NewsIndex
-from search import facets
+from search.query import facets
 
 
 def article(i: int, tags: list[str]) -> Article:

@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 from search import NewsIndex
 from search.cli import app
 from search.errors import QueryError
-from search.query import MAX_QUERY_WORDS, parse
-from search.searcher import MAX_EXPANSIONS, MAX_PATTERNS
+from search.query.parser import MAX_QUERY_WORDS, parse
+from search.query.searcher import MAX_EXPANSIONS, MAX_PATTERNS
 
 from .conftest import ARTICLES, SEEDS, dated_articles
 from .crashkit import make_corpus

@@ -17,8 +17,8 @@ import pytest
 
 from search import NewsIndex
 from search.errors import ReadError
-from search.readers import html
-from search.readers.discover import classify, discover
+from search.ingest.readers import html
+from search.ingest.readers.discover import classify, discover
 
 from .conftest import FIXTURES
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from search import NewsIndex
-from search.neardup import signature, similarity
+from search.ingest.neardup import signature, similarity
 
 from .conftest import ARTICLES
 
@@ -127,7 +127,7 @@ def reference_signature(text: str) -> bytes | None:
 
     import numpy as np
 
-    from search import neardup
+    from search.ingest import neardup
 
     words = neardup._WORD.findall(text[:neardup.SCAN_CHARS].casefold())
     if len(words) < neardup.MIN_WORDS:
@@ -141,7 +141,7 @@ def reference_signature(text: str) -> bytes | None:
 
 
 def test_batched_signatures_are_those_of_one_body_at_a_time():
-    from search.neardup import BATCH_SHINGLES, signatures
+    from search.ingest.neardup import BATCH_SHINGLES, signatures
 
     stories = [STORY, edited(STORY), UNRELATED, "Too short to judge.", ""]
     # Enough long bodies to fill several batches, and repeated shingles.
@@ -248,7 +248,7 @@ def test_words_found_once_give_the_same_fingerprints_and_signatures():
     import re
 
     from search.article import text_fingerprint
-    from search.neardup import SCAN_CHARS, signatures, words
+    from search.ingest.neardup import SCAN_CHARS, signatures, words
 
     def first_fingerprint(title: str, body: str) -> str:  # as first written
         joined = " ".join(re.findall(r"\w+", f"{title} {body}".casefold()))

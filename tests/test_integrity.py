@@ -19,8 +19,9 @@ import pytest
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC
 
-from search import NewsIndex, safepickle, toc
-from search.directory import MANIFEST
+from search import NewsIndex
+from search.engine.whoosh import safepickle, toc
+from search.engine.whoosh.directory import MANIFEST
 from search.errors import IndexDamagedError
 
 from .crashkit import make_corpus
@@ -156,8 +157,8 @@ def test_a_damaged_ledger_is_reset_by_repair(cli, two_segments):
 
 
 def test_a_merge_refuses_a_damaged_segment(two_segments):
-    from search.indexer import open_writer
-    from search.directory import open_whoosh, read_manifest
+    from search.ingest.indexer import open_writer
+    from search.engine.whoosh.directory import open_whoosh, read_manifest
 
     _flip(_segment_files(two_segments)[0], 5)
     ix = open_whoosh(two_segments, read_manifest(two_segments))
@@ -261,7 +262,7 @@ def test_a_toc_pickle_that_runs_code_is_refused(cli, seed_index, tmp_path, where
 
 
 def test_a_stored_field_pickle_that_runs_code_is_refused(tmp_path):
-    from search.codec import StoredBlocksColumn
+    from search.engine.whoosh.codec import StoredBlocksColumn
 
     pwned = tmp_path / "PWNED"
     with pytest.raises(safepickle.ForbiddenPickleError):

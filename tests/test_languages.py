@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from search import Article, NewsIndex
-from search.analysis import NewsAnalyzer, _word_terms
-from search.analysis_lang import word_terms
-from search.decompound import split
-from search.language import choose, detect, normalize_code
-from search.schema import to_document
+from search.text.analysis import NewsAnalyzer, _word_terms
+from search.text.analysis_lang import word_terms
+from search.text.decompound import split
+from search.text.language import choose, detect, normalize_code
+from search.engine.whoosh.schema import to_document
 
 from .test_text_postings import NewsSegmentWriter, PerDocumentWriter, build
 
@@ -153,7 +153,7 @@ def test_mixed_language_segments_are_the_same_written_either_way(tmp_path, monke
         docs.append(to_document(Article(id=f"{i}", title=path.stem, body=text, language=code)))
     reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
     whole = build(tmp_path / "whole", NewsSegmentWriter, docs)
-    monkeypatch.setattr("search.text_builder.CHUNK", 4)
+    monkeypatch.setattr("search.ingest.text_builder.CHUNK", 4)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
     assert whole == reference
     assert streamed["decoded"] == reference["decoded"]
@@ -217,7 +217,7 @@ def test_the_article_page_marks_german_compounds(ix):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from search.server import article_url, create_app
+    from search.web.app import article_url, create_app
 
     with TestClient(create_app(ix.path)) as client:
         html = client.get(article_url("de_sicherheit.txt", "Lücken")).text
@@ -249,8 +249,8 @@ def test_more_like_this_reads_a_german_article_in_german(tmp_path):
 def test_an_english_index_parses_queries_as_before(tmp_path, ix):
     """English only (or unknown): one analysis, the query of old; the
     fixtures' index: English, German and French."""
-    from search.language import index_languages
-    from search.query import parse
+    from search.text.language import index_languages
+    from search.query.parser import parse
 
     index = NewsIndex.create(tmp_path / "ix")
     index.add([Article(id="e", title="Budget", body="The budget vote passed.", language="en"),
@@ -268,7 +268,7 @@ def test_an_english_index_parses_queries_as_before(tmp_path, ix):
 def test_a_lone_surrogate_in_a_query_on_a_multilingual_index(ix, cli):
     """The text read back is the cleaned one in every language's parse
     (the merged query once kept the raw text: UnicodeEncodeError, exit 1)."""
-    from search.query import parse
+    from search.query.parser import parse
 
     assert parse("Wahl\ud800", languages=[None, "de"]).text == "Wahl\ufffd"
     result = cli("query", "\ud800", "--index", str(ix.path))

@@ -1,5 +1,5 @@
 """One ranking: `newssearch query` and `newssearch eval` order articles the
-same way (search.ranked_query), and questions and prose read as text.
+same way (search.query.ranked_query), and questions and prose read as text.
 
 The collection in tests/fixtures/ranking/ (twelve articles written for these
 tests, eight queries with judgments) has what separates the rankings: words
@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from whoosh import query as wq
 
-from search import Article, NewsIndex, ranking
-from search.evaluation import evaluate, ranked, read_queries
-from search.query import parse
-from search.ranked_query import QueryWords, for_ranking
-from search.ranking import BM25FPhrase, BM25FTerm
+from search import Article, NewsIndex
+from search.query import ranking
+from search.query.evaluation import evaluate, ranked, read_queries
+from search.query.parser import parse
+from search.query.ranked_query import QueryWords, for_ranking
+from search.query.ranking import BM25FPhrase, BM25FTerm
 
 from .conftest import CORPORA, FIXTURES, ROOT
 

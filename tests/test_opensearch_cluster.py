@@ -1,5 +1,5 @@
 """A real OpenSearch cluster (issue #20): the node answers, newssearch's analysis
-carried over to OpenSearch settings tokenises as `search.analysis` does, our
+carried over to OpenSearch settings tokenises as `search.text.analysis` does, our
 articles bulk-indexed with the official client are found by the same queries,
 and the launcher leaves no JVM behind.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from search import NewsIndex
-from search.analysis import NewsAnalyzer, normalize_keyword
+from search.text.analysis import NewsAnalyzer, normalize_keyword
 from tests.conftest import ARTICLES, SEEDS
 from tests.opensearch_fixture import LauncherMissing, launch, pid_gone
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.opensearch
 
 INDEX = "newssearch-test"
 
-#: Strings our analyzer treats specially (module doc of search.analysis), and
+#: Strings our analyzer treats specially (module doc of search.text.analysis), and
 #: plain prose around them: each must come out of OpenSearch as the same terms
 #: at the same positions.
 TRICKY = [
@@ -73,7 +73,7 @@ TRICKY = [
 
 #: Where the two differ, pinned here so a change on either side shows:
 #: OpenSearch's asciifolding also folds letters that have no Unicode
-#: decomposition (ø, æ, œ, ł, đ), which search.analysis.fold (NFKD, combining
+#: decomposition (ø, æ, œ, ł, đ), which search.text.analysis.fold (NFKD, combining
 #: marks dropped) keeps. (And see the long compound in the test below.)
 KNOWN_DIFFERENCES = {
     "Søren": ("soren", "søren"),

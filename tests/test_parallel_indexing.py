@@ -1,7 +1,7 @@
 """Indexing on two cores: full-text fields streamed to a text builder
-process (search/text_builder.py), one segment per batch, the run's segments
+process (search/ingest/text_builder.py), one segment per batch, the run's segments
 merged at its end with helper processes, and the tiered merge policy
-(search/segment_writer.py): real files, real indexes, jobs=1 as the oracle."""
+(search/engine/whoosh/segment_writer.py): real files, real indexes, jobs=1 as the oracle."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 
-from search import Article, NewsIndex, directory
-from search.text_builder import TextBuilder
-from search.indexer import BATCH_SIZE_ENV, BatchWriter, add_articles
+from search import Article, NewsIndex
+from search.engine.whoosh import directory
+from search.ingest.text_builder import TextBuilder
+from search.ingest.indexer import BATCH_SIZE_ENV, BatchWriter, add_articles
 from search.results import IndexReport
-from search import segment_writer
+from search.engine.whoosh import segment_writer
 
 from .crashkit import SYLLABLES, make_corpus
 
@@ -64,7 +65,7 @@ def check_lengths(ix: NewsIndex) -> None:
     (one lossy byte), is that of its stored text's terms."""
     from whoosh.util.numeric import byte_to_length, length_to_byte
 
-    from search.analysis import analyze
+    from search.text.analysis import analyze
 
     with ix._ix.reader() as reader:
         checked = 0
@@ -182,7 +183,7 @@ def more(start: int, n: int) -> list[Article]:
 ])
 def test_failing_text_builder_cancels_only_its_batch(tmp_path, monkeypatch, before, after,
                                                      kept):
-    from search.text_postings import TextPostings
+    from search.engine.whoosh.text_postings import TextPostings
 
     monkeypatch.setenv(BATCH_SIZE_ENV, "40")
     monkeypatch.setattr(TextPostings, "add", poisoned(TextPostings.add))  # (forked with it)
@@ -203,7 +204,7 @@ def test_failing_text_builder_cancels_only_its_batch(tmp_path, monkeypatch, befo
 def test_failing_term_writer_process_cancels_its_batch(tmp_path, monkeypatch):
     """A forked copy of the text builder writing a run of terms fails: the
     batch is not committed, and nothing of it is left."""
-    from search import text_builder
+    from search.ingest import text_builder
 
     write_part = text_builder._write_part
 
@@ -404,7 +405,7 @@ def test_run_segments_merge_their_stored_blocks_without_recompressing(
     whatever follows a batch that ends mid-block (`extra` articles into
     one: its short block is unpacked for the next to fill). Every stored
     field reads back as with jobs=1."""
-    from search.codec import DICT_BLOCKS, DOCS_PER_BLOCK, StoredBlocksColumn
+    from search.engine.whoosh.codec import DICT_BLOCKS, DOCS_PER_BLOCK, StoredBlocksColumn
 
     batch = DOCS_PER_BLOCK * DICT_BLOCKS + extra
     monkeypatch.setenv(BATCH_SIZE_ENV, str(batch))
@@ -480,7 +481,7 @@ def test_a_text_builder_that_dies_fails_the_run_and_keeps_the_committed(tmp_path
     import os
     from concurrent.futures.process import BrokenProcessPool
 
-    from search.text_postings import TextPostings
+    from search.engine.whoosh.text_postings import TextPostings
 
     add = TextPostings.add
 

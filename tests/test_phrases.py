@@ -1,4 +1,4 @@
-"""Phrases matched once per segment (search.phrases): the same hits and
+"""Phrases matched once per segment (search.query.phrases): the same hits and
 scores as Whoosh's own phrase matching, positions walked once, and the
 walk stopped by the search deadline."""
 
@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
-from search import Article, NewsIndex, phrases
-from search import searcher as searching
+from search import Article, NewsIndex
+from search.query import phrases
+from search.query import searcher as searching
 from search.errors import SearchTimeout
-from search.query import parse
-from search.ranked_query import for_ranking
+from search.query.parser import parse
+from search.query.ranked_query import for_ranking
 
 LINES = ["the company said on monday it would raise prices",
          "prices said the company would rise",
@@ -42,7 +43,7 @@ def test_kept_phrases_rank_like_whoosh_phrases(index, q, sort, monkeypatch):
     with NewsIndex.open(index) as ix:
         results = ix.search(q, limit=40, sort=sort)
         # The reference walks positions itself, every time (no kept match sets).
-        monkeypatch.setattr("search.ranking.phrase_docs", lambda phrase, searcher, check=None:
+        monkeypatch.setattr("search.query.ranking.phrase_docs", lambda phrase, searcher, check=None:
                             frozenset(wq.Phrase.matcher(phrase, searcher).all_ids()))
         with ix._searching() as searcher:
             assert len(searcher.reader().leaf_readers()) > 1

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from search import NewsIndex
-from search.check import check_index
-from search.directory import MANIFEST
-from search.ledger import Ledger
+from search.ingest.check import check_index
+from search.engine.whoosh.directory import MANIFEST
+from search.ingest.ledger import Ledger
 
 from .crashfs import CrashRecorder, materialize
 from .crashkit import check_committed, index_state, make_corpus

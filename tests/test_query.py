@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from search.errors import QueryError
-from search.query import check_syntax, parse, parse_date_bound
+from search.query.parser import check_syntax, parse, parse_date_bound
 
 
 @pytest.mark.parametrize("text, message, column", [
@@ -110,7 +110,7 @@ def _plain_queries() -> list[str]:
 
 @pytest.mark.parametrize("any_term", [False, True])
 def test_plain_words_build_what_whoosh_s_parser_builds(monkeypatch, any_term):
-    from search import query as query_module
+    from search.query import parser as query_module
 
     fast = [parse(q, any_term=any_term).query for q in _plain_queries()]
     monkeypatch.setattr(query_module, "_plain_words_query", lambda text, any_term, language=None: None)
@@ -119,7 +119,7 @@ def test_plain_words_build_what_whoosh_s_parser_builds(monkeypatch, any_term):
 
 
 def test_plain_words_take_the_direct_path_and_syntax_does_not():
-    from search.query import _plain_words_query
+    from search.query.parser import _plain_words_query
 
     assert _plain_words_query("oil prices", False) is not None
     for text in ("oil AND prices", "title:oil", '"oil prices"', "oil*", "oil~",

@@ -9,7 +9,7 @@ import pytest
 
 from search import Article, NewsIndex, QueryError
 from search.render import mark, results_text, snippet_line
-from search.snippets import SCAN_CHARS
+from search.query.snippets import SCAN_CHARS
 
 from .conftest import SEED_ID
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from search import NewsIndex
-from search.dates import parse_date
-from search.readers import ReadOptions, jsonl
+from search.text.dates import parse_date
+from search.ingest.readers import ReadOptions, jsonl
 
 from .conftest import FIXTURES
 
@@ -92,7 +92,7 @@ def test_a_reuters_folder_reads_the_other_files_beside_it(tmp_path):
 
 
 def test_a_csv_without_a_header_row_is_read_from_its_first_row():
-    from search.readers import csvfile
+    from search.ingest.readers import csvfile
 
     problems: list[str] = []
     first, second = csvfile.read(READERS_DIR / "csv" / "headerless.csv", READERS_DIR, None, problems)
@@ -116,7 +116,7 @@ def test_columns_map_by_position_with_or_without_a_header(cli, tmp_path):
 
 def test_a_header_of_unknown_names_is_still_refused_without_a_map(tmp_path):
     from search.errors import ReadError
-    from search.readers import csvfile
+    from search.ingest.readers import csvfile
 
     with pytest.raises(ReadError, match="by 1-based column number"):
         csvfile.read(READERS_DIR / "csv" / "named-other.tsv", READERS_DIR)
@@ -193,9 +193,9 @@ def test_a_utf16_file_with_a_bom_is_read_by_every_reader_not_called_binary(tmp_p
 PEAK_SCRIPT = """
 import json, os, resource, sys
 from pathlib import Path
-from search.parsing import parse_file
-from search.readers import ReadOptions
-from search.readers.discover import discover
+from search.ingest.parsing import parse_file
+from search.ingest.readers import ReadOptions
+from search.ingest.readers.discover import discover
 [candidate] = list(discover([Path(sys.argv[1])]))
 read_end, write_end = os.pipe()
 if os.fork() == 0:
@@ -247,7 +247,7 @@ def test_a_100mb_csv_field_is_refused_in_bounded_memory(tmp_path):
 
 def test_read_file_reads_up_to_its_cap_and_refuses_past_it(tmp_path):
     from search.errors import ReadError
-    from search.readers.encoding import read_file
+    from search.ingest.readers.encoding import read_file
 
     path = tmp_path / "story.txt"
     path.write_bytes(b"x" * 5000)
@@ -349,14 +349,14 @@ def test_links_out_of_the_folder_are_not_followed_unless_asked(cli, tmp_path):
 
 def test_a_short_list_of_class_names_is_not_an_article():
     from search.errors import NotAnArticleError
-    from search.readers import text
+    from search.ingest.readers import text
 
     with pytest.raises(NotAnArticleError, match="list of words"):
         text.read(READERS_DIR / "classes.txt", READERS_DIR)
 
 
 def test_prose_with_a_box_of_control_characters_is_text_not_binary():
-    from search.readers import text
+    from search.ingest.readers import text
 
     [article] = text.read(READERS_DIR / "signature-box.txt", READERS_DIR)
     assert article.title == "Is it illegal to transmit encrypted data?"

@@ -14,8 +14,8 @@ import pytest
 
 from search import NewsIndex
 from search.errors import ReadError
-from search.readers import reuters
-from search.readers.discover import discover
+from search.ingest.readers import reuters
+from search.ingest.readers.discover import discover
 
 from .conftest import CORPORA, FIXTURES
 

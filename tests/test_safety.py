@@ -10,9 +10,9 @@ import re
 import pytest
 
 from search import Article, NewsIndex
-from search.directory import MANIFEST
-from search.neardup import SCAN_CHARS, signature
-from search.schema import SCHEMA_VERSION
+from search.engine.whoosh.directory import MANIFEST
+from search.ingest.neardup import SCAN_CHARS, signature
+from search.engine.whoosh.schema import SCHEMA_VERSION
 
 from .conftest import SEEDS
 from .crashkit import cli_env, make_corpus, run_cli

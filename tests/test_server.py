@@ -19,7 +19,7 @@ pytest.importorskip("jinja2")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from search import Article, NewsIndex  # noqa: E402
-from search.server import MAX_LIMIT, MAX_QUERY_CHARS, article_url, create_app  # noqa: E402
+from search.web.app import MAX_LIMIT, MAX_QUERY_CHARS, article_url, create_app  # noqa: E402
 
 UTC = timezone.utc
 XSS_ID = "opinion/letters-007.txt"
@@ -518,7 +518,7 @@ def test_security_headers_and_static_files(client):
 
 
 def test_templates_never_mark_article_text_safe():
-    templates = Path(__file__).resolve().parents[1] / "search" / "templates"
+    templates = Path(__file__).resolve().parents[1] / "search" / "web" / "templates"
     for template in templates.glob("*.html"):
         assert "|safe" not in template.read_text().replace(" ", ""), template.name
 

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from search import snippets
-from search.analysis import NewsAnalyzer
-from search.snippets import Matcher, passages
+from search.query import snippets
+from search.text.analysis import NewsAnalyzer
+from search.query.snippets import Matcher, passages
 
 from .conftest import ARTICLES, CORPORA, SEED_FILE
 

@@ -11,9 +11,9 @@ import pytest
 
 from search import NewsIndex
 from search.errors import ReadError
-from search.readers import ReadOptions, csvfile, feeds, fields, jsonl
-from search.readers.discover import READERS, discover
-from search.readers.encoding import decode
+from search.ingest.readers import ReadOptions, csvfile, feeds, fields, jsonl
+from search.ingest.readers.discover import READERS, discover
+from search.ingest.readers.encoding import decode
 
 from .conftest import FIXTURES
 
@@ -548,7 +548,7 @@ def test_discover_routes_the_structured_extensions():
                          ("articles.csv", "csvfile"), ("articles.tsv", "csvfile"),
                          ("feed.rss", "feeds"), ("feed.atom", "feeds"), ("sitemap.xml", "feeds"),
                          ("mini.sgm", "reuters")]:
-        assert found[name].reader.__module__ == f"search.readers.{module}", name
+        assert found[name].reader.__module__ == f"search.ingest.readers.{module}", name
 
 
 def test_index_a_folder_of_structured_files(tmp_path):

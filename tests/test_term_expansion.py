@@ -1,4 +1,4 @@
-"""Fuzzy expansion (search.term_expansion): the same words on one segment
+"""Fuzzy expansion (search.engine.whoosh.term_expansion): the same words on one segment
 and on many, transpositions included, and equal to a brute-force Damerau
 distance over the whole vocabulary of any field."""
 
@@ -8,7 +8,7 @@ import pytest
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from search import Article, NewsIndex
-from search.term_expansion import damerau_automaton
+from search.engine.whoosh.term_expansion import damerau_automaton
 
 WORDS = ("receive received receiver relieve recieve deceive revive growth grown "
          "growths grwoth gross goth wrath teeth health").split()

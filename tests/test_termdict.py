@@ -1,4 +1,4 @@
-"""The front-coded term dictionary (search/termdict.py), alone and in an index."""
+"""The front-coded term dictionary (search/engine/whoosh/termdict.py), alone and in an index."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from whoosh.filedb.structfile import BufferFile, StructFile
 
 from search import Article, NewsIndex
-from search.termdict import BLOCK_TERMS, TermDictReader, TermDictWriter
+from search.engine.whoosh.termdict import BLOCK_TERMS, TermDictReader, TermDictWriter
 
 
 class _Kept(io.BytesIO):

@@ -1,4 +1,4 @@
-"""search.text_postings: full-text postings built a segment at a time must be
+"""search.engine.whoosh.text_postings: full-text postings built a segment at a time must be
 exactly those built document by document — every file of the segment, byte
 for byte — and a search must find the same articles in either."""
 
@@ -12,11 +12,11 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 
 from search import Article, NewsIndex
-from search.codec import NewsCodec, PackedValues, encode_postings
-from search.schema import to_document
-from search import segment_writer
-from search.segment_writer import NewsSegmentWriter
-from search.text_postings import TextPostings
+from search.engine.whoosh.codec import NewsCodec, PackedValues, encode_postings
+from search.engine.whoosh.schema import to_document
+from search.engine.whoosh import segment_writer
+from search.engine.whoosh.segment_writer import NewsSegmentWriter
+from search.engine.whoosh.text_postings import TextPostings
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 
@@ -58,7 +58,7 @@ def build(folder: Path, writer_class, docs: list[dict], streamed: bool = False,
     """Write `docs` as one segment (with NewsCodec(**codec); `streamed`:
     its full-text fields by a TextBuilder's process); returns its files by
     extension, and under "decoded" its terms read back."""
-    from search.text_builder import TextBuilder
+    from search.ingest.text_builder import TextBuilder
 
     with NewsIndex.create(folder):
         pass
@@ -128,7 +128,7 @@ def test_postings_sorted_in_runs_are_those_sorted_at_once(tmp_path, monkeypatch,
     down to runs of a document or two, and a long body alone in one."""
     docs = corpus_documents()
     reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
-    monkeypatch.setattr("search.text_postings.RUN_WORDS", run_words)
+    monkeypatch.setattr("search.engine.whoosh.text_postings.RUN_WORDS", run_words)
     assert build(tmp_path / "runs", NewsSegmentWriter, docs) == reference
 
 
@@ -143,9 +143,9 @@ def test_fields_streamed_to_a_text_builder_are_written_the_same(tmp_path, monkey
     for i, doc in enumerate(docs[:50]):
         doc["_boost"] = 1.0 + (i % 3) * 0.25
     reference = build(tmp_path / "here", NewsSegmentWriter, docs)
-    monkeypatch.setattr("search.text_builder.WRITERS", writers)
-    monkeypatch.setattr("search.text_builder.CHUNK", 64)
-    monkeypatch.setattr("search.text_postings.RUN_WORDS", 5_000)
+    monkeypatch.setattr("search.ingest.text_builder.WRITERS", writers)
+    monkeypatch.setattr("search.ingest.text_builder.CHUNK", 64)
+    monkeypatch.setattr("search.engine.whoosh.text_postings.RUN_WORDS", 5_000)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
     # Its postings come last in the files (appended), the same once read back.
     layout = ("pst", "trm")
@@ -161,7 +161,7 @@ def test_a_field_of_one_term_streamed_to_two_writers(tmp_path, monkeypatch):
     docs = [to_document(Article(id=f"a{i}", title="Wheat", body=f"grain prices rose {i} points"))
             for i in range(3)]
     reference = build(tmp_path / "here", NewsSegmentWriter, docs)
-    monkeypatch.setattr("search.text_builder.WRITERS", 2)
+    monkeypatch.setattr("search.ingest.text_builder.WRITERS", 2)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
     assert streamed["decoded"] == reference["decoded"]
     assert ("title", b"wheat") in streamed["decoded"]
@@ -177,7 +177,7 @@ def test_boosted_documents_keep_their_weights(tmp_path):
 
 
 def test_fields_report_the_same_length_as_the_analyzer():
-    from search.analysis import NewsAnalyzer
+    from search.text.analysis import NewsAnalyzer
 
     analyzer = NewsAnalyzer()
     postings = TextPostings(analyzer.terms_of)
@@ -188,8 +188,8 @@ def test_fields_report_the_same_length_as_the_analyzer():
 
 
 def test_terms_come_in_byte_order_with_positions():
-    from search.analysis import NewsAnalyzer
-    from search.postings import CompactPositions
+    from search.text.analysis import NewsAnalyzer
+    from search.engine.whoosh.postings import CompactPositions
 
     analyzer = NewsAnalyzer()
     texts = ["b a b", "", "ä a-b c", "a " * 5]
@@ -224,7 +224,7 @@ def test_search_finds_the_same_articles(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSSEARCH_BATCH_SIZE", "10000")
     results = {}
     for name, writer_class in (("reference", PerDocumentWriter), ("whole", NewsSegmentWriter)):
-        monkeypatch.setattr("search.indexer.NewsSegmentWriter", writer_class)
+        monkeypatch.setattr("search.ingest.indexer.NewsSegmentWriter", writer_class)
         with NewsIndex.create(tmp_path / name) as ix:
             ix.add(articles)
             results[name] = [

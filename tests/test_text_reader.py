@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from search.errors import ReadError
-from search.readers import text
-from search.readers.discover import discover
+from search.ingest.readers import text
+from search.ingest.readers.discover import discover
 
 from .conftest import ARTICLES, SEED_FILE, SEEDS
 

@@ -1,4 +1,4 @@
-"""Top-N searches return the true top N (search/whoosh_fixes.py).
+"""Top-N searches return the true top N (search/engine/whoosh/fixes.py).
 
 Whoosh's top-N collector prunes the matcher tree as its minimum score rises;
 two Whoosh 2.7.4 bugs made that pruning drop articles that belonged in the
@@ -10,12 +10,15 @@ The same check on Whoosh's original methods must fail, so the test can.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from whoosh.matching import binary, mcore, wrappers
 
 from search import Article, NewsIndex
-from search.query import parse
+from search.engine.whoosh import fixes
+from search.query.parser import parse
 
 VOCABULARY = [f"w{i:03d}" for i in range(300)]
 
@@ -77,3 +80,40 @@ def test_the_check_catches_whoosh_s_own_pruning(index, monkeypatch):
     monkeypatch.setattr(wrappers.WrappingMatcher, "replace", replace)
     monkeypatch.setattr(binary.AndMaybeMatcher, "skip_to", skip_to)
     assert wrong_top_n(index)
+
+
+def test_install_applies_every_fix_once():
+    fixes.install()
+    fixes.install()  # idempotent: a second open changes nothing
+    for fix in fixes.FIXES:
+        assert vars(fix.owner)[fix.name] is fix.replacement
+
+
+def test_install_refuses_a_whoosh_whose_method_changed(monkeypatch):
+    def other_replace(self, minquality=0):  # not Whoosh 2.7.4's WrappingMatcher.replace
+        return self
+
+    def other_skip_to(self, id):
+        return self.a.skip_to(id)
+
+    monkeypatch.setattr(wrappers.WrappingMatcher, "replace", other_replace)
+    monkeypatch.setattr(binary.AndMaybeMatcher, "skip_to", other_skip_to)
+    with pytest.raises(fixes.WhooshFixError, match="WrappingMatcher.replace is not Whoosh 2.7.4"):
+        fixes.install()
+    # checked before anything is replaced: Whoosh is left as it was, not half-fixed
+    assert wrappers.WrappingMatcher.replace is other_replace
+    assert binary.AndMaybeMatcher.skip_to is other_skip_to
+
+
+def test_opening_an_index_installs_the_fixes_and_importing_does_not(seed_index):
+    # A fresh interpreter: in this one an earlier test has installed them.
+    code = f"""
+from whoosh.matching import wrappers
+from search import NewsIndex
+from search.engine.whoosh import fixes
+assert wrappers.WrappingMatcher.replace is not fixes._wrapping_replace, "patched on import"
+with NewsIndex.open({str(seed_index)!r}):
+    assert wrappers.WrappingMatcher.replace is fixes._wrapping_replace, "not patched on open"
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr

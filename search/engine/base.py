@@ -1,0 +1,119 @@
+"""The engine seam: what the rest of newssearch needs of a storage engine,
+as typing.Protocol classes.
+
+Three roles, each implemented today by the Whoosh engine:
+
+* :class:`Store`: an open index folder — its live generation kept open,
+  searchers lent on it one thread at a time, a rebuild's generation swap
+  followed; and the swap itself (a new empty generation, then one atomic
+  switch). Implemented by :class:`search.engine.whoosh.store.WhooshStore`.
+* :class:`Reader`: one commit, read for a `with` block — search with filters,
+  facets and sort, similar articles, stored articles, completion,
+  highlighting, stats. Implemented by :class:`search.snapshot.Snapshot`
+  (over a searcher the store lends).
+* :class:`BatchWriter`: articles written in batches, committed every few
+  thousand and at the end, cancelled on error. Implemented by
+  :class:`search.ingest.indexer.BatchWriter`.
+
+The seam is not yet the only way through. Where Whoosh objects still cross
+it (each also listed as an exception to the import contracts in
+pyproject.toml):
+
+* `Snapshot` hands the store's *Whoosh searcher* to `query.searcher`,
+  `query.ranking`, `query.complete` and `query.phrases`, which match with
+  Whoosh matchers and readers; `query.parser` builds `whoosh.query` trees
+  with Whoosh's QueryParser over the Whoosh schema; `Snapshot.rank` takes
+  such a tree (`evaluation.ranked`).
+* `NewsIndex._batch` gives the store's *Whoosh index* to
+  `ingest.indexer.BatchWriter`, which drives Whoosh's writer (our
+  `NewsSegmentWriter`) and a Whoosh searcher for duplicates;
+  `ingest.rebuild` reads the old generation's stored fields through a
+  Whoosh searcher and the new one's ids from a Whoosh reader's lexicon.
+* `ingest.check` and `ingest.repair` open segment files with Whoosh's
+  FileStorage; `text.analysis`'s analyzers are Whoosh Analyzer subclasses
+  (the schema pickles them).
+* `NewsIndex._ix`, `_pool` and `_searching()` expose the Whoosh objects to
+  tests and benchmarks.
+
+`Store.searching()` yields an engine-specific searcher: only `Reader`
+implementations should touch it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..article import Article
+    from ..results import IndexStats, SearchResults
+
+
+@runtime_checkable
+class Store(Protocol):
+    """An open index folder, shared by threads."""
+
+    path: Path
+    #: The folder's manifest (roots, options, the live generation's name).
+    manifest: Any
+
+    def searching(self) -> ContextManager[Any]:
+        """An engine searcher on the latest commit, the block's alone."""
+
+    def own_searcher(self) -> Any:
+        """A searcher of the caller's own on the live commit (closed by the caller)."""
+
+    def follow_swap(self) -> None:
+        """Open the live generation if another writer swapped one in."""
+
+    def new_generation(self) -> tuple[str, Any]:
+        """A fresh, empty generation: its name and an open handle to fill."""
+
+    def swap_to(self, generation: str) -> None:
+        """Make `generation` the live one, atomically and durably."""
+
+    def retire_old_generations(self) -> None:
+        """After a swap: reopen on the live generation, delete the others."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """One commit of an index, for one `with` block."""
+
+    def search(self, query: str = "", **options: Any) -> "SearchResults":
+        """A page of ranked hits with snippets and facets (NewsIndex.search's keywords)."""
+
+    def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> "SearchResults": ...
+
+    def get(self, article_id: str) -> "Article | None": ...
+
+    def contains(self, article_id: str) -> bool: ...
+
+    def complete(self, text: str, limit: int = 8) -> Any: ...
+
+    def highlight(self, article: "Article", query: str) -> tuple[list, list]: ...
+
+    def fields_with_values(self, names: Iterable[str]) -> list[str]: ...
+
+    def stats(self, size_bytes: int) -> "IndexStats": ...
+
+    def __len__(self) -> int: ...
+
+
+@runtime_checkable
+class BatchWriter(Protocol):
+    """Articles written in batches; leaving the `with` block commits, an
+    exception cancels the open batch (earlier ones stay committed)."""
+
+    #: Ids written this run.
+    seen: set[str]
+
+    def add(self, article: "Article", origin: str, signature: bytes | None = None) -> Any: ...
+
+    def delete(self, article_id: str) -> None: ...
+
+    def __enter__(self) -> "BatchWriter": ...
+
+    def __exit__(self, exc_type, exc, tb) -> None: ...

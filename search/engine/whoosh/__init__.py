@@ -1,0 +1,1 @@
+"""The Whoosh engine: schema, on-disk format, segments, generations."""

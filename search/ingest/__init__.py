@@ -1,0 +1,1 @@
+"""Files to articles to index: readers, the indexer, its ledger, check and repair."""

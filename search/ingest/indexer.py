@@ -1,0 +1,492 @@
+"""Writing articles into a Whoosh index: add, update, skip unchanged files and
+articles, drop exact duplicates, cluster near-duplicates, prune, commit in
+batches, and take the writer lock without ever waiting forever.
+
+Articles are committed every :data:`BATCH_SIZE` documents, so a crash late in
+a long run keeps everything committed before it; a failure inside a batch
+cancels only that batch. The ledger (which files produced which articles) is
+committed right after each Whoosh commit. A run of several batches ends by
+merging their segments into one, in a commit of its own.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict
+from dataclasses import replace
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable
+
+from whoosh.index import LockError
+from whoosh.writing import NO_MERGE
+
+from ..article import Article, text_fingerprint
+from ..engine.whoosh.schema import to_document
+from ..engine.whoosh.segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
+from ..errors import IndexLockedError, NewsSearchError
+from ..results import IndexReport
+from ..text import language
+from . import neardup
+from .ledger import FileRecord, Ledger
+from .merge_helpers import MergeHelpers
+from .parsing import parse_files
+from .readers import ReadOptions
+from .readers.discover import Candidate, format_of
+from .text_builder import TextBuilder
+
+#: Articles per commit. A batch is one segment (see text_builder); a run of
+#: several ends with a merge, so batches are large: Reuters-21578 (21,578
+#: articles) is one batch, indexed in 6.6 s, and took 8.6 s in batches of
+#: 10,000. A crash loses at most the batch being written.
+BATCH_SIZE = 50_000
+#: Earlier articles sharing a band with a new one that are compared with it.
+MAX_CANDIDATES = 50
+#: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
+BATCH_SIZE_ENV = "NEWSSEARCH_BATCH_SIZE"
+#: Called once per file: (files done, files in all, articles so far).
+Progress = Callable[[int, int, int], None]
+
+
+def open_writer(ix, wait: float, where: str):
+    """A Whoosh writer, waiting up to `wait` seconds for another writer."""
+    try:
+        return NewsSegmentWriter(ix, timeout=max(wait, 0.0), limitmb=256)
+    except LockError:
+        raise IndexLockedError.after_waiting(where, wait) from None
+
+
+def batch_size() -> int:
+    """Articles per commit: $NEWSSEARCH_BATCH_SIZE if set, else BATCH_SIZE."""
+    value = os.environ.get(BATCH_SIZE_ENV, "").strip()
+    if not value:
+        return BATCH_SIZE
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise NewsSearchError(f"{BATCH_SIZE_ENV} must be a whole number of articles, "
+                              f"1 or more (got {value!r})")
+    return size
+
+
+class BatchWriter:
+    """Adds articles through a Whoosh writer, committing every batch_size().
+
+    Use as a context manager: leaving normally commits, an exception cancels
+    the open batch (earlier batches stay committed)."""
+
+    def __init__(self, ix, wait: float, where: str, report: IndexReport,
+                 ledger: Ledger | None = None, jobs: int | None = None):
+        self.ix, self.wait, self.where, self.report = ix, wait, where, report
+        self.ledger = ledger
+        jobs = jobs or os.cpu_count() or 1
+        # With more than one core, the full-text fields are analysed and
+        # written in another process (see text_builder), and a run's final
+        # merge has helpers.
+        self._text = TextBuilder(ix.storage.folder, ix.indexname) if jobs > 1 else None
+        self._helpers = MergeHelpers(jobs) if jobs > 1 else None
+        self.fresh = False  # decided when the first writer opens
+        self.seen: set[str] = set()
+        #: When a dict (a rebuild sets one): id → content hash of every
+        #: article written, to tell which of them changed.
+        self.hashes: dict[str, str] | None = None
+        self._hashes: dict[str, str] = {}  # text hash → id, this run
+        self._bands: dict[int, list[tuple[str, bytes, str]]] = defaultdict(list)
+        self._new_bands: list[tuple[list[int], str]] = []  # (keys, id), for the ledger
+        self._files: list[FileRecord] = []
+        self._committed: set[str] = set()  # segments this run's batches committed
+        self._forget: list[str] = []
+        self.pending = 0
+        self.batch_size = batch_size()
+        self.writer = None
+        self.searcher = None
+        self._zdict: bytes | None = None  # the run's stored-field dictionary
+
+    def __enter__(self) -> "BatchWriter":
+        # No cyclic garbage collection while writing (in this process and
+        # the workers it forks): a run makes millions of objects, nearly all
+        # freed by reference counting, and the collector kept walking them
+        # (on Reuters-21578 0.6 s of this process's 4.3 s of CPU). What
+        # cycles a run leaves are collected once it is over.
+        self._collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._open(first=True)
+        except BaseException:
+            self._restore_gc()
+            raise
+        return self
+
+    def _restore_gc(self) -> None:
+        if self._collecting:
+            gc.enable()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                try:
+                    self._commit()
+                except BaseException:
+                    self._cancel()
+                    raise
+            else:
+                self._cancel()
+        finally:
+            for pool in (self._text, self._helpers):
+                if pool:
+                    pool.close()
+            self._restore_gc()
+
+    def _cancel(self) -> None:
+        """Drop the open batch and release the Whoosh writer's lock."""
+        self._close_searcher()
+        if not self.writer.is_closed:
+            self.writer.cancel()
+        if self.ledger:
+            self.ledger.rollback()
+
+    # --- articles ---------------------------------------------------------------
+
+    def add(self, article: Article, origin: str, signature: bytes | None = None,
+            text_hash: str | None = None, keys: list[int] | None = None) -> bool:
+        """Add or update one article; unchanged articles and exact duplicates
+        of another article are left out (and counted). True if the article is
+        in the index afterwards. `signature`, `text_hash` (its
+        text_fingerprint) and `keys` (the signature's band_keys), when
+        given, were computed by a parse worker."""
+        if article.id in self.seen:
+            self.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
+            return False
+        self.seen.add(article.id)
+        existing = None if self.fresh else self.searcher.document(id=article.id)
+        if existing and existing.get("content_hash") == article.content_hash:
+            self.report.unchanged += 1
+            # (Its band keys are in the ledger already: no signature needed.)
+            self._remember(article.id, existing.get("text_hash"), None, [],
+                           existing.get("cluster"))
+            return True
+        text_hash = text_hash or text_fingerprint(article.title, article.body)
+        original = self._duplicate_of(article.id, text_hash)
+        if original:
+            self.report.duplicates.append((origin, article.id, original))
+            return False
+        if keys is None:
+            keys = neardup.band_keys(signature) if signature is not None else []
+        article.cluster = self._cluster_for(article.id, signature, keys)
+        doc = to_document(article, text_hash)
+        if signature is not None:
+            self._new_bands.append((keys, article.id))
+        if existing:
+            # Not update_document(): it opens a searcher on every segment for
+            # each call, which made re-runs (after a crash) ten times slower.
+            self.writer.delete_by_term("id", article.id, searcher=self.searcher)
+        self.writer.add_document(**doc)
+        if self.hashes is not None:
+            self.hashes[article.id] = article.content_hash
+        self._remember(article.id, text_hash, signature, keys, article.cluster)
+        if existing:
+            self.report.updated += 1
+        else:
+            self.report.added += 1
+        self._count_write()
+        return True
+
+    def delete(self, article_id: str) -> None:
+        removed = self.writer.delete_by_term("id", article_id, searcher=self.searcher)
+        self.report.removed += removed
+        if removed:
+            self._count_write()
+
+    def _duplicate_of(self, article_id: str, text_hash: str) -> str | None:
+        """The id of another article with the same normalised text, if any."""
+        other = self._hashes.get(text_hash)
+        if other is None and not self.fresh:
+            stored = self.searcher.document(text_hash=text_hash)
+            other = stored["id"] if stored else None
+        return other if other and other != article_id else None
+
+    def _cluster_for(self, article_id: str, signature: bytes | None, keys: list[int]) -> str:
+        """The near-duplicate cluster to join: that of the most similar
+        earlier article at or above the threshold, else a new one (own id)."""
+        if signature is None:
+            return article_id
+        best, best_sim = article_id, neardup.THRESHOLD
+        for other_id, other_sig, cluster in self._candidates(keys):
+            if other_id == article_id:
+                continue
+            sim = neardup.similarity(signature, other_sig)
+            if sim >= best_sim:
+                best, best_sim = cluster, sim
+        return best
+
+    def _candidates(self, keys: list[int]):
+        for key in keys:
+            yield from self._bands.get(key, ())
+        if not self.fresh and self.ledger:
+            # The ledger may name articles since updated or deleted: only
+            # what the index holds now counts.
+            for article_id in self.ledger.articles_in_bands(keys, limit=MAX_CANDIDATES):
+                stored = self.searcher.document(id=article_id)
+                # Signatures are not stored (128 bytes an article): the few
+                # candidates sharing a band are signed again from their body.
+                signature = neardup.signature(stored.get("body") or "") if stored else None
+                if signature:
+                    yield article_id, signature, stored.get("cluster") or article_id
+
+    def _remember(self, article_id: str, text_hash: str | None, signature: bytes | None,
+                  keys: list[int], cluster: str | None) -> None:
+        """Keep an article findable for the rest of this run (`keys`: the
+        band keys of `signature`)."""
+        if text_hash:
+            self._hashes.setdefault(text_hash, article_id)
+        if signature:
+            entry = (article_id, signature, cluster or article_id)
+            for key in keys:
+                self._bands[key].append(entry)
+
+    # --- files ------------------------------------------------------------------
+
+    def record_file(self, record: FileRecord) -> None:
+        """Note a file in the ledger, with the next commit."""
+        self._files.append(record)
+
+    def forget_file(self, path: str) -> None:
+        self._forget.append(path)
+
+    # --- commits ----------------------------------------------------------------
+
+    def _count_write(self) -> None:
+        self.pending += 1
+        if self.pending >= self.batch_size:
+            # Mid-run commits merge nothing; the end of the run does.
+            self._commit(final=False)
+            self._open()
+
+    def _open(self, first: bool = False) -> None:
+        self.writer = open_writer(self.ix, self.wait, self.where)
+        self.writer.text_builder = self._text
+        if self._zdict is not None:
+            # The first batch's stored-field dictionary: the run's batches
+            # then merge without compressing their articles again.
+            self.writer.perdocwriter.preset_stored_dictionary(self._zdict)
+        if first:
+            # An empty index has nothing to update or match against: plain
+            # adds skip a lookup and a delete per article. Repeats within this
+            # run are still caught in memory, across batch commits too.
+            self.fresh = self.writer.reader().doc_count_all() == 0
+        self.searcher = None if self.fresh else self.writer.searcher()
+        self.pending = 0
+
+    def _commit(self, final: bool = True) -> None:
+        """Commit the open batch (`final`: the run's last commit), then, at
+        the end of the run, merge (see _merge)."""
+        self._close_searcher()
+        # The ledger's rows are written while the segment is (mostly while
+        # the full-text fields are: on Reuters-21578 the band keys alone
+        # took 0.7 s), and committed after it, never ahead of it.
+        self._zdict = self._zdict or self.writer.stored_dictionary()
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            staged = thread.submit(self._stage_ledger, self._take_ledger_changes())
+            try:
+                self.writer.commit(mergetype=NO_MERGE)
+            finally:
+                staged.result()  # (its error, if any, is raised here)
+        self._committed.update(s.segment_id() for s in self.writer.written)
+        if self.ledger:
+            self.ledger.commit()
+        if final:
+            self._merge()
+            if self.fresh and self.ledger:
+                self.ledger.compact()  # all this run's: worth the rewrite
+
+    def _merge(self) -> None:
+        """After a run's last commit, in a writer of its own (a batch's
+        writer may not have its full-text postings in hand to merge: see
+        text_builder): merge the run's segments into one, so that a search
+        visits one segment per run, not one per batch; then apply the tiered
+        policy to older ones (merge_tiers). Nothing is written if there is
+        nothing to merge."""
+        segments = self.ix._segments()
+        run = [s for s in segments if s.segment_id() in self._committed]
+        if len(run) < 2 and not tiers_due(segments):
+            return  # (a writer left files behind even if cancelled)
+        self.writer = open_writer(self.ix, self.wait, self.where)
+        run = [s for s in self.writer.segments if s.segment_id() in self._committed]
+        if len(run) > 1:
+            self.writer.merge_segments(run, helper=self._helpers)
+            mergetype = partial(_merge_tiers_except, self._committed)
+        else:
+            mergetype = merge_tiers
+        self.writer.commit(mergetype=mergetype)
+
+    def _take_ledger_changes(self) -> tuple[list, list, list]:
+        """The batch's ledger changes (file records, files forgotten, band
+        keys), for its commit; later ones start afresh."""
+        changes = (self._files, self._forget, self._new_bands)
+        self._files, self._forget, self._new_bands = [], [], []
+        return changes
+
+    def _stage_ledger(self, changes: tuple[list, list, list]) -> None:
+        """Write a batch's ledger changes — (file records, files forgotten,
+        band keys) — without committing them: a failed Whoosh commit rolls
+        them back (see _cancel)."""
+        files, forget, bands = changes
+        if self.ledger:
+            for record in files:
+                self.ledger.put(record)
+            for path in forget:
+                self.ledger.remove(path)
+            self.ledger.add_bands(bands)
+
+    def _close_searcher(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+            self.searcher = None
+
+
+def _merge_tiers_except(merged: set[str], writer, segments: list) -> list:
+    """merge_tiers over the segments not merged already (`merged`: ids)."""
+    return merge_tiers(writer, [s for s in segments if s.segment_id() not in merged])
+
+
+def index_files(batch: BatchWriter, candidates: list[Candidate], *,
+                options: ReadOptions | None = None, jobs: int | None = None,
+                progress: Progress | None = None) -> None:
+    """Read the candidate files (skipping those the ledger shows unchanged)
+    and add their articles; a file that fails is reported and skipped."""
+    report, ledger = batch.report, batch.ledger
+    options = options or ReadOptions()
+    work, known, folders = [], {}, {}
+    done = 0
+    for candidate in candidates:
+        origin = str(candidate.path)
+        if candidate.reader is None:
+            done += 1
+            listing = report.failed if candidate.failed else report.skipped
+            listing.append((origin, candidate.skip_reason))
+            continue
+        key = _key(candidate.path, folders)
+        record = ledger.get(key) if ledger else None
+        if record and record.options != options.key(format_of(candidate.reader)):
+            record = replace(record, sha="")  # read with other options: read it again
+        if record and _same_stat(candidate, record) and record.sha:
+            done += 1
+            report.files_unchanged += 1
+            report.unchanged += len(record.ids)
+            batch.seen.update(record.ids)
+            continue
+        known[str(candidate.path)] = key, record
+        work.append((candidate, record.sha if record and record.sha else None))
+    total = done + len(work)
+    if progress:
+        progress(done, total, report.articles)
+    for parsed in parse_files(work, options, jobs):
+        done += 1
+        origin = str(parsed.path)
+        key, record = known[origin]
+        if parsed.error:
+            report.failed.append((origin, parsed.error))
+        elif parsed.skip:
+            report.skipped.append((origin, parsed.skip))
+        elif parsed.unchanged:
+            report.files_unchanged += 1
+            report.unchanged += len(record.ids)
+            batch.seen.update(record.ids)
+            batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
+                                         parsed.format, record.ids, options.key(parsed.format)))
+        else:
+            report.files += 1
+            report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
+            report.problems.extend((origin, p) for p in parsed.problems)
+            ids = [a.id for a, sig, fingerprint, keys
+                   in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
+                          parsed.band_keys, strict=True)
+                   if batch.add(a, origin, sig, fingerprint, keys)]
+            for stale in set(record.ids if record else ()) - set(ids) - batch.seen:
+                batch.delete(stale)  # the file no longer holds this article
+            batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
+                                         parsed.format, ids, options.key(parsed.format)))
+        if progress:
+            progress(done, total, report.articles)
+
+
+def prune(batch: BatchWriter, roots: list[Path]) -> None:
+    """Remove articles whose source file under `roots` no longer exists."""
+    if not batch.ledger:
+        return
+    for root in roots:
+        for record in batch.ledger.under(_key(root)):
+            if not Path(record.path).exists():
+                for article_id in record.ids:
+                    if article_id not in batch.seen:
+                        batch.delete(article_id)
+                batch.forget_file(record.path)
+
+
+#: Articles given to `add_articles` that are signed at a time.
+SIGN_BATCH = 1_000
+
+
+def add_articles(batch: BatchWriter, articles: Iterable[Article]) -> None:
+    """Add articles given as objects (not read from files), signed and
+    fingerprinted SIGN_BATCH at a time, as parse workers do a file's
+    (neardup.signatures: a third faster than one at a time)."""
+    articles = (a for a in articles if _has_text(a, batch.report))
+    while chunk := list(islice(articles, SIGN_BATCH)):
+        words = [neardup.words(a.body) for a in chunk]  # once for both
+        signatures = neardup.signatures([a.body for a in chunk], words)
+        for article, body_words, signature in zip(chunk, words, signatures):
+            language.assign(article)  # declared code normalised and checked, or detected
+            batch.add(article, article.path or article.id, signature,
+                      text_fingerprint(article.title, article.body, body_words))
+
+
+def _has_text(article: Article, report: IndexReport) -> bool:
+    """False (and the article listed as failed, with its reason) for an
+    article with neither title nor body: readers drop such records
+    themselves; this guards the API's add(), where one empty article
+    among thousands should not cancel the others."""
+    if (article.title or "").strip() or (article.body or "").strip():
+        return True
+    report.failed.append((article.path or article.id,
+                          f"article {article.id!r} has no title and no body: nothing to index"))
+    return False
+
+
+def timed(report: IndexReport, started: float) -> IndexReport:
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def under_any(path: str | None, roots: list[str]) -> bool:
+    """True if `path` lies under one of `roots` (or is one)."""
+    if not path:
+        return False
+    p = Path(path)
+    return any(p == Path(r) or Path(r) in p.parents for r in roots)
+
+
+def _key(path: Path, folders: dict[str, str] | None = None) -> str:
+    """The ledger's name for a file: its real path. With `folders` (real
+    paths of folders, kept for one run), a file that is not a symlink is
+    resolved through its folder's cached real path: Path.resolve() stats
+    every component of every path, a tenth of indexing 2,225 BBC files."""
+    if folders is None or path.is_symlink():
+        return str(path.resolve())
+    folder = str(path.parent)
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder)
+    return os.path.join(real, path.name)
+
+
+def _same_stat(candidate: Candidate, record: FileRecord) -> bool:
+    """True if the file's size and mtime, as discover() found them, are the
+    ledger's."""
+    return candidate.size == record.size and candidate.mtime_ns == record.mtime_ns

@@ -1,0 +1,97 @@
+"""`newssearch rebuild`: the remembered sources read again into a new
+generation, which then replaces the live one in one atomic swap.
+
+Articles that no source file produced (added through the API, or from a
+source folder that is gone) are carried over from the stored fields. The
+generation handling itself is the engine's (`engine.whoosh.store`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..engine.whoosh.schema import to_article
+from ..results import IndexReport
+from . import indexer, neardup
+from .readers.discover import discover
+
+if TYPE_CHECKING:
+    from ..engine.whoosh.store import WhooshStore
+    from .indexer import BatchWriter, Progress
+
+
+def rebuild(store: "WhooshStore", wait: float, progress: "Progress | None",
+            drop_missing: bool, jobs: int | None) -> IndexReport:
+    """Rebuild and swap; the caller holds the index's writer lock."""
+    started = time.perf_counter()
+    report = IndexReport()
+    store.follow_swap()
+    # Our lock keeps newssearch writers out; Whoosh's own lock on the live
+    # generation also keeps out any raw Whoosh writer an embedder holds.
+    guard = indexer.open_writer(store.ix, wait, str(store.path))
+    try:
+        new_gen = _into_new_generation(store, report, wait, progress, drop_missing, jobs)
+        store.swap_to(new_gen)
+    finally:
+        guard.cancel()
+    store.retire_old_generations()
+    return indexer.timed(report, started)
+
+
+def _into_new_generation(store: "WhooshStore", report: IndexReport, wait: float,
+                         progress: "Progress | None", drop_missing: bool,
+                         jobs: int | None) -> str:
+    """Index the sources into a new generation; returns its name."""
+    manifest = store.manifest
+    roots = [r for r in manifest.roots if Path(r).exists()]
+    missing = [r for r in manifest.roots if r not in roots]
+    new_gen, new_ix = store.new_generation()
+    ledger = indexer.Ledger(store.path / new_gen)
+    with indexer.BatchWriter(new_ix, wait, str(store.path), report, ledger, jobs) as batch:
+        batch.hashes = {}
+        for root in roots:
+            options = manifest.read_options(root)
+            indexer.index_files(batch, list(discover([Path(root)], options.follow_links)),
+                                jobs=jobs, options=options, progress=progress)
+        old_ids, changed = _carry_over(store, batch, roots, missing if drop_missing else [])
+    ledger.close()
+    with new_ix.reader() as new:  # a fresh index: its id terms are its articles
+        new_ids = {t.decode("utf-8") for t in new.lexicon("id")}
+    report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
+    report.updated = len(changed & new_ids)  # read again, with other content
+    report.unchanged = len(new_ids & old_ids) - report.updated
+    for root in missing:
+        report.failed.append((root, "source folder is gone; " + (
+            "dropped its articles" if drop_missing else
+            "kept its articles from the index (rebuild --drop-missing removes them)")))
+    if drop_missing:
+        manifest.roots = roots
+    # No optimize(): the segments are few, and the tiered merge policy
+    # merges them as the index grows.
+    new_ix.close()
+    return new_gen
+
+
+def _carry_over(store: "WhooshStore", batch: "BatchWriter", roots: list[str],
+                dropped: list[str]) -> tuple[set[str], set[str]]:
+    """Copy into a rebuild the articles that no source file produced:
+    those added through the API, and those of missing folders. Returns
+    the ids of every article the old index held, and of those the
+    rebuild read again with other content (a file edited, or read with
+    another stored map)."""
+    old_ids, changed = set(), set()
+    written = batch.hashes or {}
+    not_carried = roots + dropped  # re-read or dropped
+    with store.ix.searcher() as old:
+        for stored in old.all_stored_fields():
+            old_ids.add(stored["id"])
+            path = stored.get("path")
+            if written.get(stored["id"], stored.get("content_hash")) != stored.get("content_hash"):
+                changed.add(stored["id"])
+            if stored["id"] in batch.seen or indexer.under_any(path, not_carried):
+                continue
+            batch.add(to_article(stored), path or stored["id"],
+                      neardup.signature(stored.get("body") or ""))
+    return old_ids, changed

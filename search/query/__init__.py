@@ -1,0 +1,1 @@
+"""Query text to ranked, faceted, highlighted results."""

@@ -1,0 +1,1 @@
+"""What a term, a language and a date are."""

@@ -1,0 +1,1 @@
+"""The search server: routes, guards, templates."""

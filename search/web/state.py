@@ -1,0 +1,178 @@
+"""What a request to the search page or the API asks for: the query
+state a page URL holds (:class:`SearchState`), read and checked from the
+parameters, and the 400 a bad parameter becomes (:class:`ParamError`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
+
+from ..errors import QueryError
+from ..query import searcher as searching
+from ..query.parser import parse_date_bound
+from ..text.analysis import normalize_keyword
+
+#: Longest query text accepted, in characters.
+MAX_QUERY_CHARS = 1000
+#: Most hits per page.
+MAX_LIMIT = 100
+#: Deepest page (page × limit bounds the work of one request).
+MAX_PAGE = 1000
+#: Most filter values in one request.
+MAX_FILTER_VALUES = 50
+
+
+class ParamError(Exception):
+    """A bad request parameter: becomes a 400 naming it (and its column)."""
+
+    def __init__(self, parameter: str | None, message: str, column: int | None = None,
+                 status: int = 400):
+        super().__init__(message)
+        self.parameter, self.message, self.column = parameter, message, column
+        self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.message, "parameter": self.parameter, "column": self.column}
+
+
+
+# --- request state -------------------------------------------------------------
+
+@dataclass
+class SearchState:
+    """Everything a search page or API call asks for; `url()` turns it back
+    into a query string, so the URL is the whole state."""
+
+    q: str = ""
+    page: int = 1
+    limit: int = 10
+    sort: str | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    since: str | None = None
+    until: str | None = None
+    facets: list[str] = field(default_factory=list)
+    facet_limit: int = 10
+    collapse: bool = False
+    strict: bool = False
+    any_term: bool = False
+
+    def effective_sort(self) -> str:
+        """The page lists everything newest first when there is no query."""
+        return self.sort or ("relevance" if self.q.strip() else "newest")
+
+    def params(self) -> list[tuple[str, str]]:
+        """Query-string pairs of the page state (defaults left out)."""
+        pairs = [("q", self.q)] if self.q else []
+        for name, values in self.filters.items():
+            pairs += [(f"filter.{name}", v) for v in values]
+        for name in ("since", "until", "sort"):
+            if getattr(self, name):
+                pairs.append((name, getattr(self, name)))
+        if self.limit != 10:
+            pairs.append(("limit", str(self.limit)))
+        for name, flag in (("collapse", self.collapse), ("strict", self.strict),
+                           ("any", self.any_term)):
+            if flag:
+                pairs.append((name, "1"))
+        if self.page != 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def url(self, **changes) -> str:
+        """The page URL with `changes` applied; back to page 1 unless a page is given."""
+        changes.setdefault("page", 1)
+        pairs = replace(self, **changes).params()
+        return "/?" + urlencode(pairs) if pairs else "/"
+
+    def is_active(self, name: str, value: str) -> bool:
+        wanted = normalize_keyword(value)
+        return any(normalize_keyword(v) == wanted for v in self.filters.get(name, []))
+
+    def toggle(self, name: str, value: str) -> str:
+        """URL with `value` added to (or, if there, removed from) a facet filter."""
+        current = self.filters.get(name, [])
+        if self.is_active(name, value):
+            wanted = normalize_keyword(value)
+            kept = [v for v in current if normalize_keyword(v) != wanted]
+        else:
+            kept = current + [value]
+        filters = {k: v for k, v in self.filters.items() if k != name}
+        if kept:
+            filters[name] = kept
+        return self.url(filters=filters)
+
+
+def search_state(
+    request: Request,
+    q: str = Query("", max_length=MAX_QUERY_CHARS,
+                   description="The query (see docs/query-language.md); empty matches all."),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="Page of hits, from 1."),
+    limit: int = Query(10, ge=0, le=MAX_LIMIT,
+                       description="Hits per page; 0 for totals and facets only."),
+    sort: Literal["relevance", "newest", "oldest", "recent"] | None = Query(
+        None, description="Order of hits (default relevance; the page shows newest "
+                          "first when the query is empty)."),
+    facet: list[str] = Query([], description="Facet fields to count (repeatable or comma-"
+                                             "separated): " + ", ".join(searching.FACET_FIELDS)),
+    facet_limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Values per facet."),
+    since: str | None = Query(None, description="Published on/after: YYYY, YYYY-MM, "
+                                                "YYYY-MM-DD, ISO 8601 or now-30d."),
+    until: str | None = Query(None, description="Published on/before (a month or year "
+                                                "includes its last day)."),
+    collapse: bool = Query(False, description="One hit per near-duplicate story."),
+    strict: bool = Query(False, description="Reject malformed queries (400 with the column) "
+                                            "instead of reading them leniently."),
+    any_term: bool = Query(False, alias="any", description="Match any word instead of all."),
+) -> SearchState:
+    """Read and check the search parameters; facet and filter names, and
+    dates, are checked here so an error can name its parameter."""
+    facets = []
+    for value in facet:
+        for name in filter(None, (part.strip() for part in value.split(","))):
+            facets.append(_facet_name(name, "facet", "facet on"))
+    return SearchState(q=q, page=page, limit=limit, sort=sort,
+                       filters=_read_filters(request), since=_date(since, "since", False),
+                       until=_date(until, "until", True), facets=facets,
+                       facet_limit=facet_limit, collapse=collapse, strict=strict,
+                       any_term=any_term)
+
+
+def _facet_name(name: str, parameter: str, verb: str) -> str:
+    try:
+        return searching.resolve_facet(name, verb)
+    except QueryError as exc:
+        raise ParamError(parameter, exc.reason) from None
+
+
+def _read_filters(request: Request) -> dict[str, list[str]]:
+    """`filter.source=Reuters&filter.source=AFP&filter.tags=Syria` →
+    {"source": ["Reuters", "AFP"], "tags": ["Syria"]} (names checked)."""
+    filters: dict[str, list[str]] = {}
+    count = 0
+    for key in dict.fromkeys(request.query_params.keys()):
+        if not key.startswith("filter."):
+            continue
+        name = _facet_name(key[len("filter."):], key, "filter on")
+        for value in request.query_params.getlist(key):
+            value = " ".join(value.split())  # a blank value (an empty form field) is no filter
+            if value and value not in filters.setdefault(name, []):
+                filters[name].append(value)
+                count += 1
+        if not filters.get(name, True):
+            del filters[name]
+    if count > MAX_FILTER_VALUES:
+        raise ParamError("filter", f"at most {MAX_FILTER_VALUES} filter values per request")
+    return filters
+
+
+def _date(value: str | None, parameter: str, end: bool) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parse_date_bound(value, end=end)
+    except QueryError as exc:
+        raise ParamError(parameter, exc.reason) from None
+    return value.strip()
