@@ -339,6 +339,18 @@ def test_dsl_patterns_go_to_the_unstemmed_words():
         "rewrite": "constant_score"}}}
 
 
+def test_dsl_phrase_slop_covers_whoosh_s():
+    # Whoosh: each word at most `slop` positions after the previous; Lucene:
+    # the gaps together at most `slop` (0 is adjacent).
+    def slop(words, whoosh_slop):
+        node = t.Phrase("body", tuple(words.split()), slop=whoosh_slop)
+        return to_dsl(node)["match_phrase"]["body"]["slop"]
+    assert slop("oil prices", 1) == 0
+    assert slop("oil prices", 3) == 2
+    assert slop("alpha charlie echo", 2) == 2  # two gaps of one word each
+    assert slop("patriot missile systems", 1) == 0
+
+
 def test_dsl_refuses_what_the_parser_would_not_let_through():
     with pytest.raises(t.UnsupportedQuery, match="fuzzy"):
         to_dsl(t.Fuzzy("body", "idlib", maxdist=dsl.MAX_FUZZY_EDITS + 1))

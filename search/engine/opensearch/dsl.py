@@ -10,8 +10,7 @@ through the ``whitespace`` analyzer, which only splits the words we give.
 
 Known differences from the Whoosh engine (docs/query-tree.md): scores are
 OpenSearch's BM25 per field, not our BM25F; a sloppy phrase of three or
-more words spends its slop over the whole phrase (Lucene) rather than
-between each pair of words (Whoosh), and may match the words out of order.
+more words matches more in OpenSearch (see `_lucene_slop`).
 """
 
 from __future__ import annotations
@@ -66,9 +65,18 @@ def _term(node: t.Term) -> Dsl:
 def _phrase(node: t.Phrase) -> Dsl:
     if not 1 <= node.slop <= MAX_PHRASE_SLOP:
         raise t.UnsupportedQuery(f"a phrase slop outside 1..{MAX_PHRASE_SLOP}: {node!r}")
-    # Whoosh's slop 1 is "adjacent", Lucene's 0: one less.
-    body = {"query": " ".join(node.words), "slop": node.slop - 1, "analyzer": "whitespace"}
+    body = {"query": " ".join(node.words), "slop": _lucene_slop(node),
+            "analyzer": "whitespace"}
     return {"match_phrase": {node.field: _boosted(body, node.boost)}}
+
+
+def _lucene_slop(node: t.Phrase) -> int:
+    """Whoosh's slop bounds each gap: each word at most `slop` positions
+    after the previous (1: adjacent). Lucene's bounds the gaps' sum (0:
+    adjacent). Each gap's allowance times the gaps finds every article the
+    Whoosh engine finds; the same for two words, wider for more (one long
+    gap, or words out of order)."""
+    return (node.slop - 1) * (len(node.words) - 1)
 
 
 def _prefix(node: t.Prefix) -> Dsl:
