@@ -15,6 +15,7 @@ more words matches more in OpenSearch (see `_lucene_slop`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
 from ...query import tree as t
@@ -118,10 +119,13 @@ def _range(node: t.Range) -> Dsl:
 def _date_range(node: t.DateRange) -> Dsl:
     if node.start is None and node.end is None:  # every dated article
         return {"exists": _boosted({"field": DATE_FIELD}, node.boost)}
-    body = _bounds(node.start and node.start.isoformat(), node.end and node.end.isoformat(),
-                   node.inclusive, node.inclusive)
+    body = _bounds(_iso(node.start), _iso(node.end), node.inclusive, node.inclusive)
     body["format"] = "strict_date_optional_time"  # naive UTC, as the tree holds it
     return {"range": {DATE_FIELD: _boosted(body, node.boost)}}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _keyword_filter(node: t.KeywordFilter) -> Dsl:
