@@ -62,6 +62,10 @@ class ParsedQuery:
     #: article has them all, the search may relax them (see `relax`).
     relaxable: bool = False
 
+    @property
+    def tree(self):  # the engine-neutral tree (query/tree.py) of `query`, read on each access
+        from ..engine.whoosh.translate import from_whoosh; return from_whoosh(self.query)  # noqa: E702
+
 
 @dataclass
 class _Issue:
