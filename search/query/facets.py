@@ -10,8 +10,8 @@ There is a class per kind of facet (in the manner of datasette's facets.py):
 - `DateFacet` (year, month, day): periods, oldest first, ending with the
   latest. A period is selected by narrowing the dates to it
   (`since=2024-02&until=2024-02`). The periods of a date are
-  `DateFacet.bucket`: the schema's `date_periods`, which articles are
-  indexed with (the engine may not import this module).
+  `DateFacet.bucket`: `fields.date_periods`, which the schema indexes
+  articles with (the engine may not import this module).
 
 Counting is multi-select: a facet that is also filtered is counted with
 every other filter but its own, so the values next to a selected one stay
