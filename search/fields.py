@@ -8,6 +8,8 @@ Whoosh schema to know what a field is.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
 TEXT_FIELDS = {"title": 2.5, "body": 1.0}
@@ -44,3 +46,11 @@ def resolve_field(name: str) -> str | None:
     name = name.lower()
     name = FIELD_ALIASES.get(name, name)
     return name if name in QUERY_FIELDS else None
+
+
+def date_periods(utc: datetime) -> dict[str, str]:
+    """The year, month and day facet values of a (naive UTC) date, as ISO
+    text: `2024`, `2024-03`, `2024-03-09` (the Whoosh schema writes them;
+    facets.DateFacet counts and selects them)."""
+    return {"year": f"{utc.year:04d}", "month": f"{utc.year:04d}-{utc.month:02d}",
+            "day": f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .article import Article
 from .engine.whoosh.schema import to_article
+from .query import facets
 from .query import searcher as searching
 from .query import snippets as snippet_text
 from .query.complete import Completions, complete_on
@@ -108,9 +109,7 @@ class Snapshot:
     def fields_with_values(self, names: Iterable[str]) -> list[str]:
         """Those of the fields `names` that at least one article has a value
         in (a facet worth offering), in the order given."""
-        reader = self._searcher.reader()
-        return [name for name in names
-                if name in reader.schema and next(iter(reader.lexicon(name)), None) is not None]
+        return facets.with_values(self._searcher.reader(), names)
 
     def __len__(self) -> int:
         """How many articles the commit holds."""
@@ -125,8 +124,8 @@ class Snapshot:
         earliest, latest, dated = searching.date_range(s)
         return IndexStats(
             path=self._path, documents=s.doc_count(),
-            sources=searching.count_values(s, "source"),
-            sections=searching.count_values(s, "section"),
+            sources=facets.count_all(s, "source"),
+            sections=facets.count_all(s, "section"),
             earliest=earliest, latest=latest, undated=s.doc_count() - dated,
             fields=sorted(s.schema.names()), size_bytes=size_bytes,
             roots=list(self._manifest.roots), created=self._manifest.created,

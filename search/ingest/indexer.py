@@ -15,7 +15,6 @@ import gc
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from collections import defaultdict
 from dataclasses import replace
 from functools import partial
 from itertools import islice
@@ -32,6 +31,8 @@ from ..errors import IndexLockedError, NewsSearchError
 from ..results import IndexReport
 from ..text import language
 from . import neardup
+from .dedup import DUPLICATE, Deduplicator, band_keys
+from .dedup import Candidate as NearCandidate
 from .ledger import FileRecord, Ledger
 from .merge_helpers import MergeHelpers
 from .parsing import parse_files
@@ -96,8 +97,9 @@ class BatchWriter:
         #: When a dict (a rebuild sets one): id → content hash of every
         #: article written, to tell which of them changed.
         self.hashes: dict[str, str] | None = None
-        self._hashes: dict[str, str] = {}  # text hash → id, this run
-        self._bands: dict[int, list[tuple[str, bytes, str]]] = defaultdict(list)
+        # Exact and near duplicates are decided there; what the index held
+        # before this run is looked up through _StoredArticles.
+        self.dedup = Deduplicator(_StoredArticles(self))
         self._new_bands: list[tuple[list[int], str]] = []  # (keys, id), for the ledger
         self._files: list[FileRecord] = []
         self._committed: set[str] = set()  # segments this run's batches committed
@@ -168,17 +170,17 @@ class BatchWriter:
         if existing and existing.get("content_hash") == article.content_hash:
             self.report.unchanged += 1
             # (Its band keys are in the ledger already: no signature needed.)
-            self._remember(article.id, existing.get("text_hash"), None, [],
-                           existing.get("cluster"))
+            self.dedup.remember(article.id, existing.get("text_hash"),
+                                cluster=existing.get("cluster"))
             return True
         text_hash = text_hash or text_fingerprint(article.title, article.body)
-        original = self._duplicate_of(article.id, text_hash)
-        if original:
-            self.report.duplicates.append((origin, article.id, original))
-            return False
         if keys is None:
-            keys = neardup.band_keys(signature) if signature is not None else []
-        article.cluster = self._cluster_for(article.id, signature, keys)
+            keys = band_keys(signature)
+        verdict = self.dedup.judge(article.id, text_hash, signature, keys)
+        if verdict.kind == DUPLICATE:
+            self.report.duplicates.append((origin, article.id, verdict.match))
+            return False
+        article.cluster = verdict.cluster
         doc = to_document(article, text_hash)
         if signature is not None:
             self._new_bands.append((keys, article.id))
@@ -189,7 +191,7 @@ class BatchWriter:
         self.writer.add_document(**doc)
         if self.hashes is not None:
             self.hashes[article.id] = article.content_hash
-        self._remember(article.id, text_hash, signature, keys, article.cluster)
+        self.dedup.remember(article.id, text_hash, signature, keys, article.cluster)
         if existing:
             self.report.updated += 1
         else:
@@ -202,53 +204,6 @@ class BatchWriter:
         self.report.removed += removed
         if removed:
             self._count_write()
-
-    def _duplicate_of(self, article_id: str, text_hash: str) -> str | None:
-        """The id of another article with the same normalised text, if any."""
-        other = self._hashes.get(text_hash)
-        if other is None and not self.fresh:
-            stored = self.searcher.document(text_hash=text_hash)
-            other = stored["id"] if stored else None
-        return other if other and other != article_id else None
-
-    def _cluster_for(self, article_id: str, signature: bytes | None, keys: list[int]) -> str:
-        """The near-duplicate cluster to join: that of the most similar
-        earlier article at or above the threshold, else a new one (own id)."""
-        if signature is None:
-            return article_id
-        best, best_sim = article_id, neardup.THRESHOLD
-        for other_id, other_sig, cluster in self._candidates(keys):
-            if other_id == article_id:
-                continue
-            sim = neardup.similarity(signature, other_sig)
-            if sim >= best_sim:
-                best, best_sim = cluster, sim
-        return best
-
-    def _candidates(self, keys: list[int]):
-        for key in keys:
-            yield from self._bands.get(key, ())
-        if not self.fresh and self.ledger:
-            # The ledger may name articles since updated or deleted: only
-            # what the index holds now counts.
-            for article_id in self.ledger.articles_in_bands(keys, limit=MAX_CANDIDATES):
-                stored = self.searcher.document(id=article_id)
-                # Signatures are not stored (128 bytes an article): the few
-                # candidates sharing a band are signed again from their body.
-                signature = neardup.signature(stored.get("body") or "") if stored else None
-                if signature:
-                    yield article_id, signature, stored.get("cluster") or article_id
-
-    def _remember(self, article_id: str, text_hash: str | None, signature: bytes | None,
-                  keys: list[int], cluster: str | None) -> None:
-        """Keep an article findable for the rest of this run (`keys`: the
-        band keys of `signature`)."""
-        if text_hash:
-            self._hashes.setdefault(text_hash, article_id)
-        if signature:
-            entry = (article_id, signature, cluster or article_id)
-            for key in keys:
-                self._bands[key].append(entry)
 
     # --- files ------------------------------------------------------------------
 
@@ -348,6 +303,35 @@ class BatchWriter:
         if self.searcher is not None:
             self.searcher.close()
             self.searcher = None
+
+
+class _StoredArticles:
+    """The deduplicator's view of what the index held before this run:
+    nothing in a fresh index; else the batch's searcher and the ledger's
+    band table (see dedup.Stored)."""
+
+    def __init__(self, batch: BatchWriter):
+        self.batch = batch  # (its searcher changes with every batch)
+
+    def id_with_text(self, text_hash: str) -> str | None:
+        if self.batch.fresh:
+            return None
+        stored = self.batch.searcher.document(text_hash=text_hash)
+        return stored["id"] if stored else None
+
+    def near_candidates(self, keys: list[int]) -> Iterable[NearCandidate]:
+        batch = self.batch
+        if batch.fresh or not batch.ledger:
+            return
+        # The ledger may name articles since updated or deleted: only
+        # what the index holds now counts.
+        for article_id in batch.ledger.articles_in_bands(keys, limit=MAX_CANDIDATES):
+            stored = batch.searcher.document(id=article_id)
+            # Signatures are not stored (128 bytes an article): the few
+            # candidates sharing a band are signed again from their body.
+            signature = neardup.signature(stored.get("body") or "") if stored else None
+            if signature:
+                yield article_id, signature, stored.get("cluster") or article_id
 
 
 def _merge_tiers_except(merged: set[str], writer, segments: list) -> list:

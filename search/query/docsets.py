@@ -1,7 +1,7 @@
 """Which articles match: sets of document numbers, computed from whole
 posting lists with C-speed set operations.
 
-Counting matches and facet values does not need scores, yet Whoosh's way —
+Counting matches and facet values (see facets) does not need scores, yet Whoosh's way —
 walking a matcher tree posting by posting, in Python — cost more than
 ranking itself: on Reuters-21578 a two-word query over common words spent
 15 ms counting. Here a query's terms are read a block at a time into sets
@@ -12,8 +12,6 @@ that subtree only. Deleted documents are removed per segment at the end.
 
 from __future__ import annotations
 
-from collections import Counter
-from itertools import chain
 from typing import Iterable
 
 from whoosh import query as wq
@@ -21,7 +19,6 @@ from whoosh import query as wq
 from ..engine.whoosh.codec import term_doc_ids
 from ..engine.whoosh.datecolumn import PublishedRange
 from ..fields import TEXT_FIELDS
-from .facets import value_lists
 from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm
 
@@ -50,16 +47,6 @@ def matching(searcher, query, filter_query=None, check=lambda: None) -> SegmentM
 
 def count(matches: SegmentMatches) -> int:
     return sum(len(docs) for _, docs in matches)
-
-
-def count_values(matches: SegmentMatches, fieldname: str) -> Counter:
-    """How many matching documents hold each value of `fieldname`."""
-    counts: Counter = Counter()
-    for sub, docs in matches:
-        if docs:
-            lists = value_lists(sub, fieldname)
-            counts.update(chain.from_iterable(map(lists.__getitem__, docs)))
-    return counts
 
 
 def _docs(q, sub) -> set[int]:

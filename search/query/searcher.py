@@ -14,16 +14,13 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.searching import ResultsPage
 
 from ..engine.whoosh import datecolumn
-from ..engine.whoosh.segment_cache import leaves, segment_key
 from ..errors import QueryError, SearchTimeout
-from ..fields import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, TEXT_FIELDS
-from ..results import FacetCount, Hit, SearchResults
-from ..text.analysis import normalize_keyword
+from ..fields import TEXT_FIELDS
+from ..results import Hit, SearchResults
 from ..text.analysis_lang import stop_terms
 from ..text.language import index_languages
-from . import docsets, ranking, snippets
-from .facets import field_facet
-from .parser import ParsedQuery, date_filter, keyword_filter, parse, unnegated_leaves
+from . import docsets, facets, ranking, snippets
+from .parser import ParsedQuery, parse, unnegated_leaves
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .phrases import keep_phrases
 from .ranked_query import for_ranking
@@ -63,13 +60,8 @@ class SearchRequest:
     relax: bool = True
 
 
-def resolve_facet(name: str, verb: str = "facet on") -> str:
-    """Validate a facet name (aliases allowed: `author`, `tag`, `category`)."""
-    lowered = name.lower()
-    resolved = FIELD_ALIASES.get(lowered, lowered)
-    if resolved not in FACET_FIELDS:
-        raise QueryError(f'cannot {verb} "{name}" (choose from: {", ".join(FACET_FIELDS)})')
-    return resolved
+#: (Facet names are validated in the facets module; callers still ask here.)
+resolve_facet = facets.resolve
 
 
 def run(searcher, request: SearchRequest) -> SearchResults:
@@ -78,8 +70,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     _validate(request)
     deadline = Deadline(request.time_limit)
     searcher = _Bounded(searcher, deadline)
-    facets = [resolve_facet(f) for f in request.facets]
-    filters = {resolve_facet(name, "filter on"): values
+    counted = [facets.resolve(f) for f in request.facets]
+    filters = {facets.resolve(name, "filter on"): values
                for name, values in request.filters.items()}
     expanding = time.perf_counter()
     check_expansions(request.parsed.query, searcher.reader(), deadline)
@@ -89,7 +81,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     # Phrases are matched once per segment and kept: both passes below use that.
     query = keep_phrases(for_ranking(request.parsed.query, request.parsed.text), deadline.check)
 
-    combined = _filter_query(filters, request.since, request.until)
+    combined = facets.filter_query(filters, request.since, request.until)
     # Counting needs every match but no scores: sets of document numbers
     # (see docsets) instead of a second walk of Whoosh's matchers.
     matches = docsets.matching(searcher, query, combined, deadline.check)
@@ -118,7 +110,7 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     if request.collapse:
         # Cluster sizes over every match, counted without collapsing: Whoosh's
         # own collapsed_counts misses documents displaced by a better one.
-        sizes = docsets.count_values(matches, "cluster")
+        sizes = facets.count_values(matches, "cluster")
         total = len(sizes)
         for hit in hits:
             hit.similar = sizes.get(hit.cluster, 1) - 1
@@ -127,16 +119,8 @@ def run(searcher, request: SearchRequest) -> SearchResults:
     if strict_total <= SUGGEST_BELOW:  # (before relaxing: "oil pirces")
         suggestion = _better_query(searcher, request, combined, strict_total)
 
-    counts = {}
-    for name in facets:
-        if name in filters:  # multi-select: every other filter applies, not its own
-            others = {k: v for k, v in filters.items() if k != name}
-            values = docsets.count_values(docsets.matching(
-                searcher, query, _filter_query(others, request.since, request.until),
-                deadline.check), name)
-        else:
-            values = docsets.count_values(matches, name)
-        counts[name] = _facet_counts(searcher, name, values, request.facet_limit)
+    counts = facets.count(searcher, counted, query, filters, request.since, request.until,
+                          matches, request.facet_limit, deadline.check)
     return SearchResults(
         query=request.parsed.text, total=total, page=request.page,
         limit=request.limit, took_ms=(time.perf_counter() - started) * 1000,
@@ -332,16 +316,6 @@ def _recent(searcher, query, filter_query, request: SearchRequest):
     return scored[start:start + request.limit]
 
 
-def _filter_query(filters: dict[str, list[str]], since: str | None,
-                  until: str | None) -> wq.Query | None:
-    parts = [keyword_filter(name, values) for name, values in filters.items()]
-    parts.append(date_filter(since, until))
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
 #: Most index terms one wildcard, prefix or fuzzy pattern may stand for (and
 #: all the patterns of a query together).
 MAX_EXPANSIONS = 5000
@@ -448,64 +422,7 @@ def _hit(stored: dict, score: float, matchers: dict[str, snippets.Matcher],
     )
 
 
-def _facet_counts(searcher, name: str, counts: dict, limit: int) -> list[FacetCount]:
-    """Top `limit` values by count (ties alphabetical), shown as written in
-    the articles rather than in their folded index form. Date facets (year,
-    month, day) are a timeline instead: the latest `limit` periods, oldest
-    first (their ISO values sort as dates)."""
-    pairs = [(_as_text(v), c) for v, c in counts.items() if v is not None]
-    if name in DATE_FACETS:
-        ranked = sorted(pairs)[-limit:]
-    else:
-        ranked = sorted(pairs, key=lambda vc: (-vc[1], vc[0]))[:limit]
-    return [FacetCount(display_value(searcher, name, v), c) for v, c in ranked]
-
-
-def count_values(searcher, name: str, limit: int = 1000) -> list[FacetCount]:
-    """Counts of every value of a facet field over the whole index."""
-    every = searcher.search(wq.Every(), limit=None, groupedby={name: field_facet(name)})
-    return _facet_counts(searcher, name, every.groups(name), limit)
-
-
 def date_range(searcher) -> tuple[datetime | None, datetime | None, int]:
     """Earliest and latest published date (naive UTC) and how many articles
     have one."""
     return datecolumn.bounds(searcher.reader())
-
-
-def _as_text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def display_value(searcher, name: str, term: str) -> str:
-    """The original spelling of a folded facet term, read from one article
-    that has it (`iran press` → `Iran Press`)."""
-    if name in ("year", "month", "day"):
-        return term
-    # Cached per index state: reading an article for each facet value was a
-    # third of a typical search.
-    key = (tuple(segment_key(leaf) or id(leaf) for leaf, _ in leaves(searcher.reader())),
-           name, term)
-    shown = _DISPLAY.get(key)
-    if shown is None:
-        shown = _DISPLAY[key] = _read_display_value(searcher, name, term)
-        if len(_DISPLAY) > DISPLAY_CACHE:
-            _DISPLAY.pop(next(iter(_DISPLAY)))
-    return shown
-
-
-#: Facet value spellings remembered (see display_value).
-DISPLAY_CACHE = 4096
-_DISPLAY: dict[tuple, str] = {}
-
-
-def _read_display_value(searcher, name: str, term: str) -> str:
-    docnum = searcher.document_number(**{name: term})
-    if docnum is None:
-        return term
-    stored = searcher.stored_fields(docnum).get(name)
-    values = stored if isinstance(stored, list) else [stored]
-    for value in values:
-        if value and normalize_keyword(value) == term:
-            return value
-    return term

@@ -49,7 +49,7 @@ from starlette.exceptions import HTTPException
 from .. import __version__
 from ..api import NewsIndex
 from ..errors import NewsSearchError, QueryError, SearchTimeout
-from ..query import searcher as searching
+from ..query import facets
 from ..query.parser import parse_date_bound
 from ..query.synonyms import Synonyms
 from ..results import SearchResults
@@ -233,7 +233,7 @@ def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
                         "schema": {"type": "array", "items": {"type": "string"}},
                         "description": f"Only articles with this {name} (repeatable: any "
                                        f"of the values; filters of different fields all apply)"}
-                       for name in searching.FACET_FIELDS]})
+                       for name in facets.FACET_FIELDS]})
     def api_search(state: SearchState = Depends(search_state)) -> dict:
         """Search: the `newssearch query --json` document. A facet that is also
         filtered is counted as if its own filter were off (multi-select)."""

@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 
 from ..errors import QueryError
-from ..query import searcher as searching
+from ..query import facets
 from ..query.parser import parse_date_bound
-from ..text.analysis import normalize_keyword
 
 #: Longest query text accepted, in characters.
 MAX_QUERY_CHARS = 1000
@@ -88,21 +87,11 @@ class SearchState:
         return "/?" + urlencode(pairs) if pairs else "/"
 
     def is_active(self, name: str, value: str) -> bool:
-        wanted = normalize_keyword(value)
-        return any(normalize_keyword(v) == wanted for v in self.filters.get(name, []))
+        return facets.facet_for(name).is_selected(self, value)
 
     def toggle(self, name: str, value: str) -> str:
         """URL with `value` added to (or, if there, removed from) a facet filter."""
-        current = self.filters.get(name, [])
-        if self.is_active(name, value):
-            wanted = normalize_keyword(value)
-            kept = [v for v in current if normalize_keyword(v) != wanted]
-        else:
-            kept = current + [value]
-        filters = {k: v for k, v in self.filters.items() if k != name}
-        if kept:
-            filters[name] = kept
-        return self.url(filters=filters)
+        return facets.facet_for(name).toggle_url(self, value)
 
 
 def search_state(
@@ -116,7 +105,7 @@ def search_state(
         None, description="Order of hits (default relevance; the page shows newest "
                           "first when the query is empty)."),
     facet: list[str] = Query([], description="Facet fields to count (repeatable or comma-"
-                                             "separated): " + ", ".join(searching.FACET_FIELDS)),
+                                             "separated): " + ", ".join(facets.FACET_FIELDS)),
     facet_limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Values per facet."),
     since: str | None = Query(None, description="Published on/after: YYYY, YYYY-MM, "
                                                 "YYYY-MM-DD, ISO 8601 or now-30d."),
@@ -129,20 +118,20 @@ def search_state(
 ) -> SearchState:
     """Read and check the search parameters; facet and filter names, and
     dates, are checked here so an error can name its parameter."""
-    facets = []
+    names = []
     for value in facet:
         for name in filter(None, (part.strip() for part in value.split(","))):
-            facets.append(_facet_name(name, "facet", "facet on"))
+            names.append(_facet_name(name, "facet", "facet on"))
     return SearchState(q=q, page=page, limit=limit, sort=sort,
                        filters=_read_filters(request), since=_date(since, "since", False),
-                       until=_date(until, "until", True), facets=facets,
+                       until=_date(until, "until", True), facets=names,
                        facet_limit=facet_limit, collapse=collapse, strict=strict,
                        any_term=any_term)
 
 
 def _facet_name(name: str, parameter: str, verb: str) -> str:
     try:
-        return searching.resolve_facet(name, verb)
+        return facets.resolve(name, verb)
     except QueryError as exc:
         raise ParamError(parameter, exc.reason) from None
 

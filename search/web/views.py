@@ -15,9 +15,9 @@ from markupsafe import Markup
 from .. import render
 from ..article import Article
 from ..errors import QueryError
+from ..query import facets
 from ..results import SearchResults
 from ..snapshot import Snapshot
-from ..text.analysis import normalize_keyword
 from .state import MAX_PAGE, ParamError, SearchState
 
 #: Facets the page's sidebar may show, in order, with their headings: those
@@ -30,8 +30,6 @@ PAGE_FACETS = {"source": "Source", "section": "Section", "tags": "Tags",
 FACET_SHOWN = 8
 #: Values counted per facet on the page (the month histogram needs them all).
 PAGE_FACET_LIMIT = 600
-#: A histogram of months when the matches span at most this many; else years.
-MONTHS_IN_HISTOGRAM = 36
 #: Up to this many bars each get a label; more get the first and last only.
 HISTOGRAM_LABELS = 12
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
@@ -87,41 +85,20 @@ def search_context(state: SearchState, results: SearchResults | None,
         context["caret"] = " " * (error.column - 1) + "^"
     if results is None:
         return context
-    chips = [(f"{PAGE_FACETS.get(name, name)}: {value}", state.toggle(name, value))
-             for name, values in state.filters.items() for value in values]
-    if state.since or state.until:
-        chips.append((_date_chip(state.since, state.until), state.url(since=None, until=None)))
-    sidebar = []
-    for name, label in PAGE_FACETS.items():
-        counts = [(c.value, c.count) for c in results.facets.get(name, [])]
-        for value in state.filters.get(name, []):  # an active value always shows
-            if not any(normalize_keyword(v) == normalize_keyword(value) for v, _ in counts):
-                counts.insert(0, (value, 0))
-        if counts:
-            sidebar.append({"name": name, "label": label, "values": [
-                {"value": v, "count": c, "active": state.is_active(name, v),
-                 "url": state.toggle(name, v)} for v, c in counts]})
     sort = state.effective_sort()
     # "Recent" (relevance decayed by age) needs a query to be relevant to.
     sorts = [(label, key == sort, state.url(sort=key)) for key, label in SORT_LABELS.items()
              if key != "recent" or state.q.strip()]
     context.update(
-        chips=chips, clear_url=state.url(filters={}, since=None, until=None),
-        sidebar=sidebar, facet_shown=FACET_SHOWN, sorts=sorts,
+        chips=facets.chips(state, PAGE_FACETS), clear_url=facets.clear_url(state),
+        sidebar=facets.sidebar(results.facets, state, PAGE_FACETS), facet_shown=FACET_SHOWN,
+        sorts=sorts,
         histogram=_histogram(state, results),
         pages=_pagination(state, results),
         first=(results.page - 1) * results.limit + 1,
         suggestion_url=state.url(q=results.suggestion) if results.suggestion else None,
     )
     return context
-
-
-def _date_chip(since: str | None, until: str | None) -> str:
-    if since and since == until:
-        return f"Date: {since}"
-    if since and until:
-        return f"Date: {since} to {until}"
-    return f"Date: from {since}" if since else f"Date: until {until}"
 
 
 @dataclass
@@ -137,39 +114,33 @@ class Bar:
 
 def _histogram(state: SearchState, results: SearchResults) -> dict | None:
     """Bars of matches per month (or per year when they span many years),
-    empty periods included, each a link narrowing since/until to it."""
-    months = {c.value: c.count for c in results.facets.get("month", [])}
-    years = {c.value: c.count for c in results.facets.get("year", [])}
-    if not years or not months:
+    empty periods included (see facets.timeline), each a link narrowing
+    since/until to it."""
+    timeline = facets.timeline(results.facets, results.total)
+    if timeline is None:
         return None
-    first, last = min(months), max(months)
-    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
-    if span <= MONTHS_IN_HISTOGRAM:
-        keys, counts, unit = [], months, "month"
-        y, m = int(first[:4]), int(first[5:])
-        for _ in range(span):
-            keys.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    else:
-        counts, unit = years, "year"
-        lo, hi = int(min(years)), int(max(years))
-        keys = [f"{y:04d}" for y in range(lo, hi + 1)] if hi - lo < 200 else sorted(years)
-    tallest = max(counts.values())
-    width, gap, height = 100.0 / len(keys), 0.15, 56.0
+    tallest = max(count for _, count in timeline.periods)
+    width, gap, height = 100.0 / len(timeline.periods), 0.15, 56.0
     bars = []
-    for i, key in enumerate(keys):
-        count = counts.get(key, 0)
-        label = datetime.strptime(key, "%Y-%m").strftime("%b %Y") if unit == "month" else key
-        short = label if unit == "year" or i == 0 or key.endswith("-01") else label[:3]
-        bar = Bar(label, count, state.url(since=key, until=key), x=i * width + width * gap / 2,
-                  height=max(1.5, height * count / tallest) if count else 0.0,
-                  title=f"{label}: {count:,} {'match' if count == 1 else 'matches'}",
-                  short=short)
-        bars.append(bar)
-    return {"bars": bars, "bar_width": width * (1 - gap), "height": height, "unit": unit,
-            "first": bars[0].label, "last": bars[-1].label,
-            "every_label": len(bars) <= HISTOGRAM_LABELS,
-            "undated": max(0, results.total - sum(years.values()))}
+    for i, (key, count) in enumerate(timeline.periods):
+        label, short = _bar_labels(timeline.unit, i, key)
+        bars.append(Bar(label, count, timeline.narrow_url(state, key),
+                        x=i * width + width * gap / 2,
+                        height=max(1.5, height * count / tallest) if count else 0.0,
+                        title=f"{label}: {count:,} {'match' if count == 1 else 'matches'}",
+                        short=short))
+    return {"bars": bars, "bar_width": width * (1 - gap), "height": height,
+            "unit": timeline.unit, "first": bars[0].label, "last": bars[-1].label,
+            "every_label": len(bars) <= HISTOGRAM_LABELS, "undated": timeline.undated}
+
+
+def _bar_labels(unit: str, i: int, key: str) -> tuple[str, str]:
+    """A bar's label (`Mar 2024`, `2024`) and its short form under the axis
+    (the month alone, but for the first bar and each January)."""
+    if unit != "month":
+        return key, key
+    label = datetime.strptime(key, "%Y-%m").strftime("%b %Y")
+    return label, label if i == 0 or key.endswith("-01") else label[:3]
 
 
 def _pagination(state: SearchState, results: SearchResults) -> dict | None:

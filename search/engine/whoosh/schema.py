@@ -15,7 +15,8 @@ from whoosh import fields
 
 from ...article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 from ...fields import (DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, KEYWORD_FIELDS,  # noqa: F401
-                       MULTI_VALUED, QUERY_FIELDS, TEXT_FIELDS, WORD_FIELDS, resolve_field)
+                       MULTI_VALUED, QUERY_FIELDS, TEXT_FIELDS, WORD_FIELDS, date_periods,
+                       resolve_field)
 from ...text.analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
 from .datecolumn import PublishedField
 from .postings import CompactPositions
@@ -106,9 +107,7 @@ def to_document(article: Article, text_hash: str | None = None) -> dict[str, Any
         utc = article.published.astimezone(timezone.utc).replace(tzinfo=None)
         doc["published"] = utc
         doc["published_text"] = article.published.isoformat()
-        doc["year"] = f"{utc.year:04d}"
-        doc["month"] = f"{utc.year:04d}-{utc.month:02d}"
-        doc["day"] = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        doc.update(date_periods(utc))
     return doc
 
 
