@@ -266,3 +266,34 @@ def test_api_second_writer_gets_index_locked_error(corpus, tmp_path):
             assert time.perf_counter() - started >= 0.5
     finally:
         kill_after(proc, 0)
+
+
+def test_manifest_read_racing_a_rebuild_swap_sees_the_new_generation(tmp_path, monkeypatch):
+    """The interleaving behind a rare failure of the test above: a reader
+    reads the manifest (naming gen-1), then a rebuild renames in a manifest
+    naming gen-2 and deletes gen-1, and only then does the reader check that
+    gen-1's folder exists. That is a swap, not damage: the read follows it."""
+    from search.engine.whoosh import directory
+
+    index = tmp_path / "ix"
+    with NewsIndex.create(index):
+        pass
+    old = directory.read_manifest(index)
+    (index / "gen-000009").mkdir()
+    swapped = json.loads((index / directory.MANIFEST).read_text("utf-8"))
+    swapped["generation"] = "gen-000009"
+    real_loads = json.loads
+    calls = []
+
+    def loads_then_swap(text, *args, **kwargs):
+        data = real_loads(text, *args, **kwargs)
+        if not calls:  # the rebuild runs right after our first read
+            calls.append(1)
+            (index / directory.MANIFEST).write_text(json.dumps(swapped), "utf-8")
+            for f in (index / old.generation).iterdir():
+                f.unlink()
+            (index / old.generation).rmdir()
+        return data
+
+    monkeypatch.setattr(directory.json, "loads", loads_then_swap)
+    assert directory.read_manifest(index).generation == "gen-000009"

@@ -106,6 +106,16 @@ def read_manifest(path: Path, *, check_version: bool = True) -> Manifest:
     """Load and check the manifest; a clear error if absent or incompatible
     (`check_version=False` is for rebuilding an index of an older version)."""
     try:
+        return _read_manifest(path, check_version)
+    except IndexDamagedError:
+        # A rebuild may have swapped the manifest and deleted the generation
+        # it named between our read and our check of that folder: a second
+        # read sees the new generation. Damage that is real fails it again.
+        return _read_manifest(path, check_version)
+
+
+def _read_manifest(path: Path, check_version: bool) -> Manifest:
+    try:
         data = json.loads((path / MANIFEST).read_text("utf-8"))
     except FileNotFoundError:
         raise IndexNotFoundError(

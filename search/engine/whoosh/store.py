@@ -49,17 +49,21 @@ class WhooshStore:
         """A Whoosh searcher on the latest commit (following a rebuild's
         swap), the caller's alone until the block ends; no lock is held
         meanwhile, so other threads search in parallel."""
+        before = self.manifest.generation
         try:
             pool, generation, searcher = self._borrow()
         except Exception:
             # A rebuild swapped generations and deleted ours since we read
             # the manifest: follow it (once; a second swap is an error).
+            # Compared with the generation this search began on, not with
+            # self.manifest, which another thread may have moved on already.
             manifest = directory.read_manifest(self.path, check_version=False)
-            if manifest.generation == self.manifest.generation:
+            if manifest.generation == before:
                 raise
             with self.lock:
-                self.manifest = manifest
-                self.reopen()
+                if manifest.generation != self.manifest.generation:
+                    self.manifest = manifest
+                    self.reopen()
             pool, generation, searcher = self._borrow()
         try:
             yield searcher
