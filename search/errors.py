@@ -57,3 +57,8 @@ class IndexDamagedError(NewsSearchError):
 class SearchTimeout(QueryError):
     """A search stopped at its time limit: the query is valid but too costly
     now (the server answers 503, the CLI exits 2 like any query error)."""
+
+
+class EngineUnavailableError(NewsSearchError):
+    """The search cluster cannot take work: unreachable, red, or its client
+    library missing. One line saying which and where (no traceback)."""

@@ -47,7 +47,6 @@ _cluster = _launcher_module()
 free_port_run = _cluster.free_port_run
 pid_gone = _cluster.pid_gone
 MISSING = _cluster.MISSING  # the launcher's exit status for a missing prerequisite
-MAPPING = Path(__file__).resolve().parent / "fixtures" / "opensearch" / "mapping.json"
 
 
 class LauncherMissing(Exception):
@@ -171,7 +170,8 @@ def opensearch_client(opensearch_url):
 @pytest.fixture(scope="session")
 def newssearch_mapping() -> dict:
     """The index settings and mapping that mirror newssearch's analysis."""
-    return json.loads(MAPPING.read_text(encoding="utf-8"))
+    from search.engine.opensearch.mapping import load_mapping
+    return load_mapping()
 
 
 # --- counting the opensearch tests -------------------------------------------

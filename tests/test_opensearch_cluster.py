@@ -132,7 +132,7 @@ def whoosh_index(tmp_path_factory) -> Path:
 
 
 def as_document(article) -> dict:
-    """An Article as a document of tests/fixtures/opensearch/mapping.json."""
+    """An Article as a document of search/engine/opensearch/mapping.json."""
     doc = {
         "title": article.title, "body": article.body, "source": article.source,
         "authors": list(article.authors), "url": article.url, "section": article.section,
@@ -186,7 +186,7 @@ def test_plugins_on_the_classpath_are_loaded(opensearch_url):
 def test_index_with_newssearch_analysis_is_created(opensearch_client, news_index, newssearch_mapping):
     mapping = opensearch_client.indices.get_mapping(index=news_index)[news_index]["mappings"]
     fields = mapping["properties"]
-    assert set(fields) == {"title", "body", "source", "authors", "published", "url", "section",
+    assert set(fields) == {"id", "title", "body", "source", "authors", "published", "url", "section",
                            "tags", "language", "related", "path", "content_hash", "cluster"}
     assert fields["title"]["fields"]["words"]["analyzer"] == "news_words_index"
     assert fields["published"]["type"] == "date"

@@ -1,0 +1,41 @@
+"""newssearch's analysis and fields as OpenSearch index settings and mapping
+(``mapping.json`` beside this module; docs/opensearch.md says what each part
+mirrors of `search.text.analysis`).
+
+The JSON is package data, so the engine, the tests and the benchmarks create
+the same index. Nothing here imports opensearch-py: `create_index` takes a
+client made by whoever holds one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def _mapping_file() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("mapping.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def load_mapping() -> dict[str, Any]:
+    """The index body (``settings`` and ``mappings``): a fresh copy each call,
+    since callers change the settings."""
+    return copy.deepcopy(_mapping_file())
+
+
+def index_body(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """The index body with its shard and replica counts set: one shard and no
+    replica suit one node; a cluster wants replicas to survive a lost node."""
+    body = load_mapping()
+    body["settings"]["index"].update(number_of_shards=shards, number_of_replicas=replicas)
+    return body
+
+
+def create_index(client, name: str, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """Create index `name` with newssearch's settings and mapping; OpenSearch's answer."""
+    return client.indices.create(index=name, body=index_body(shards=shards, replicas=replicas))
