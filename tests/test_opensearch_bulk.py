@@ -116,6 +116,21 @@ def test_rejected_with_429_is_retried_then_reported(opensearch_client, index_nam
     assert bulk_index(opensearch_client, index_name, articles).indexed == 5
 
 
+def test_red_cluster_is_one_clear_error(opensearch_client, index_name, articles):
+    # A primary shard that may live on no node leaves the cluster red.
+    nowhere = {"settings": {"index.routing.allocation.require._name": "no-such-node",
+                            "number_of_replicas": 0}}
+    opensearch_client.indices.create(index="bulk-red", body=nowhere, wait_for_active_shards=0)
+    try:
+        health = opensearch_client.cluster.health(wait_for_status="red")
+        assert health["status"] == "red"
+        with pytest.raises(EngineUnavailableError, match=r" is red: some data is not available$"):
+            bulk_index(opensearch_client, index_name, articles)
+    finally:
+        opensearch_client.indices.delete(index="bulk-red")
+    assert not opensearch_client.indices.exists(index=index_name)  # nothing was sent
+
+
 def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
