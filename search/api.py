@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .article import Article
+from .defaults import DEFAULT_WAIT
 from .engine.whoosh import directory
 from .engine.whoosh.schema import to_article
 from .engine.whoosh.store import WhooshStore
@@ -42,8 +43,6 @@ from .snapshot import Snapshot
 if TYPE_CHECKING:
     from .ingest.indexer import BatchWriter, Progress
 
-#: Seconds a writer waits for another writer before giving up.
-DEFAULT_WAIT = 10.0
 
 PathLike = str | os.PathLike
 
