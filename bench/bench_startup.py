@@ -3,16 +3,22 @@ interpreter (a subprocess), so nothing is cached in-process.
 
     python bench/bench_startup.py [--runs 15]
 
-Prints one table: min and median wall time over N runs of `import typer`,
-`import search.cli`, their ratio, `newssearch --help` and a cold
+Prints one table: min and median wall and CPU time over N runs of
+`import typer`, `import search.cli`, `newssearch --help` and a cold
 `newssearch query` on a small index built from seeds/, with the number of
-modules each imports (counted from ``-X importtime``, one line per module).
-Bounded: a few seconds per row.
+modules each imports (counted from ``-X importtime``, one line per module),
+then the ratio search.cli / typer. Bounded: a few seconds per row.
+
+The code measured is the `search` package the subprocesses find first: the
+current directory's. To measure another commit, run from an export of it:
+
+    git archive COMMIT | tar -x -C /tmp/old && cd /tmp/old && python PATH/TO/bench_startup.py
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,13 +47,27 @@ def commands(index: Path) -> dict[str, list[str]]:
     }
 
 
-def timings(argv: list[str], runs: int) -> list[float]:
-    seconds = []
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run. CPU time (user + system of the child)
+    moves less than wall time when other work shares the cores."""
+    started, cpu = time.perf_counter(), cpu_seconds()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started, cpu_seconds() - cpu
+
+
+def timings(argvs: dict[str, list[str]], runs: int) -> dict[str, list[tuple[float, float]]]:
+    # Round-robin over the commands, so that a busy spell on a shared machine
+    # slows each of them, not only the one measured at the time.
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        seconds.append(time.perf_counter() - started)
-    return seconds
+        for name, argv in argvs.items():
+            seen[name].append(run_once(argv))
+    return seen
 
 
 def module_count(argv: list[str]) -> int:
@@ -64,15 +84,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "index"
         build_index(index)
-        rows = {name: (timings(argv, args.runs), module_count(argv))
-                for name, argv in commands(index).items()}
-    print(f"{'command':<20} {'min ms':>8} {'median ms':>10} {'modules':>8}")
-    for name, (seconds, modules) in rows.items():
-        print(f"{name:<20} {min(seconds) * 1000:>8.0f} "
-              f"{statistics.median(seconds) * 1000:>10.0f} {modules:>8}")
-    typer_s, cli_s = rows["import typer"][0], rows["import search.cli"][0]
-    print(f"ratio import search.cli / import typer: min {min(cli_s) / min(typer_s):.2f}, "
-          f"median {statistics.median(cli_s) / statistics.median(typer_s):.2f}")
+        argvs = commands(index)
+        for argv in argvs.values():  # once unmeasured: bytecode caches written
+            run_once(argv)
+        seen = timings(argvs, args.runs)
+        modules = {name: module_count(argv) for name, argv in argvs.items()}
+    print(f"{'command':<20} {'wall min':>9} {'wall med':>9} {'cpu min':>8} {'cpu med':>8} "
+          f"{'modules':>8}   (ms)")
+    for name, runs in seen.items():
+        wall, cpu = [w for w, _ in runs], [c for _, c in runs]
+        print(f"{name:<20} {ms(min(wall)):>9} {ms(statistics.median(wall)):>9} "
+              f"{ms(min(cpu)):>8} {ms(statistics.median(cpu)):>8} {modules[name]:>8}")
+    print_ratio(seen["import search.cli"], seen["import typer"])
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def print_ratio(cli: list[tuple[float, float]], typer: list[tuple[float, float]]) -> None:
+    for label, column in (("wall", 0), ("cpu", 1)):
+        ours, theirs = [r[column] for r in cli], [r[column] for r in typer]
+        print(f"import search.cli / import typer ({label}): min {min(ours) / min(theirs):.2f}, "
+              f"median {statistics.median(ours) / statistics.median(theirs):.2f}")
 
 
 if __name__ == "__main__":
