@@ -14,12 +14,14 @@ import sys
 
 # Modules a query never needs. urllib.request and http.client came with
 # Whoosh's whoosh.compat (see search/engine/whoosh/__init__.py); the readers
-# and their parsers belong to indexing, FastAPI and uvicorn to `serve`.
+# and their parsers belong to indexing, FastAPI and uvicorn to `serve`, query
+# completion to the search page.
 NOT_FOR_A_QUERY = [
     "urllib.request", "http.client", "ssl", "email.parser",
     "bs4", "lxml", "trafilatura", "dateparser", "numpy",
     "fastapi", "starlette", "uvicorn",
     "search.ingest", "search.ingest.readers", "search.ingest.indexer", "search.web",
+    "search.query.complete",
 ]
 # On import the CLI is only Typer and its commands: no API, no Whoosh.
 NOT_ON_IMPORT = NOT_FOR_A_QUERY + ["whoosh", "search.api", "search.render", "search.query"]
