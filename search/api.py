@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .article import Article
+from .defaults import DEFAULT_WAIT
 from .engine.whoosh import directory
 from .engine.whoosh.schema import to_article
 from .engine.whoosh.store import WhooshStore
 from .errors import NewsSearchError
-from .ingest.readers import ReadOptions
-from .ingest.readers.discover import discover
 from .query import searcher as searching
 from .query.synonyms import Synonyms
 from .results import FacetCount, IndexReport, IndexStats, SearchResults
@@ -41,9 +40,8 @@ from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from .ingest.indexer import BatchWriter, Progress
+    from .ingest.readers import ReadOptions
 
-#: Seconds a writer waits for another writer before giving up.
-DEFAULT_WAIT = 10.0
 
 PathLike = str | os.PathLike
 
@@ -157,6 +155,10 @@ class NewsIndex:
         is the number of parsing processes (default: all cores); with 2 or
         more, a text builder process analyses titles and bodies beside this
         one (see `text_builder`), and with 1 everything is written here."""
+        # The readers only on a write (as `_writing`): a search never needs them.
+        from .ingest.readers import ReadOptions
+        from .ingest.readers.discover import discover
+
         started = time.perf_counter()
         given = [Path(p) for p in paths]
         options = ReadOptions(field_map=dict(field_map or {}),

@@ -11,19 +11,22 @@ import functools
 import os
 import sys
 import time
-import traceback
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from . import render, reporting
-from .api import DEFAULT_WAIT, NewsIndex
-from .engine.whoosh import directory
+# Only what every command needs is imported here: a cold `newssearch --help`
+# or `query` should not pay for Whoosh, the readers or the web stack. The API,
+# the renderers and the engine are imported inside the commands that use them
+# (docs/performance.md, "Cold start").
+from .defaults import DEFAULT_WAIT
 from .errors import IndexNotFoundError, NewsSearchError
-from .query.synonyms import Synonyms
-from .results import IndexReport
+
+if TYPE_CHECKING:
+    from .api import NewsIndex
+    from .results import IndexReport
 
 DEFAULT_INDEX = Path("index")
 SEED_DIR = Path("seeds")
@@ -97,6 +100,8 @@ def handle_errors(command):
             raise  # (a reader that stopped reading is main()'s to handle)
         except Exception as exc:  # last resort: still no traceback by default
             if _state["debug"]:
+                import traceback  # (only here: not worth its import on every start)
+
                 traceback.print_exc()
             damage = _diagnose(kwargs.get("index"))
             if damage:  # a damaged file is the likely cause: say which
@@ -109,6 +114,8 @@ def handle_errors(command):
 
 def _diagnose(index: Optional[Path]) -> Optional[str]:
     """"index damaged: …" if the index a command used fails a full check."""
+    from .engine.whoosh import directory
+
     path = index if isinstance(index, Path) else DEFAULT_INDEX
     if not directory.exists(path):
         return None
@@ -139,6 +146,9 @@ def main_options(
 def open_index(index: Optional[Path], *, for_rebuild: bool = False) -> NewsIndex:
     """Open the index. With no --index (and no NEWSSEARCH_INDEX) on a fresh
     checkout, build the default index from seeds/ first."""
+    from .api import NewsIndex
+    from .engine.whoosh import directory
+
     if index is None:
         index = DEFAULT_INDEX
         if not directory.exists(index) and SEED_DIR.is_dir():
@@ -150,11 +160,22 @@ def open_index(index: Optional[Path], *, for_rebuild: bool = False) -> NewsIndex
 
 
 def bootstrap(index: Path) -> None:
+    from .api import NewsIndex
+
     typer.echo(f"newssearch: no index yet; building {index}/ from {SEED_DIR}/ …", err=True)
     with NewsIndex.create(index) as ix:
         report = ix.index_paths([SEED_DIR])
     for path, reason in report.failed:
         typer.echo(f"newssearch: failed: {path}: {reason}", err=True)
+
+
+def load_synonyms(path: Optional[Path]):
+    """The --synonyms table, or None without the option."""
+    if not path:
+        return None
+    from .query.synonyms import Synonyms
+
+    return Synonyms.load(path)
 
 
 def highlight_style(choice: Highlight, as_json: bool) -> str:
@@ -208,7 +229,7 @@ def query(
                              "default: every language in the index."),
     synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
-    table = Synonyms.load(synonyms) if synonyms else None
+    table = load_synonyms(synonyms)
     with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, filters=parse_filters(filter_),
@@ -220,6 +241,8 @@ def query(
 
 
 def print_results(results, as_json: bool, highlight: Highlight) -> None:
+    from . import render
+
     if as_json:
         data = results.to_dict()
         style = highlight_style(highlight, True)
@@ -289,6 +312,8 @@ def index_cmd(
         raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")
     mapping = parse_field_map(field_map)
     defaults = parse_pairs(set_values, "--set", "FIELD=VALUE")
+    from .api import NewsIndex
+
     with NewsIndex.open_or_create(target) as ix:
         report = run_with_progress(lambda progress: ix.index_paths(
             paths, wait=wait, progress=progress, field_map=mapping, prune=prune, jobs=jobs,
@@ -365,6 +390,7 @@ def check(
     """Verify every file of the index; --repair mends what is damaged.
 
     Checksums, table of contents and ledger are checked per segment; the exit code is 2 if something is damaged."""
+    from . import render
     from .ingest import check as checking
 
     target = index or DEFAULT_INDEX
@@ -385,6 +411,8 @@ def check(
 @handle_errors
 def stats(index: Optional[Path] = IndexOption, as_json: bool = JsonOption) -> None:
     """Document count, sources, date range, fields and size on disk."""
+    from . import render
+
     with open_index(index) as ix:
         summary = ix.stats()
     typer.echo(render.to_json(summary.to_dict()) if as_json else render.stats_text(summary))
@@ -398,6 +426,8 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     """Print one stored article in full."""
+    from . import render
+
     with open_index(index) as ix:
         article = ix.get(article_id)
     if article is None:
@@ -413,6 +443,8 @@ def export(
                                           help="Write to this file instead of stdout."),
 ) -> None:
     """Write every stored article as JSON Lines (one object per line)."""
+    from . import render
+
     with open_index(index) as ix:
         try:
             out = open(output, "w", encoding="utf-8") if output else sys.stdout
@@ -461,7 +493,7 @@ def serve(
     open_index(index).close()  # builds the default index on a fresh checkout; clear errors
     web_app = create_app(index or DEFAULT_INDEX, host_check=HostCheck(host, allow_host),
                          api_key=api_key,
-                         synonyms=Synonyms.load(synonyms) if synonyms else None)
+                         synonyms=load_synonyms(synonyms))
     if not is_loopback(host) and not api_key:
         typer.echo(f"newssearch: warning: listening on {host} without --api-key: anyone who "
                    f"can reach it can search this index", err=True)
@@ -487,6 +519,7 @@ def eval_cmd(
     """Measure ranking quality: MAP, P@10 and nDCG@10.
 
     Each query runs as `query --any` does (words OR-ed, the same BM25F ranking); the measures are averaged over the queries that have relevant judgments."""
+    from . import render
     from .query.evaluation import evaluate, read_queries
 
     texts = read_queries(queries)
@@ -526,6 +559,8 @@ def run_with_progress(job):
 
 def finish(report: IndexReport, as_json: bool, verb: str) -> None:
     """Print the run's summary; exit 2 if any file failed (the rest is indexed)."""
+    from . import render, reporting
+
     if as_json:
         typer.echo(render.to_json(report.to_dict()))
         for line in reporting.notice_lines(report, kinds=("failed",)):

@@ -21,7 +21,6 @@ from .engine.whoosh.schema import to_article
 from .query import facets
 from .query import searcher as searching
 from .query import snippets as snippet_text
-from .query.complete import Completions, complete_on
 from .query.parser import parse
 from .query.ranking import rank
 from .query.synonyms import Synonyms
@@ -30,6 +29,7 @@ from .text import language
 
 if TYPE_CHECKING:
     from .engine.whoosh.directory import Manifest
+    from .query.complete import Completions
 
 Spans = list[tuple[int, int]]
 
@@ -87,6 +87,10 @@ class Snapshot:
 
     def complete(self, text: str, limit: int = 8) -> Completions:
         """Completions of the query being typed (see :mod:`query.complete`)."""
+        # Imported on first use: only the search page's suggest box asks, and a
+        # cold CLI query should not pay for it.
+        from .query.complete import complete_on
+
         return complete_on(self._searcher, text, limit)
 
     def highlight(self, article: Article, query: str) -> tuple[Spans, Spans]:
