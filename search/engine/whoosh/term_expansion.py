@@ -24,8 +24,11 @@ Applied on import (by `codec`, which every index opens through).
 
 from __future__ import annotations
 
+from itertools import islice
+
 from whoosh.automata.fsa import ANY, EPSILON, NFA
 from whoosh.codec.base import Automata
+from whoosh.query import PatternQuery, Prefix
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader
 
 from .segment_cache import LRU, SegmentCache, leaves
@@ -34,9 +37,18 @@ from .segment_cache import LRU, SegmentCache, leaves
 CACHED_AUTOMATA = 256
 #: (segment, field, word, distance, prefix) expansions kept.
 CACHED_EXPANSIONS = 4096
+#: Longest per-segment pattern expansion kept. The query layer refuses a
+#: pattern standing for more than 5,000 words (searcher.MAX_EXPANSIONS), so
+#: a longer list is never matched: walking it whole only to be refused
+#: would cost what Whoosh's lazy walk stops early.
+CACHED_PATTERN_TERMS = 5001
+#: (segment, pattern) expansions kept: fewer than fuzzy ones, as a list may
+#: be thousands of words (at most ~1.3 M terms in all).
+CACHED_PATTERNS = 256
 
 _automata = LRU(CACHED_AUTOMATA)
 _expansions = SegmentCache(CACHED_EXPANSIONS)
+_patterns = SegmentCache(CACHED_PATTERNS)
 
 
 def damerau_automaton(term: str, k: int, prefix: int = 0):
@@ -101,3 +113,48 @@ def _terms_within(self, fieldname, text, maxdist, prefix=0):
 _terms_within.__doc__ = terms_within.__doc__
 for _cls in (IndexReader, SegmentReader, MultiReader):
     _cls.terms_within = _terms_within
+
+
+# --- prefixes and wildcards ------------------------------------------------------
+#
+# Whoosh expands `minist*` / `m?nister` by walking the reader's terms from the
+# literal prefix (all of them for `*companies`), and does so again for every
+# use of the query: the expansion-limit check, simplify, estimate_size and
+# the matcher of each segment, highlighting. On a MultiReader every one of
+# those walks merge-sorts all the segments' terms. Here each segment is
+# walked once per pattern and its matches kept, like fuzzy words above; a
+# MultiReader unions the kept lists.
+
+_stock_pattern_btexts = PatternQuery._btexts
+_stock_prefix_btexts = Prefix._btexts
+
+
+def _stock_btexts(query, reader):
+    stock = _stock_prefix_btexts if isinstance(query, Prefix) else _stock_pattern_btexts
+    return stock(query, reader)
+
+
+def _segment_pattern_terms(query, leaf) -> tuple | None:
+    """The terms of one segment matching `query`, in order; None if there
+    are more than CACHED_PATTERN_TERMS (not kept: see there)."""
+    key = f"{type(query).__name__}\0{query.fieldname}\0{query.text}"
+
+    def walk():
+        found = tuple(islice(_stock_btexts(query, leaf), CACHED_PATTERN_TERMS + 1))
+        return None if len(found) > CACHED_PATTERN_TERMS else found
+    return _patterns.get(leaf, key, walk)
+
+
+def pattern_terms(query, reader):
+    """The terms of `reader` matching a Prefix/Wildcard/Regex `query`, sorted
+    and distinct (as Whoosh gives them), from per-segment lists kept."""
+    parts = [_segment_pattern_terms(query, leaf) for leaf, _ in leaves(reader)]
+    if any(part is None for part in parts):
+        return _stock_btexts(query, reader)  # too broad to keep: Whoosh's lazy walk
+    if len(parts) == 1:
+        return iter(parts[0])
+    return iter(sorted(set().union(*parts)))
+
+
+for _cls in (PatternQuery, Prefix):
+    _cls._btexts = pattern_terms
