@@ -30,6 +30,12 @@ class LRU:
     def __len__(self) -> int:
         return len(self._values)
 
+    def peek(self, key):
+        """The value of `key` if kept (None if not), without building it or
+        making it recently used."""
+        with self._lock:
+            return self._values.get(key)
+
     def get(self, key, build: Callable[[], T]) -> T:
         with self._lock:
             if key in self._values:
