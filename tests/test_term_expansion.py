@@ -102,8 +102,10 @@ def _count_walks(monkeypatch, name: str) -> list:
     walks, walk = [], getattr(term_expansion, name)
 
     def counted(first, second, *rest):
-        leaf = second if name == "_stock_btexts" else first
-        walks.append((leaf._segment.segment_id(), str(first if leaf is second else second)))
+        if name == "_stock_btexts":  # (query, segment)
+            walks.append((second._segment.segment_id(), str(first)))
+        else:  # _walk_together(segments, field, automaton)
+            walks.extend((leaf._segment.segment_id(), second) for leaf in first)
         return walk(first, second, *rest)
     monkeypatch.setattr(term_expansion, name, counted)
     return walks
@@ -111,7 +113,7 @@ def _count_walks(monkeypatch, name: str) -> list:
 
 @pytest.mark.parametrize("query, walker", [
     ("rec?ive", "_stock_btexts"), ("*owth", "_stock_btexts"), ("grow*", "_stock_btexts"),
-    ("recieve~1", "_segment_terms_within"),
+    ("recieve~1", "_walk_together"),
 ])
 def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypatch,
                                                               query, walker):

@@ -60,6 +60,11 @@ class SegmentCache(LRU):
             return build()
         return super().get(key + (name,), build)
 
+    def peek_segment(self, reader, name: str):
+        """The value `name` of the segment `reader` reads if kept, else None."""
+        key = segment_key(reader)
+        return None if key is None else self.peek(key + (name,))
+
 
 def segment_key(reader) -> tuple | None:
     """(index folder, segment id) of a segment reader; None for other readers."""

@@ -14,9 +14,11 @@ expands the same way:
 * one automaton per (word, distance, prefix), built once and kept: Whoosh's
   Levenshtein NFA plus transpositions, so `recieve~1` finds `receive` as
   the old multi-segment path did (Damerau distance, restricted);
-* each segment walked with it through its own term cursor (a lookup per
-  automaton jump, not a scan), the words found kept per segment in the
-  segment cache (segments never change; a merge makes new ones);
+* the segments not expanded yet walked with it together, through their
+  term cursors merged (a lookup per automaton jump, not a scan; the
+  automaton's next jump computed once for all segments), the words found
+  kept per segment in the segment cache (segments never change; a merge
+  makes new ones);
 * the union, sorted.
 
 Applied on import (by `codec`, which every index opens through).
@@ -27,7 +29,6 @@ from __future__ import annotations
 from itertools import islice
 
 from whoosh.automata.fsa import ANY, EPSILON, NFA
-from whoosh.codec.base import Automata
 from whoosh.query import PatternQuery, Prefix
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader
 
@@ -82,28 +83,65 @@ def _automaton(text: str, maxdist: int, prefix: int):
                          lambda: damerau_automaton(text, maxdist, prefix))
 
 
-def _segment_terms_within(reader, fieldname: str, dfa) -> tuple[str, ...]:
-    """The words of one segment's field that `dfa` accepts, in order."""
+def _cursor(reader, fieldname: str):
+    """A term cursor on one segment's field; None if it has no such field."""
     if isinstance(reader, EmptyReader) or fieldname not in reader.schema:
-        return ()
+        return None
     field = reader.schema[fieldname]
-    cursor = reader.cursor(field.spelling_fieldname(fieldname))
-    return tuple(Automata.find_matches(dfa, cursor))
+    return reader.cursor(field.spelling_fieldname(fieldname))
+
+
+def _merged_matches(dfa, cursors: list):
+    """(word, cursors holding it) for each word `dfa` accepts in any cursor,
+    in order: Whoosh's find_matches over the segments' merged terms, so the
+    automaton computes each jump once for all segments, not once for each
+    (most of a fuzzy word's cost grew with the segment count)."""
+    def current():
+        texts = [c.text() for c in cursors]
+        live = [t for t in texts if t is not None]
+        return texts, (min(live) if live else None)
+
+    texts, term = current()
+    match = dfa.next_valid_string(term) if term is not None else None
+    while match:
+        for cursor, text in zip(cursors, texts):
+            if text is not None and text < match:  # those at or past it stay
+                cursor.find(match)
+        texts, term = current()
+        if term is None:
+            return
+        if term == match:
+            yield match, [c for c, t in zip(cursors, texts) if t == match]
+            term += "\0"
+        match = dfa.next_valid_string(term)
+
+
+def _walk_together(segments: list, fieldname: str, dfa) -> list[tuple[str, ...]]:
+    """The words each segment's field holds that `dfa` accepts, in order."""
+    cursors = [_cursor(leaf, fieldname) for leaf in segments]
+    found: dict[int, list[str]] = {id(c): [] for c in cursors if c is not None}
+    for word, holding in _merged_matches(dfa, [c for c in cursors if c is not None]):
+        for cursor in holding:
+            found[id(cursor)].append(word)
+    return [tuple(found[id(c)]) if c is not None else () for c in cursors]
 
 
 def terms_within(reader, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> list[str]:
     """The words of `fieldname` within `maxdist` edits of `text` (sharing its
-    first `prefix` characters), over every segment of `reader`, sorted."""
-    dfa = None
-    found: set[str] = set()
-    for leaf, _ in leaves(reader):
-        def expand(leaf=leaf):
-            nonlocal dfa
-            dfa = dfa or _automaton(text, maxdist, prefix)
-            return _segment_terms_within(leaf, fieldname, dfa)
-        found.update(_expansions.get(leaf, f"within\0{fieldname}\0{text}\0{maxdist}\0{prefix}",
-                                     expand))
-    return sorted(found)
+    first `prefix` characters), over every segment of `reader`, sorted.
+    Segments not expanded before are walked together, and each one's words
+    kept for the next search (and for its own matcher)."""
+    name = f"within\0{fieldname}\0{text}\0{maxdist}\0{prefix}"
+    segments = [leaf for leaf, _ in leaves(reader)]
+    words = {id(leaf): _expansions.peek_segment(leaf, name) for leaf in segments}
+    missing = [leaf for leaf in segments if words[id(leaf)] is None]
+    if missing:
+        walked = _walk_together(missing, fieldname, _automaton(text, maxdist, prefix))
+        for leaf, found in zip(missing, walked):
+            words[id(leaf)] = _expansions.get(leaf, name, lambda found=found: found)
+    if len(segments) == 1:
+        return list(words[id(segments[0])])
+    return sorted(set().union(*words.values()))
 
 
 def _terms_within(self, fieldname, text, maxdist, prefix=0):
