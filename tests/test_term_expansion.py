@@ -89,3 +89,75 @@ def test_automaton_agrees_with_damerau_distance():
                 expected = (word[:prefix] == term[:prefix]
                             and damerau_levenshtein(word, term) <= k)
                 assert bool(dfa.accept(word)) is expected, (term, k, prefix, word)
+
+
+# --- expanded once per segment (issue 21: patterns on many segments) ---------------------
+
+
+def _count_walks(monkeypatch, name: str) -> list:
+    """Record (segment id, arguments) each time term_expansion walks a
+    segment's terms through `name`."""
+    from search.engine.whoosh import term_expansion
+
+    walks, walk = [], getattr(term_expansion, name)
+
+    def counted(first, second, *rest):
+        if name == "_stock_btexts":  # (query, segment)
+            walks.append((second._segment.segment_id(), str(first)))
+        else:  # _walk_together(segments, field, automaton)
+            walks.extend((leaf._segment.segment_id(), second) for leaf in first)
+        return walk(first, second, *rest)
+    monkeypatch.setattr(term_expansion, name, counted)
+    return walks
+
+
+@pytest.mark.parametrize("query, walker", [
+    ("rec?ive", "_stock_btexts"), ("*owth", "_stock_btexts"), ("grow*", "_stock_btexts"),
+    ("recieve~1", "_walk_together"),
+])
+def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypatch,
+                                                              query, walker):
+    # The limit check, simplify, estimate_size, each segment's matcher and
+    # highlighting all expand the pattern; each segment's terms were walked
+    # for every one of them (and merge-sorted over all segments for the
+    # reader-wide ones), so the cost grew with the segment count.
+    walks = _count_walks(monkeypatch, walker)
+    with NewsIndex.open(segmented) as ix:
+        with ix._searching() as searcher:
+            segments = len(searcher.reader().leaf_readers())
+        assert ix.search(query).total
+        # (A word is searched in the title and the body: one walk each.)
+        fields = {pattern for _, pattern in walks}
+        assert fields
+        assert len(walks) == len(set(walks)) == segments * len(fields)
+        walks.clear()
+        assert ix.search(query).total
+        assert walks == []  # kept: segments never change
+
+
+PATTERNS = {
+    "Prefix": ("rec", "grow", "x1", "", "zz"),
+    "Wildcard": ("rec?ive", "*owth", "x1*", "*", "zz*", "[gr]*h"),
+    "Regex": ("rec.ive", ".*owth", "gr[eo]w", "x1.*", "zz"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PATTERNS))
+def test_kept_pattern_expansions_equal_whoosh_walk(segmented, monkeypatch, kind):
+    from whoosh import query as wq
+
+    from search.engine.whoosh import term_expansion
+
+    stock = term_expansion._stock_btexts
+    with NewsIndex.open(segmented) as ix, ix._searching() as searcher:
+        reader = searcher.reader()
+        for pattern in PATTERNS[kind]:
+            q = getattr(wq, kind)("body", pattern)
+            assert list(q._btexts(reader)) == list(stock(q, reader)), pattern
+            for leaf, _ in reader.leaf_readers():
+                assert list(q._btexts(leaf)) == list(stock(q, leaf)), pattern
+        # Too broad to keep: Whoosh's own lazy walk, same terms.
+        monkeypatch.setattr(term_expansion, "CACHED_PATTERN_TERMS", 2)
+        for pattern in PATTERNS[kind]:
+            q = getattr(wq, kind)("title", pattern)
+            assert list(q._btexts(reader)) == list(stock(q, reader)), pattern

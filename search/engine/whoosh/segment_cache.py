@@ -30,6 +30,12 @@ class LRU:
     def __len__(self) -> int:
         return len(self._values)
 
+    def peek(self, key):
+        """The value of `key` if kept (None if not), without building it or
+        making it recently used."""
+        with self._lock:
+            return self._values.get(key)
+
     def get(self, key, build: Callable[[], T]) -> T:
         with self._lock:
             if key in self._values:
@@ -53,6 +59,11 @@ class SegmentCache(LRU):
         if key is None:
             return build()
         return super().get(key + (name,), build)
+
+    def peek_segment(self, reader, name: str):
+        """The value `name` of the segment `reader` reads if kept, else None."""
+        key = segment_key(reader)
+        return None if key is None else self.peek(key + (name,))
 
 
 def segment_key(reader) -> tuple | None:

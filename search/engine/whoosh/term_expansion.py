@@ -14,9 +14,11 @@ expands the same way:
 * one automaton per (word, distance, prefix), built once and kept: Whoosh's
   Levenshtein NFA plus transpositions, so `recieve~1` finds `receive` as
   the old multi-segment path did (Damerau distance, restricted);
-* each segment walked with it through its own term cursor (a lookup per
-  automaton jump, not a scan), the words found kept per segment in the
-  segment cache (segments never change; a merge makes new ones);
+* the segments not expanded yet walked with it together, through their
+  term cursors merged (a lookup per automaton jump, not a scan; the
+  automaton's next jump computed once for all segments), the words found
+  kept per segment in the segment cache (segments never change; a merge
+  makes new ones);
 * the union, sorted.
 
 Applied on import (by `codec`, which every index opens through).
@@ -24,8 +26,10 @@ Applied on import (by `codec`, which every index opens through).
 
 from __future__ import annotations
 
+from itertools import islice
+
 from whoosh.automata.fsa import ANY, EPSILON, NFA
-from whoosh.codec.base import Automata
+from whoosh.query import PatternQuery, Prefix
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader
 
 from .segment_cache import LRU, SegmentCache, leaves
@@ -34,9 +38,18 @@ from .segment_cache import LRU, SegmentCache, leaves
 CACHED_AUTOMATA = 256
 #: (segment, field, word, distance, prefix) expansions kept.
 CACHED_EXPANSIONS = 4096
+#: Longest per-segment pattern expansion kept. The query layer refuses a
+#: pattern standing for more than 5,000 words (searcher.MAX_EXPANSIONS), so
+#: a longer list is never matched: walking it whole only to be refused
+#: would cost what Whoosh's lazy walk stops early.
+CACHED_PATTERN_TERMS = 5001
+#: (segment, pattern) expansions kept: fewer than fuzzy ones, as a list may
+#: be thousands of words (at most ~1.3 M terms in all).
+CACHED_PATTERNS = 256
 
 _automata = LRU(CACHED_AUTOMATA)
 _expansions = SegmentCache(CACHED_EXPANSIONS)
+_patterns = SegmentCache(CACHED_PATTERNS)
 
 
 def damerau_automaton(term: str, k: int, prefix: int = 0):
@@ -70,28 +83,65 @@ def _automaton(text: str, maxdist: int, prefix: int):
                          lambda: damerau_automaton(text, maxdist, prefix))
 
 
-def _segment_terms_within(reader, fieldname: str, dfa) -> tuple[str, ...]:
-    """The words of one segment's field that `dfa` accepts, in order."""
+def _cursor(reader, fieldname: str):
+    """A term cursor on one segment's field; None if it has no such field."""
     if isinstance(reader, EmptyReader) or fieldname not in reader.schema:
-        return ()
+        return None
     field = reader.schema[fieldname]
-    cursor = reader.cursor(field.spelling_fieldname(fieldname))
-    return tuple(Automata.find_matches(dfa, cursor))
+    return reader.cursor(field.spelling_fieldname(fieldname))
+
+
+def _merged_matches(dfa, cursors: list):
+    """(word, cursors holding it) for each word `dfa` accepts in any cursor,
+    in order: Whoosh's find_matches over the segments' merged terms, so the
+    automaton computes each jump once for all segments, not once for each
+    (most of a fuzzy word's cost grew with the segment count)."""
+    def current():
+        texts = [c.text() for c in cursors]
+        live = [t for t in texts if t is not None]
+        return texts, (min(live) if live else None)
+
+    texts, term = current()
+    match = dfa.next_valid_string(term) if term is not None else None
+    while match:
+        for cursor, text in zip(cursors, texts):
+            if text is not None and text < match:  # those at or past it stay
+                cursor.find(match)
+        texts, term = current()
+        if term is None:
+            return
+        if term == match:
+            yield match, [c for c, t in zip(cursors, texts) if t == match]
+            term += "\0"
+        match = dfa.next_valid_string(term)
+
+
+def _walk_together(segments: list, fieldname: str, dfa) -> list[tuple[str, ...]]:
+    """The words each segment's field holds that `dfa` accepts, in order."""
+    cursors = [_cursor(leaf, fieldname) for leaf in segments]
+    found: dict[int, list[str]] = {id(c): [] for c in cursors if c is not None}
+    for word, holding in _merged_matches(dfa, [c for c in cursors if c is not None]):
+        for cursor in holding:
+            found[id(cursor)].append(word)
+    return [tuple(found[id(c)]) if c is not None else () for c in cursors]
 
 
 def terms_within(reader, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> list[str]:
     """The words of `fieldname` within `maxdist` edits of `text` (sharing its
-    first `prefix` characters), over every segment of `reader`, sorted."""
-    dfa = None
-    found: set[str] = set()
-    for leaf, _ in leaves(reader):
-        def expand(leaf=leaf):
-            nonlocal dfa
-            dfa = dfa or _automaton(text, maxdist, prefix)
-            return _segment_terms_within(leaf, fieldname, dfa)
-        found.update(_expansions.get(leaf, f"within\0{fieldname}\0{text}\0{maxdist}\0{prefix}",
-                                     expand))
-    return sorted(found)
+    first `prefix` characters), over every segment of `reader`, sorted.
+    Segments not expanded before are walked together, and each one's words
+    kept for the next search (and for its own matcher)."""
+    name = f"within\0{fieldname}\0{text}\0{maxdist}\0{prefix}"
+    segments = [leaf for leaf, _ in leaves(reader)]
+    words = {id(leaf): _expansions.peek_segment(leaf, name) for leaf in segments}
+    missing = [leaf for leaf in segments if words[id(leaf)] is None]
+    if missing:
+        walked = _walk_together(missing, fieldname, _automaton(text, maxdist, prefix))
+        for leaf, found in zip(missing, walked):
+            words[id(leaf)] = _expansions.get(leaf, name, lambda found=found: found)
+    if len(segments) == 1:
+        return list(words[id(segments[0])])
+    return sorted(set().union(*words.values()))
 
 
 def _terms_within(self, fieldname, text, maxdist, prefix=0):
@@ -101,3 +151,48 @@ def _terms_within(self, fieldname, text, maxdist, prefix=0):
 _terms_within.__doc__ = terms_within.__doc__
 for _cls in (IndexReader, SegmentReader, MultiReader):
     _cls.terms_within = _terms_within
+
+
+# --- prefixes and wildcards ------------------------------------------------------
+#
+# Whoosh expands `minist*` / `m?nister` by walking the reader's terms from the
+# literal prefix (all of them for `*companies`), and does so again for every
+# use of the query: the expansion-limit check, simplify, estimate_size and
+# the matcher of each segment, highlighting. On a MultiReader every one of
+# those walks merge-sorts all the segments' terms. Here each segment is
+# walked once per pattern and its matches kept, like fuzzy words above; a
+# MultiReader unions the kept lists.
+
+_stock_pattern_btexts = PatternQuery._btexts
+_stock_prefix_btexts = Prefix._btexts
+
+
+def _stock_btexts(query, reader):
+    stock = _stock_prefix_btexts if isinstance(query, Prefix) else _stock_pattern_btexts
+    return stock(query, reader)
+
+
+def _segment_pattern_terms(query, leaf) -> tuple | None:
+    """The terms of one segment matching `query`, in order; None if there
+    are more than CACHED_PATTERN_TERMS (not kept: see there)."""
+    key = f"{type(query).__name__}\0{query.fieldname}\0{query.text}"
+
+    def walk():
+        found = tuple(islice(_stock_btexts(query, leaf), CACHED_PATTERN_TERMS + 1))
+        return None if len(found) > CACHED_PATTERN_TERMS else found
+    return _patterns.get(leaf, key, walk)
+
+
+def pattern_terms(query, reader):
+    """The terms of `reader` matching a Prefix/Wildcard/Regex `query`, sorted
+    and distinct (as Whoosh gives them), from per-segment lists kept."""
+    parts = [_segment_pattern_terms(query, leaf) for leaf, _ in leaves(reader)]
+    if any(part is None for part in parts):
+        return _stock_btexts(query, reader)  # too broad to keep: Whoosh's lazy walk
+    if len(parts) == 1:
+        return iter(parts[0])
+    return iter(sorted(set().union(*parts)))
+
+
+for _cls in (PatternQuery, Prefix):
+    _cls._btexts = pattern_terms

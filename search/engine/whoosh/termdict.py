@@ -22,7 +22,7 @@ import pickle
 import struct
 import sys
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Iterator
 
 from . import safepickle
@@ -226,7 +226,32 @@ class TermDictReader:
         return self.items_from(b"")
 
     def keys_from(self, key: bytes) -> Iterator[bytes]:
-        return (k for k, _ in self.items_from(key))
+        """Keys from the first at or after `key`, in order. Walks (a field's
+        whole vocabulary for `*companies`) decode keys only and go around
+        the block cache: values are not needed, and thousands of blocks
+        would evict the ones lookups keep using."""
+        number = max(self._block_of(key), 0)
+        for n in range(number, len(self._first_keys)):
+            keys = self._keys(n)
+            yield from (keys[bisect_left(keys, key):] if n == number else keys)
+
+    def _keys(self, number: int) -> list[bytes]:
+        """The keys of block `number`: the cached block's if decoded already."""
+        cached = self._cache.peek(number)
+        return cached[0] if cached is not None else self._decode_keys(number)
+
+    def _decode_keys(self, number: int) -> list[bytes]:
+        start = self._offsets[number]
+        data = self.dbfile.get(start, self._offsets[number + 1] - start)
+        keys, key, pos, size = [], b"", 0, len(data)
+        while pos < size:
+            shared, pos = _read_varint(data, pos)
+            rest, pos = _read_varint(data, pos)
+            key = key[:shared] + data[pos:pos + rest]
+            length, pos = _read_varint(data, pos + rest)
+            pos += length
+            keys.append(key)
+        return keys
 
     def keys(self) -> Iterator[bytes]:
         return self.keys_from(b"")
