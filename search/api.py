@@ -54,6 +54,26 @@ def _writing():
     return indexer
 
 
+def _is_opensearch(target) -> bool:
+    """An ``opensearch://HOST:PORT/INDEX`` target (a Path made of one reads
+    ``opensearch:/…``): the OpenSearch engine, not a folder."""
+    return str(target).startswith("opensearch:")
+
+
+def _opensearch():
+    """The OpenSearch engine's index, imported only for an opensearch:// target:
+    the embedded engine never loads opensearch-py."""
+    from .engine.opensearch import index
+
+    return index
+
+
+def open_index(target: PathLike, *, for_rebuild: bool = False):
+    """A NewsIndex for a folder, or an OpenSearchIndex for
+    ``opensearch://HOST:PORT/INDEX``."""
+    return NewsIndex.open(target, for_rebuild=for_rebuild)
+
+
 def _rebuilding():
     """The rebuild module, imported on first rebuild (as `_writing`)."""
     from .ingest import rebuild
@@ -85,6 +105,8 @@ class NewsIndex:
         """Open an existing index; IndexNotFoundError if there is none, and
         IndexVersionError if an older version built it — unless
         `for_rebuild`, which opens it only to :meth:`rebuild` it."""
+        if _is_opensearch(path):
+            return _opensearch().OpenSearchIndex(path)
         path = Path(path)
         return cls(path, directory.read_manifest(path, check_version=not for_rebuild))
 
@@ -92,6 +114,8 @@ class NewsIndex:
     def create(cls, path: PathLike, *, overwrite: bool = False) -> "NewsIndex":
         """Create an empty index. An existing one is an error unless
         `overwrite`, which deletes it first."""
+        if _is_opensearch(path):  # created (with our mapping) unless it exists
+            return _opensearch().OpenSearchIndex(path, create=True)
         path = Path(path)
         if directory.exists(path):
             if not overwrite:
@@ -103,6 +127,8 @@ class NewsIndex:
 
     @classmethod
     def open_or_create(cls, path: PathLike) -> "NewsIndex":
+        if _is_opensearch(path):
+            return _opensearch().OpenSearchIndex(path, create=True)
         path = Path(path)
         return cls.open(path) if directory.exists(path) else cls.create(path)
 

@@ -117,7 +117,7 @@ def _diagnose(index: Optional[Path]) -> Optional[str]:
     from .engine.whoosh import directory
 
     path = index if isinstance(index, Path) else DEFAULT_INDEX
-    if not directory.exists(path):
+    if is_opensearch(path) or not directory.exists(path):
         return None
     from .ingest.check import diagnose
 
@@ -143,11 +143,18 @@ def main_options(
 
 # --- opening the index ---------------------------------------------------------
 
-def open_index(index: Optional[Path], *, for_rebuild: bool = False) -> NewsIndex:
+def open_index(index: Optional[Path], *, for_rebuild: bool = False,
+               any_engine: bool = False) -> NewsIndex:
     """Open the index. With no --index (and no NEWSSEARCH_INDEX) on a fresh
-    checkout, build the default index from seeds/ first."""
+    checkout, build the default index from seeds/ first. An opensearch://
+    index opens only for the commands that support it (`any_engine`)."""
     from .api import NewsIndex
     from .engine.whoosh import directory
+
+    if is_opensearch(index):
+        if not any_engine:
+            refuse_opensearch(index)
+        return NewsIndex.open(index)
 
     if index is None:
         index = DEFAULT_INDEX
@@ -157,6 +164,18 @@ def open_index(index: Optional[Path], *, for_rebuild: bool = False) -> NewsIndex
         raise IndexNotFoundError(
             f"no index at {index}/ (build one with: newssearch index PATH --index {index})")
     return NewsIndex.open(index, for_rebuild=for_rebuild)
+
+
+def is_opensearch(index: Optional[Path]) -> bool:
+    # (--index is a Path, which turns opensearch://h:p/x into opensearch:/h:p/x.)
+    return index is not None and str(index).startswith("opensearch:")
+
+
+def refuse_opensearch(index: Optional[Path]) -> None:
+    """One line, exit 2, for a command the OpenSearch engine cannot run yet."""
+    if is_opensearch(index):
+        raise NewsSearchError("this command is not supported on an OpenSearch index yet "
+                              "(index, query and show are)")
 
 
 def bootstrap(index: Path) -> None:
@@ -230,7 +249,7 @@ def query(
     synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
     table = load_synonyms(synonyms)
-    with open_index(index) as ix:
+    with open_index(index, any_engine=True) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, filters=parse_filters(filter_),
                             half_life=half_life, since=since, until=until, facets=facet,
@@ -307,6 +326,8 @@ def index_cmd(
 
     Text, HTML, JSON Lines, JSON, CSV/TSV, RSS/Atom and Reuters SGML, chosen by extension. Files that did not change since the last run are not read again; exact duplicates are indexed once; bad files are reported and skipped (exit code 2)."""
     target = index or DEFAULT_INDEX
+    if is_opensearch(index) and prune:  # no file ledger on OpenSearch yet
+        refuse_opensearch(index)
     missing = [p for p in paths if not p.exists()]
     if len(missing) == len(paths):
         raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")
@@ -393,6 +414,7 @@ def check(
     from . import render
     from .ingest import check as checking
 
+    refuse_opensearch(index)
     target = index or DEFAULT_INDEX
     report = checking.check_index(target)
     if repair and not report.ok:
@@ -428,7 +450,7 @@ def show(
     """Print one stored article in full."""
     from . import render
 
-    with open_index(index) as ix:
+    with open_index(index, any_engine=True) as ix:
         article = ix.get(article_id)
     if article is None:
         raise NewsSearchError(f'no article with id "{article_id}"')

@@ -1,0 +1,341 @@
+"""`OpenSearchIndex`: an index on an OpenSearch cluster, with the part of
+:class:`search.NewsIndex`'s API that the `index` and `query` commands use
+(issue 20): `index_paths`, `add`, `search`, `get`, `len()`, `close`.
+
+Articles are read by our readers exactly as the embedded engine reads them
+and written by the bulk writer; queries are parsed by our parser into the
+engine-neutral tree and rendered by `dsl.to_dsl`, so a query means the same
+on both engines (scores differ: OpenSearch's BM25 per field, not BM25F).
+
+Filters go in ``post_filter`` and each facet's aggregation is filtered by
+every filter but its own: the multi-select counting of `query.facets`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ...article import Article
+from ...errors import NewsSearchError, QueryError
+from ...fields import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES
+from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet
+from ...query import tree as t
+from ...text.analysis import normalize_keyword
+from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
+from .dsl import to_dsl
+
+#: ``opensearch://host:port/index`` (a Path collapses ``//`` to ``/``: both read).
+URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
+SCHEME = "opensearch:"
+#: Snippet size, as the embedded engine's passages (query.snippets.PASSAGE_CHARS).
+FRAGMENT_CHARS = 240
+#: Highlight marks around matched words: characters no article text holds.
+PRE, POST = "\x02", "\x03"
+SORTS = {"relevance": None, "newest": [{"published": {"order": "desc", "missing": "_last"}}],
+         "oldest": [{"published": {"order": "asc", "missing": "_last"}}]}
+DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": ("day", "yyyy-MM-dd")}
+UNSUPPORTED = "not supported on an OpenSearch index yet"
+
+
+def is_opensearch(target: Any) -> bool:
+    """Whether an --index value or path names an OpenSearch index."""
+    return str(target).startswith(SCHEME)
+
+
+def parse_url(target: Any) -> tuple[str, str]:
+    """(``http://host:port``, index name) of ``opensearch://host:port/name``."""
+    match = URL.match(str(target))
+    if not match:
+        raise NewsSearchError(f"not an OpenSearch index URL: {target} "
+                              f"(use opensearch://HOST:PORT/INDEX)")
+    return f"http://{match['host']}", match["index"]
+
+
+class OpenSearchIndex:
+    """One OpenSearch index, opened by URL; a context manager like NewsIndex."""
+
+    def __init__(self, target: Any, *, create: bool = False):
+        self.url, self.name = parse_url(target)
+        self.path = f"opensearch://{self.url.removeprefix('http://')}/{self.name}"
+        self._client = connect(self.url)
+        check_cluster(self._client)  # unreachable: one clear error now, not at first search
+        if create:
+            ensure_index(self._client, self.name)
+        elif not self._call(self._client.indices.exists, index=self.name):
+            raise NewsSearchError(f"no index {self.name} on OpenSearch at {self.url} "
+                                  f"(build one with: newssearch index PATH --index {self.path})")
+
+    def __enter__(self) -> "OpenSearchIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __getattr__(self, name: str):
+        # Every other NewsIndex method (similar, rebuild, stats…) is one clear error.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise NewsSearchError(f"{name} is {UNSUPPORTED}")
+
+    # --- writing --------------------------------------------------------------
+
+    def add(self, articles: Iterable[Article], **_ignored) -> IndexReport:
+        """Index articles (matched by id); one with no title and no body is
+        refused, as the embedded engine refuses it."""
+        report, started = IndexReport(), time.perf_counter()
+        self._write(report, articles, "added")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def index_paths(self, paths: Sequence[Any], *, progress=None, field_map=None,
+                    defaults=None, follow_links: bool = False, jobs: int | None = None,
+                    **_ignored) -> IndexReport:
+        """Read files and folders with our readers and index their articles.
+        Every file is read (no ledger yet: unchanged files are not skipped)."""
+        from ...ingest.parsing import parse_files
+        from ...ingest.readers import ReadOptions
+        from ...ingest.readers.defaults import check as check_defaults
+        from ...ingest.readers.discover import discover
+
+        started, report = time.perf_counter(), IndexReport()
+        options = ReadOptions(field_map=dict(field_map or {}),
+                              defaults=check_defaults(dict(defaults or {})),
+                              follow_links=follow_links)
+        work = []
+        for candidate in discover([Path(p) for p in paths], follow_links):
+            if candidate.reader is None:
+                listing = report.failed if candidate.failed else report.skipped
+                listing.append((str(candidate.path), candidate.skip_reason))
+            else:
+                work.append((candidate, None))
+        self._write(report, _articles_of(parse_files(work, options, jobs), report), "added")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(self, report: IndexReport, articles: Iterable[Article], counter: str) -> None:
+        kept = _with_text(articles, report)
+        done = bulk_index(self._client, self.name, kept)
+        setattr(report, counter, getattr(report, counter) + done.indexed)
+        report.failed.extend((f.id, f.reason) for f in done.failures)
+        # Searches see new articles only after a refresh: make them visible now.
+        self._call(self._client.indices.refresh, index=self.name)
+
+    # --- reading --------------------------------------------------------------
+
+    def search(self, query: str = "", *, limit: int = 10, page: int = 1,
+               sort: str = "relevance", source=None, section=None, since: str | None = None,
+               until: str | None = None, facets: Sequence[str] = (), facet_limit: int = 10,
+               strict: bool = False, any_term: bool = False, snippets: int = 2,
+               filters: dict | None = None, relax: bool = True, collapse: bool = False,
+               synonyms=None, languages=None, **_ignored) -> SearchResults:
+        """NewsIndex.search on OpenSearch: the same query language, filters,
+        facets and result shape (English analysis; no collapse or synonyms yet)."""
+        from ...query.parser import parse
+
+        started = time.perf_counter()
+        for option, given in (("collapse", collapse), ("synonyms", synonyms),
+                              ("languages", languages)):
+            if given:  # refused rather than silently ignored
+                raise QueryError(f"{option} is {UNSUPPORTED}")
+        if sort not in SORTS:
+            raise QueryError(f'sort "{sort}" is {UNSUPPORTED} (choose from: {", ".join(SORTS)})')
+        parsed = parse(query, strict=strict, any_term=any_term)
+        request = _Request(_filters(source, section, filters), since, until,
+                           [_facet_name(f) for f in facets], facet_limit, snippets)
+        body = request.body(to_dsl(parsed.tree), limit, page, sort)
+        answer = self._call(self._client.search, index=self.name, body=body)
+        relaxed = False
+        if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
+            # As the embedded engine: no article has every word, so any word.
+            body = request.body(to_dsl(parse(query, strict=strict, any_term=True).tree),
+                                limit, page, sort)
+            answer = self._call(self._client.search, index=self.name, body=body)
+            relaxed = answer["hits"]["total"]["value"] > 0
+        return request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
+
+    def get(self, article_id: str) -> Article | None:
+        found = self._call(self._client.get, index=self.name, id=article_id, ignore=[404])
+        return Article.from_dict(found["_source"]) if found.get("found") else None
+
+    def __len__(self) -> int:
+        return self._call(self._client.count, index=self.name)["count"]
+
+    def _call(self, method, **kwargs):
+        """One client call; a lost cluster is EngineUnavailableError."""
+        opensearchpy = _client_library()
+        try:
+            return method(**kwargs)
+        except opensearchpy.exceptions.ConnectionError as error:
+            raise _unreachable(self._client, error) from None
+        except opensearchpy.exceptions.TransportError as error:
+            raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
+
+
+def _with_text(articles: Iterable[Article], report: IndexReport) -> Iterable[Article]:
+    for article in articles:
+        if not (article.title or "").strip() and not (article.body or "").strip():
+            report.failed.append((article.path or article.id, "no title and no body"))
+            continue
+        yield article
+
+
+def _articles_of(parsed_files, report: IndexReport) -> Iterable[Article]:
+    """The articles of parsed files, with the report's file counts."""
+    for parsed in parsed_files:
+        origin = str(parsed.path)
+        if parsed.error:
+            report.failed.append((origin, parsed.error))
+        elif parsed.skip:
+            report.skipped.append((origin, parsed.skip))
+        else:
+            report.files += 1
+            report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
+            report.problems.extend((origin, p) for p in parsed.problems)
+            yield from parsed.articles
+
+
+def _facet_name(name: str) -> str:
+    resolved = FIELD_ALIASES.get(name.lower(), name.lower())
+    if resolved not in FACET_FIELDS:
+        raise QueryError(f'cannot facet on "{name}" (choose from: {", ".join(FACET_FIELDS)})')
+    return resolved
+
+
+def _filters(source, section, filters) -> dict[str, list[str]]:
+    combined = {name: _as_list(v) for name, v in (filters or {}).items()}
+    for name, values in (("source", source), ("section", section)):
+        if values:
+            combined[name] = combined.get(name, []) + _as_list(values)
+    out = {}
+    for name, values in combined.items():
+        if values:
+            resolved = FIELD_ALIASES.get(name.lower(), name.lower())
+            if resolved not in FACET_FIELDS or resolved in DATE_FACETS:
+                raise QueryError(f'cannot filter on "{name}"')
+            out[resolved] = values
+    return out
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class _Request:
+    """A search's filters and facets, as a request body and back as results."""
+
+    def __init__(self, filters, since, until, facets, facet_limit, snippets):
+        self.filters, self.facets = filters, facets
+        self.facet_limit, self.snippets = facet_limit, snippets
+        self.dates = _date_clause(since, until)
+
+    def _filter(self, leave_out: str | None = None) -> dict:
+        """Every filter (and the dates) but `leave_out`'s, as one bool filter."""
+        clauses = [to_dsl(t.KeywordFilter(name, tuple(values)))
+                   for name, values in self.filters.items() if name != leave_out]
+        if self.dates:
+            clauses.append(self.dates)
+        return {"bool": {"filter": clauses}}
+
+    def body(self, query: dict, limit: int, page: int, sort: str) -> dict:
+        body: dict[str, Any] = {"query": query, "post_filter": self._filter(),
+                                "from": (page - 1) * limit, "size": limit,
+                                "track_total_hits": True, "aggs": self._aggregations()}
+        if SORTS[sort]:
+            body["sort"] = SORTS[sort]
+        if self.snippets and limit:
+            body["highlight"] = {
+                "pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
+                "fields": {"body": {"fragment_size": FRAGMENT_CHARS,
+                                    "number_of_fragments": self.snippets,
+                                    "no_match_size": FRAGMENT_CHARS}}}
+        return body
+
+    def _aggregations(self) -> dict:
+        aggs = {}
+        for name in self.facets:
+            # Multi-select: the facet's own filter is off for its counts.
+            aggs[name] = {"filter": self._filter(leave_out=name), "aggs": {"values": _bucket(name)}}
+        return aggs
+
+    def results(self, answer: dict, query: str, page: int, limit: int, warnings: list[str],
+                relaxed: bool, started: float) -> SearchResults:
+        hits = [_hit(h, self.snippets) for h in answer["hits"]["hits"]]
+        facets = {name: _counts(name, answer["aggregations"][name]["values"]["buckets"],
+                                self.facet_limit)
+                  for name in self.facets}
+        took = (time.perf_counter() - started) * 1000
+        return SearchResults(query=query, total=answer["hits"]["total"]["value"], page=page,
+                             limit=limit, took_ms=took, hits=hits, facets=facets,
+                             warnings=list(warnings), relaxed=relaxed)
+
+
+def _date_clause(since: str | None, until: str | None) -> dict | None:
+    if not since and not until:
+        return None
+    from ...query.parser import parse_date_bound
+
+    start = parse_date_bound(since, end=False) if since else None
+    end = parse_date_bound(until, end=True) if until else None
+    return to_dsl(t.DateRange(start, end, True))
+
+
+def _bucket(name: str) -> dict:
+    if name in DATE_FACETS:
+        interval, fmt = DATE_FORMATS[name]
+        # Periods of UTC dates, as fields.date_periods makes them.
+        return {"date_histogram": {"field": "published", "calendar_interval": interval,
+                                   "format": fmt, "min_doc_count": 1, "time_zone": "UTC"}}
+    # A large size: the top values must be exact, and shards are few. The
+    # keys are folded by the normalizer; one article per value gives back
+    # its spelling, as the embedded engine shows values.
+    return {"terms": {"field": name, "size": 10_000},
+            "aggs": {"spelling": {"top_hits": {"size": 1, "_source": [name]}}}}
+
+
+def _counts(name: str, buckets: list[dict], limit: int) -> list[FacetCount]:
+    if name in DATE_FACETS:  # periods oldest first, ending with the latest
+        return [FacetCount(b["key_as_string"], b["doc_count"]) for b in buckets][-limit:]
+    ordered = sorted(buckets, key=lambda b: (-b["doc_count"], str(b["key"])))
+    return [FacetCount(_spelling(name, b), b["doc_count"]) for b in ordered[:limit]]
+
+
+def _spelling(name: str, bucket: dict) -> str:
+    """The value as an article spells it (the key is folded)."""
+    key = str(bucket["key"])
+    for found in bucket["spelling"]["hits"]["hits"]:
+        values = found["_source"].get(name)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and normalize_keyword(value) == key:
+                return value
+    return key
+
+
+def _hit(found: dict, count: int) -> Hit:
+    article = Article.from_dict(found["_source"])
+    fragments = found.get("highlight", {}).get("body", [])
+    return Hit(id=article.id, score=found.get("_score") or 0.0, title=article.title,
+               source=article.source, published=article.published, url=article.url,
+               section=article.section, tags=article.tags, authors=article.authors,
+               path=article.path, cluster=article.cluster,
+               snippets=[_snippet(f, article.body) for f in fragments[:count]] if count else [])
+
+
+def _snippet(fragment: str, body: str) -> Snippet:
+    """A highlighter fragment as our Snippet: the marks become highlight
+    spans in the text, and the text is placed in the body for start/end."""
+    text, highlights = "", []
+    for i, piece in enumerate(re.split(f"[{PRE}{POST}]", fragment)):
+        if i % 2:  # between a pre and a post mark: a matched word
+            highlights.append((len(text), len(text) + len(piece)))
+        text += piece
+    start = max(body.find(text), 0)
+    return Snippet(text=text, start=start, end=start + len(text), highlights=highlights,
+                   cut_after=start + len(text) < len(body.rstrip()))
