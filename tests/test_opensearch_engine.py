@@ -152,3 +152,11 @@ def test_an_unsupported_command_is_one_line(indexes, command):
 def test_a_missing_index_is_one_line(opensearch_url):
     url = f"opensearch://{opensearch_url.removeprefix('http://')}/no-such-index"
     one_line_exit_2(*run("query", "Idlib", "--index", url), "no index no-such-index")
+
+
+def test_title_highlights_match_the_embedded_engine(indexes):
+    embedded, url = indexes
+    spans = [{h["id"]: h["title_highlights"] for h in query_json(target, "Idlib ceasefire")["hits"]}
+             for target in (embedded, url)]
+    assert spans[1] == spans[0]
+    assert spans[1]["wire-1"]

@@ -32,8 +32,10 @@ URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
 SCHEME = "opensearch:"
 #: Snippet size, as the embedded engine's passages (query.snippets.PASSAGE_CHARS).
 FRAGMENT_CHARS = 240
-#: Highlight marks around matched words: characters no article text holds.
-PRE, POST = "\x02", "\x03"
+#: Highlight marks around matched words: private-use characters no article
+#: text holds (not control characters: the highlighter trims those off a
+#: fragment's ends, taking a closing mark with them).
+PRE, POST = "\ue000", "\ue001"
 SORTS = {"relevance": None, "newest": [{"published": {"order": "desc", "missing": "_last"}}],
          "oldest": [{"published": {"order": "asc", "missing": "_last"}}]}
 DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": ("day", "yyyy-MM-dd")}
@@ -255,7 +257,9 @@ class _Request:
                 "pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
                 "fields": {"body": {"fragment_size": FRAGMENT_CHARS,
                                     "number_of_fragments": self.snippets,
-                                    "no_match_size": FRAGMENT_CHARS}}}
+                                    "no_match_size": FRAGMENT_CHARS},
+                           # 0 fragments: the whole title, for its highlight spans.
+                           "title": {"number_of_fragments": 0}}}
         return body
 
     def _aggregations(self) -> dict:
@@ -320,11 +324,13 @@ def _spelling(name: str, bucket: dict) -> str:
 
 def _hit(found: dict, count: int) -> Hit:
     article = Article.from_dict(found["_source"])
-    fragments = found.get("highlight", {}).get("body", [])
+    marked = found.get("highlight", {})
+    fragments = marked.get("body", [])
+    title_spans = _snippet(marked["title"][0], article.title).highlights if marked.get("title") else []
     return Hit(id=article.id, score=found.get("_score") or 0.0, title=article.title,
                source=article.source, published=article.published, url=article.url,
                section=article.section, tags=article.tags, authors=article.authors,
-               path=article.path, cluster=article.cluster,
+               path=article.path, cluster=article.cluster, title_highlights=title_spans,
                snippets=[_snippet(f, article.body) for f in fragments[:count]] if count else [])
 
 
@@ -337,5 +343,18 @@ def _snippet(fragment: str, body: str) -> Snippet:
             highlights.append((len(text), len(text) + len(piece)))
         text += piece
     start = max(body.find(text), 0)
-    return Snippet(text=text, start=start, end=start + len(text), highlights=highlights,
+    return Snippet(text=text, start=start, end=start + len(text),
+                   highlights=_merged(highlights, text),
                    cut_after=start + len(text) < len(body.rstrip()))
+
+
+def _merged(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Spans apart only by spaces as one, as query.snippets.merge_spans does
+    (the embedded engine marks "Idlib ceasefire" as one run)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].isspace()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
