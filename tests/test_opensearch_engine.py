@@ -160,3 +160,16 @@ def test_title_highlights_match_the_embedded_engine(indexes):
              for target in (embedded, url)]
     assert spans[1] == spans[0]
     assert spans[1]["wire-1"]
+
+
+def test_newssearch_index_may_name_an_opensearch_index(indexes):
+    result = CliRunner().invoke(app, ["query", "Idlib", "--json"],
+                                env={"NEWSSEARCH_INDEX": indexes[1]}, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["total"] == query_json(indexes[0], "Idlib")["total"]
+
+
+@pytest.mark.parametrize("option", [["--sort", "recent"], ["--collapse"], ["--lang", "de"]])
+def test_an_unsupported_query_option_is_one_line(indexes, option):
+    one_line_exit_2(*run("query", "Idlib", *option, "--index", indexes[1]),
+                    "not supported on an OpenSearch index yet")
