@@ -173,3 +173,10 @@ def test_newssearch_index_may_name_an_opensearch_index(indexes):
 def test_an_unsupported_query_option_is_one_line(indexes, option):
     one_line_exit_2(*run("query", "Idlib", *option, "--index", indexes[1]),
                     "not supported on an OpenSearch index yet")
+
+
+def test_facet_limit_keeps_the_same_top_values(indexes):
+    args = ("", "--facet", "tags", "--facet", "month", "--facet-limit", "2", "--sort", "newest")
+    ours, theirs = query_json(indexes[0], *args), query_json(indexes[1], *args)
+    assert theirs["facets"] == ours["facets"]
+    assert [h["id"] for h in theirs["hits"]] == [h["id"] for h in ours["hits"]]

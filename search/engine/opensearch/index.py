@@ -36,8 +36,11 @@ FRAGMENT_CHARS = 240
 #: text holds (not control characters: the highlighter trims those off a
 #: fragment's ends, taking a closing mark with them).
 PRE, POST = "\ue000", "\ue001"
-SORTS = {"relevance": None, "newest": [{"published": {"order": "desc", "missing": "_last"}}],
-         "oldest": [{"published": {"order": "asc", "missing": "_last"}}]}
+#: Undated articles last either way, ties in relevance order (as
+#: query.searcher's date sorts).
+SORTS = {"relevance": None,
+         "newest": [{"published": {"order": "desc", "missing": "_last"}}, "_score"],
+         "oldest": [{"published": {"order": "asc", "missing": "_last"}}, "_score"]}
 DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": ("day", "yyyy-MM-dd")}
 UNSUPPORTED = "not supported on an OpenSearch index yet"
 
@@ -79,11 +82,24 @@ class OpenSearchIndex:
     def close(self) -> None:
         self._client.close()
 
-    def __getattr__(self, name: str):
-        # Every other NewsIndex method (similar, rebuild, stats…) is one clear error.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise NewsSearchError(f"{name} is {UNSUPPORTED}")
+    # NewsIndex's other methods: one clear error each, not an AttributeError.
+    def similar(self, *args, **kwargs):
+        raise NewsSearchError(f"similar is {UNSUPPORTED}")
+
+    def rebuild(self, *args, **kwargs):
+        raise NewsSearchError(f"rebuild is {UNSUPPORTED}")
+
+    def delete(self, *args, **kwargs):
+        raise NewsSearchError(f"delete is {UNSUPPORTED}")
+
+    def stats(self, *args, **kwargs):
+        raise NewsSearchError(f"stats is {UNSUPPORTED}")
+
+    def articles(self, *args, **kwargs):
+        raise NewsSearchError(f"articles (export) is {UNSUPPORTED}")
+
+    def snapshot(self, *args, **kwargs):
+        raise NewsSearchError(f"snapshot is {UNSUPPORTED}")
 
     # --- writing --------------------------------------------------------------
 
@@ -252,6 +268,7 @@ class _Request:
                                 "track_total_hits": True, "aggs": self._aggregations()}
         if SORTS[sort]:
             body["sort"] = SORTS[sort]
+            body["track_scores"] = True  # hits show a score in date order too
         if self.snippets and limit:
             body["highlight"] = {
                 "pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
@@ -266,7 +283,8 @@ class _Request:
         aggs = {}
         for name in self.facets:
             # Multi-select: the facet's own filter is off for its counts.
-            aggs[name] = {"filter": self._filter(leave_out=name), "aggs": {"values": _bucket(name)}}
+            aggs[name] = {"filter": self._filter(leave_out=name),
+                          "aggs": {"values": _bucket(name, self.facet_limit)}}
         return aggs
 
     def results(self, answer: dict, query: str, page: int, limit: int, warnings: list[str],
@@ -291,16 +309,17 @@ def _date_clause(since: str | None, until: str | None) -> dict | None:
     return to_dsl(t.DateRange(start, end, True))
 
 
-def _bucket(name: str) -> dict:
+def _bucket(name: str, limit: int) -> dict:
     if name in DATE_FACETS:
         interval, fmt = DATE_FORMATS[name]
         # Periods of UTC dates, as fields.date_periods makes them.
         return {"date_histogram": {"field": "published", "calendar_interval": interval,
                                    "format": fmt, "min_doc_count": 1, "time_zone": "UTC"}}
-    # A large size: the top values must be exact, and shards are few. The
-    # keys are folded by the normalizer; one article per value gives back
-    # its spelling, as the embedded engine shows values.
-    return {"terms": {"field": name, "size": 10_000},
+    # Each shard sends many more values than are shown, so the top counts
+    # are exact unless an index has many shards and a long tail. The keys
+    # are folded by the normalizer; one article per value gives back its
+    # spelling, as the embedded engine shows values.
+    return {"terms": {"field": name, "size": limit, "shard_size": max(100 * limit, 1000)},
             "aggs": {"spelling": {"top_hits": {"size": 1, "_source": [name]}}}}
 
 
@@ -330,7 +349,10 @@ def _hit(found: dict, count: int) -> Hit:
     return Hit(id=article.id, score=found.get("_score") or 0.0, title=article.title,
                source=article.source, published=article.published, url=article.url,
                section=article.section, tags=article.tags, authors=article.authors,
-               path=article.path, cluster=article.cluster, title_highlights=title_spans,
+               # No near-duplicate clustering here yet: each article is its own
+               # cluster, as the embedded engine says of an article with no near-duplicate.
+               path=article.path, cluster=article.cluster or article.id,
+               title_highlights=title_spans,
                snippets=[_snippet(f, article.body) for f in fragments[:count]] if count else [])
 
 
