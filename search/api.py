@@ -114,8 +114,8 @@ class NewsIndex:
     def create(cls, path: PathLike, *, overwrite: bool = False) -> "NewsIndex":
         """Create an empty index. An existing one is an error unless
         `overwrite`, which deletes it first."""
-        if _is_opensearch(path):  # created (with our mapping) unless it exists
-            return _opensearch().OpenSearchIndex(path, create=True)
+        if _is_opensearch(path):  # created with our mapping
+            return _opensearch().OpenSearchIndex(path, mode="overwrite" if overwrite else "create")
         path = Path(path)
         if directory.exists(path):
             if not overwrite:
@@ -128,7 +128,7 @@ class NewsIndex:
     @classmethod
     def open_or_create(cls, path: PathLike) -> "NewsIndex":
         if _is_opensearch(path):
-            return _opensearch().OpenSearchIndex(path, create=True)
+            return _opensearch().OpenSearchIndex(path, mode="open_or_create")
         path = Path(path)
         return cls.open(path) if directory.exists(path) else cls.create(path)
 

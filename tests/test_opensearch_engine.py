@@ -180,3 +180,20 @@ def test_facet_limit_keeps_the_same_top_values(indexes):
     ours, theirs = query_json(indexes[0], *args), query_json(indexes[1], *args)
     assert theirs["facets"] == ours["facets"]
     assert [h["id"] for h in theirs["hits"]] == [h["id"] for h in ours["hits"]]
+
+
+def test_create_is_an_error_on_an_existing_index_unless_overwrite(indexes, opensearch_url):
+    from search import Article, NewsIndex
+    from search.errors import NewsSearchError
+
+    url = f"opensearch://{opensearch_url.removeprefix('http://')}/engine-created"
+    with NewsIndex.create(url, overwrite=True) as ix:
+        report = ix.add([Article(id="a1", title="Hello", body="World news"),
+                         Article(id="a2", title="", body="")])
+        assert report.added == 1 and len(report.failed) == 1 and len(ix) == 1
+        assert ix.get("a1").title == "Hello" and ix.get("nope") is None
+    with pytest.raises(NewsSearchError, match="already exists"):
+        NewsIndex.create(url)
+    with NewsIndex.create(url, overwrite=True) as ix:
+        assert len(ix) == 0
+        ix._client.indices.delete(index="engine-created")

@@ -62,16 +62,24 @@ def parse_url(target: Any) -> tuple[str, str]:
 class OpenSearchIndex:
     """One OpenSearch index, opened by URL; a context manager like NewsIndex."""
 
-    def __init__(self, target: Any, *, create: bool = False):
+    def __init__(self, target: Any, *, mode: str = "open"):
+        """`mode`: "open" an existing index, "create" a new one (an existing
+        one is an error), "overwrite" (delete, then create) or
+        "open_or_create" — NewsIndex's ways of opening."""
         self.url, self.name = parse_url(target)
         self.path = f"opensearch://{self.url.removeprefix('http://')}/{self.name}"
         self._client = connect(self.url)
         check_cluster(self._client)  # unreachable: one clear error now, not at first search
-        if create:
-            ensure_index(self._client, self.name)
-        elif not self._call(self._client.indices.exists, index=self.name):
+        exists = self._call(self._client.indices.exists, index=self.name)
+        if mode == "overwrite" and exists:
+            self._call(self._client.indices.delete, index=self.name)
+        elif mode == "create" and exists:
+            raise NewsSearchError(f"an index already exists at {self.path}")
+        elif mode == "open" and not exists:
             raise NewsSearchError(f"no index {self.name} on OpenSearch at {self.url} "
                                   f"(build one with: newssearch index PATH --index {self.path})")
+        if mode != "open":
+            ensure_index(self._client, self.name)
 
     def __enter__(self) -> "OpenSearchIndex":
         return self
