@@ -197,3 +197,15 @@ def test_create_is_an_error_on_an_existing_index_unless_overwrite(indexes, opens
     with NewsIndex.create(url, overwrite=True) as ix:
         assert len(ix) == 0
         ix._client.indices.delete(index="engine-created")
+
+
+def test_index_paths_reports_progress(corpus, opensearch_url, opensearch_client):
+    from search import NewsIndex
+
+    url = f"opensearch://{opensearch_url.removeprefix('http://')}/engine-progress"
+    calls = []
+    with NewsIndex.create(url, overwrite=True) as ix:
+        report = ix.index_paths(corpus, progress=lambda *call: calls.append(call), jobs=1)
+    opensearch_client.indices.delete(index="engine-progress")
+    assert report.added == 9 and report.files == 6
+    assert calls[-1] == (6, 6, 9)

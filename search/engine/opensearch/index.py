@@ -115,7 +115,7 @@ class OpenSearchIndex:
         """Index articles (matched by id); one with no title and no body is
         refused, as the embedded engine refuses it."""
         report, started = IndexReport(), time.perf_counter()
-        self._write(report, articles, "added")
+        self._write(report, articles)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -140,14 +140,20 @@ class OpenSearchIndex:
                 listing.append((str(candidate.path), candidate.skip_reason))
             else:
                 work.append((candidate, None))
-        self._write(report, _articles_of(parse_files(work, options, jobs), report), "added")
+        total = len(work) + len(report.failed) + len(report.skipped)
+
+        def files_done(indexed: int, _failed: int) -> None:
+            # The CLI's bar counts files read and articles written so far.
+            progress(len(report.failed) + len(report.skipped) + report.files, total, indexed)
+
+        articles = _articles_of(parse_files(work, options, jobs), report)
+        self._write(report, articles, files_done if progress else None)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, report: IndexReport, articles: Iterable[Article], counter: str) -> None:
-        kept = _with_text(articles, report)
-        done = bulk_index(self._client, self.name, kept)
-        setattr(report, counter, getattr(report, counter) + done.indexed)
+    def _write(self, report: IndexReport, articles: Iterable[Article], progress=None) -> None:
+        done = bulk_index(self._client, self.name, _with_text(articles, report), progress=progress)
+        report.added += done.indexed  # (no ledger: an article indexed again counts as added)
         report.failed.extend((f.id, f.reason) for f in done.failures)
         # Searches see new articles only after a refresh: make them visible now.
         self._call(self._client.indices.refresh, index=self.name)
