@@ -70,7 +70,8 @@ app = typer.Typer(
 _state = {"debug": False}
 
 IndexOption = typer.Option(None, "--index", "-i", envvar="NEWSSEARCH_INDEX",
-                           help="Index directory (default: index/).", show_default=False)
+                           help="Index directory (default: index/), or opensearch://HOST:PORT/INDEX "
+                                "(index, query and show).", show_default=False)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document.")
 SynonymsOption = typer.Option(
     None, "--synonyms", metavar="FILE",
