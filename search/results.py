@@ -186,3 +186,15 @@ class IndexStats:
             "size_bytes": self.size_bytes, "roots": self.roots,
             "created": self.created, "updated": self.updated,
         }
+
+
+def merge_spans(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Sort spans and merge those that overlap (a compound and its parts) or
+    are only whitespace apart, so "Time Warner" is marked as one run."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].isspace()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..results import Snippet
+from ..results import Snippet, merge_spans
 from ..text.analysis import NewsAnalyzer
 
 #: Longest passage shown; a longer sentence is cut around its first match.
@@ -203,15 +203,3 @@ def _own_analysis(language: str | None) -> str | None:
 
     language = analysis_language(language)
     return None if language == DEFAULT else language
-
-
-def merge_spans(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Sort spans and merge those that overlap (a compound and its parts) or
-    are only whitespace apart, so "Time Warner" is marked as one run."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].isspace()):
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 from ...article import Article
 from ...errors import NewsSearchError, QueryError
 from ...fields import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES
-from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet
+from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet, merge_spans
 from ...query import tree as t
 from ...text.analysis import normalize_keyword
 from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
@@ -380,17 +380,5 @@ def _snippet(fragment: str, body: str) -> Snippet:
         text += piece
     start = max(body.find(text), 0)
     return Snippet(text=text, start=start, end=start + len(text),
-                   highlights=_merged(highlights, text),
+                   highlights=merge_spans(highlights, text),
                    cut_after=start + len(text) < len(body.rstrip()))
-
-
-def _merged(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Spans apart only by spaces as one, as query.snippets.merge_spans does
-    (the embedded engine marks "Idlib ceasefire" as one run)."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].isspace()):
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
