@@ -9,6 +9,9 @@ Whoosh schema to know what a field is.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
+
+from .errors import QueryError
 
 #: Full-text fields a bare query word searches, with their BM25F weights:
 #: a word in the headline says more about the story than one in paragraph 12.
@@ -54,3 +57,29 @@ def date_periods(utc: datetime) -> dict[str, str]:
     facets.DateFacet counts and selects them)."""
     return {"year": f"{utc.year:04d}", "month": f"{utc.year:04d}-{utc.month:02d}",
             "day": f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"}
+
+
+def resolve_facet(name: str, verb: str = "facet on") -> str:
+    """Validate a facet name (aliases allowed: `author`, `tag`, `category`)."""
+    lowered = name.lower()
+    resolved = FIELD_ALIASES.get(lowered, lowered)
+    if resolved not in FACET_FIELDS:
+        raise QueryError(f'cannot {verb} "{name}" (choose from: {", ".join(FACET_FIELDS)})')
+    return resolved
+
+
+def combine_filters(source: str | Sequence[str] | None, section: str | Sequence[str] | None,
+                    filters: dict[str, str | Sequence[str]] | None) -> dict[str, list[str]]:
+    """A search's `filters` with the `source`/`section` shorthands folded in,
+    every value a list, empty fields left out (names not yet validated)."""
+    combined = {name: _as_list(values) for name, values in (filters or {}).items()}
+    for name, values in (("source", source), ("section", section)):
+        if values:
+            combined[name] = combined.get(name, []) + _as_list(values)
+    return {name: values for name, values in combined.items() if values}
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .article import Article
 from .engine.whoosh.schema import to_article
+from .fields import combine_filters
 from .query import facets
 from .query import searcher as searching
 from .query import snippets as snippet_text
@@ -62,7 +63,7 @@ class Snapshot:
             parsed.query = synonyms.expand(parsed.query)
         request = searching.SearchRequest(
             parsed=parsed, limit=limit, page=page, sort=sort,
-            filters=_filters(source, section, filters), half_life_days=half_life,
+            filters=combine_filters(source, section, filters), half_life_days=half_life,
             since=since, until=until, facets=list(facets), facet_limit=facet_limit,
             snippet_count=snippets, collapse=collapse, time_limit=time_limit, relax=relax)
         return searching.run(self._searcher, request)
@@ -134,17 +135,3 @@ class Snapshot:
             fields=sorted(s.schema.names()), size_bytes=size_bytes,
             roots=list(self._manifest.roots), created=self._manifest.created,
             updated=self._manifest.updated)
-
-
-def _filters(source, section, filters) -> dict[str, list[str]]:
-    combined = {name: _as_list(values) for name, values in (filters or {}).items()}
-    for name, values in (("source", source), ("section", section)):
-        if values:
-            combined[name] = combined.get(name, []) + _as_list(values)
-    return {name: values for name, values in combined.items() if values}
-
-
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)

@@ -42,8 +42,7 @@ from whoosh import query as wq, sorting
 
 from ..engine.whoosh.codec import term_doc_ids
 from ..engine.whoosh.segment_cache import SegmentCache, leaves, segment_key
-from ..errors import QueryError
-from ..fields import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, date_periods
+from ..fields import DATE_FACETS, FACET_FIELDS, date_periods, resolve_facet  # noqa: F401 (FACET_FIELDS re-exported: the web app reads it here)
 from ..results import FacetCount
 from ..text.analysis import normalize_keyword
 from . import docsets
@@ -62,13 +61,8 @@ _DISPLAY: dict[tuple, str] = {}
 
 # --- which facets ---------------------------------------------------------------
 
-def resolve(name: str, verb: str = "facet on") -> str:
-    """Validate a facet name (aliases allowed: `author`, `tag`, `category`)."""
-    lowered = name.lower()
-    resolved = FIELD_ALIASES.get(lowered, lowered)
-    if resolved not in FACET_FIELDS:
-        raise QueryError(f'cannot {verb} "{name}" (choose from: {", ".join(FACET_FIELDS)})')
-    return resolved
+#: Validate a facet name (aliases allowed); shared with other engines.
+resolve = resolve_facet
 
 
 def facet_for(name: str, label: str | None = None) -> "Facet":

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 from ...article import Article
 from ...errors import NewsSearchError, QueryError
-from ...fields import DATE_FACETS, FACET_FIELDS, FIELD_ALIASES
+from ...fields import DATE_FACETS, combine_filters, resolve_facet
 from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet, merge_spans
 from ...query import tree as t
 from ...text.analysis import normalize_keyword
@@ -233,31 +233,17 @@ def _articles_of(parsed_files, report: IndexReport) -> Iterable[Article]:
 
 
 def _facet_name(name: str) -> str:
-    resolved = FIELD_ALIASES.get(name.lower(), name.lower())
-    if resolved not in FACET_FIELDS:
-        raise QueryError(f'cannot facet on "{name}" (choose from: {", ".join(FACET_FIELDS)})')
-    return resolved
+    return resolve_facet(name)
 
 
 def _filters(source, section, filters) -> dict[str, list[str]]:
-    combined = {name: _as_list(v) for name, v in (filters or {}).items()}
-    for name, values in (("source", source), ("section", section)):
-        if values:
-            combined[name] = combined.get(name, []) + _as_list(values)
     out = {}
-    for name, values in combined.items():
-        if values:
-            resolved = FIELD_ALIASES.get(name.lower(), name.lower())
-            if resolved not in FACET_FIELDS or resolved in DATE_FACETS:
-                raise QueryError(f'cannot filter on "{name}"')
-            out[resolved] = values
+    for name, values in combine_filters(source, section, filters).items():
+        resolved = resolve_facet(name, "filter on")
+        if resolved in DATE_FACETS:  # no year/month/day keyword fields in the mapping
+            raise QueryError(f'cannot filter on "{name}"')
+        out[resolved] = values
     return out
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 class _Request:
