@@ -71,7 +71,7 @@ _state = {"debug": False}
 
 IndexOption = typer.Option(None, "--index", "-i", envvar="NEWSSEARCH_INDEX",
                            help="Index directory (default: index/), or opensearch://HOST:PORT/INDEX "
-                                "(index, query and show).", show_default=False)
+                                "(every command but check).", show_default=False)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document.")
 SynonymsOption = typer.Option(
     None, "--synonyms", metavar="FILE",
@@ -144,17 +144,14 @@ def main_options(
 
 # --- opening the index ---------------------------------------------------------
 
-def open_index(index: Optional[Path], *, for_rebuild: bool = False,
-               any_engine: bool = False) -> NewsIndex:
+def open_index(index: Optional[Path], *, for_rebuild: bool = False) -> NewsIndex:
     """Open the index. With no --index (and no NEWSSEARCH_INDEX) on a fresh
     checkout, build the default index from seeds/ first. An opensearch://
-    index opens only for the commands that support it (`any_engine`)."""
+    index is opened as it is (`check` refuses one before opening)."""
     from .api import NewsIndex
     from .engine.whoosh import directory
 
     if is_opensearch(index):
-        if not any_engine:
-            refuse_opensearch(index)
         return NewsIndex.open(index)
 
     if index is None:
@@ -176,7 +173,7 @@ def refuse_opensearch(index: Optional[Path]) -> None:
     """One line, exit 2, for a command the OpenSearch engine cannot run yet."""
     if is_opensearch(index):
         raise NewsSearchError("this command is not supported on an OpenSearch index yet "
-                              "(index, query and show are)")
+                              "(every other command is)")
 
 
 def bootstrap(index: Path) -> None:
@@ -250,7 +247,7 @@ def query(
     synonyms: Optional[Path] = SynonymsOption,
 ) -> None:
     table = load_synonyms(synonyms)
-    with open_index(index, any_engine=True) as ix:
+    with open_index(index) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort.value, source=source,
                             section=section, filters=parse_filters(filter_),
                             half_life=half_life, since=since, until=until, facets=facet,
@@ -451,7 +448,7 @@ def show(
     """Print one stored article in full."""
     from . import render
 
-    with open_index(index, any_engine=True) as ix:
+    with open_index(index) as ix:
         article = ix.get(article_id)
     if article is None:
         raise NewsSearchError(f'no article with id "{article_id}"')

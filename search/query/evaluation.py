@@ -191,14 +191,22 @@ def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
                                   f"article ids)")
         ids: dict = {}
         to_run = list(queries) if run_path else judged
-        rankings = {qid: snap.rank(ranked(qid, queries[qid]), depth, ids)
-                    for qid in to_run}
+        rankings = {qid: _ranking(snap, qid, queries[qid], depth, ids) for qid in to_run}
     if run_path:
         _write_run(run_path, rankings)
     report = measure(queries, qrels, rankings, depth=depth, indexed=indexed.__contains__)
     report.run_path = str(run_path) if run_path else None
     report.took_ms = (time.perf_counter() - started) * 1000
     return report
+
+
+def _ranking(snap, qid: str, text: str, depth: int, ids: dict) -> list[tuple[str, float]]:
+    """One query's ranking. A reader that ranks query text itself (the
+    OpenSearch engine's `rank_text`: its own BM25 over the same parsed
+    query) is given the text; the embedded snapshot ranks `ranked`'s query."""
+    if hasattr(snap, "rank_text"):
+        return snap.rank_text(qid, text, depth)
+    return snap.rank(ranked(qid, text), depth, ids)
 
 
 def ranked(qid: str, text: str):

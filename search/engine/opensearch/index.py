@@ -1,6 +1,7 @@
-"""`OpenSearchIndex`: an index on an OpenSearch cluster, with the part of
-:class:`search.NewsIndex`'s API that the `index` and `query` commands use
-(issue 20): `index_paths`, `add`, `search`, `get`, `len()`, `close`.
+"""`OpenSearchIndex`: an index on an OpenSearch cluster, with
+:class:`search.NewsIndex`'s API (issue 20): `index_paths`, `add`, `search`,
+`similar`, `get`, `articles`, `stats`, `rebuild`, `snapshot`, `len()`,
+`close`, so every command runs on either engine.
 
 Articles are read by our readers exactly as the embedded engine reads them
 and written by the bulk writer; queries are parsed by our parser into the
@@ -9,23 +10,31 @@ on both engines (scores differ: OpenSearch's BM25 per field, not BM25F).
 
 Filters go in ``post_filter`` and each facet's aggregation is filtered by
 every filter but its own: the multi-select counting of `query.facets`.
+Pages past the result window and whole-index reads walk a point in time
+(`paging`); the source folders live in the mapping's ``_meta`` and a
+rebuild switches an alias (`generations`); the other reads of a snapshot
+are `reader.OpenSearchReader`'s.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from ...article import Article
 from ...errors import NewsSearchError, QueryError
 from ...fields import DATE_FACETS, combine_filters, resolve_facet
-from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet, merge_spans
+from ...results import (FacetCount, Hit, IndexReport, IndexStats, SearchResults, Snippet,
+                        merge_spans)
 from ...query import tree as t
 from ...text.analysis import normalize_keyword
+from . import generations, paging
 from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
 from .dsl import to_dsl
+from .reader import OpenSearchReader
 
 #: ``opensearch://host:port/index`` (a Path collapses ``//`` to ``/``: both read).
 URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
@@ -37,12 +46,21 @@ FRAGMENT_CHARS = 240
 #: fragment's ends, taking a closing mark with them).
 PRE, POST = "\ue000", "\ue001"
 #: Undated articles last either way, ties in relevance order (as
-#: query.searcher's date sorts).
-SORTS = {"relevance": None,
-         "newest": [{"published": {"order": "desc", "missing": "_last"}}, "_score"],
-         "oldest": [{"published": {"order": "asc", "missing": "_last"}}, "_score"]}
+#: query.searcher's date sorts), then by id: every page, shallow or deep
+#: (`paging.deep_page`), is cut from the one order.
+SORTS = {"relevance": ["_score", paging.TIEBREAK],
+         "newest": [{"published": {"order": "desc", "missing": "_last"}}, "_score",
+                    paging.TIEBREAK],
+         "oldest": [{"published": {"order": "asc", "missing": "_last"}}, "_score",
+                    paging.TIEBREAK]}
 DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": ("day", "yyyy-MM-dd")}
 UNSUPPORTED = "not supported on an OpenSearch index yet"
+#: `similar`: the article's words that say most about it (more_like_this).
+SIMILAR_TERMS = 25
+#: Why --collapse is refused: the near-duplicate clusters are assigned by the
+#: embedded engine's indexer, and OpenSearch's `index` does not assign them.
+NO_CLUSTERS = ("collapse is not supported on an OpenSearch index yet: near-duplicate "
+               "clusters are not assigned there")
 
 
 def is_opensearch(target: Any) -> bool:
@@ -71,8 +89,10 @@ class OpenSearchIndex:
         self._client = connect(self.url)
         check_cluster(self._client)  # unreachable: one clear error now, not at first search
         exists = self._call(self._client.indices.exists, index=self.name)
-        if mode == "overwrite" and exists:
-            self._call(self._client.indices.delete, index=self.name)
+        if mode == "overwrite" and exists:  # the index, or every generation behind the alias
+            for index in self._call(generations.concrete_indices, client=self._client,
+                                    name=self.name):
+                self._call(self._client.indices.delete, index=index)
         elif mode == "create" and exists:
             raise NewsSearchError(f"an index already exists at {self.path}")
         elif mode == "open" and not exists:
@@ -90,24 +110,8 @@ class OpenSearchIndex:
     def close(self) -> None:
         self._client.close()
 
-    # NewsIndex's other methods: one clear error each, not an AttributeError.
-    def similar(self, *args, **kwargs):
-        raise NewsSearchError(f"similar is {UNSUPPORTED}")
-
-    def rebuild(self, *args, **kwargs):
-        raise NewsSearchError(f"rebuild is {UNSUPPORTED}")
-
     def delete(self, *args, **kwargs):
         raise NewsSearchError(f"delete is {UNSUPPORTED}")
-
-    def stats(self, *args, **kwargs):
-        raise NewsSearchError(f"stats is {UNSUPPORTED}")
-
-    def articles(self, *args, **kwargs):
-        raise NewsSearchError(f"articles (export) is {UNSUPPORTED}")
-
-    def snapshot(self, *args, **kwargs):
-        raise NewsSearchError(f"snapshot is {UNSUPPORTED}")
 
     # --- writing --------------------------------------------------------------
 
@@ -148,8 +152,31 @@ class OpenSearchIndex:
 
         articles = _articles_of(parse_files(work, options, jobs), report)
         self._write(report, articles, files_done if progress else None)
+        self._remember_roots([Path(p) for p in paths if Path(p).exists()], options)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _remember_roots(self, paths: list[Path], options) -> None:
+        """Record the folders read, with their read options, for `rebuild`
+        and `stats` (in the mapping's ``_meta``, as the manifest does)."""
+        meta = self._call(generations.read_meta, client=self._client, name=self.name)
+        meta = generations.remember_roots(meta, [str(p.resolve()) for p in paths], options)
+        self._call(generations.write_meta, client=self._client, name=self.name, meta=meta)
+
+    @property
+    def roots(self) -> list[str]:
+        """The source folders (and files) the index was built from."""
+        return list(self._call(generations.read_meta, client=self._client,
+                               name=self.name).get("roots", []))
+
+    def rebuild(self, *, progress=None, drop_missing: bool = False, jobs: int | None = None,
+                **_ignored) -> IndexReport:
+        """Read the recorded sources again into a new generation and switch
+        the alias to it (see `generations`)."""
+        from .rebuild import rebuild
+
+        return self._call(rebuild, index=self, progress=progress, drop_missing=drop_missing,
+                          jobs=jobs)
 
     def _write(self, report: IndexReport, articles: Iterable[Article], progress=None) -> None:
         done = bulk_index(self._client, self.name, _with_text(articles, report), progress=progress)
@@ -171,8 +198,9 @@ class OpenSearchIndex:
         from ...query.parser import parse
 
         started = time.perf_counter()
-        for option, given in (("collapse", collapse), ("synonyms", synonyms),
-                              ("languages", languages)):
+        if collapse:
+            raise QueryError(NO_CLUSTERS)
+        for option, given in (("synonyms", synonyms), ("languages", languages)):
             if given:  # refused rather than silently ignored
                 raise QueryError(f"{option} is {UNSUPPORTED}")
         if sort not in SORTS:
@@ -181,19 +209,68 @@ class OpenSearchIndex:
         request = _Request(_filters(source, section, filters), since, until,
                            [_facet_name(f) for f in facets], facet_limit, snippets)
         body = request.body(to_dsl(parsed.tree), limit, page, sort)
-        answer = self._call(self._client.search, index=self.name, body=body)
+        answer = self._page(body)
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
             body = request.body(to_dsl(parse(query, strict=strict, any_term=True).tree),
                                 limit, page, sort)
-            answer = self._call(self._client.search, index=self.name, body=body)
+            answer = self._page(body)
             relaxed = answer["hits"]["total"]["value"] > 0
         return request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
 
+    def _page(self, body: dict) -> dict:
+        """The answer to a search body; a page past the result window is
+        reached with search_after (`paging.deep_page`)."""
+        if body["from"] + body["size"] <= paging.MAX_WINDOW:
+            return self._call(self._client.search, index=self.name, body=body)
+        return self._call(paging.deep_page, client=self._client, index=self.name, body=body,
+                          skip=body["from"])
+
+    def similar(self, article_id: str, *, limit: int = 10, snippets: int = 2) -> SearchResults:
+        """Articles most like the given one: OpenSearch's more_like_this on
+        its title and body (the article itself left out)."""
+        started = time.perf_counter()
+        if self.get(article_id) is None:
+            raise QueryError(f'no article with id "{article_id}"')
+        like = {"more_like_this": {"fields": ["title", "body"],
+                                   "like": [{"_index": self.name, "_id": article_id}],
+                                   "max_query_terms": SIMILAR_TERMS, "min_term_freq": 1,
+                                   "min_doc_freq": 1, "include": False,
+                                   # Any of its words, best first: the embedded
+                                   # engine's weighted OR (not MLT's default 30%).
+                                   "minimum_should_match": 1}}
+        body = _Request({}, None, None, [], 10, snippets).body(like, limit, 1, "relevance")
+        answer = self._call(self._client.search, index=self.name, body=body)
+        return SearchResults(query=f"similar to {article_id}",
+                             total=answer["hits"]["total"]["value"], page=1, limit=limit,
+                             took_ms=(time.perf_counter() - started) * 1000,
+                             hits=[_hit(h, snippets) for h in answer["hits"]["hits"]])
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article, in id order, as the index was at the first
+        (a point in time of its own: see `paging.scan`)."""
+        for found in self._call(paging.scan, client=self._client, index=self.name):
+            yield _stored(found["_source"])
+
+    def stats(self) -> IndexStats:
+        """Counts, sources, sections, date range, fields and size: the
+        primary shards' store size (one copy, replicas not counted)."""
+        store = self._call(self._client.indices.stats, index=self.name, metric="store")
+        size = store["_all"]["primaries"]["store"]["size_in_bytes"]
+        return OpenSearchReader(self).stats(size)
+
+    def fields_with_values(self, names: Iterable[str]) -> list[str]:
+        return OpenSearchReader(self).fields_with_values(names)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[OpenSearchReader]:
+        """The reads the web app and `eval` use (engine.base.Reader)."""
+        yield OpenSearchReader(self)
+
     def get(self, article_id: str) -> Article | None:
         found = self._call(self._client.get, index=self.name, id=article_id, ignore=[404])
-        return Article.from_dict(found["_source"]) if found.get("found") else None
+        return _stored(found["_source"]) if found.get("found") else None
 
     def __len__(self) -> int:
         return self._call(self._client.count, index=self.name)["count"]
@@ -207,6 +284,15 @@ class OpenSearchIndex:
             raise _unreachable(self._client, error) from None
         except opensearchpy.exceptions.TransportError as error:
             raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
+
+
+def _stored(source: dict) -> Article:
+    """A stored article. No near-duplicate clustering here yet: an article
+    without a cluster is its own, as the embedded engine stores one with
+    no near-duplicate."""
+    article = Article.from_dict(source)
+    article.cluster = article.cluster or article.id
+    return article
 
 
 def _with_text(articles: Iterable[Article], report: IndexReport) -> Iterable[Article]:
@@ -266,17 +352,13 @@ class _Request:
         body: dict[str, Any] = {"query": query, "post_filter": self._filter(),
                                 "from": (page - 1) * limit, "size": limit,
                                 "track_total_hits": True, "aggs": self._aggregations()}
-        if SORTS[sort]:
-            body["sort"] = SORTS[sort]
-            body["track_scores"] = True  # hits show a score in date order too
+        body["sort"] = SORTS[sort]
+        body["track_scores"] = True  # hits show a score in date order too
         if self.snippets and limit:
-            body["highlight"] = {
-                "pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
-                "fields": {"body": {"fragment_size": FRAGMENT_CHARS,
-                                    "number_of_fragments": self.snippets,
-                                    "no_match_size": FRAGMENT_CHARS},
-                           # 0 fragments: the whole title, for its highlight spans.
-                           "title": {"number_of_fragments": 0}}}
+            body["highlight"] = whole_field_highlight("title")
+            body["highlight"]["fields"]["body"] = {"fragment_size": FRAGMENT_CHARS,
+                                                   "number_of_fragments": self.snippets,
+                                                   "no_match_size": FRAGMENT_CHARS}
         return body
 
     def _aggregations(self) -> dict:
@@ -284,13 +366,13 @@ class _Request:
         for name in self.facets:
             # Multi-select: the facet's own filter is off for its counts.
             aggs[name] = {"filter": self._filter(leave_out=name),
-                          "aggs": {"values": _bucket(name, self.facet_limit)}}
+                          "aggs": {"values": facet_bucket(name, self.facet_limit)}}
         return aggs
 
     def results(self, answer: dict, query: str, page: int, limit: int, warnings: list[str],
                 relaxed: bool, started: float) -> SearchResults:
         hits = [_hit(h, self.snippets) for h in answer["hits"]["hits"]]
-        facets = {name: _counts(name, answer["aggregations"][name]["values"]["buckets"],
+        facets = {name: facet_counts(name, answer["aggregations"][name]["values"]["buckets"],
                                 self.facet_limit)
                   for name in self.facets}
         took = (time.perf_counter() - started) * 1000
@@ -309,7 +391,7 @@ def _date_clause(since: str | None, until: str | None) -> dict | None:
     return to_dsl(t.DateRange(start, end, True))
 
 
-def _bucket(name: str, limit: int) -> dict:
+def facet_bucket(name: str, limit: int) -> dict:
     if name in DATE_FACETS:
         interval, fmt = DATE_FORMATS[name]
         # Periods of UTC dates, as fields.date_periods makes them.
@@ -323,7 +405,7 @@ def _bucket(name: str, limit: int) -> dict:
             "aggs": {"spelling": {"top_hits": {"size": 1, "_source": [name]}}}}
 
 
-def _counts(name: str, buckets: list[dict], limit: int) -> list[FacetCount]:
+def facet_counts(name: str, buckets: list[dict], limit: int) -> list[FacetCount]:
     if name in DATE_FACETS:  # periods oldest first, ending with the latest
         return [FacetCount(b["key_as_string"], b["doc_count"]) for b in buckets][-limit:]
     ordered = sorted(buckets, key=lambda b: (-b["doc_count"], str(b["key"])))
@@ -341,17 +423,28 @@ def _spelling(name: str, bucket: dict) -> str:
     return key
 
 
+def whole_field_highlight(*fields: str) -> dict:
+    """A highlight request marking matches with PRE/POST in the whole of
+    each field (0 fragments), for highlight spans over the stored text."""
+    return {"pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
+            "fields": {name: {"number_of_fragments": 0} for name in fields}}
+
+
+def marked_spans(fragments: list[str] | None, text: str) -> list[tuple[int, int]]:
+    """The highlight spans of a whole field the highlighter marked (none if
+    it marked nothing)."""
+    return _snippet(fragments[0], text).highlights if fragments else []
+
+
 def _hit(found: dict, count: int) -> Hit:
-    article = Article.from_dict(found["_source"])
+    article = _stored(found["_source"])
     marked = found.get("highlight", {})
     fragments = marked.get("body", [])
-    title_spans = _snippet(marked["title"][0], article.title).highlights if marked.get("title") else []
+    title_spans = marked_spans(marked.get("title"), article.title)
     return Hit(id=article.id, score=found.get("_score") or 0.0, title=article.title,
                source=article.source, published=article.published, url=article.url,
                section=article.section, tags=article.tags, authors=article.authors,
-               # No near-duplicate clustering here yet: each article is its own
-               # cluster, as the embedded engine says of an article with no near-duplicate.
-               path=article.path, cluster=article.cluster or article.id,
+               path=article.path, cluster=article.cluster,
                title_highlights=title_spans,
                snippets=[_snippet(f, article.body) for f in fragments[:count]] if count else [])
 
