@@ -510,7 +510,8 @@ def serve(
 
     if api_key is not None and not api_key.strip():
         raise NewsSearchError("--api-key is empty")
-    open_index(index).close()  # builds the default index on a fresh checkout; clear errors
+    with open_index(index) as ix:  # builds the default index on a fresh checkout; clear errors
+        where = ix.path if is_opensearch(index) else f"{index or DEFAULT_INDEX}/"
     web_app = create_app(index or DEFAULT_INDEX, host_check=HostCheck(host, allow_host),
                          api_key=api_key,
                          synonyms=load_synonyms(synonyms))
@@ -518,7 +519,7 @@ def serve(
         typer.echo(f"newssearch: warning: listening on {host} without --api-key: anyone who "
                    f"can reach it can search this index", err=True)
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"newssearch: serving {index or DEFAULT_INDEX}/ at http://{shown}:{port}/ "
+    typer.echo(f"newssearch: serving {where} at http://{shown}:{port}/ "
                f"(Ctrl+C stops)", err=True)
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 

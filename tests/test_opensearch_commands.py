@@ -261,6 +261,13 @@ def test_rebuild_matches_the_embedded_rebuild_and_switches_an_alias(
         assert list(opensearch_client.indices.get_alias(name=name)) == [f"{name}-2"]
         assert not opensearch_client.indices.exists(index=f"{name}-1")
         assert ok_json("stats", "--index", url)["roots"] == [str(folder.resolve())]
+        # The alias takes writes as the index did, and is overwritten whole.
+        (folder / "later.txt").write_text("Later wire\n\nOne more.", encoding="utf-8")
+        assert ok_json("index", folder, "--index", url, "--jobs", "1")["added"] == 6
+        assert ok_json("query", "", "--index", url)["total"] == 7
+        with NewsIndex.create(url, overwrite=True) as ix:
+            assert len(ix) == 0
+        assert not opensearch_client.indices.exists(index=f"{name}-2")
     finally:
         drop(opensearch_client, name)
 

@@ -10,7 +10,8 @@ Three roles, each implemented today by the Whoosh engine:
 * :class:`Reader`: one commit, read for a `with` block — search with filters,
   facets and sort, similar articles, stored articles, completion,
   highlighting, stats. Implemented by :class:`search.snapshot.Snapshot`
-  (over a searcher the store lends).
+  (over a searcher the store lends), and on OpenSearch by
+  :class:`search.engine.opensearch.reader.OpenSearchReader`.
 * :class:`BatchWriter`: articles written in batches, committed every few
   thousand and at the end, cancelled on error. Implemented by
   :class:`search.ingest.indexer.BatchWriter`.

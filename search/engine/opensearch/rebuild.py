@@ -28,7 +28,8 @@ COMPARED = ["id", "path", "content_hash"]
 
 def rebuild(index: "OpenSearchIndex", progress, drop_missing: bool,
             jobs: int | None) -> IndexReport:
-    from .index import OpenSearchIndex
+    """Rebuild `index` into its next generation and switch its alias to it."""
+    from .index import OpenSearchIndex  # (imports this module)
 
     started = time.perf_counter()
     client, name = index._client, index.name
@@ -39,14 +40,8 @@ def rebuild(index: "OpenSearchIndex", progress, drop_missing: bool,
     report = IndexReport()
     with OpenSearchIndex(index.path.rsplit("/", 1)[0] + "/" + fresh, mode="create") as new:
         for root in roots:
-            read = new.index_paths([root], progress=progress, jobs=jobs,
-                                   **_options(meta, root))
-            report.files += read.files
-            report.failed += read.failed
-            report.skipped += read.skipped
-            report.problems += read.problems
-            for kind, count in read.formats.items():
-                report.formats[kind] = report.formats.get(kind, 0) + count
+            _add_files(report, new.index_paths([root], progress=progress, jobs=jobs,
+                                               **_options(meta, root)))
         written = _compared(client, fresh)
         old = _compared(client, name)
         not_carried = roots + (missing if drop_missing else [])  # read again, or dropped
@@ -65,6 +60,16 @@ def rebuild(index: "OpenSearchIndex", progress, drop_missing: bool,
             "kept its articles from the index (rebuild --drop-missing removes them)")))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _add_files(report: IndexReport, read: IndexReport) -> None:
+    """One source folder's reading, in the rebuild's report."""
+    report.files += read.files
+    report.failed += read.failed
+    report.skipped += read.skipped
+    report.problems += read.problems
+    for kind, count in read.formats.items():
+        report.formats[kind] = report.formats.get(kind, 0) + count
 
 
 def _options(meta: dict, root: str) -> dict:
