@@ -12,11 +12,12 @@ import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from typer.testing import CliRunner
 
 from search import Article, NewsIndex
-from search.cli import app
-from tests.conftest import ARTICLES, SEED_FILE, SEED_ID, SEEDS, dated_articles
+from tests.conftest import ARTICLES, SEED_FILE, SEED_ID
+# The engine tests' corpus (a fixture: the seed, the fixture articles and
+# four dated wires) and their ways of running the CLI.
+from tests.test_opensearch_engine import corpus, one_line_exit_2, run  # noqa: F401
 
 pytestmark = pytest.mark.opensearch
 pytest.importorskip("opensearchpy")
@@ -26,24 +27,10 @@ pytest.importorskip("opensearchpy")
 READ_FROM = {"path", "content_hash"}
 
 
-def run(*args, env=None):
-    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, env=env)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def ok_json(*args) -> dict:
     code, out, err = run(*args, "--json")
     assert code == 0, (args, out, err)
     return json.loads(out)
-
-
-def one_line_exit_2(code: int, out: str, err: str, *needles: str) -> None:
-    assert code == 2, (code, out, err)
-    assert "Traceback" not in out + err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def os_url(opensearch_url: str, name: str) -> str:
@@ -53,14 +40,6 @@ def os_url(opensearch_url: str, name: str) -> str:
 def drop(client, name: str) -> None:
     """Delete index `name`, or every generation behind alias `name`."""
     client.indices.delete(index=f"{name},{name}-*", ignore_unavailable=True)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wires")
-    lines = [json.dumps(a.to_dict(), default=str) for a in dated_articles()]
-    (folder / "wires.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [SEEDS, ARTICLES, folder]
 
 
 @pytest.fixture(scope="module")
@@ -205,13 +184,13 @@ def test_a_page_past_the_last_hit_is_empty_with_the_totals(deep):
     assert data["total"] == 10_010 and data["hits"] == []
 
 
-def test_deep_pages_by_relevance_continue_the_window(deep):
-    """Pages across the 10,000 boundary, by relevance (every score equal here,
-    ties by id): no article twice, none lost."""
+def test_pages_across_the_window_hold_every_article_once(deep):
+    """By relevance (every score equal here: ties all the way), pages 1-10
+    (from/size) and 11 (search_after) list each article exactly once."""
     with NewsIndex.open(deep) as ix:
-        ids = [h.id for page in (999, 1000, 1001, 1002)
-               for h in ix.search("calm", limit=10, page=page, snippets=0).hits]
-    assert ids == [f"d{i:05d}" for i in range(9_980, 10_010)]
+        ids = [h.id for page in range(1, 12)
+               for h in ix.search("calm", limit=1000, page=page, snippets=0).hits]
+    assert len(ids) == 10_010 and set(ids) == {f"d{i:05d}" for i in range(10_010)}
 
 
 def test_export_reads_every_article_past_the_window(deep):
@@ -360,13 +339,15 @@ def clients(indexes):
 @pytest.mark.parametrize("params", [{"q": "Idlib", "facet": "source,tags,year"},
                                     {"q": "Patriot Idlib"},
                                     {"q": "Idlib", "filter.source": "Reuters", "facet": "source"},
-                                    {"q": "", "sort": "newest", "limit": "2", "page": "2"}])
+                                    {"q": "", "sort": "newest", "limit": "3", "page": "2"}])
 def test_api_search_answers_as_the_embedded_server(clients, params):
     ours, theirs = (c.get("/api/search", params=params) for c in clients)
     assert theirs.status_code == ours.status_code == 200
     ours, theirs = ours.json(), theirs.json()
     assert set(theirs) == set(ours) and theirs["total"] == ours["total"]
     assert sorted(h["id"] for h in theirs["hits"]) == sorted(h["id"] for h in ours["hits"])
+    if "sort" in params:  # by date, undated ties in index order: the same page on both
+        assert [h["id"] for h in theirs["hits"]] == [h["id"] for h in ours["hits"]]
     assert theirs["facets"] == ours["facets"]
     for hit in theirs["hits"]:
         assert set(hit) == set(ours["hits"][0])

@@ -46,13 +46,14 @@ FRAGMENT_CHARS = 240
 #: fragment's ends, taking a closing mark with them).
 PRE, POST = "\ue000", "\ue001"
 #: Undated articles last either way, ties in relevance order (as
-#: query.searcher's date sorts), then by id: every page, shallow or deep
-#: (`paging.deep_page`), is cut from the one order.
-SORTS = {"relevance": ["_score", paging.TIEBREAK],
+#: query.searcher's date sorts), then in index order and by id
+#: (`paging.TIES`): every page, shallow or deep (`paging.deep_page`), is cut
+#: from the one order.
+SORTS = {"relevance": ["_score", *paging.TIES],
          "newest": [{"published": {"order": "desc", "missing": "_last"}}, "_score",
-                    paging.TIEBREAK],
+                    *paging.TIES],
          "oldest": [{"published": {"order": "asc", "missing": "_last"}}, "_score",
-                    paging.TIEBREAK]}
+                    *paging.TIES]}
 DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": ("day", "yyyy-MM-dd")}
 UNSUPPORTED = "not supported on an OpenSearch index yet"
 #: `similar`: the article's words that say most about it (more_like_this).

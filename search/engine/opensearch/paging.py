@@ -22,6 +22,10 @@ KEEP_ALIVE = "2m"
 SCAN_BATCH = 1_000
 #: The tiebreaker every walk sorts by last (keyword, with doc values).
 TIEBREAK = {"id": "asc"}
+#: What a search sorts ties by: index order, as the embedded engine (a
+#: shard's own document numbers), then the id (unique across shards, so
+#: `search_after` never skips one of two articles tied on the rest).
+TIES = ["_doc", TIEBREAK]
 
 
 @contextmanager
@@ -55,11 +59,11 @@ def scan(client, index: str, source: Any = True,
 
 def deep_page(client, index: str, body: dict[str, Any], skip: int) -> dict[str, Any]:
     """The answer to `body` (a search with ``from``, ``size`` and a ``sort``
-    ending in TIEBREAK)
+    ending in TIES)
     starting `skip` hits in, for `skip` past the result window: the hits
     before it are walked over (sort values only, no source or highlights)
     with ``search_after``, then the page is asked for after them."""
-    sort = body["sort"]  # (ends with TIEBREAK: the index's sorts do)
+    sort = body["sort"]  # (ends with TIES: the index's sorts do)
     with point_in_time(client, index) as pit:
         pit_ref = {"id": pit, "keep_alive": KEEP_ALIVE}
         after = None
