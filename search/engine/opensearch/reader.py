@@ -169,7 +169,7 @@ class OpenSearchReader:
         mapping = self._ix._call(self._ix._client.indices.get_mapping, index=self._ix.name)
         fields = sorted({name for entry in mapping.values()
                          for name in entry["mappings"].get("properties", {})})
-        meta = read_meta(self._ix._client, self._ix.name)
+        meta = self._ix._call(read_meta, client=self._ix._client, name=self._ix.name)
         return IndexStats(
             path=self._ix.path, documents=documents,
             sources=facet_counts("source", aggs["source"]["buckets"], STATS_VALUES),
