@@ -383,9 +383,12 @@ def test_pages_render_with_highlights(clients):
 
 
 def test_highlight_spans_match_the_embedded_snapshot(indexes):
+    from search.engine.base import Reader
+
     spans = []
     for target in indexes:
         with NewsIndex.open(target) as ix, ix.snapshot() as snap:
+            assert isinstance(snap, Reader)  # the engine seam's reads, on both
             article = snap.get("wire-2")
             spans.append(snap.highlight(article, "Idlib Moscow"))
             assert snap.contains("wire-2") and not snap.contains("nope")
