@@ -39,7 +39,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
                "publication", "newspaper"),
     "authors": ("authors", "author", "byline", "creator", "creators", "writer", "writers"),
     "section": ("section", "sectionname", "category", "desk", "newsdesk"),
-    "tags": ("tags", "keywords", "topics", "tag", "keyword", "subjects"),
+    # ("topics" is not among them: it is an Article field of its own, and
+    # `export` writes both, so an exported archive reads back unchanged.)
+    "tags": ("tags", "keywords", "tag", "keyword", "subjects"),
+    # The other list fields by their own names: what `export` writes.
+    "topics": ("topics",), "places": ("places",), "people": ("people",),
+    "orgs": ("orgs",), "exchanges": ("exchanges",), "related": ("related",),
     "language": ("language", "lang", "locale"),
     "id": ("id", "_id", "uuid", "guid", "articleid", "docid"),
 }
@@ -189,7 +194,9 @@ class RecordMapper:
         body = self._body(record, index, pick)
         if not title and not body:
             raise RecordError("no title or body")
-        if self.require_body and not body:
+        exported = "contenthash" in index  # a line of `newssearch export`
+        if self.require_body and not body and not exported:
+            # (An exported story with a title alone, as Reuters has, is one.)
             raise RecordError("a title alone, no body or text: not an article")
         url = as_text(pick("url"), single_line=True) or None
         record_id = as_id(pick("id")) or url or default_id
@@ -210,8 +217,10 @@ class RecordMapper:
             "path": self.path,
         }
         for field in LIST_TARGETS:
-            if field not in ("authors", "tags") and field in self.field_map:
+            if field not in ("authors", "tags"):
                 values[field] = as_list(pick(field))
+        if exported and "extraction" in index:  # how an HTML page's body was found
+            values["extraction"] = as_text(record[index["extraction"]], single_line=True) or None
         if published is None and language is None and isinstance(raw_date, str) and raw_date.strip():
             values["unread_date"] = raw_date.strip()  # language.assign tries it in the detected language
         return Article(**values)
