@@ -164,6 +164,10 @@ SLOW_TESTS = {
     "test_safety::test_other_schema_version_needs_a_rebuild_and_rebuild_upgrades_it",
     "test_languages::test_a_date_in_words_is_read_in_the_detected_language",
     "test_integrity::test_the_manifest_generation_must_be_a_folder_inside_the_index",
+    "test_query_tree::test_fuzzed_query_text_round_trips",
+    "test_codec::test_optimize_merges_w3_and_news_segments_with_deletions",
+    "test_reader_hardening::test_an_unreadable_date_leaves_the_record_indexed_and_undated",
+    "test_cli::test_newssearch_index_env_var_in_console_script",
 }
 #: Modules that drive a real browser.
 BROWSER_MODULES = {"test_browser"}

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from ..errors import NewsSearchError
+from ..defaults import count_from_env
 
 #: Environment variable setting how many worker processes indexing uses
 #: when not told (`--jobs`, ``jobs=``): CPU quotas, tuning, fast test runs.
@@ -23,19 +23,7 @@ JOBS_ENV = "NEWSSEARCH_JOBS"
 
 def default_jobs(jobs: int | None = None) -> int:
     """`jobs` if given, else $NEWSSEARCH_JOBS if set, else every core."""
-    if jobs:
-        return jobs
-    value = os.environ.get(JOBS_ENV, "").strip()
-    if not value:
-        return os.cpu_count() or 1
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise NewsSearchError(f"{JOBS_ENV} must be a whole number of processes, "
-                              f"1 or more (got {value!r})")
-    return count
+    return jobs or count_from_env(JOBS_ENV, os.cpu_count() or 1, "processes")
 
 
 def worker_pool(jobs: int):

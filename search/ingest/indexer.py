@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 
 from ..article import Article, text_fingerprint
 from ..engine.whoosh.writer import WhooshWriter
-from ..errors import NewsSearchError
+from ..defaults import count_from_env
 from ..results import IndexReport
 from ..text import language
 from . import neardup
@@ -50,17 +50,7 @@ Progress = Callable[[int, int, int], None]
 
 def batch_size() -> int:
     """Articles per commit: $NEWSSEARCH_BATCH_SIZE if set, else BATCH_SIZE."""
-    value = os.environ.get(BATCH_SIZE_ENV, "").strip()
-    if not value:
-        return BATCH_SIZE
-    try:
-        size = int(value)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise NewsSearchError(f"{BATCH_SIZE_ENV} must be a whole number of articles, "
-                              f"1 or more (got {value!r})")
-    return size
+    return count_from_env(BATCH_SIZE_ENV, BATCH_SIZE, "articles")
 
 
 class BatchWriter:
