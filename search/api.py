@@ -178,7 +178,8 @@ class NewsIndex:
         read before with other ones is read again. `follow_links` follows
         symbolic links that lead out of a folder (left out by default).
         `prune` removes articles whose files under `paths` are gone. `jobs`
-        is the number of parsing processes (default: all cores); with 2 or
+        is the number of parsing processes (default: $NEWSSEARCH_JOBS, else
+        all cores); with 2 or
         more, a text builder process analyses titles and bodies beside this
         one (see `text_builder`), and with 1 everything is written here."""
         # The readers only on a write (as `_writing`): a search never needs them.

@@ -317,7 +317,8 @@ def index_cmd(
                                help="Remove articles whose files under PATHS are gone."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Parsing processes; with 2 or more, a text "
-                                            "builder process too (default: all cores)."),
+                                            "builder process too (default: "
+                                            "$NEWSSEARCH_JOBS, else all cores)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Add or update articles from files and folders.

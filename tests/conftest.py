@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from search import Article, NewsIndex
 from search.cli import app
+from search.engine.workers import JOBS_ENV
 
 # The real OpenSearch node for tests marked `opensearch` (tests/opensearch_fixture.py).
 pytest_plugins = ("tests.opensearch_fixture",)
@@ -163,6 +164,10 @@ SLOW_TESTS = {
     "test_safety::test_other_schema_version_needs_a_rebuild_and_rebuild_upgrades_it",
     "test_languages::test_a_date_in_words_is_read_in_the_detected_language",
     "test_integrity::test_the_manifest_generation_must_be_a_folder_inside_the_index",
+    "test_query_tree::test_fuzzed_query_text_round_trips",
+    "test_codec::test_optimize_merges_w3_and_news_segments_with_deletions",
+    "test_reader_hardening::test_an_unreadable_date_leaves_the_record_indexed_and_undated",
+    "test_cli::test_newssearch_index_env_var_in_console_script",
 }
 #: Modules that drive a real browser.
 BROWSER_MODULES = {"test_browser"}
@@ -175,6 +180,29 @@ CORPUS_TESTS = {
     "test_eval::test_ranking_targets_on_test_collections",
     "test_one_ranking::test_query_any_gives_evals_order_on_test_collections",
 }
+
+
+# --- one indexing process, except where the worker processes are under test --------------
+
+#: Modules whose tests index with every core, as users do: the text builder, merge helpers
+#: and parse workers are what they test, or part of what they replay. Everywhere else
+#: indexing defaults to one process ($NEWSSEARCH_JOBS=1): forking the text builder (a copy
+#: of this process) for a five-article index was a third of the fast loop's CPU time.
+#: Tests comparing the two pass `jobs=` themselves (test_ingest's jobs 1 and 2).
+ALL_CORES_MODULES = {
+    "test_parallel_indexing", "test_text_postings", "test_concurrency", "test_crash_safety",
+    "test_power_loss",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _indexing_processes(request):
+    """$NEWSSEARCH_JOBS=1 for a module's tests and fixtures (and the CLI
+    processes they start), unless it is in ALL_CORES_MODULES."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.module.__name__.rsplit(".", 1)[-1] not in ALL_CORES_MODULES:
+            patch.setenv(JOBS_ENV, "1")
+        yield
 
 
 def marker_names(item) -> set[str]:

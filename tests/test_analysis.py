@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from search.text.analysis import NewsAnalyzer, analyze, fold, normalize_keyword
@@ -60,8 +62,6 @@ def test_fold_and_keywords():
 
 
 def test_analyzer_survives_pickling():
-    import pickle
-
     analyzer = pickle.loads(pickle.dumps(NewsAnalyzer()))
     assert [t.text for t in analyzer("Missiles")] == ["missil"]
 
@@ -81,3 +81,38 @@ def test_plain_word_shortcut_gives_what_splitting_gives():
               for _ in range(3000)]
     for word in words:
         assert _word_terms.__wrapped__(word) == _split_word(word, stem), word
+
+
+def test_the_whoosh_adapters_analyse_exactly_as_the_text_layer():
+    """The schema's analyzers are Whoosh analyzers yielding Whoosh tokens,
+    and give the very terms, positions and offsets of search.text's own
+    (which know no Whoosh)."""
+    from whoosh.analysis import Analyzer, Token
+
+    from search.engine.whoosh.analyzers import WhooshKeywordAnalyzer, WhooshNewsAnalyzer
+    from search.text.analysis import KeywordAnalyzer
+
+    text = "Turkey’s S-400 deal: U.S. and AT&T shares rise at the Élysée\x1fWire"
+    pairs = [(NewsAnalyzer(), WhooshNewsAnalyzer()),
+             (NewsAnalyzer(stemming=False), WhooshNewsAnalyzer(stemming=False)),
+             (NewsAnalyzer(language="de"), WhooshNewsAnalyzer(language="de")),
+             (KeywordAnalyzer(), WhooshKeywordAnalyzer())]
+    for plain, adapter in pairs:
+        assert isinstance(adapter, Analyzer) and not isinstance(plain, Analyzer)
+        for mode in ("index", "query"):
+            want = [(t.text, t.pos, t.startchar, t.endchar)
+                    for t in plain(text, positions=True, chars=True, mode=mode)]
+            got = [(t.text, t.pos, t.startchar, t.endchar)
+                   for t in adapter(text, positions=True, chars=True, mode=mode)]
+            assert got == want and want, (adapter, mode)
+        assert type(next(iter(adapter(text)))) is Token
+
+
+def test_the_schema_pickles_the_whoosh_adapters():
+    """What an index's table of contents names (docs/storage-format.md)."""
+    from search.engine.whoosh.schema import build_schema
+
+    data = pickle.dumps(build_schema(), 2)
+    assert b"search.engine.whoosh.analyzers" in data
+    assert b"WhooshNewsAnalyzer" in data and b"WhooshKeywordAnalyzer" in data
+    assert b"search.text.analysis" not in data

@@ -10,6 +10,7 @@ as the code improves. Run ``lint-imports`` for the full report.
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,27 @@ def test_the_import_contracts_are_kept():
     run = subprocess.run([sys.executable, "-c", LINT], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _whoosh_imports(path: Path) -> set[str]:
+    """The Whoosh modules a source file imports (at any depth of its code)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found.update(name for name in names if name.split(".")[0] == "whoosh")
+    return found
+
+
+def test_the_text_layer_reads_only_whoosh_stop_word_data():
+    """The text layer's one exception to "Whoosh only in the engine" is
+    narrow: search/text/stopwords.py reads the stop-word lists, nothing else
+    of Whoosh, and no other text module imports Whoosh at all."""
+    text = ROOT / "search" / "text"
+    imports = {path.name: _whoosh_imports(path) for path in text.glob("*.py")}
+    assert imports.pop("stopwords.py") == {"whoosh.lang.stopwords"}
+    assert not any(imports.values()), imports

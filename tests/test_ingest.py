@@ -195,6 +195,29 @@ def test_parallel_parsing_gives_the_same_index(tmp_path):
     assert results[1] == results[2] and len(results[1]) == 40
 
 
+def test_newssearch_jobs_sets_the_default_number_of_processes(tmp_path, monkeypatch, cli):
+    """$NEWSSEARCH_JOBS is the default of `jobs` (--jobs and jobs= win);
+    a value that is no count of processes is a one-line error, exit 2."""
+    from search.engine.workers import JOBS_ENV, default_jobs
+    from search.errors import NewsSearchError
+
+    monkeypatch.delenv(JOBS_ENV, raising=False)
+    assert default_jobs() == (os.cpu_count() or 1) and default_jobs(3) == 3
+    monkeypatch.setenv(JOBS_ENV, " 5 ")
+    assert default_jobs() == 5 and default_jobs(2) == 2
+    for bad in ("0", "-1", "many"):
+        monkeypatch.setenv(JOBS_ENV, bad)
+        with pytest.raises(NewsSearchError, match="whole number of processes"):
+            default_jobs()
+    write(tmp_path / "news", "wire.txt", STORY)
+    result = cli("index", tmp_path / "news", "--index", tmp_path / "ix")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("newssearch: error: NEWSSEARCH_JOBS must be a whole "
+                                     "number of processes, 1 or more (got 'many')")
+    assert cli("index", tmp_path / "news", "--index", tmp_path / "ix",
+               "--jobs", "2").exit_code == 0
+
+
 def test_rebuild_keeps_the_ledger_and_clusters(tmp_path):
     folder = tmp_path / "news"
     write(folder, "wire.txt", STORY)

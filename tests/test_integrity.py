@@ -157,7 +157,7 @@ def test_a_damaged_ledger_is_reset_by_repair(cli, two_segments):
 
 
 def test_a_merge_refuses_a_damaged_segment(two_segments):
-    from search.ingest.indexer import open_writer
+    from search.engine.whoosh.writer import open_writer
     from search.engine.whoosh.directory import open_whoosh, read_manifest
 
     _flip(_segment_files(two_segments)[0], 5)

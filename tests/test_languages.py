@@ -153,7 +153,7 @@ def test_mixed_language_segments_are_the_same_written_either_way(tmp_path, monke
         docs.append(to_document(Article(id=f"{i}", title=path.stem, body=text, language=code)))
     reference = build(tmp_path / "per-doc", PerDocumentWriter, docs)
     whole = build(tmp_path / "whole", NewsSegmentWriter, docs)
-    monkeypatch.setattr("search.ingest.text_builder.CHUNK", 4)
+    monkeypatch.setattr("search.engine.whoosh.text_builder.CHUNK", 4)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
     assert whole == reference
     assert streamed["decoded"] == reference["decoded"]

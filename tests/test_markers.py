@@ -60,7 +60,8 @@ def collected() -> list[tuple[str, str, set[str], set[str]]]:
 
 def test_listed_modules_exist():
     modules = {p.stem for p in (ROOT / "tests").glob("test_*.py")}
-    for listed in (conftest.SLOW_MODULES, conftest.CORPUS_MODULES, conftest.BROWSER_MODULES):
+    for listed in (conftest.SLOW_MODULES, conftest.CORPUS_MODULES, conftest.BROWSER_MODULES,
+                   conftest.ALL_CORES_MODULES):
         assert listed <= modules, listed - modules
 
 

@@ -1,5 +1,5 @@
 """Indexing on two cores: full-text fields streamed to a text builder
-process (search/ingest/text_builder.py), one segment per batch, the run's segments
+process (search.engine.whoosh.text_builder.py), one segment per batch, the run's segments
 merged at its end with helper processes, and the tiered merge policy
 (search/engine/whoosh/segment_writer.py): real files, real indexes, jobs=1 as the oracle."""
 
@@ -15,7 +15,7 @@ import pytest
 
 from search import Article, NewsIndex
 from search.engine.whoosh import directory
-from search.ingest.text_builder import TextBuilder
+from search.engine.whoosh.text_builder import TextBuilder
 from search.ingest.indexer import BATCH_SIZE_ENV, BatchWriter, add_articles
 from search.results import IndexReport
 from search.engine.whoosh import segment_writer
@@ -204,7 +204,7 @@ def test_failing_text_builder_cancels_only_its_batch(tmp_path, monkeypatch, befo
 def test_failing_term_writer_process_cancels_its_batch(tmp_path, monkeypatch):
     """A forked copy of the text builder writing a run of terms fails: the
     batch is not committed, and nothing of it is left."""
-    from search.ingest import text_builder
+    from search.engine.whoosh import text_builder
 
     write_part = text_builder._write_part
 
@@ -367,14 +367,15 @@ def test_batches_commit_in_order_and_the_run_ends_as_one_segment(tmp_path, monke
     commit = BatchWriter._commit
 
     def committed(self, final=True):
-        merge, self._merge = self._merge, lambda: None  # looked at before the merge
+        engine = self.engine  # (the engine's side of the batch writer)
+        merge, engine.merge = engine.merge, lambda: None  # looked at before the merge
         try:
             commit(self, final)
         finally:
-            self._merge = merge
-        with self.ix.searcher() as searcher:
+            engine.merge = merge
+        with engine.ix.searcher() as searcher:
             seen.append(sorted(int(d["id"][1:]) for d in searcher.all_stored_fields()))
-        counts.append([s.doc_count() for s in self.ix._segments()])
+        counts.append([s.doc_count() for s in engine.ix._segments()])
         if final:
             merge()
 

@@ -58,7 +58,7 @@ def build(folder: Path, writer_class, docs: list[dict], streamed: bool = False,
     """Write `docs` as one segment (with NewsCodec(**codec); `streamed`:
     its full-text fields by a TextBuilder's process); returns its files by
     extension, and under "decoded" its terms read back."""
-    from search.ingest.text_builder import TextBuilder
+    from search.engine.whoosh.text_builder import TextBuilder
 
     with NewsIndex.create(folder):
         pass
@@ -143,8 +143,8 @@ def test_fields_streamed_to_a_text_builder_are_written_the_same(tmp_path, monkey
     for i, doc in enumerate(docs[:50]):
         doc["_boost"] = 1.0 + (i % 3) * 0.25
     reference = build(tmp_path / "here", NewsSegmentWriter, docs)
-    monkeypatch.setattr("search.ingest.text_builder.WRITERS", writers)
-    monkeypatch.setattr("search.ingest.text_builder.CHUNK", 64)
+    monkeypatch.setattr("search.engine.whoosh.text_builder.WRITERS", writers)
+    monkeypatch.setattr("search.engine.whoosh.text_builder.CHUNK", 64)
     monkeypatch.setattr("search.engine.whoosh.text_postings.RUN_WORDS", 5_000)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
     # Its postings come last in the files (appended), the same once read back.
@@ -161,7 +161,7 @@ def test_a_field_of_one_term_streamed_to_two_writers(tmp_path, monkeypatch):
     docs = [to_document(Article(id=f"a{i}", title="Wheat", body=f"grain prices rose {i} points"))
             for i in range(3)]
     reference = build(tmp_path / "here", NewsSegmentWriter, docs)
-    monkeypatch.setattr("search.ingest.text_builder.WRITERS", 2)
+    monkeypatch.setattr("search.engine.whoosh.text_builder.WRITERS", 2)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
     assert streamed["decoded"] == reference["decoded"]
     assert ("title", b"wheat") in streamed["decoded"]
@@ -224,7 +224,7 @@ def test_search_finds_the_same_articles(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSSEARCH_BATCH_SIZE", "10000")
     results = {}
     for name, writer_class in (("reference", PerDocumentWriter), ("whole", NewsSegmentWriter)):
-        monkeypatch.setattr("search.ingest.indexer.NewsSegmentWriter", writer_class)
+        monkeypatch.setattr("search.engine.whoosh.writer.NewsSegmentWriter", writer_class)
         with NewsIndex.create(tmp_path / name) as ix:
             ix.add(articles)
             results[name] = [

@@ -14,7 +14,10 @@ Three roles, each implemented today by the Whoosh engine:
   :class:`search.engine.opensearch.reader.OpenSearchReader`.
 * :class:`BatchWriter`: articles written in batches, committed every few
   thousand and at the end, cancelled on error. Implemented by
-  :class:`search.ingest.indexer.BatchWriter`.
+  :class:`search.ingest.indexer.BatchWriter` (the run: duplicates,
+  unchanged articles, the ledger), which writes through the engine's
+  :class:`search.engine.whoosh.writer.WhooshWriter` (Whoosh's writer, the
+  lock, commits, merges).
 
 The seam is not yet the only way through. Where Whoosh objects still cross
 it (each also listed as an exception to the import contracts in
@@ -26,13 +29,10 @@ pyproject.toml):
   with Whoosh's QueryParser over the Whoosh schema; `Snapshot.rank` takes
   such a tree (`evaluation.ranked`).
 * `NewsIndex._batch` gives the store's *Whoosh index* to
-  `ingest.indexer.BatchWriter`, which drives Whoosh's writer (our
-  `NewsSegmentWriter`) and a Whoosh searcher for duplicates;
-  `ingest.rebuild` reads the old generation's stored fields through a
-  Whoosh searcher and the new one's ids from a Whoosh reader's lexicon.
-* `ingest.check` and `ingest.repair` open segment files with Whoosh's
-  FileStorage; `text.analysis`'s analyzers are Whoosh Analyzer subclasses
-  (the schema pickles them).
+  `ingest.indexer.BatchWriter`, which passes it on, unopened, to the
+  engine's `WhooshWriter`; `ingest.rebuild` reads the old generation's
+  stored fields through a Whoosh searcher and the new one's ids from a
+  Whoosh reader's lexicon (method calls, no Whoosh import).
 * `NewsIndex._ix`, `_pool` and `_searching()` expose the Whoosh objects to
   tests and benchmarks.
 

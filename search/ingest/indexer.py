@@ -1,12 +1,14 @@
-"""Writing articles into a Whoosh index: add, update, skip unchanged files and
+"""Writing articles into the index: add, update, skip unchanged files and
 articles, drop exact duplicates, cluster near-duplicates, prune, commit in
-batches, and take the writer lock without ever waiting forever.
+batches.
 
 Articles are committed every :data:`BATCH_SIZE` documents, so a crash late in
 a long run keeps everything committed before it; a failure inside a batch
 cancels only that batch. The ledger (which files produced which articles) is
-committed right after each Whoosh commit. A run of several batches ends by
-merging their segments into one, in a commit of its own.
+committed right after each engine commit. A run of several batches ends by
+merging their segments into one, in a commit of its own. What drives
+Whoosh's writer (the lock, segments, merges) is the engine's:
+`engine.whoosh.writer`.
 """
 
 from __future__ import annotations
@@ -14,31 +16,24 @@ from __future__ import annotations
 import gc
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable
 
-from whoosh.index import LockError
-from whoosh.writing import NO_MERGE
-
 from ..article import Article, text_fingerprint
-from ..engine.whoosh.schema import to_document
-from ..engine.whoosh.segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
-from ..errors import IndexLockedError, NewsSearchError
+from ..engine.whoosh.writer import WhooshWriter
+from ..defaults import count_from_env
 from ..results import IndexReport
 from ..text import language
 from . import neardup
 from .dedup import DUPLICATE, Deduplicator, band_keys
 from .dedup import Candidate as NearCandidate
 from .ledger import FileRecord, Ledger
-from .merge_helpers import MergeHelpers
 from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate, format_of
-from .text_builder import TextBuilder
 
 #: Articles per commit. A batch is one segment (see text_builder); a run of
 #: several ends with a merge, so batches are large: Reuters-21578 (21,578
@@ -53,46 +48,22 @@ BATCH_SIZE_ENV = "NEWSSEARCH_BATCH_SIZE"
 Progress = Callable[[int, int, int], None]
 
 
-def open_writer(ix, wait: float, where: str):
-    """A Whoosh writer, waiting up to `wait` seconds for another writer."""
-    try:
-        return NewsSegmentWriter(ix, timeout=max(wait, 0.0), limitmb=256)
-    except LockError:
-        raise IndexLockedError.after_waiting(where, wait) from None
-
-
 def batch_size() -> int:
     """Articles per commit: $NEWSSEARCH_BATCH_SIZE if set, else BATCH_SIZE."""
-    value = os.environ.get(BATCH_SIZE_ENV, "").strip()
-    if not value:
-        return BATCH_SIZE
-    try:
-        size = int(value)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise NewsSearchError(f"{BATCH_SIZE_ENV} must be a whole number of articles, "
-                              f"1 or more (got {value!r})")
-    return size
+    return count_from_env(BATCH_SIZE_ENV, BATCH_SIZE, "articles")
 
 
 class BatchWriter:
-    """Adds articles through a Whoosh writer, committing every batch_size().
+    """Adds articles through the engine's writer, committing every batch_size().
 
     Use as a context manager: leaving normally commits, an exception cancels
     the open batch (earlier batches stay committed)."""
 
     def __init__(self, ix, wait: float, where: str, report: IndexReport,
                  ledger: Ledger | None = None, jobs: int | None = None):
-        self.ix, self.wait, self.where, self.report = ix, wait, where, report
+        self.report = report
         self.ledger = ledger
-        jobs = jobs or os.cpu_count() or 1
-        # With more than one core, the full-text fields are analysed and
-        # written in another process (see text_builder), and a run's final
-        # merge has helpers.
-        self._text = TextBuilder(ix.storage.folder, ix.indexname) if jobs > 1 else None
-        self._helpers = MergeHelpers(jobs) if jobs > 1 else None
-        self.fresh = False  # decided when the first writer opens
+        self.engine = WhooshWriter(ix, wait, where, jobs)
         self.seen: set[str] = set()
         #: When a dict (a rebuild sets one): id → content hash of every
         #: article written, to tell which of them changed.
@@ -102,13 +73,14 @@ class BatchWriter:
         self.dedup = Deduplicator(_StoredArticles(self))
         self._new_bands: list[tuple[list[int], str]] = []  # (keys, id), for the ledger
         self._files: list[FileRecord] = []
-        self._committed: set[str] = set()  # segments this run's batches committed
         self._forget: list[str] = []
         self.pending = 0
         self.batch_size = batch_size()
-        self.writer = None
-        self.searcher = None
-        self._zdict: bytes | None = None  # the run's stored-field dictionary
+
+    @property
+    def fresh(self) -> bool:
+        """True if the index was empty when the run began."""
+        return self.engine.fresh
 
     def __enter__(self) -> "BatchWriter":
         # No cyclic garbage collection while writing (in this process and
@@ -140,16 +112,12 @@ class BatchWriter:
             else:
                 self._cancel()
         finally:
-            for pool in (self._text, self._helpers):
-                if pool:
-                    pool.close()
+            self.engine.close()
             self._restore_gc()
 
     def _cancel(self) -> None:
-        """Drop the open batch and release the Whoosh writer's lock."""
-        self._close_searcher()
-        if not self.writer.is_closed:
-            self.writer.cancel()
+        """Drop the open batch (the engine's writer and the ledger's rows)."""
+        self.engine.cancel()
         if self.ledger:
             self.ledger.rollback()
 
@@ -166,7 +134,7 @@ class BatchWriter:
             self.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
             return False
         self.seen.add(article.id)
-        existing = None if self.fresh else self.searcher.document(id=article.id)
+        existing = self.engine.stored(id=article.id)
         if existing and existing.get("content_hash") == article.content_hash:
             self.report.unchanged += 1
             # (Its band keys are in the ledger already: no signature needed.)
@@ -181,14 +149,9 @@ class BatchWriter:
             self.report.duplicates.append((origin, article.id, verdict.match))
             return False
         article.cluster = verdict.cluster
-        doc = to_document(article, text_hash)
         if signature is not None:
             self._new_bands.append((keys, article.id))
-        if existing:
-            # Not update_document(): it opens a searcher on every segment for
-            # each call, which made re-runs (after a crash) ten times slower.
-            self.writer.delete_by_term("id", article.id, searcher=self.searcher)
-        self.writer.add_document(**doc)
+        self.engine.add(article, text_hash, replaces=bool(existing))
         if self.hashes is not None:
             self.hashes[article.id] = article.content_hash
         self.dedup.remember(article.id, text_hash, signature, keys, article.cluster)
@@ -200,7 +163,7 @@ class BatchWriter:
         return True
 
     def delete(self, article_id: str) -> None:
-        removed = self.writer.delete_by_term("id", article_id, searcher=self.searcher)
+        removed = self.engine.delete(article_id)
         self.report.removed += removed
         if removed:
             self._count_write()
@@ -224,61 +187,22 @@ class BatchWriter:
             self._open()
 
     def _open(self, first: bool = False) -> None:
-        self.writer = open_writer(self.ix, self.wait, self.where)
-        self.writer.text_builder = self._text
-        if self._zdict is not None:
-            # The first batch's stored-field dictionary: the run's batches
-            # then merge without compressing their articles again.
-            self.writer.perdocwriter.preset_stored_dictionary(self._zdict)
-        if first:
-            # An empty index has nothing to update or match against: plain
-            # adds skip a lookup and a delete per article. Repeats within this
-            # run are still caught in memory, across batch commits too.
-            self.fresh = self.writer.reader().doc_count_all() == 0
-        self.searcher = None if self.fresh else self.writer.searcher()
+        self.engine.open(first)
         self.pending = 0
 
     def _commit(self, final: bool = True) -> None:
         """Commit the open batch (`final`: the run's last commit), then, at
-        the end of the run, merge (see _merge)."""
-        self._close_searcher()
+        the end of the run, merge (see WhooshWriter.merge)."""
         # The ledger's rows are written while the segment is (mostly while
         # the full-text fields are: on Reuters-21578 the band keys alone
         # took 0.7 s), and committed after it, never ahead of it.
-        self._zdict = self._zdict or self.writer.stored_dictionary()
-        with ThreadPoolExecutor(max_workers=1) as thread:
-            staged = thread.submit(self._stage_ledger, self._take_ledger_changes())
-            try:
-                self.writer.commit(mergetype=NO_MERGE)
-            finally:
-                staged.result()  # (its error, if any, is raised here)
-        self._committed.update(s.segment_id() for s in self.writer.written)
+        self.engine.commit(partial(self._stage_ledger, self._take_ledger_changes()))
         if self.ledger:
             self.ledger.commit()
         if final:
-            self._merge()
+            self.engine.merge()
             if self.fresh and self.ledger:
                 self.ledger.compact()  # all this run's: worth the rewrite
-
-    def _merge(self) -> None:
-        """After a run's last commit, in a writer of its own (a batch's
-        writer may not have its full-text postings in hand to merge: see
-        text_builder): merge the run's segments into one, so that a search
-        visits one segment per run, not one per batch; then apply the tiered
-        policy to older ones (merge_tiers). Nothing is written if there is
-        nothing to merge."""
-        segments = self.ix._segments()
-        run = [s for s in segments if s.segment_id() in self._committed]
-        if len(run) < 2 and not tiers_due(segments):
-            return  # (a writer left files behind even if cancelled)
-        self.writer = open_writer(self.ix, self.wait, self.where)
-        run = [s for s in self.writer.segments if s.segment_id() in self._committed]
-        if len(run) > 1:
-            self.writer.merge_segments(run, helper=self._helpers)
-            mergetype = partial(_merge_tiers_except, self._committed)
-        else:
-            mergetype = merge_tiers
-        self.writer.commit(mergetype=mergetype)
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:
         """The batch's ledger changes (file records, files forgotten, band
@@ -289,7 +213,7 @@ class BatchWriter:
 
     def _stage_ledger(self, changes: tuple[list, list, list]) -> None:
         """Write a batch's ledger changes — (file records, files forgotten,
-        band keys) — without committing them: a failed Whoosh commit rolls
+        band keys) — without committing them: a failed engine commit rolls
         them back (see _cancel)."""
         files, forget, bands = changes
         if self.ledger:
@@ -299,24 +223,17 @@ class BatchWriter:
                 self.ledger.remove(path)
             self.ledger.add_bands(bands)
 
-    def _close_searcher(self) -> None:
-        if self.searcher is not None:
-            self.searcher.close()
-            self.searcher = None
-
 
 class _StoredArticles:
     """The deduplicator's view of what the index held before this run:
-    nothing in a fresh index; else the batch's searcher and the ledger's
-    band table (see dedup.Stored)."""
+    nothing in a fresh index; else the engine's stored articles and the
+    ledger's band table (see dedup.Stored)."""
 
     def __init__(self, batch: BatchWriter):
-        self.batch = batch  # (its searcher changes with every batch)
+        self.batch = batch
 
     def id_with_text(self, text_hash: str) -> str | None:
-        if self.batch.fresh:
-            return None
-        stored = self.batch.searcher.document(text_hash=text_hash)
+        stored = self.batch.engine.stored(text_hash=text_hash)
         return stored["id"] if stored else None
 
     def near_candidates(self, keys: list[int]) -> Iterable[NearCandidate]:
@@ -326,17 +243,12 @@ class _StoredArticles:
         # The ledger may name articles since updated or deleted: only
         # what the index holds now counts.
         for article_id in batch.ledger.articles_in_bands(keys, limit=MAX_CANDIDATES):
-            stored = batch.searcher.document(id=article_id)
+            stored = batch.engine.stored(id=article_id)
             # Signatures are not stored (128 bytes an article): the few
             # candidates sharing a band are signed again from their body.
             signature = neardup.signature(stored.get("body") or "") if stored else None
             if signature:
                 yield article_id, signature, stored.get("cluster") or article_id
-
-
-def _merge_tiers_except(merged: set[str], writer, segments: list) -> list:
-    """merge_tiers over the segments not merged already (`merged`: ids)."""
-    return merge_tiers(writer, [s for s in segments if s.segment_id() not in merged])
 
 
 def index_files(batch: BatchWriter, candidates: list[Candidate], *,

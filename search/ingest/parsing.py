@@ -9,11 +9,6 @@ worker without being parsed.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import sys
-import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..article import Article, text_fingerprint
+from ..engine.workers import default_jobs, worker_pool
 from ..errors import NewsSearchError, NotAnArticleError
 from ..text import language
 from . import neardup
@@ -64,7 +60,7 @@ class ParsedFile:
 def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
                 jobs: int | None = None) -> Iterator[ParsedFile]:
     """Parse (candidate, known sha) pairs; yields ParsedFile in input order."""
-    jobs = jobs or os.cpu_count() or 1
+    jobs = default_jobs(jobs)
     if jobs == 1 or len(work) < PARALLEL_MIN_FILES:
         for candidate, known in work:
             yield parse_file(candidate, options, known)
@@ -157,55 +153,3 @@ def _takes_problems(reader) -> bool:
     import inspect
 
     return "problems" in inspect.signature(reader).parameters
-
-
-def worker_pool(jobs: int):
-    """A ProcessPoolExecutor of `jobs` workers that never outlive this
-    process (see end_with_indexer): parsing, the text builder, merge helpers."""
-    # Imported here: multiprocessing costs a search (which never writes) 8 ms.
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(max_workers=jobs, initializer=end_with_indexer,
-                               initargs=(os.getpid(),))
-
-
-def end_with_indexer(indexer_pid: int) -> None:
-    """Pool initializer: a worker (parsing or building) never outlives the indexer.
-
-    Forked workers inherit the indexer's file descriptors, among them the
-    index's write lock (a flock, held until every holder is gone) and the
-    caller's stdout. Workers left behind by a killed indexer (kill -9, the OOM
-    killer) would keep the index locked and the caller's pipe open for ever.
-    On Linux the kernel kills a worker with its parent (PR_SET_PDEATHSIG);
-    elsewhere a thread checks for the indexer every second."""
-    armed = False
-    if sys.platform.startswith("linux") and os.getppid() == indexer_pid:
-        try:
-            import ctypes
-
-            armed = ctypes.CDLL(None).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    # Workers are the indexer's own children: once it is gone they are
-    # re-parented, even while it lingers as a zombie (which still answers
-    # kill(pid, 0), so a worker that started after the kill waited for ever).
-    if os.getppid() != indexer_pid or not _alive(indexer_pid):
-        os._exit(1)
-    if not armed:
-        threading.Thread(target=_watch, args=(indexer_pid,), daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _watch(indexer_pid: int) -> None:
-    while os.getppid() == indexer_pid and _alive(indexer_pid):
-        time.sleep(1.0)
-    os._exit(1)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engine.whoosh.schema import to_article
+from ..engine.whoosh.writer import open_writer
 from ..results import IndexReport
 from . import indexer, neardup
 from .readers.discover import discover
@@ -30,7 +31,7 @@ def rebuild(store: "WhooshStore", wait: float, progress: "Progress | None",
     store.follow_swap()
     # Our lock keeps newssearch writers out; Whoosh's own lock on the live
     # generation also keeps out any raw Whoosh writer an embedder holds.
-    guard = indexer.open_writer(store.ix, wait, str(store.path))
+    guard = open_writer(store.ix, wait, str(store.path))
     try:
         new_gen = _into_new_generation(store, report, wait, progress, drop_missing, jobs)
         store.swap_to(new_gen)

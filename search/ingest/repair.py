@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from whoosh.filedb.filestore import FileStorage
-
 from ..engine.whoosh import directory
+from ..engine.whoosh.writer import drop_segments
 from ..errors import NewsSearchError
 from .check import CheckReport, check_index
 from .ledger import FILENAME as LEDGER
@@ -55,10 +54,7 @@ def _drop_and_reread(path: Path, report: CheckReport, wait: float) -> list[str]:
     folder = path / report.generation
     damaged = {s.name for s in report.damaged_segments}
     if damaged:
-        ix = directory.NewsFileIndex(FileStorage(str(folder)), verify=False)
-        writer = indexer.open_writer(ix, wait, str(path))
-        writer.commit(mergetype=lambda _writer, segments: [
-            s for s in segments if s.segment_id() not in damaged])
+        drop_segments(folder, damaged, wait, str(path))
         held = sum(s.documents - s.deleted for s in report.damaged_segments)
         done.append(f"dropped {len(damaged)} damaged segment(s) holding {held} article(s)")
     manifest = directory.read_manifest(path, check_version=False)

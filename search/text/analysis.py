@@ -28,8 +28,12 @@ parts): `analysis_lang` decides, by the article's or query's language; what
 is here is the English analysis, which every article of unknown language
 keeps.
 
-Whoosh pickles analyzers into the index's table of contents, so these classes
-are part of the on-disk format: renaming them needs a schema version bump.
+Nothing here knows an engine: the analyzers take a string and yield tokens
+(the attributes Whoosh's analyzer protocol reads, in a :class:`Token` of
+their own). The Whoosh engine's schema holds subclasses that yield Whoosh's
+own tokens and are Whoosh analyzers (`search.engine.whoosh.analyzers`):
+those are what an index pickles, so *their* paths are part of the on-disk
+format (see docs/storage-format.md).
 """
 
 from __future__ import annotations
@@ -38,8 +42,6 @@ import re
 import unicodedata
 from functools import lru_cache
 from typing import Iterator
-
-from whoosh.analysis import Analyzer, Token
 
 #: A word, possibly a compound of parts joined by - / . & or an apostrophe.
 WORD = re.compile(r"[^\W_]+(?:['’\-/.&][^\W_]+)*")
@@ -119,13 +121,33 @@ def _word_terms_unstemmed(word: str) -> tuple[Parts, str | None]:
     return _split_word(word, lambda w: w)
 
 
+class Token:
+    """One token, in the shape of Whoosh's analyzer protocol (``text``,
+    ``pos``, ``startchar``, ``endchar``, ``boost``, ``stopped``, and
+    ``original`` when asked): as there, one object is yielded over and over
+    with new values, so a consumer keeps values, not the token."""
+
+    def __init__(self, positions: bool = False, chars: bool = False,
+                 removestops: bool = True, mode: str = "", **kwargs):
+        self.positions, self.chars = positions, chars
+        self.stopped, self.boost = False, 1.0
+        self.removestops, self.mode = removestops, mode
+        self.__dict__.update(kwargs)
+
+    def copy(self) -> "Token":
+        return type(self)(**self.__dict__)
+
+
 def analyze(text: str, *, index: bool = False) -> list[str]:
     """The terms of `text` as the index sees them (handy for tests and tools)."""
     return [t.text for t in NewsAnalyzer()(text, mode="index" if index else "query")]
 
 
-class NewsAnalyzer(Analyzer):
+class NewsAnalyzer:
     """Tokenise, fold and stem English news text in one pass (see module doc)."""
+
+    #: The class of the tokens __call__ yields (the Whoosh adapter's: Whoosh's).
+    token_class = Token
 
     #: The language words are analysed for when a call names none (None:
     #: English). A class default: analyzers pickled before it had none.
@@ -160,7 +182,7 @@ class NewsAnalyzer(Analyzer):
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", language: str | None = None,
                  **kwargs) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token = self.token_class(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             # Wildcard and fuzzy patterns (s?rian, *a*, Idlb~1) arrive whole:
             # fold them, but neither split nor stem them.
@@ -249,10 +271,12 @@ def extra_terms(joined: str | tuple[str, ...] | None) -> tuple[str, ...]:
     return (joined,) if isinstance(joined, str) else joined
 
 
-class KeywordAnalyzer(Analyzer):
+class KeywordAnalyzer:
     """Whole values for facet fields (source, section, tags…): each value is one
     folded term, so ``source:"iran press"`` finds "Iran Press". Several values
     arrive joined by :data:`VALUE_SEPARATOR`."""
+
+    token_class = Token
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -261,7 +285,7 @@ class KeywordAnalyzer(Analyzer):
                  keeporiginal: bool = False, removestops: bool = True,
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token = self.token_class(positions, chars, removestops=removestops, mode=mode, **kwargs)
         offset = 0
         # A query names one value: a separator typed in it is a space (split,
         # `source:"a\x1fb"` was a phrase on a field without positions).

@@ -144,14 +144,15 @@ def _stemmer(language: str):
 @lru_cache(maxsize=None)
 def stop_terms(code: str | None) -> frozenset[str]:
     """The index terms of a language's function words (Snowball's stop list,
-    as Whoosh ships it), for leaving them out of "more like this" key terms;
-    empty for English (which has its own list) and languages without one."""
+    as Whoosh ships it: see `stopwords`), for leaving them out of "more like
+    this" key terms; empty for English (which has its own list) and
+    languages without one."""
     language = analysis_language(code)
     if language == DEFAULT:
         return frozenset()
-    from whoosh.lang.stopwords import stoplists
+    from .stopwords import stop_words
 
     terms = word_terms(language)
     listed = "no" if language in ("nb", "nn") else language
-    return frozenset(term for word in stoplists.get(listed, ())
+    return frozenset(term for word in stop_words(listed)
                      for term, _, _ in terms(word)[0])

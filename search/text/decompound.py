@@ -113,8 +113,8 @@ def _modifiers(prefix: str, words: dict[str, float]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    """German function words (Snowball's list, as Whoosh ships it), folded
-    as the dictionary is."""
-    from whoosh.lang.stopwords import stoplists
+    """German function words (Snowball's list, as Whoosh ships it: see
+    `stopwords`), folded as the dictionary is."""
+    from .stopwords import stop_words
 
-    return frozenset(word.casefold() for word in stoplists["de"])
+    return frozenset(word.casefold() for word in stop_words("de"))

@@ -46,15 +46,22 @@ BASE: frozenset[tuple[str, str]] = frozenset({
 #: add its old (module, name) here, and keep the class importable there.
 LEGACY: frozenset[tuple[str, str]] = frozenset()
 
+_ANALYZERS = "search.engine.whoosh.analyzers"
+
 #: Classes an index's pickles name by an import path this version moved
 #: (issue 19 put the flat modules into packages): old (module, name) → new.
 #: Indexes built before the move name the old paths in their table of
 #: contents, and must still open without a rebuild. When a pickled class
 #: moves again, add its path here (and keep the old entries: older indexes
-#: still name them).
+#: still name them). The analyzers moved twice: the flat release pickled
+#: `search.analysis`, the first package layout `search.text.analysis`
+#: (whose classes no longer are Whoosh analyzers); both map to the Whoosh
+#: adapters.
 MOVED: dict[tuple[str, str], tuple[str, str]] = {
-    ("search.analysis", "NewsAnalyzer"): ("search.text.analysis", "NewsAnalyzer"),
-    ("search.analysis", "KeywordAnalyzer"): ("search.text.analysis", "KeywordAnalyzer"),
+    ("search.analysis", "NewsAnalyzer"): (_ANALYZERS, "WhooshNewsAnalyzer"),
+    ("search.analysis", "KeywordAnalyzer"): (_ANALYZERS, "WhooshKeywordAnalyzer"),
+    ("search.text.analysis", "NewsAnalyzer"): (_ANALYZERS, "WhooshNewsAnalyzer"),
+    ("search.text.analysis", "KeywordAnalyzer"): (_ANALYZERS, "WhooshKeywordAnalyzer"),
     ("search.codec", "NewsCodec"): ("search.engine.whoosh.codec", "NewsCodec"),
     ("search.datecolumn", "PublishedField"): ("search.engine.whoosh.datecolumn", "PublishedField"),
     ("search.postings", "CompactPositions"): ("search.engine.whoosh.postings", "CompactPositions"),

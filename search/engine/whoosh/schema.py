@@ -17,7 +17,8 @@ from ...article import FIELD_NAMES, LIST_FIELDS, Article, text_fingerprint
 from ...fields import (DATE_FACETS, FACET_FIELDS, FIELD_ALIASES, KEYWORD_FIELDS,  # noqa: F401
                        MULTI_VALUED, QUERY_FIELDS, TEXT_FIELDS, WORD_FIELDS, date_periods,
                        resolve_field)
-from ...text.analysis import VALUE_SEPARATOR, KeywordAnalyzer, NewsAnalyzer
+from ...text.analysis import VALUE_SEPARATOR
+from .analyzers import WhooshKeywordAnalyzer, WhooshNewsAnalyzer
 from .datecolumn import PublishedField
 from .postings import CompactPositions
 
@@ -26,7 +27,7 @@ SCHEMA_VERSION = 8  # 8: stored `extraction` (HTML body route), per-language ana
 
 def full_text() -> fields.TEXT:
     """A stemmed, positional full-text field with our compact postings."""
-    field = fields.TEXT(analyzer=NewsAnalyzer(), stored=True, multitoken_query="phrase")
+    field = fields.TEXT(analyzer=WhooshNewsAnalyzer(), stored=True, multitoken_query="phrase")
     field.format = CompactPositions(field_boost=1.0)
     return field
 
@@ -34,14 +35,14 @@ def full_text() -> fields.TEXT:
 def words_text() -> fields.TEXT:
     """An unstemmed sibling of a full-text field (see WORD_FIELDS): the same
     tokenising and folding, no stemming, nothing stored."""
-    field = fields.TEXT(analyzer=NewsAnalyzer(stemming=False), stored=False)
+    field = fields.TEXT(analyzer=WhooshNewsAnalyzer(stemming=False), stored=False)
     field.format = CompactPositions(field_boost=1.0)  # the fast segment-at-a-time path
     return field
 
 
 def build_schema() -> fields.Schema:
     """A fresh schema object (Whoosh schemas are mutable: never share one)."""
-    keyword = dict(analyzer=KeywordAnalyzer(), phrase=False, stored=True)
+    keyword = dict(analyzer=WhooshKeywordAnalyzer(), phrase=False, stored=True)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         title=full_text(),
@@ -57,9 +58,9 @@ def build_schema() -> fields.Schema:
         people=fields.TEXT(**keyword),
         orgs=fields.TEXT(**keyword),
         exchanges=fields.TEXT(**keyword),
-        year=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
-        month=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
-        day=fields.TEXT(analyzer=KeywordAnalyzer(), phrase=False),
+        year=fields.TEXT(analyzer=WhooshKeywordAnalyzer(), phrase=False),
+        month=fields.TEXT(analyzer=WhooshKeywordAnalyzer(), phrase=False),
+        day=fields.TEXT(analyzer=WhooshKeywordAnalyzer(), phrase=False),
         # Indexed and sortable as naive UTC; the article's own ISO 8601 text
         # (with its offset) is stored beside it, since Whoosh builds the sort
         # column from the stored value.

@@ -22,8 +22,8 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine.whoosh.text_postings import TextPostings
-from .parsing import end_with_indexer, worker_pool
+from ..workers import end_with_indexer, worker_pool
+from .text_postings import TextPostings
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -183,7 +183,7 @@ def _write_part(storage, indexname: str, texts: dict[str, TextPostings],
                 fields: dict[str, Any], part: tuple[int, int]) -> tuple[str, FieldEntries]:
     """Write one run of terms of every field to a scratch postings file;
     returns (its name, its entries)."""
-    from ..engine.whoosh.segment_writer import write_scratch_fields
+    from .segment_writer import write_scratch_fields
 
     return write_scratch_fields(
         storage, indexname, {name: fields[name] for name in sorted(texts)},
