@@ -177,6 +177,7 @@ CORPUS_MODULES = {"test_bbc"}
 CORPUS_FIXTURES = {"bbc_dir", "corpus_files"}
 #: Tests that skip themselves without ../shared/corpora.
 CORPUS_TESTS = {
+    "test_run_memory::test_reuters_verdicts_are_the_same_when_written_out",
     "test_eval::test_ranking_targets_on_test_collections",
     "test_one_ranking::test_query_any_gives_evals_order_on_test_collections",
 }

@@ -83,3 +83,20 @@ def test_the_date_field_indexes_no_terms(index):
     assert build_schema()["published"].indexed is False
     with ix._ix.reader() as reader:
         assert not list(reader.lexicon("published"))
+
+
+def test_the_column_read_in_one_piece_equals_reading_it_date_by_date(index):
+    from search.engine.whoosh import datecolumn
+    from search.engine.whoosh.segment_cache import leaves
+
+    ix, _ = index
+    with ix._searching() as searcher:
+        segments = [sub for sub, _ in leaves(searcher.reader())]
+        assert len(segments) == 3
+        for sub in segments:
+            column = sub.column_reader("published", translate=False)
+            missing = sub.schema["published"].column_type.default_value()
+            whole = datecolumn._as_array(column, sub.doc_count_all(), missing)
+            assert whole is not None  # the fast path is the one taken
+            assert whole.tolist() == [column[d] for d in range(sub.doc_count_all())]
+            assert (whole == missing).sum() > 0  # undated articles are in the comparison

@@ -43,7 +43,7 @@ implementations should touch it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Container, ContextManager, Iterable, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ..article import Article
@@ -108,8 +108,8 @@ class BatchWriter(Protocol):
     """Articles written in batches; leaving the `with` block commits, an
     exception cancels the open batch (earlier ones stay committed)."""
 
-    #: Ids written this run.
-    seen: set[str]
+    #: Ids written this run (`in` answers; kept in bounded memory).
+    seen: Container[str]
 
     def add(self, article: "Article", origin: str, signature: bytes | None = None) -> Any: ...
 

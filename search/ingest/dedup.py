@@ -8,7 +8,7 @@ neardup.THRESHOLD or more; with none, it starts a cluster of its own, named
 by its id.
 
 Earlier articles are of two kinds: those seen in this run (kept here, in
-memory) and those the index held before it. The second are looked up through
+bounded memory: see run_memory) and those the index held before it. The second are looked up through
 a `Stored` object injected by the caller (the indexer's is backed by the
 Whoosh searcher and the ledger's band table), so the decisions themselves can
 be tested without an index: this module imports neither Whoosh nor a ledger.
@@ -16,11 +16,11 @@ be tested without an index: this module imports neither Whoosh nor a ledger.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Literal, Protocol
 
 from . import neardup
+from .run_memory import RunMemory
 
 #: A candidate for near-duplicate matching: (article id, signature, cluster).
 Candidate = tuple[str, bytes, str]
@@ -73,11 +73,11 @@ class Deduplicator:
     (or `remember()` alone for an article kept unchanged), so later articles
     of the run are judged against it too."""
 
-    def __init__(self, stored: Stored | None = None, threshold: float = neardup.THRESHOLD):
+    def __init__(self, stored: Stored | None = None, threshold: float = neardup.THRESHOLD,
+                 memory: RunMemory | None = None):
         self.stored = stored or NothingStored()
         self.threshold = threshold
-        self._texts: dict[str, str] = {}  # text fingerprint → first id kept with it
-        self._bands: dict[int, list[Candidate]] = defaultdict(list)
+        self._run = memory or RunMemory()
 
     def judge(self, article_id: str, text_hash: str, signature: bytes | None = None,
               keys: list[int] | None = None) -> Verdict:
@@ -96,7 +96,7 @@ class Deduplicator:
         """The id of another article with the same normalised text, if any.
         This run's articles are asked first: they are what the index will
         hold, and asking costs no lookup."""
-        other = self._texts.get(text_hash)
+        other = self._run.first_with_text(text_hash)
         if other is None:
             other = self.stored.id_with_text(text_hash)
         # An article is no duplicate of itself (an updated article keeps its text).
@@ -123,8 +123,7 @@ class Deduplicator:
     def candidates(self, keys: list[int]) -> Iterable[Candidate]:
         """Earlier articles sharing a band with `keys`: this run's first,
         then the stored ones."""
-        for key in keys:
-            yield from self._bands.get(key, ())
+        yield from self._run.candidates(keys)
         yield from self.stored.near_candidates(keys)
 
     def remember(self, article_id: str, text_hash: str | None,
@@ -134,11 +133,15 @@ class Deduplicator:
         signature (an unchanged article: its band keys are stored already)
         only its text is remembered."""
         if text_hash:
-            self._texts.setdefault(text_hash, article_id)
+            self._run.keep_text(text_hash, article_id)
         if signature:
             entry = (article_id, signature, cluster or article_id)
-            for key in band_keys(signature) if keys is None else keys:
-                self._bands[key].append(entry)
+            self._run.keep_entry(entry, band_keys(signature) if keys is None else keys)
+        self._run.article_done()
+
+    def close(self) -> None:
+        """Let go of the run's memory (its scratch file, if it wrote one)."""
+        self._run.close()
 
 
 def band_keys(signature: bytes | None) -> list[int]:

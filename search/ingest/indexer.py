@@ -31,6 +31,7 @@ from . import neardup
 from .dedup import DUPLICATE, Deduplicator, band_keys
 from .dedup import Candidate as NearCandidate
 from .ledger import FileRecord, Ledger
+from .run_memory import RunIds
 from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.discover import Candidate, format_of
@@ -64,7 +65,8 @@ class BatchWriter:
         self.report = report
         self.ledger = ledger
         self.engine = WhooshWriter(ix, wait, where, jobs)
-        self.seen: set[str] = set()
+        #: Ids written this run (set-like, in bounded memory: run_memory).
+        self.seen = RunIds()
         #: When a dict (a rebuild sets one): id → content hash of every
         #: article written, to tell which of them changed.
         self.hashes: dict[str, str] | None = None
@@ -113,6 +115,8 @@ class BatchWriter:
                 self._cancel()
         finally:
             self.engine.close()
+            self.dedup.close()
+            self.seen.close()
             self._restore_gc()
 
     def _cancel(self) -> None:
@@ -304,8 +308,9 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
                    in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
                           parsed.band_keys, strict=True)
                    if batch.add(a, origin, sig, fingerprint, keys)]
-            for stale in set(record.ids if record else ()) - set(ids) - batch.seen:
-                batch.delete(stale)  # the file no longer holds this article
+            for stale in set(record.ids if record else ()) - set(ids):
+                if stale not in batch.seen:
+                    batch.delete(stale)  # the file no longer holds this article
             batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
                                          parsed.format, ids, options.key(parsed.format)))
         if progress:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from datetime import datetime
 
-from whoosh import fields, query as wq
+import numpy as np
+from whoosh import columns, fields, query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.util.times import datetime_to_long, long_to_datetime
 
@@ -141,12 +142,33 @@ def _sorted_column(reader) -> tuple[list[int], list[int]]:
     """(dates ascending, their document numbers) of one segment, undated
     documents left out."""
     def build() -> tuple[list[int], list[int]]:
-        pairs = []
-        if reader.has_column("published"):
-            column = reader.column_reader("published", translate=False)
-            missing = reader.schema["published"].column_type.default_value()
+        if not reader.has_column("published"):
+            return [], []
+        column = reader.column_reader("published", translate=False)
+        missing = reader.schema["published"].column_type.default_value()
+        ticks = _as_array(column, reader.doc_count_all(), missing)
+        if ticks is None:
             pairs = sorted((ticks, d) for d, ticks in enumerate(column)
                            if ticks is not None and ticks != missing)
-        return [t for t, _ in pairs], [d for _, d in pairs]
+            return [t for t, _ in pairs], [d for _, d in pairs]
+        docs = np.flatnonzero(ticks != missing)
+        # Stable: equal dates keep document order, as sorting (ticks, doc) pairs did.
+        docs = docs[np.argsort(ticks[docs], kind="stable")]
+        return ticks[docs].tolist(), docs.tolist()
 
     return _cache.get(reader, "published", build)
+
+
+def _as_array(column, doc_count: int, missing: int):
+    """A segment's date column as a numpy array of ticks, read in one piece
+    (`missing` past its stored end), or None if it is not the plain numeric
+    column it is written as. Reading it value by value cost a second per
+    200,000 articles: the first date filter, and `stats`, waited for it."""
+    if type(column) is not columns.NumericColumn.Reader or column._typecode not in "qQ":
+        return None
+    dtype = np.dtype(">u8" if column._typecode == "Q" else ">i8")
+    raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+    ticks = np.full(doc_count, missing, dtype=dtype.newbyteorder("="))
+    stored = np.frombuffer(raw, dtype=dtype)[:doc_count]
+    ticks[:len(stored)] = stored
+    return ticks
