@@ -293,6 +293,45 @@ def test_a_merge_keeps_bm25_statistics_and_scores(tmp_path, monkeypatch):
     assert hits[1] == pytest.approx(hits[0]) and totals[0] == totals[1]
 
 
+def test_a_run_past_the_merge_cap_ends_in_segments_within_it(tmp_path, monkeypatch):
+    """A run is merged into segments of at most MAX_MERGED_DOCS articles, not
+    one: the same articles, scores and order as the one-segment index."""
+    monkeypatch.setenv(BATCH_SIZE_ENV, "6")
+    src = make_corpus(tmp_path / "src", text_files=48, jsonl_files=0, sections=PARTS)
+    whole = NewsIndex.create(tmp_path / "whole")
+    whole.index_paths([src.root], jobs=1)
+    assert [s.doc_count() for s in segments(whole)] == [48]
+    monkeypatch.setattr(segment_writer, "MAX_MERGED_DOCS", 15)
+    for jobs in (1, 2):
+        capped = NewsIndex.create(tmp_path / f"capped{jobs}")
+        capped.index_paths([src.root], jobs=jobs)
+        assert [s.doc_count() for s in segments(capped)] == [12, 12, 12, 12]
+        for q in ("report", "section:pc", "story0 OR story13 OR story47"):
+            total, by_id, _ = scored(whole, q)
+            assert total and scored(capped, q)[:2] == (total, pytest.approx(by_id)), q
+        assert [h.id for h in capped.search("report", limit=50, sort="recent").hits] == \
+            [h.id for h in whole.search("report", limit=50, sort="recent").hits]
+        check_seg_files(capped, strict=True)
+        capped.close()
+    whole.close()
+
+
+def test_tiers_never_merge_past_the_cap(tmp_path, monkeypatch):
+    """Three runs of 12 in one tier would merge into 34 (see above); with a
+    cap of 30 the two smallest merge, the third stays."""
+    monkeypatch.setenv(BATCH_SIZE_ENV, "6")
+    monkeypatch.setattr(segment_writer, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(segment_writer, "MAX_MERGED_DOCS", 30)
+    gone = ["pa/0001.txt", "pb/0005.txt", "pc/0007.txt"]
+    _, ix = tiered(tmp_path, gone)
+    for j in (1, 2):
+        counts = [s.doc_count() for s in segments(ix[j])]
+        assert max(counts) <= 30 and sum(counts) == 45, counts
+        assert len(ix[j]) == 45
+    assert stored(ix[2], "path") == stored(ix[1], "path")
+    ix[1].close(), ix[2].close()
+
+
 # --- 4. an incremental run with builders ------------------------------------------
 
 def test_incremental_run_with_builders_updates_in_place(tmp_path, monkeypatch):

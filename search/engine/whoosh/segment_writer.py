@@ -68,6 +68,13 @@ PARALLEL_FIELDS = (("body",), ("title", "id", "text_hash"))
 
 #: Segments of one size tier (a power of ten of live articles) merged at once.
 MERGE_FACTOR = 10
+#: The most live articles a merge writes into one segment. Merging holds
+#: the merged segment's postings in memory (Reuters-21578 ×10, 212,789
+#: articles merged into one, peaked at 1.0 GB in one process), so past this
+#: size segments stay as they are, as Lucene's TieredMergePolicy leaves
+#: segments at its maxMergedSegmentMB: a million articles are five or six
+#: segments, and no merge grows with the archive.
+MAX_MERGED_DOCS = 200_000
 
 
 class NewsSegmentWriter(SegmentWriter):
@@ -685,11 +692,31 @@ def tiers_due(segments: list) -> bool:
 
 
 def _tier_due(segments: list) -> list:
-    """The segments of the smallest tier holding MERGE_FACTOR of them, if any."""
+    """The segments of the smallest tier holding MERGE_FACTOR of them, if
+    any: all of them, or, where that would pass MAX_MERGED_DOCS, its
+    smallest segments up to that size (none if not two of them fit)."""
     tiers: dict[int, list] = defaultdict(list)
     for segment in segments:
         tiers[int(math.log10(max(segment.doc_count(), 1)))].append(segment)
     for tier in sorted(tiers):
         if len(tiers[tier]) >= MERGE_FACTOR:
-            return tiers[tier]
+            smallest = merge_groups(sorted(tiers[tier], key=lambda s: s.doc_count()))[0]
+            if len(smallest) > 1:  # (in index order: it numbers the merged articles)
+                return [s for s in tiers[tier] if s in smallest]
     return []
+
+
+def merge_groups(segments: list, limit: int | None = None) -> list[list]:
+    """`segments` cut, in their order, into runs of at most `limit`
+    (MAX_MERGED_DOCS) live articles in all; a segment larger than that is a
+    run of its own."""
+    limit = limit or MAX_MERGED_DOCS
+    groups: list[list] = []
+    size = 0
+    for segment in segments:
+        if not groups or size + segment.doc_count() > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(segment)
+        size += segment.doc_count()
+    return groups

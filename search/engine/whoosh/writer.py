@@ -27,7 +27,7 @@ from ..workers import default_jobs
 from .directory import NewsFileIndex
 from .merge_helpers import MergeHelpers
 from .schema import to_document
-from .segment_writer import NewsSegmentWriter, merge_tiers, tiers_due
+from .segment_writer import NewsSegmentWriter, merge_groups, merge_tiers, tiers_due
 from .text_builder import TextBuilder
 
 
@@ -114,6 +114,16 @@ class WhooshWriter:
         nothing to merge."""
         segments = self.ix._segments()
         run = [s for s in segments if s.segment_id() in self._committed]
+        groups = merge_groups(run)
+        if len(groups) > 1:
+            # A run past MAX_MERGED_DOCS: its batches are merged into
+            # segments of up to that size, one writer each; then the
+            # tiers, as after any run.
+            for group in groups:
+                if len(group) > 1:
+                    self._merge_alone({s.segment_id() for s in group})
+            run, self._committed = [], set()
+            segments = self.ix._segments()
         if len(run) < 2 and not tiers_due(segments):
             return  # (a writer left files behind even if cancelled)
         self.writer = open_writer(self.ix, self.wait, self.where)
@@ -124,6 +134,14 @@ class WhooshWriter:
         else:
             mergetype = merge_tiers
         self.writer.commit(mergetype=mergetype)
+
+    def _merge_alone(self, ids: set[str]) -> None:
+        """Merge the segments named (`ids`) into one, and nothing else."""
+        self.writer = open_writer(self.ix, self.wait, self.where)
+        group = [s for s in self.writer.segments if s.segment_id() in ids]
+        self.writer.merge_segments(group, helper=self._helpers)
+        self.writer.commit(mergetype=lambda _writer, segments: [
+            s for s in segments if s.segment_id() not in ids])
 
     def cancel(self) -> None:
         """Drop the open batch and release the Whoosh writer's lock."""
