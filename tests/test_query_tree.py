@@ -306,12 +306,15 @@ def test_every_node_kind_has_both_translations():
 
 def test_dsl_of_a_phrase_and_a_source():
     tree = parse('"oil prices"~2 source:Reuters').tree
-    phrase = {"query": "oil price", "slop": 1, "analyzer": "whitespace"}
+    words = [{"match": {"query": w, "analyzer": "whitespace"}} for w in ("oil", "price")]
+    rule = {"all_of": {"ordered": True, "max_gaps": 1, "intervals": words}}
     assert to_dsl(tree) == {"bool": {"must": [
-        {"bool": {"should": [{"match_phrase": {"title": {**phrase, "boost": 2.5}}},
-                             {"match_phrase": {"body": phrase}}],
+        {"bool": {"should": [{"intervals": {"title": {**rule, "boost": 2.5}}},
+                             {"intervals": {"body": rule}}],
                   "minimum_should_match": 1}},
         {"term": {"source": {"value": "reuters"}}}]}}
+    exact = {"query": "oil price", "slop": 0, "analyzer": "whitespace"}
+    assert to_dsl(t.Phrase("body", ("oil", "price"))) == {"match_phrase": {"body": exact}}
 
 
 def test_dsl_of_boolean_nodes():
@@ -339,16 +342,20 @@ def test_dsl_patterns_go_to_the_unstemmed_words():
         "rewrite": "constant_score"}}}
 
 
-def test_dsl_phrase_slop_covers_whoosh_s():
-    # Whoosh: each word at most `slop` positions after the previous; Lucene:
-    # the gaps together at most `slop` (0 is adjacent).
-    def slop(words, whoosh_slop):
-        node = t.Phrase("body", tuple(words.split()), slop=whoosh_slop)
-        return to_dsl(node)["match_phrase"]["body"]["slop"]
-    assert slop("oil prices", 1) == 0
-    assert slop("oil prices", 3) == 2
-    assert slop("alpha charlie echo", 2) == 2  # two gaps of one word each
-    assert slop("patriot missile systems", 1) == 0
+def test_dsl_phrase_slop_bounds_each_gap_in_order_as_whoosh():
+    # Whoosh: each word at most `slop` positions after the previous, in
+    # order; each gap gets its own bound (nested), not their sum.
+    def gaps(words, whoosh_slop):
+        rule = to_dsl(t.Phrase("body", tuple(words.split()), slop=whoosh_slop))["intervals"]["body"]
+        found = []
+        while "all_of" in rule:
+            assert rule["all_of"]["ordered"] is True
+            found.append(rule["all_of"]["max_gaps"])
+            rule = rule["all_of"]["intervals"][0]
+        return found
+    assert gaps("oil prices", 3) == [2]
+    assert gaps("alpha charlie echo", 2) == [1, 1]  # two gaps of one word each
+    assert "match_phrase" in to_dsl(t.Phrase("body", ("patriot", "missile", "systems")))
 
 
 def test_dsl_refuses_what_the_parser_would_not_let_through():

@@ -25,7 +25,7 @@ from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet, mer
 from ...query import tree as t
 from ...text.analysis import normalize_keyword
 from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
-from .dsl import to_dsl
+from .dsl import to_dsl, weightless
 
 #: ``opensearch://host:port/index`` (a Path collapses ``//`` to ``/``: both read).
 URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
@@ -180,12 +180,12 @@ class OpenSearchIndex:
         parsed = parse(query, strict=strict, any_term=any_term)
         request = _Request(_filters(source, section, filters), since, until,
                            [_facet_name(f) for f in facets], facet_limit, snippets)
-        body = request.body(to_dsl(parsed.tree), limit, page, sort)
+        body = request.body(_ranked(parsed.tree, query), limit, page, sort)
         answer = self._call(self._client.search, index=self.name, body=body)
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
-            body = request.body(to_dsl(parse(query, strict=strict, any_term=True).tree),
+            body = request.body(_ranked(parse(query, strict=strict, any_term=True).tree, query),
                                 limit, page, sort)
             answer = self._call(self._client.search, index=self.name, body=body)
             relaxed = answer["hits"]["total"]["value"] > 0
@@ -207,6 +207,14 @@ class OpenSearchIndex:
             raise _unreachable(self._client, error) from None
         except opensearchpy.exceptions.TransportError as error:
             raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
+
+
+def _ranked(tree: t.Node, query: str) -> dict:
+    """The Query DSL for a parsed query, function words weightless as the
+    embedded engine ranks them (dsl.weightless)."""
+    from ...query.ranked_query import QueryWords
+
+    return to_dsl(weightless(tree, QueryWords.of(query).function_words))
 
 
 def _with_text(articles: Iterable[Article], report: IndexReport) -> Iterable[Article]:
