@@ -21,21 +21,17 @@ from typing import Any, Iterable, Sequence
 from ...article import Article
 from ...errors import NewsSearchError, QueryError
 from ...fields import DATE_FACETS, combine_filters, resolve_facet
-from ...results import FacetCount, Hit, IndexReport, SearchResults, Snippet, merge_spans
+from ...results import FacetCount, Hit, IndexReport, SearchResults
 from ...query import tree as t
 from ...text.analysis import normalize_keyword
 from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
+from ...query import snippets
 from .dsl import to_dsl, weightless
+from .highlight import matchers
 
 #: ``opensearch://host:port/index`` (a Path collapses ``//`` to ``/``: both read).
 URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
 SCHEME = "opensearch:"
-#: Snippet size, as the embedded engine's passages (query.snippets.PASSAGE_CHARS).
-FRAGMENT_CHARS = 240
-#: Highlight marks around matched words: private-use characters no article
-#: text holds (not control characters: the highlighter trims those off a
-#: fragment's ends, taking a closing mark with them).
-PRE, POST = "\ue000", "\ue001"
 #: Undated articles last either way, ties in relevance order (as
 #: query.searcher's date sorts).
 SORTS = {"relevance": None,
@@ -180,15 +176,17 @@ class OpenSearchIndex:
         parsed = parse(query, strict=strict, any_term=any_term)
         request = _Request(_filters(source, section, filters), since, until,
                            [_facet_name(f) for f in facets], facet_limit, snippets)
-        body = request.body(_ranked(parsed.tree, query), limit, page, sort)
+        tree = parsed.tree
+        body = request.body(_ranked(tree, query), limit, page, sort)
         answer = self._call(self._client.search, index=self.name, body=body)
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
-            body = request.body(_ranked(parse(query, strict=strict, any_term=True).tree, query),
-                                limit, page, sort)
+            tree = parse(query, strict=strict, any_term=True).tree
+            body = request.body(_ranked(tree, query), limit, page, sort)
             answer = self._call(self._client.search, index=self.name, body=body)
             relaxed = answer["hits"]["total"]["value"] > 0
+        request.highlights = matchers(tree)
         return request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
 
     def get(self, article_id: str) -> Article | None:
@@ -261,6 +259,7 @@ class _Request:
         self.filters, self.facets = filters, facets
         self.facet_limit, self.snippets = facet_limit, snippets
         self.dates = _date_clause(since, until)
+        self.highlights: dict = {}  # highlight.matchers of the query that ran
 
     def _filter(self, leave_out: str | None = None) -> dict:
         """Every filter (and the dates) but `leave_out`'s, as one bool filter."""
@@ -277,14 +276,6 @@ class _Request:
         if SORTS[sort]:
             body["sort"] = SORTS[sort]
             body["track_scores"] = True  # hits show a score in date order too
-        if self.snippets and limit:
-            body["highlight"] = {
-                "pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
-                "fields": {"body": {"fragment_size": FRAGMENT_CHARS,
-                                    "number_of_fragments": self.snippets,
-                                    "no_match_size": FRAGMENT_CHARS},
-                           # 0 fragments: the whole title, for its highlight spans.
-                           "title": {"number_of_fragments": 0}}}
         return body
 
     def _aggregations(self) -> dict:
@@ -297,7 +288,7 @@ class _Request:
 
     def results(self, answer: dict, query: str, page: int, limit: int, warnings: list[str],
                 relaxed: bool, started: float) -> SearchResults:
-        hits = [_hit(h, self.snippets) for h in answer["hits"]["hits"]]
+        hits = [_hit(h, self.snippets, self.highlights) for h in answer["hits"]["hits"]]
         facets = {name: _counts(name, answer["aggregations"][name]["values"]["buckets"],
                                 self.facet_limit)
                   for name in self.facets}
@@ -349,30 +340,17 @@ def _spelling(name: str, bucket: dict) -> str:
     return key
 
 
-def _hit(found: dict, count: int) -> Hit:
+def _hit(found: dict, count: int, highlights: dict) -> Hit:
     article = Article.from_dict(found["_source"])
-    marked = found.get("highlight", {})
-    fragments = marked.get("body", [])
-    title_spans = _snippet(marked["title"][0], article.title).highlights if marked.get("title") else []
+    # Our snippet code on the stored text, as the embedded engine (highlight.py).
+    title, body = highlights["title"], highlights["body"]
     return Hit(id=article.id, score=found.get("_score") or 0.0, title=article.title,
                source=article.source, published=article.published, url=article.url,
                section=article.section, tags=article.tags, authors=article.authors,
                # No near-duplicate clustering here yet: each article is its own
                # cluster, as the embedded engine says of an article with no near-duplicate.
                path=article.path, cluster=article.cluster or article.id,
-               title_highlights=title_spans,
-               snippets=[_snippet(f, article.body) for f in fragments[:count]] if count else [])
-
-
-def _snippet(fragment: str, body: str) -> Snippet:
-    """A highlighter fragment as our Snippet: the marks become highlight
-    spans in the text, and the text is placed in the body for start/end."""
-    text, highlights = "", []
-    for i, piece in enumerate(re.split(f"[{PRE}{POST}]", fragment)):
-        if i % 2:  # between a pre and a post mark: a matched word
-            highlights.append((len(text), len(text) + len(piece)))
-        text += piece
-    start = max(body.find(text), 0)
-    return Snippet(text=text, start=start, end=start + len(text),
-                   highlights=merge_spans(highlights, text),
-                   cut_after=start + len(text) < len(body.rstrip()))
+               title_highlights=snippets.highlight_spans(
+                   article.title, title.matcher(article.title), article.language),
+               snippets=snippets.passages(article.body, body.matcher(article.body), count,
+                                          article.language))
