@@ -156,3 +156,17 @@ def test_the_embedded_engine_does_not_import_opensearch_py():
     code = ("import sys, search, search.api, search.engine.opensearch.mapping; "
             "sys.exit('opensearchpy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_url_may_name_every_node_of_a_cluster():
+    from search.engine.opensearch.bulk import node_urls
+    from search.engine.opensearch.index import parse_url
+
+    url, name = parse_url("opensearch://127.0.0.1:9200,127.0.0.1:9201,127.0.0.1:9202/news")
+    assert name == "news"
+    assert node_urls(url) == ["http://127.0.0.1:9200", "http://127.0.0.1:9201",
+                              "http://127.0.0.1:9202"]
+    assert node_urls(["https://a:1", "b:2"]) == ["https://a:1", "https://b:2"]
+    client = connect(url)
+    assert len(client.transport.hosts) == 3 and client.transport.max_retries >= 3
+    client.close()

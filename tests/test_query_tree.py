@@ -400,6 +400,47 @@ def test_every_listed_query_has_a_dsl(text):
     assert json.loads(json.dumps(to_dsl(parse(text).tree)))
 
 
+def test_dsl_of_a_word_over_both_fields_is_a_dis_max():
+    # BM25F saturates a word once over its fields; a sum would twice.
+    word = to_dsl(parse("oil").tree)
+    assert word == {"dis_max": {"queries": [
+        {"term": {"title": {"value": "oil", "boost": dsl.WORD_FIELD_WEIGHTS["title"]}}},
+        {"term": {"body": {"value": "oil"}}}], "tie_breaker": dsl.WORD_TIE_BREAKER}}
+    # the user's boost is kept, relative to the parser's field boosts
+    boosted = to_dsl(t.Or((t.Term("title", "oil", 2.5 * 3), t.Term("body", "oil", 3.0))))
+    assert [q["term"] for q in boosted["dis_max"]["queries"]] == [
+        {"title": {"value": "oil", "boost": 4.5}}, {"body": {"value": "oil", "boost": 3.0}}]
+    # terms of two words, or of one field, stay a bool
+    assert "bool" in to_dsl(t.Or((t.Term("body", "oil"), t.Term("body", "gas"))))
+    assert "bool" in to_dsl(t.Or((t.Term("title", "oil"), t.Term("title", "oil"))))
+
+
+def test_weightless_function_words_still_match():
+    tree = parse("gold mine").tree
+    light = dsl.weightless(tree, {"mine"})
+    boosts = {(n.field, n.text): n.boost for n in t.walk(light) if isinstance(n, t.Term)}
+    assert boosts[("title", "mine")] == boosts[("body", "mine")] == 0.0
+    assert boosts[("title", "gold")] == 2.5 and boosts[("body", "gold")] == 1.0
+    assert to_dsl(light)["bool"]["must"][1]["dis_max"]["queries"][1] == {
+        "term": {"body": {"value": "mine", "boost": 0.0}}}
+    # negated parts too; and a query of nothing but function words keeps them all
+    assert dsl.weightless(parse("the who").tree, {"the", "who"}) == parse("the who").tree
+    negated = dsl.weightless(parse("gold -mine").tree, {"mine"})
+    assert all(n.boost == 0.0 for n in t.walk(negated.negative) if isinstance(n, t.Term))
+
+
+def test_opensearch_highlights_come_from_the_tree():
+    from search.engine.opensearch.highlight import matchers
+
+    plans = matchers(parse('Patriot "missile systems" -Idlib minist* m?scow govenment~1').tree)
+    body = plans["body"].matcher("The ministers in Moscow and the government's ministry")
+    assert body.terms == {"patriot"} and body.phrases == (("missil", "system"),)
+    assert body.words == {"ministers", "ministry", "moscow", "government"}
+    assert plans["title"].matcher("").words == frozenset()
+    sloppy = matchers(parse('"oil prices"~3').tree)["body"].matcher("")
+    assert sloppy.terms == {"oil", "price"} and sloppy.phrases == ()
+
+
 # --- free of Whoosh ---------------------------------------------------------------
 
 # `search/__init__.py` imports the whole API (and so Whoosh) on any import
