@@ -14,6 +14,10 @@ Ports: node i serves HTTP on --port + i and transport on --transport-port + i
 DIR/node-i.log; DIR/cluster.json names the URL and each node's pid and ports while
 the cluster runs.
 
+A node that dies after the cluster is ready stops the others (exit 1), unless
+--survive-node-loss: then it is reported on stderr and the others keep running,
+so a test can SIGKILL one node (its pid is in cluster.json) and watch the rest.
+
 When something is missing (Java, Maven, the artifacts), it says so in one line on
 stderr, starting ``missing:``, and exits with status 3 (tests skip on that).
 Nothing here needs more than Python's standard library.
@@ -422,6 +426,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="never run Maven: say what is missing instead (tests use this)")
     parser.add_argument("--stop-on-stdin-eof", action="store_true",
                         help="also stop when standard input closes (for a parent that may die)")
+    parser.add_argument("--survive-node-loss", action="store_true",
+                        help="once the cluster is ready, a node that dies is reported and the "
+                             "others keep running (tests that kill a node; see cluster.json for pids)")
     args = parser.parse_args(argv)
     if not args.fetch_only and args.data is None:
         parser.error("--data DIR is required (or --fetch-only)")
@@ -491,9 +498,15 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{len(cluster.nodes)} node(s) of OpenSearch {args.version} {health['status']} at {cluster.url} "
             f"in {time.monotonic() - started:.1f}s (pids {', '.join(str(n.pid) for n in cluster.nodes)}; "
             f"state in {args.data / 'cluster.json'}); SIGTERM or Ctrl-C stops them")
+        reported: set[str] = set()
         while not stop.wait(1.0):
-            dead = cluster.dead()
-            if dead:
+            dead = [n for n in cluster.dead() if n.name not in reported]
+            if dead and args.survive_node_loss:
+                for node in dead:  # the others carry on: a replica is what they are for
+                    log(f"{node.name} (pid {node.pid}) exited with status "
+                        f"{node.process.returncode}; the others keep running")
+                    reported.add(node.name)
+            elif dead:
                 node = dead[0]
                 log(f"{node.name} (pid {node.pid}) exited with status {node.process.returncode}; "
                     f"stopping the others. Its log ends:\n{node.log_tail()}")

@@ -172,7 +172,7 @@ SLOW_TESTS = {
 #: Modules that drive a real browser.
 BROWSER_MODULES = {"test_browser"}
 #: Modules whose every test needs ../shared/corpora.
-CORPUS_MODULES = {"test_bbc"}
+CORPUS_MODULES = {"test_bbc", "test_opensearch_parity"}
 #: Fixtures that need ../shared/corpora (they skip without it).
 CORPUS_FIXTURES = {"bbc_dir", "corpus_files"}
 #: Tests that skip themselves without ../shared/corpora.

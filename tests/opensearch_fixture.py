@@ -94,8 +94,10 @@ class Launched:
             time.sleep(0.2)
 
 
-def launch(data: Path, *, nodes: int = 1, timeout: float = 300.0) -> Launched:
-    """Start the launcher on free ports and return once it printed the URL.
+def launch(data: Path, *, nodes: int = 1, timeout: float = 300.0,
+           options: tuple[str, ...] = ()) -> Launched:
+    """Start the launcher on free ports and return once it printed the URL
+    (`options`: more of the launcher's options, e.g. ``--survive-node-loss``).
 
     Raises LauncherMissing when a prerequisite is missing (the launcher exited 3),
     RuntimeError when the cluster did not come up."""
@@ -106,7 +108,7 @@ def launch(data: Path, *, nodes: int = 1, timeout: float = 300.0) -> Launched:
                "--port", str(http), "--transport-port", str(transport),
                "--cluster-name", f"newssearch-test-{os.getpid()}-{http}",
                "--timeout", str(timeout), "--no-fetch", "--stop-on-stdin-eof",
-               "--quick-start"]  # tests want the node soon, not its best JIT
+               "--quick-start", *options]  # tests want the node soon, not its best JIT
     # stdin is a pipe held by this process: if pytest dies, the launcher sees
     # end of file and stops its nodes (and they watch the launcher the same way).
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

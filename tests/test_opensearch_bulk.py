@@ -116,6 +116,30 @@ def test_rejected_with_429_is_retried_then_reported(opensearch_client, index_nam
     assert bulk_index(opensearch_client, index_name, articles).indexed == 5
 
 
+def test_items_failed_for_a_passing_reason_are_sent_again(opensearch_client, index_name,
+                                                          articles):
+    """Items still refused after streaming_bulk's own retries go round again
+    once the stream is done: here a block that lifts as the last article is
+    read. One article a request, so each request is sent when the next
+    article is read: every article but the last meets the block."""
+    bulk_index(opensearch_client, index_name, [])
+    block = {"index.blocks.read_only_allow_delete": True}
+    opensearch_client.indices.put_settings(index=index_name, body=block)
+
+    def then_unblock():
+        yield from articles
+        opensearch_client.indices.put_settings(
+            index=index_name, body={"index.blocks.read_only_allow_delete": None})
+
+    calls = []
+    report = bulk_index(opensearch_client, index_name, then_unblock(), batch_count=1,
+                        max_retries=1, initial_backoff=0.05, refresh=True,
+                        progress=lambda *done: calls.append(done))
+    assert report.failures == [] and report.indexed == 5
+    assert opensearch_client.count(index=index_name)["count"] == 5
+    assert calls[0] == (1, 0) and calls[-1] == (5, 0)  # the last article went first
+
+
 def test_red_cluster_is_one_clear_error(opensearch_client, index_name, articles):
     # A primary shard that may live on no node leaves the cluster red.
     nowhere = {"settings": {"index.routing.allocation.require._name": "no-such-node",
@@ -156,3 +180,17 @@ def test_the_embedded_engine_does_not_import_opensearch_py():
     code = ("import sys, search, search.api, search.engine.opensearch.mapping; "
             "sys.exit('opensearchpy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_url_may_name_every_node_of_a_cluster():
+    from search.engine.opensearch.bulk import node_urls
+    from search.engine.opensearch.index import parse_url
+
+    url, name = parse_url("opensearch://127.0.0.1:9200,127.0.0.1:9201,127.0.0.1:9202/news")
+    assert name == "news"
+    assert node_urls(url) == ["http://127.0.0.1:9200", "http://127.0.0.1:9201",
+                              "http://127.0.0.1:9202"]
+    assert node_urls(["https://a:1", "b:2"]) == ["https://a:1", "https://b:2"]
+    client = connect(url)
+    assert len(client.transport.hosts) == 3 and client.transport.max_retries >= 3
+    client.close()

@@ -187,12 +187,18 @@ def test_index_with_newssearch_analysis_is_created(opensearch_client, news_index
     mapping = opensearch_client.indices.get_mapping(index=news_index)[news_index]["mappings"]
     fields = mapping["properties"]
     assert set(fields) == {"id", "title", "body", "source", "authors", "published", "url", "section",
-                           "tags", "language", "related", "path", "content_hash", "cluster"}
+                           "tags", "language", "related", "path", "content_hash", "cluster",
+                           "topics", "places", "people", "orgs", "exchanges"}
+    assert fields["topics"] == fields["source"]  # the Reuters code lists: facets too
     assert fields["title"]["fields"]["words"]["analyzer"] == "news_words_index"
     assert fields["published"]["type"] == "date"
     assert fields["source"] == {"type": "keyword", "normalizer": "news_keyword"}
     settings = opensearch_client.indices.get_settings(index=news_index)[news_index]["settings"]
     assert set(settings["index"]["analysis"]["analyzer"]) == set(MODES.values())
+    # our BM25's k1 and b, not Lucene's 1.2 and 0.75
+    from search.query.ranking import B, K1
+    assert settings["index"]["similarity"]["default"] == {"type": "BM25", "k1": str(K1),
+                                                          "b": str(B)}
 
 
 @pytest.mark.parametrize("text", TRICKY)

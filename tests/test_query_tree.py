@@ -306,12 +306,15 @@ def test_every_node_kind_has_both_translations():
 
 def test_dsl_of_a_phrase_and_a_source():
     tree = parse('"oil prices"~2 source:Reuters').tree
-    phrase = {"query": "oil price", "slop": 1, "analyzer": "whitespace"}
+    words = [{"match": {"query": w, "analyzer": "whitespace"}} for w in ("oil", "price")]
+    rule = {"all_of": {"ordered": True, "max_gaps": 1, "intervals": words}}
     assert to_dsl(tree) == {"bool": {"must": [
-        {"bool": {"should": [{"match_phrase": {"title": {**phrase, "boost": 2.5}}},
-                             {"match_phrase": {"body": phrase}}],
+        {"bool": {"should": [{"intervals": {"title": {**rule, "boost": 2.5}}},
+                             {"intervals": {"body": rule}}],
                   "minimum_should_match": 1}},
         {"term": {"source": {"value": "reuters"}}}]}}
+    exact = {"query": "oil price", "slop": 0, "analyzer": "whitespace"}
+    assert to_dsl(t.Phrase("body", ("oil", "price"))) == {"match_phrase": {"body": exact}}
 
 
 def test_dsl_of_boolean_nodes():
@@ -339,16 +342,20 @@ def test_dsl_patterns_go_to_the_unstemmed_words():
         "rewrite": "constant_score"}}}
 
 
-def test_dsl_phrase_slop_covers_whoosh_s():
-    # Whoosh: each word at most `slop` positions after the previous; Lucene:
-    # the gaps together at most `slop` (0 is adjacent).
-    def slop(words, whoosh_slop):
-        node = t.Phrase("body", tuple(words.split()), slop=whoosh_slop)
-        return to_dsl(node)["match_phrase"]["body"]["slop"]
-    assert slop("oil prices", 1) == 0
-    assert slop("oil prices", 3) == 2
-    assert slop("alpha charlie echo", 2) == 2  # two gaps of one word each
-    assert slop("patriot missile systems", 1) == 0
+def test_dsl_phrase_slop_bounds_each_gap_in_order_as_whoosh():
+    # Whoosh: each word at most `slop` positions after the previous, in
+    # order; each gap gets its own bound (nested), not their sum.
+    def gaps(words, whoosh_slop):
+        rule = to_dsl(t.Phrase("body", tuple(words.split()), slop=whoosh_slop))["intervals"]["body"]
+        found = []
+        while "all_of" in rule:
+            assert rule["all_of"]["ordered"] is True
+            found.append(rule["all_of"]["max_gaps"])
+            rule = rule["all_of"]["intervals"][0]
+        return found
+    assert gaps("oil prices", 3) == [2]
+    assert gaps("alpha charlie echo", 2) == [1, 1]  # two gaps of one word each
+    assert "match_phrase" in to_dsl(t.Phrase("body", ("patriot", "missile", "systems")))
 
 
 def test_dsl_refuses_what_the_parser_would_not_let_through():
@@ -391,6 +398,47 @@ def test_dsl_of_filters_and_everything():
 @pytest.mark.parametrize("text", QUERIES)
 def test_every_listed_query_has_a_dsl(text):
     assert json.loads(json.dumps(to_dsl(parse(text).tree)))
+
+
+def test_dsl_of_a_word_over_both_fields_is_a_dis_max():
+    # BM25F saturates a word once over its fields; a sum would twice.
+    word = to_dsl(parse("oil").tree)
+    assert word == {"dis_max": {"queries": [
+        {"term": {"title": {"value": "oil", "boost": dsl.WORD_FIELD_WEIGHTS["title"]}}},
+        {"term": {"body": {"value": "oil"}}}], "tie_breaker": dsl.WORD_TIE_BREAKER}}
+    # the user's boost is kept, relative to the parser's field boosts
+    boosted = to_dsl(t.Or((t.Term("title", "oil", 2.5 * 3), t.Term("body", "oil", 3.0))))
+    assert [q["term"] for q in boosted["dis_max"]["queries"]] == [
+        {"title": {"value": "oil", "boost": 4.5}}, {"body": {"value": "oil", "boost": 3.0}}]
+    # terms of two words, or of one field, stay a bool
+    assert "bool" in to_dsl(t.Or((t.Term("body", "oil"), t.Term("body", "gas"))))
+    assert "bool" in to_dsl(t.Or((t.Term("title", "oil"), t.Term("title", "oil"))))
+
+
+def test_weightless_function_words_still_match():
+    tree = parse("gold mine").tree
+    light = dsl.weightless(tree, {"mine"})
+    boosts = {(n.field, n.text): n.boost for n in t.walk(light) if isinstance(n, t.Term)}
+    assert boosts[("title", "mine")] == boosts[("body", "mine")] == 0.0
+    assert boosts[("title", "gold")] == 2.5 and boosts[("body", "gold")] == 1.0
+    assert to_dsl(light)["bool"]["must"][1]["dis_max"]["queries"][1] == {
+        "term": {"body": {"value": "mine", "boost": 0.0}}}
+    # negated parts too; and a query of nothing but function words keeps them all
+    assert dsl.weightless(parse("the who").tree, {"the", "who"}) == parse("the who").tree
+    negated = dsl.weightless(parse("gold -mine").tree, {"mine"})
+    assert all(n.boost == 0.0 for n in t.walk(negated.negative) if isinstance(n, t.Term))
+
+
+def test_opensearch_highlights_come_from_the_tree():
+    from search.engine.opensearch.highlight import matchers
+
+    plans = matchers(parse('Patriot "missile systems" -Idlib minist* m?scow govenment~1').tree)
+    body = plans["body"].matcher("The ministers in Moscow and the government's ministry")
+    assert body.terms == {"patriot"} and body.phrases == (("missil", "system"),)
+    assert body.words == {"ministers", "ministry", "moscow", "government"}
+    assert plans["title"].matcher("").words == frozenset()
+    sloppy = matchers(parse('"oil prices"~3').tree)["body"].matcher("")
+    assert sloppy.terms == {"oil", "price"} and sloppy.phrases == ()
 
 
 # --- free of Whoosh ---------------------------------------------------------------

@@ -19,6 +19,7 @@ engine never needs it.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,8 +31,10 @@ from .mapping import create_index
 
 #: The Article fields the mapping holds, in the contract's order.
 SOURCE_FIELDS = ("id", "title", "body", "source", "authors", "published", "url", "section",
-                 "tags", "language", "related", "path", "content_hash", "cluster")
-LIST_SOURCE_FIELDS = ("authors", "tags", "related")
+                 "tags", "language", "related", "topics", "places", "people", "orgs", "exchanges",
+                 "path", "content_hash", "cluster")
+LIST_SOURCE_FIELDS = ("authors", "tags", "related", "topics", "places", "people", "orgs",
+                      "exchanges")
 
 #: Defaults: 500 items or 5 MiB a request, whichever comes first (OpenSearch's
 #: advice is requests of a few MiB); up to 5 retries of a 429, from 0.5 s.
@@ -40,6 +43,9 @@ BATCH_BYTES = 5 * 1024 * 1024
 MAX_RETRIES = 5
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
+#: Item statuses worth sending again (see `_Retry`): queues full, an internal
+#: error (a node lost mid-request), a bad gateway, no primary yet, a timeout.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 Progress = Callable[[int, int], None]  # (indexed so far, failed so far)
 
@@ -78,11 +84,27 @@ def to_source(article: Article) -> dict[str, Any]:
 
 
 def connect(url: str | list[str], *, timeout: float = 60.0):
-    """An opensearch-py client on `url` (one URL or several nodes')."""
+    """An opensearch-py client on `url`: one node's URL, several nodes' URLs,
+    or one string naming several (``http://h:9200,h:9201,h:9202``).
+
+    With several nodes the client sends each request to the next one and, when
+    a node goes away, marks it dead and sends the request to another, so a
+    write or a search outlives a lost node (a node that comes back is tried
+    again later). The nodes are named, not sniffed: sniffing would ask the
+    cluster for addresses that a client outside its network may not reach."""
     opensearchpy = _client_library()
-    hosts = [url] if isinstance(url, str) else list(url)
-    # retry_on_timeout: a loaded node answering slowly is no reason to give up.
-    return opensearchpy.OpenSearch(hosts=hosts, timeout=timeout, retry_on_timeout=True)
+    hosts = node_urls(url)
+    # retry_on_timeout: a loaded node answering slowly is no reason to give up;
+    # max_retries: a request may meet every other node once before failing.
+    return opensearchpy.OpenSearch(hosts=hosts, timeout=timeout, retry_on_timeout=True,
+                                   max_retries=max(3, len(hosts)))
+
+
+def node_urls(url: str | list[str]) -> list[str]:
+    """Each node's URL of `url` (see `connect`), with ``http://`` where none is given."""
+    given = url.split(",") if isinstance(url, str) else list(url)
+    scheme = next((u.split("://", 1)[0] for u in given if "://" in u), "http")
+    return [u.strip() if "://" in u else f"{scheme}://{u.strip()}" for u in given if u.strip()]
 
 
 def check_cluster(client) -> str:
@@ -99,11 +121,15 @@ def check_cluster(client) -> str:
     return health["status"]
 
 
-def ensure_index(client, name: str, *, shards: int = 1, replicas: int = 0) -> bool:
+def ensure_index(client, name: str, *, shards: int = 1, replicas: int | None = None) -> bool:
     """Create index `name` with our mapping unless it exists; True if created.
-    (Without it, a bulk request would create an index with guessed fields.)"""
+    (Without it, a bulk request would create an index with guessed fields.)
+    `replicas`: by default one where the cluster has another data node to
+    hold it, so that losing a node loses no article; none on one node."""
     if client.indices.exists(index=name):
         return False
+    if replicas is None:
+        replicas = 1 if client.cluster.health()["number_of_data_nodes"] > 1 else 0
     create_index(client, name, shards=shards, replicas=replicas)
     return True
 
@@ -122,15 +148,21 @@ def bulk_index(client, index: str, articles: Iterable[Article], *,
     check_cluster(client)
     ensure_index(client, index)
     report, started = BulkReport(), time.perf_counter()
-    results = opensearchpy.helpers.streaming_bulk(
-        client, _actions(index, articles), chunk_size=batch_count, max_chunk_bytes=batch_bytes,
-        max_retries=max_retries, initial_backoff=initial_backoff, max_backoff=max_backoff,
-        raise_on_error=False)  # refused items come back as results, not an exception
+    send = functools.partial(
+        opensearchpy.helpers.streaming_bulk, client, chunk_size=batch_count,
+        max_chunk_bytes=batch_bytes, max_retries=max_retries, initial_backoff=initial_backoff,
+        max_backoff=max_backoff, raise_on_error=False)  # refused items come back as results
+    retry = _Retry(max_retries, initial_backoff, max_backoff)
     try:
-        for ok, item in results:
-            _record(report, ok, item)
-            if progress is not None:
-                progress(report.indexed, report.failed)
+        actions = _actions(index, articles)
+        while actions is not None:
+            for ok, item in send(retry.watch(actions)):
+                if retry.keep(ok, item):
+                    continue  # sent again in the next round
+                _record(report, ok, item)
+                if progress is not None:
+                    progress(report.indexed, report.failed)
+            actions = retry.next_round()
         if refresh:
             client.indices.refresh(index=index)
     except opensearchpy.exceptions.ConnectionError as error:
@@ -143,6 +175,49 @@ def _actions(index: str, articles: Iterable[Article]) -> Iterator[dict[str, Any]
     for article in articles:
         yield {"_op_type": "index", "_index": index, "_id": article.id,
                "_source": to_source(article)}
+
+
+class _Retry:
+    """Items the cluster failed for a passing reason, sent again in rounds.
+
+    streaming_bulk retries only 429s. A node that dies under a bulk request
+    fails its items otherwise: 503 while a replica takes over as primary, 500
+    or 502/504 for a request cut off between nodes. Those are sent again,
+    after 0.5 s, 1 s, 2 s … (the same limits as 429s); a document the mapping
+    refuses (400) is not. Indexing by id makes a repeat harmless. Only the
+    actions whose answer is pending are held (`watch`): a batch or so."""
+
+    def __init__(self, max_retries: int, initial_backoff: float, max_backoff: float):
+        self.rounds_left, self.backoff, self.max_backoff = max_retries, initial_backoff, max_backoff
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.again: list[dict[str, Any]] = []
+
+    def watch(self, actions: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for action in actions:
+            self.pending[action["_id"]] = action
+            yield action
+
+    def keep(self, ok: bool, item: dict[str, Any]) -> bool:
+        """Whether an answered item is kept for the next round (else it is
+        done: indexed, or a failure to report)."""
+        (result,) = item.values()
+        action = self.pending.pop(str(result.get("_id")), None)
+        if ok or action is None or self.rounds_left <= 0 or \
+                int(result.get("status", 0)) not in RETRY_STATUSES:
+            return False
+        self.again.append(action)
+        return True
+
+    def next_round(self) -> list[dict[str, Any]] | None:
+        """The items to send again, after a wait; None when there are none."""
+        self.pending.clear()
+        if not self.again:
+            return None
+        again, self.again = self.again, []
+        time.sleep(self.backoff)
+        self.rounds_left -= 1
+        self.backoff = min(self.backoff * 2, self.max_backoff)
+        return again
 
 
 def _record(report: BulkReport, ok: bool, item: dict[str, Any]) -> None:

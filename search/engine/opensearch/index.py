@@ -33,14 +33,14 @@ from ...query import tree as t
 from ...text.analysis import normalize_keyword
 from . import generations, paging
 from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
-from .dsl import to_dsl
+from ...query import snippets
+from .dsl import to_dsl, weightless
+from .highlight import matchers
 from .reader import OpenSearchReader
 
 #: ``opensearch://host:port/index`` (a Path collapses ``//`` to ``/``: both read).
 URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
 SCHEME = "opensearch:"
-#: Snippet size, as the embedded engine's passages (query.snippets.PASSAGE_CHARS).
-FRAGMENT_CHARS = 240
 #: Highlight marks around matched words: private-use characters no article
 #: text holds (not control characters: the highlighter trims those off a
 #: fragment's ends, taking a closing mark with them).
@@ -209,15 +209,17 @@ class OpenSearchIndex:
         parsed = parse(query, strict=strict, any_term=any_term)
         request = _Request(_filters(source, section, filters), since, until,
                            [_facet_name(f) for f in facets], facet_limit, snippets)
-        body = request.body(to_dsl(parsed.tree), limit, page, sort)
+        tree = parsed.tree
+        body = request.body(_ranked(tree, query), limit, page, sort)
         answer = self._page(body)
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
-            body = request.body(to_dsl(parse(query, strict=strict, any_term=True).tree),
-                                limit, page, sort)
+            tree = parse(query, strict=strict, any_term=True).tree
+            body = request.body(_ranked(tree, query), limit, page, sort)
             answer = self._page(body)
             relaxed = answer["hits"]["total"]["value"] > 0
+        request.highlights = matchers(tree)
         return request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
 
     def _page(self, body: dict) -> dict:
@@ -287,6 +289,14 @@ class OpenSearchIndex:
             raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
 
 
+def _ranked(tree: t.Node, query: str) -> dict:
+    """The Query DSL for a parsed query, function words weightless as the
+    embedded engine ranks them (dsl.weightless)."""
+    from ...query.ranked_query import QueryWords
+
+    return to_dsl(weightless(tree, QueryWords.of(query).function_words))
+
+
 def _stored(source: dict) -> Article:
     """A stored article. No near-duplicate clustering here yet: an article
     without a cluster is its own, as the embedded engine stores one with
@@ -340,6 +350,7 @@ class _Request:
         self.filters, self.facets = filters, facets
         self.facet_limit, self.snippets = facet_limit, snippets
         self.dates = _date_clause(since, until)
+        self.highlights: dict = {}  # highlight.matchers of the query that ran
 
     def _filter(self, leave_out: str | None = None) -> dict:
         """Every filter (and the dates) but `leave_out`'s, as one bool filter."""
@@ -355,11 +366,6 @@ class _Request:
                                 "track_total_hits": True, "aggs": self._aggregations()}
         body["sort"] = SORTS[sort]
         body["track_scores"] = True  # hits show a score in date order too
-        if self.snippets and limit:
-            body["highlight"] = whole_field_highlight("title")
-            body["highlight"]["fields"]["body"] = {"fragment_size": FRAGMENT_CHARS,
-                                                   "number_of_fragments": self.snippets,
-                                                   "no_match_size": FRAGMENT_CHARS}
         return body
 
     def _aggregations(self) -> dict:
@@ -372,7 +378,7 @@ class _Request:
 
     def results(self, answer: dict, query: str, page: int, limit: int, warnings: list[str],
                 relaxed: bool, started: float) -> SearchResults:
-        hits = [_hit(h, self.snippets) for h in answer["hits"]["hits"]]
+        hits = [_hit(h, self.snippets, self.highlights) for h in answer["hits"]["hits"]]
         facets = {name: facet_counts(name, answer["aggregations"][name]["values"]["buckets"],
                                 self.facet_limit)
                   for name in self.facets}
@@ -437,17 +443,18 @@ def marked_spans(fragments: list[str] | None, text: str) -> list[tuple[int, int]
     return _snippet(fragments[0], text).highlights if fragments else []
 
 
-def _hit(found: dict, count: int) -> Hit:
+def _hit(found: dict, count: int, highlights: dict) -> Hit:
     article = _stored(found["_source"])
-    marked = found.get("highlight", {})
-    fragments = marked.get("body", [])
-    title_spans = marked_spans(marked.get("title"), article.title)
+    # Our snippet code on the stored text, as the embedded engine (highlight.py).
+    title, body = highlights["title"], highlights["body"]
     return Hit(id=article.id, score=found.get("_score") or 0.0, title=article.title,
                source=article.source, published=article.published, url=article.url,
                section=article.section, tags=article.tags, authors=article.authors,
                path=article.path, cluster=article.cluster,
-               title_highlights=title_spans,
-               snippets=[_snippet(f, article.body) for f in fragments[:count]] if count else [])
+               title_highlights=snippets.highlight_spans(
+                   article.title, title.matcher(article.title), article.language),
+               snippets=snippets.passages(article.body, body.matcher(article.body), count,
+                                          article.language))
 
 
 def _snippet(fragment: str, body: str) -> Snippet:
