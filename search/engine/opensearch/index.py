@@ -30,7 +30,7 @@ from ...fields import DATE_FACETS, combine_filters, resolve_facet
 from ...results import (FacetCount, Hit, IndexReport, IndexStats, SearchResults, Snippet,
                         merge_spans)
 from ...query import tree as t
-from ...text.analysis import normalize_keyword
+from ...text.analysis import analyze, normalize_keyword
 from . import generations, paging
 from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
 from ...query import snippets
@@ -234,7 +234,8 @@ class OpenSearchIndex:
         """Articles most like the given one: OpenSearch's more_like_this on
         its title and body (the article itself left out)."""
         started = time.perf_counter()
-        if self.get(article_id) is None:
+        source = self.get(article_id)
+        if source is None:
             raise QueryError(f'no article with id "{article_id}"')
         like = {"more_like_this": {"fields": ["title", "body"],
                                    "like": [{"_index": self.name, "_id": article_id}],
@@ -248,7 +249,8 @@ class OpenSearchIndex:
         return SearchResults(query=f"similar to {article_id}",
                              total=answer["hits"]["total"]["value"], page=1, limit=limit,
                              took_ms=(time.perf_counter() - started) * 1000,
-                             hits=[_hit(h, snippets) for h in answer["hits"]["hits"]])
+                             hits=[_hit(h, snippets, _headline_words(source))
+                                   for h in answer["hits"]["hits"]])
 
     def articles(self) -> Iterator[Article]:
         """Every stored article, in id order, as the index was at the first
@@ -287,6 +289,14 @@ class OpenSearchIndex:
             raise _unreachable(self._client, error) from None
         except opensearchpy.exceptions.TransportError as error:
             raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
+
+
+def _headline_words(article: Article) -> dict:
+    """What a similar article's snippets light up: the words of the
+    headline it is similar to. (The embedded engine lights up the key terms
+    it chose; more_like_this does not say which it chose.)"""
+    words = dict.fromkeys(analyze(article.title))
+    return matchers(t.Or(tuple(t.Term(name, word) for word in words for name in ("title", "body"))))
 
 
 def _ranked(tree: t.Node, query: str) -> dict:
