@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from ..text.analysis import fold, stem
+from ....text.analysis import fold, stem
 from .ranking import QUERY_STOP_WORDS
 
 #: Function words (and their stems) a relaxed query leaves out; not those

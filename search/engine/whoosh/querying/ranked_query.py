@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from ..fields import TEXT_FIELDS
-from ..text.analysis import NewsAnalyzer
-from .parser import MAX_QUERY_CHARS
+from ....fields import TEXT_FIELDS
+from ....query.tree import MAX_QUERY_CHARS
+from ....text.analysis import NewsAnalyzer
 from .ranking import BM25FPhrase, BM25FTerm, is_query_stop_word
 
 #: A phrase in quotes.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from ..text.analysis import WORD, NewsAnalyzer, analyze, fold, stem
+from ....text.analysis import WORD, NewsAnalyzer, analyze, fold, stem
 
 #: Fields whose vocabulary completions come from.
 VOCABULARY_FIELDS = ("title", "body")

@@ -46,9 +46,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..engine.whoosh.codec import term_postings
-from ..fields import TEXT_FIELDS
-from ..text.analysis import fold
+from ..codec import term_postings
+from ....fields import TEXT_FIELDS
+from ....text.analysis import fold
 from .phrases import phrase_docs
 
 #: Term-frequency saturation, length normalisation and the fields' BM25F
