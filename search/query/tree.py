@@ -1,9 +1,8 @@
 """The engine-neutral query tree: what a query asks for, before any engine
 reads it.
 
-The query language (`parser`) has produced ``whoosh.query`` trees, so every
-rewrite after it, and the searcher, spoke Whoosh. This module is the common
-vocabulary instead: small frozen dataclasses, one per kind of node our
+The query language (`parser`) produces these trees, and every rewrite
+after it reads them: small frozen dataclasses, one per kind of node our
 parser's output holds, that each engine translates (``engine/whoosh/
 translate.py`` to and from Whoosh queries, ``engine/opensearch/dsl.py`` to
 OpenSearch's Query DSL). See docs/query-tree.md.

@@ -46,15 +46,17 @@ def ranking_query(searcher, tree: t.Node, text: str, deadline) -> wq.Query:
     """The query to match and rank `tree` (typed as `text`) with: its
     patterns checked, one BM25F ranking for every query (what `eval`
     measures: see ranked_query), phrases matched once per segment and kept."""
+    query = to_whoosh(tree)
     expanding = time.perf_counter()
-    check_expansions(to_whoosh(tree), searcher.reader(), deadline)
+    check_expansions(query, searcher.reader(), deadline)
     # Matching and highlighting expand the same patterns twice more.
     deadline.check(ahead=2 * (time.perf_counter() - expanding))
-    return keep_phrases(ranked_form(tree, text), deadline.check)
+    return keep_phrases(for_ranking(query, text), deadline.check)
 
 
 def ranked_form(tree: t.Node, text: str) -> wq.Query:
-    """The Whoosh query ranking `tree` (typed as `text`) by the one BM25F."""
+    """The Whoosh query ranking `tree` (typed as `text`) by the one BM25F,
+    as `ranking_query` ranks it (phrases not yet kept)."""
     return for_ranking(to_whoosh(tree), text)
 
 
