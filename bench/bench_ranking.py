@@ -20,7 +20,7 @@ collection's doc ids, title from ``.T``, authors from ``.A``, body from
 * **query's per-field BM25**: the parser's per-field terms scored apart and
   summed, as ``query`` did before one ranking (today's parameters);
 * **newssearch default**: ``eval``, which ranks as ``query --any`` does
-  (``search.query.ranked_query``; docs/ranking.md);
+  (``search.engine.whoosh.querying.ranked_query``; docs/ranking.md);
 
 then (unless ``--quick``) one line per hypothesis about *why* Whoosh ranks
 worse than plain BM25, each change measured alone against "before"; the fix
@@ -67,13 +67,15 @@ from whoosh import fields as wf, index as windex, qparser, query as wq, scoring 
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 
 from search import Article, NewsIndex  # noqa: E402
-from search.query import ranking
+from search.engine.whoosh.querying import ranking  # noqa: E402
+from search.text import query_words  # noqa: E402
 from search.text.analysis import NewsAnalyzer  # noqa: E402
 import references  # noqa: E402  (bench/references.py)
+from search.engine.whoosh.querying.ranked_query import for_ranking  # noqa: E402
+from search.engine.whoosh.schema import TEXT_FIELDS  # noqa: E402
+from search.engine.whoosh.translate import to_whoosh  # noqa: E402
 from search.query.evaluation import evaluate, measure, read_qrels, read_queries  # noqa: E402
 from search.query.parser import parse  # noqa: E402
-from search.query.ranked_query import for_ranking  # noqa: E402
-from search.engine.whoosh.schema import TEXT_FIELDS  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared"
 
@@ -202,7 +204,7 @@ def rankings_of(searcher, queries: dict[str, str], make_query) -> dict:
 def words(text: str, drop_stop: bool = False) -> list[str]:
     """The query's terms as our analyzer makes them, optionally without
     function words (as for_ranking drops them)."""
-    pairs = [(t.text, ranking.is_query_stop_word(t.original))
+    pairs = [(t.text, query_words.is_query_stop_word(t.original))
              for t in NewsAnalyzer()(text, mode="query", keeporiginal=True)]
     terms = [term for term, _ in pairs]
     if drop_stop:
@@ -316,7 +318,7 @@ class Bench:
     def per_field_path(self) -> tuple[float, float, float]:
         """`query --any` before one ranking: the parser's per-field terms,
         each scored with BM25 and summed (title boost 2.5)."""
-        return self.ours(ranking.BM25F(), lambda text: parse(text, any_term=True).query)
+        return self.ours(ranking.BM25F(), lambda text: to_whoosh(parse(text, any_term=True).tree))
 
     def fts5(self) -> tuple[float, float, float]:
         return self.score(references.fts5(self.collection.articles, self.judged, DEPTH))
@@ -350,7 +352,7 @@ def per_field(**kw):
 def free(text: str) -> wq.Query:
     """The query `newssearch query --any TEXT` ranks by (and eval runs)."""
     parsed = parse(text, any_term=True)
-    return for_ranking(parsed.query, parsed.text)
+    return for_ranking(to_whoosh(parsed.tree), parsed.text)
 
 
 OLD_B = dict(b=0.75, field_b={"title": 0.5})
@@ -407,12 +409,12 @@ LATENCY_QUERIES = 100
 def latency(shared: Path, folder: Path) -> None:
     """Median and p95 ms of ``NewsIndex.search`` (top 10, snippets) on BBC
     News, with one ranking and with the per-field scoring it replaced (the
-    same index and queries; ``searcher.for_ranking`` swapped out): two-word
+    same index and queries; ``execute.for_ranking`` swapped out): two-word
     AND queries and --any queries made of article titles."""
     import random
     import statistics
 
-    from search.query import searcher as searching
+    from search.engine.whoosh.querying import execute as searching
 
     corpus = shared / "corpora" / "bbc"
     if not corpus.is_dir():

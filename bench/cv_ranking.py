@@ -40,13 +40,14 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_ranking import DEFAULT_SHARED, DEPTH, LOADERS, table  # noqa: E402
 from news_topics import reuters_topics  # noqa: E402
 from search import NewsIndex  # noqa: E402
-from search.query import ranking
+from search.engine.whoosh.querying import ranking
+from search.engine.whoosh.querying.ranked_query import for_ranking  # noqa: E402
+from search.engine.whoosh.translate import to_whoosh  # noqa: E402
 from search.query.evaluation import measure, read_qrels, read_queries  # noqa: E402
 from search.query.parser import parse  # noqa: E402
-from search.query.ranked_query import for_ranking  # noqa: E402
 
 
-#: The setting of search.query.ranking's defaults, as grid() names it.
+#: The setting of search.engine.whoosh.querying.ranking's defaults, as grid() names it.
 DEFAULT_LABEL = f"k1 {ranking.K1}, b {ranking.B}, title weight {ranking.FIELD_WEIGHTS['title']}"
 
 
@@ -91,7 +92,7 @@ class Collection:
     def average_precision(self, weighting, options) -> dict[str, float]:
         """qid → AP of every judged query, ranked with `weighting`."""
         with self.ix._ix.searcher(weighting=weighting) as searcher:
-            rankings = {q: ranking.rank(searcher, for_ranking(p.query, p.text, **options),
+            rankings = {q: ranking.rank(searcher, for_ranking(to_whoosh(p.tree), p.text, **options),
                                         DEPTH, self.ids) for q, p in self.parsed.items()}
         report = measure(self.judged, self.qrels, rankings, depth=DEPTH)
         return {q: scores["map"] for q, scores in report.per_query.items()}

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import references  # noqa: E402
 from bench_ranking import DEFAULT_SHARED, DEPTH, table  # noqa: E402
 from search import Article, NewsIndex  # noqa: E402
-from search.query import ranking
+from search.engine.whoosh.querying import execute, ranking  # noqa: E402
 from search.query.evaluation import measure, ranked  # noqa: E402
 
 _NAMED = re.compile(r"^(.+?) \(([A-Z0-9-]+)\)\s*$")
@@ -94,8 +94,9 @@ def main() -> int:
         for label, weighting in settings:
             with ix._ix.searcher(weighting=weighting) as searcher:
                 ids: dict = {}
-                rankings = {q: ranking.rank(searcher, ranked(q, text), DEPTH, ids)
-                            for q, text in queries.items()}
+                parsed = {q: ranked(q, text) for q, text in queries.items()}
+                rankings = {q: execute.rank(searcher, p.tree, p.text, DEPTH, ids)
+                            for q, p in parsed.items()}
             rows.append([label, f"{measure(queries, qrels, rankings).map:.4f}"])
         ix.close()
     print(f"Reuters-21578: {len(articles):,} stories, {len(queries)} topic names as queries "

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from .article import Article
 from .defaults import DEFAULT_WAIT
 from .engine.whoosh import directory
+from .engine.whoosh.querying import execute
 from .engine.whoosh.schema import to_article
 from .engine.whoosh.store import WhooshStore
 from .errors import NewsSearchError
@@ -89,7 +90,7 @@ class NewsIndex:
         self.path = path
         #: The live generation, its lent searchers and its swaps (reads go
         #: through it; writes through `ingest` on its Whoosh index).
-        self._store = WhooshStore(path, manifest, searching.WEIGHTING)
+        self._store = WhooshStore(path, manifest, execute.WEIGHTING)
 
     # (Tests and benchmarks reach the Whoosh objects behind the facade.)
     _manifest = property(lambda self: self._store.manifest,

@@ -17,20 +17,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .article import Article
+from .engine.whoosh.querying import execute, facet_counts
 from .engine.whoosh.schema import to_article
 from .fields import combine_filters
 from .query import facets
 from .query import searcher as searching
 from .query import snippets as snippet_text
+from .query import tree as t
 from .query.parser import parse
-from .query.ranking import rank
 from .query.synonyms import Synonyms
 from .results import IndexStats, SearchResults
 from .text import language
 
 if TYPE_CHECKING:
     from .engine.whoosh.directory import Manifest
-    from .query.complete import Completions
+    from .query.completion import Completions
 
 Spans = list[tuple[int, int]]
 
@@ -60,7 +61,7 @@ class Snapshot:
         parsed = parse(query, strict=strict, any_term=any_term,
                        languages=wanted or self.languages())
         if synonyms:
-            parsed.query = synonyms.expand(parsed.query)
+            parsed.tree = synonyms.expand(parsed.tree)
         request = searching.SearchRequest(
             parsed=parsed, limit=limit, page=page, sort=sort,
             filters=combine_filters(source, section, filters), half_life_days=half_life,
@@ -81,16 +82,19 @@ class Snapshot:
         """Whether an article with this id is in the commit."""
         return self._searcher.document_number(id=article_id) is not None
 
-    def rank(self, query, limit: int, ids: dict | None = None) -> list[tuple[str, float]]:
-        """The top `limit` (article id, score) pairs of a ranking query
-        (:func:`evaluation.ranked`), without building hits."""
-        return rank(self._searcher, query, limit, ids)
+    def rank(self, tree: t.Node, text: str, limit: int,
+             ids: dict | None = None) -> list[tuple[str, float]]:
+        """The top `limit` (article id, score) pairs of a query (`tree`,
+        typed as `text`) under the one ranking (:func:`evaluation.ranked`),
+        without building hits."""
+        return execute.rank(self._searcher, tree, text, limit, ids)
 
     def complete(self, text: str, limit: int = 8) -> Completions:
-        """Completions of the query being typed (see :mod:`query.complete`)."""
+        """Completions of the query being typed (see
+        :mod:`engine.whoosh.querying.complete`)."""
         # Imported on first use: only the search page's suggest box asks, and a
         # cold CLI query should not pay for it.
-        from .query.complete import complete_on
+        from .engine.whoosh.querying.complete import complete_on
 
         return complete_on(self._searcher, text, limit)
 
@@ -100,7 +104,7 @@ class Snapshot:
         the snippets use, so an article page lights up what they do. Raises
         QueryError when `query` is not a query."""
         parsed = parse(query, languages=self.languages())
-        matchers = searching.highlight_matchers(parsed.query, self._searcher)
+        matchers = searching.highlight_matchers(parsed.tree, self._searcher)
         # (each text analysed in the article's language, as the snippets are)
         title = snippet_text.highlight_spans(article.title, matchers["title"], article.language)
         body = snippet_text.highlight_spans(article.body[:snippet_text.SCAN_CHARS],
@@ -114,7 +118,7 @@ class Snapshot:
     def fields_with_values(self, names: Iterable[str]) -> list[str]:
         """Those of the fields `names` that at least one article has a value
         in (a facet worth offering), in the order given."""
-        return facets.with_values(self._searcher.reader(), names)
+        return facet_counts.with_values(self._searcher.reader(), names)
 
     def __len__(self) -> int:
         """How many articles the commit holds."""
@@ -126,7 +130,7 @@ class Snapshot:
         s = self._searcher
         # Everything from the searcher: Whoosh's `ix.schema` re-reads the
         # table of contents, which a rebuild may have just deleted.
-        earliest, latest, dated = searching.date_range(s)
+        earliest, latest, dated = execute.date_range(s)
         return IndexStats(
             path=self._path, documents=s.doc_count(),
             sources=facets.count_all(s, "source"),

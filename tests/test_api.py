@@ -255,7 +255,7 @@ def test_stats_survives_a_rebuild_swapping_generations_mid_call(tmp_path, monkey
     """stats() reads everything from its searcher: a rebuild by another
     writer may swap in a new generation and delete the old one while it
     runs (Whoosh's `ix.schema` re-read the deleted table of contents)."""
-    from search.query import searcher as searching
+    from search.engine.whoosh.querying import execute as searching
 
     ix = NewsIndex.create(tmp_path / "ix")
     assert ix.index_paths([SEEDS]).added == 1

@@ -65,3 +65,31 @@ def test_the_text_layer_reads_only_whoosh_stop_word_data():
     imports = {path.name: _whoosh_imports(path) for path in text.glob("*.py")}
     assert imports.pop("stopwords.py") == {"whoosh.lang.stopwords"}
     assert not any(imports.values()), imports
+
+
+def test_the_query_layer_and_the_snapshot_have_no_whoosh_exceptions():
+    """Issue 19's last step: the query package builds engine-neutral trees
+    and the snapshot reads through engine.whoosh; neither is excused from
+    the "Whoosh only under engine/whoosh" contract."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contract = next(c for c in config["contracts"] if c["id"] == "whoosh-in-engine")
+    assert {"search.query", "search.snapshot"} <= set(contract["source_modules"])
+    assert [rule for rule in contract.get("ignore_imports", [])
+            if rule.startswith(("search.query", "search.snapshot"))] == []
+
+
+def test_no_query_module_imports_whoosh_even_lazily():
+    """The same, read off the source (imports inside functions included),
+    so it holds whatever the contract's configuration says."""
+    import ast
+
+    found = []
+    for path in [*sorted((ROOT / "search" / "query").glob("*.py")), ROOT / "search" / "snapshot.py"]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [])
+            found += [f"{path.name}: {name}" for name in names
+                      if name == "whoosh" or name.startswith("whoosh.")]
+    assert found == []

@@ -21,7 +21,7 @@ NOT_FOR_A_QUERY = [
     "bs4", "lxml", "trafilatura", "dateparser", "numpy",
     "fastapi", "starlette", "uvicorn",
     "search.ingest", "search.ingest.readers", "search.ingest.indexer", "search.web",
-    "search.query.complete",
+    "search.engine.whoosh.querying.complete",
 ]
 # On import the CLI is only Typer and its commands: no API, no Whoosh.
 NOT_ON_IMPORT = NOT_FOR_A_QUERY + ["whoosh", "search.api", "search.render", "search.query"]

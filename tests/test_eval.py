@@ -1,5 +1,5 @@
 """Ranking and the built-in evaluation: `newssearch eval`, `search.query.evaluation`,
-`search.query.ranking` (what eval runs: tests/test_one_ranking.py).
+`search.engine.whoosh.querying.ranking` (what eval runs: tests/test_one_ranking.py).
 
 The tiny collection in tests/fixtures/eval/ (ten articles written for these
 tests, five judged queries) is small enough to work every figure out by hand;
@@ -18,7 +18,7 @@ import pytest
 from whoosh import query as wq
 
 from search import Article, NewsIndex
-from search.query import ranking
+from search.engine.whoosh.querying import ranking
 from search.errors import NewsSearchError
 from search.query.evaluation import EvalReport, evaluate, measure, read_qrels, read_queries
 from search.query.evaluation import ranked
@@ -310,9 +310,9 @@ def test_bm25f_is_the_same_over_several_segments(tmp_path):
         with NewsIndex.create(tmp_path / name) as ix:
             for batch in batches:
                 ix.add(batch)
-            query = ranked("q", "volcano island election rate cup")
-            with ix._searching() as searcher:
-                scores.append(dict(ranking.rank(searcher, query, 100)))
+            parsed = ranked("q", "volcano island election rate cup")
+            with ix.snapshot() as snap:
+                scores.append(dict(snap.rank(parsed.tree, parsed.text, 100)))
     assert scores[0] == pytest.approx(scores[1], rel=1e-9) and len(scores[0]) >= 8
 
 

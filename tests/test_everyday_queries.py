@@ -269,7 +269,7 @@ def test_highlights_mark_the_words_a_pattern_matched(ix):
 
 def test_pattern_limits_still_apply(ix):
     with pytest.raises(QueryError, match="more than"):
-        from search.query import searcher
+        from search.engine.whoosh.querying import execute as searcher
         old = searcher.MAX_EXPANSIONS
         searcher.MAX_EXPANSIONS = 3
         try:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from search import Article, NewsIndex
+from search.engine.whoosh.querying import facet_counts
 from search.query import facets
 from search.web.state import SearchState
 
@@ -39,7 +40,7 @@ def test_cached_counts_follow_adds_deletes_and_rebuilds(tmp_path):
         ix.add(stored[:20])
         assert counts(ix, "tags") == expected(stored[:20], "tags")
         assert counts(ix, "tags") == expected(stored[:20], "tags")  # from the cache
-        cached = len(facets._cache)
+        cached = len(facet_counts._cache)
         assert cached >= 1
 
         ix.add(stored[20:])  # a new segment: its lists are built, the old kept
@@ -60,12 +61,12 @@ def test_cached_counts_follow_adds_deletes_and_rebuilds(tmp_path):
 
 
 def test_cache_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(facets._cache, "entries", 2)
+    monkeypatch.setattr(facet_counts._cache, "entries", 2)
     with NewsIndex.create(tmp_path / "ix") as ix:
         for i in range(4):
             ix.add([article(i, ["x"])])
             ix.search("grain", facets=["tags", "source", "year"])
-        assert len(facets._cache) <= 2
+        assert len(facet_counts._cache) <= 2
         assert counts(ix, "tags") == Counter({"x": 4})
 
 

@@ -1,5 +1,5 @@
 """One ranking: `newssearch query` and `newssearch eval` order articles the
-same way (search.query.ranked_query), and questions and prose read as text.
+same way (search.engine.whoosh.querying.ranked_query), and questions and prose read as text.
 
 The collection in tests/fixtures/ranking/ (twelve articles written for these
 tests, eight queries with judgments) has what separates the rankings: words
@@ -19,11 +19,13 @@ import pytest
 from whoosh import query as wq
 
 from search import Article, NewsIndex
-from search.query import ranking
+from search.engine.whoosh.querying import execute, ranking
+from search.engine.whoosh.querying.ranked_query import for_ranking
+from search.text.query_words import QueryWords
+from search.engine.whoosh.querying.ranking import BM25FPhrase, BM25FTerm
+from search.engine.whoosh.translate import to_whoosh
 from search.query.evaluation import evaluate, ranked, read_queries
 from search.query.parser import parse
-from search.query.ranked_query import QueryWords, for_ranking
-from search.query.ranking import BM25FPhrase, BM25FTerm
 
 from .conftest import CORPORA, FIXTURES, ROOT
 
@@ -109,7 +111,7 @@ def test_deleted_articles_are_not_ranked(tmp_path):
 
 def _ranked(text: str, any_term: bool = True) -> wq.Query:
     parsed = parse(text, any_term=any_term)
-    return for_ranking(parsed.query, parsed.text)
+    return for_ranking(to_whoosh(parsed.tree), parsed.text)
 
 
 def test_a_word_in_every_field_becomes_one_bm25f_term():
@@ -195,9 +197,9 @@ def test_a_question_mark_ends_a_word_and_a_lone_dash_is_a_dash(ranking_index):
 
 
 def test_patterns_and_negation_keep_their_meaning():
-    assert isinstance(parse("m?nister").query.leaves().__next__(), wq.Wildcard)
-    assert any(isinstance(leaf, wq.Wildcard) for leaf in parse("colo*r?").query.leaves())
-    assert isinstance(parse("oil -gas").query, wq.AndNot)
+    assert isinstance(to_whoosh(parse("m?nister").tree).leaves().__next__(), wq.Wildcard)
+    assert any(isinstance(leaf, wq.Wildcard) for leaf in to_whoosh(parse("colo*r?").tree).leaves())
+    assert isinstance(to_whoosh(parse("oil -gas").tree), wq.AndNot)
 
 
 # --- the test collections (../shared) ------------------------------------------------------------
@@ -235,4 +237,5 @@ def test_query_any_gives_evals_order_on_test_collections(tmp_path, name, cli):
 
 
 def test_eval_ranks_with_the_search_paths_query():
-    assert ranked("q", "oil prices") == _ranked("oil prices")
+    parsed = ranked("q", "oil prices")
+    assert execute.ranked_form(parsed.tree, parsed.text) == _ranked("oil prices")

@@ -1,4 +1,4 @@
-"""Phrases matched once per segment (search.query.phrases): the same hits and
+"""Phrases matched once per segment (search.engine.whoosh.querying.phrases): the same hits and
 scores as Whoosh's own phrase matching, positions walked once, and the
 walk stopped by the search deadline."""
 
@@ -8,11 +8,12 @@ import pytest
 from whoosh import query as wq
 
 from search import Article, NewsIndex
-from search.query import phrases
-from search.query import searcher as searching
+from search.engine.whoosh.querying import phrases
+from search.engine.whoosh.querying import execute as searching
+from search.engine.whoosh.querying.ranked_query import for_ranking
+from search.engine.whoosh.translate import to_whoosh
 from search.errors import SearchTimeout
 from search.query.parser import parse
-from search.query.ranked_query import for_ranking
 
 LINES = ["the company said on monday it would raise prices",
          "prices said the company would rise",
@@ -43,12 +44,12 @@ def test_kept_phrases_rank_like_whoosh_phrases(index, q, sort, monkeypatch):
     with NewsIndex.open(index) as ix:
         results = ix.search(q, limit=40, sort=sort)
         # The reference walks positions itself, every time (no kept match sets).
-        monkeypatch.setattr("search.query.ranking.phrase_docs", lambda phrase, searcher, check=None:
+        monkeypatch.setattr("search.engine.whoosh.querying.ranking.phrase_docs", lambda phrase, searcher, check=None:
                             frozenset(wq.Phrase.matcher(phrase, searcher).all_ids()))
         with ix._searching() as searcher:
             assert len(searcher.reader().leaf_readers()) > 1
             # Whoosh's own phrase matching by positions, under the one ranking
-            plain = for_ranking(parse(q).query, q)
+            plain = for_ranking(to_whoosh(parse(q).tree), q)
             found = searcher.search(plain, limit=40, sortedby=searching._sort_facet(sort))
             expected = [(hit["id"], searching._relevance(hit.score)) for hit in found]
     assert [h.id for h in results.hits] == [i for i, _ in expected]
@@ -77,7 +78,7 @@ def test_the_walk_stops_at_the_deadline_and_keeps_nothing(index, monkeypatch):
     def expired():
         raise SearchTimeout("stopped")
 
-    q = next(leaf for leaf in parse('"company said"~3').query.leaves()
+    q = next(leaf for leaf in to_whoosh(parse('"company said"~3').tree).leaves()
              if isinstance(leaf, wq.Phrase) and leaf.fieldname == "body")
     with NewsIndex.open(index) as ix, ix._searching() as searcher:
         sub = searcher.leaf_searchers()[0][0]

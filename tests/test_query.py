@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from search.engine.whoosh.translate import to_whoosh
 from search.errors import QueryError
 from search.query.parser import check_syntax, parse, parse_date_bound
 
@@ -30,7 +31,7 @@ def test_strict_mode_reports_the_first_problem_with_its_column(text, message, co
 def test_lenient_mode_warns_and_still_searches(text):
     parsed = parse(text)
     assert parsed.warnings and all("ignored" in w for w in parsed.warnings)
-    assert parsed.query is not None
+    assert to_whoosh(parsed.tree) is not None
 
 
 def test_lenient_cleanup_keeps_the_words():
@@ -57,17 +58,17 @@ def test_quoted_colons_are_text():
     ("-Idlib Patriot", "((title:patriot^2.5 OR body:patriot) ANDNOT (title:idlib^2.5 OR body:idlib))"),
 ])
 def test_parsed_queries(text, expected):
-    assert str(parse(text).query) == expected
+    assert str(to_whoosh(parse(text).tree)) == expected
 
 
 def test_any_term_mode_ors_words():
-    assert " OR " in str(parse("Patriot Idlib", any_term=True).query)
-    assert "AND" not in str(parse("Patriot Idlib", any_term=True).query)
+    assert " OR " in str(to_whoosh(parse("Patriot Idlib", any_term=True).tree))
+    assert "AND" not in str(to_whoosh(parse("Patriot Idlib", any_term=True).tree))
 
 
 def test_empty_and_star_match_everything():
     for text in ("", "   ", "*"):
-        assert type(parse(text).query).__name__ == "Every"
+        assert type(to_whoosh(parse(text).tree)).__name__ == "Every"
 
 
 def test_broken_syntax_in_lenient_mode_falls_back_to_words():
@@ -112,9 +113,9 @@ def _plain_queries() -> list[str]:
 def test_plain_words_build_what_whoosh_s_parser_builds(monkeypatch, any_term):
     from search.query import parser as query_module
 
-    fast = [parse(q, any_term=any_term).query for q in _plain_queries()]
+    fast = [to_whoosh(parse(q, any_term=any_term).tree) for q in _plain_queries()]
     monkeypatch.setattr(query_module, "_plain_words_query", lambda text, any_term, language=None: None)
-    slow = [parse(q, any_term=any_term).query for q in _plain_queries()]
+    slow = [to_whoosh(parse(q, any_term=any_term).tree) for q in _plain_queries()]
     assert fast == slow
 
 

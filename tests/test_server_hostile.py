@@ -18,7 +18,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from search import NewsIndex  # noqa: E402
-from search.query import searcher as searching  # noqa: E402
+from search.engine.whoosh.querying import execute as searching  # noqa: E402
 from search.query.parser import MAX_PHRASE_SLOP  # noqa: E402
 from search.web.app import SECURITY_HEADERS, create_app  # noqa: E402
 from search.web.guard import HostCheck, host_name, key_matches, public_path  # noqa: E402

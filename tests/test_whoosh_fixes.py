@@ -18,6 +18,7 @@ from whoosh.matching import binary, mcore, wrappers
 
 from search import Article, NewsIndex
 from search.engine.whoosh import fixes
+from search.engine.whoosh.translate import to_whoosh
 from search.query.parser import parse
 
 VOCABULARY = [f"w{i:03d}" for i in range(300)]
@@ -51,7 +52,7 @@ def wrong_top_n(ix: NewsIndex) -> list[str]:
     wrong = []
     with ix._searching() as searcher:
         for text in queries():
-            query = parse(text).query
+            query = to_whoosh(parse(text).tree)
             for n in (3, 10):
                 top = [round(hit.score, 6) for hit in searcher.search(query, limit=n)]
                 every = [round(hit.score, 6) for hit in searcher.search(query, limit=None)]

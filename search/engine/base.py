@@ -20,14 +20,17 @@ Three roles, each implemented today by the Whoosh engine:
   lock, commits, merges).
 
 The seam is not yet the only way through. Where Whoosh objects still cross
-it (each also listed as an exception to the import contracts in
-pyproject.toml):
+it (each import of Whoosh outside engine/whoosh also listed as an exception
+to the import contracts in pyproject.toml):
 
-* `Snapshot` hands the store's *Whoosh searcher* to `query.searcher`,
-  `query.ranking`, `query.complete` and `query.phrases`, which match with
-  Whoosh matchers and readers; `query.parser` builds `whoosh.query` trees
-  with Whoosh's QueryParser over the Whoosh schema; `Snapshot.rank` takes
-  such a tree (`evaluation.ranked`).
+* `Snapshot` hands the store's *Whoosh searcher* to `query.searcher` and
+  `query.facets`, which pass it, unopened, to the engine's
+  `engine.whoosh.querying` functions (execute, facet_counts, suggest,
+  complete) together with the engine-neutral query tree
+  (`search.query.tree`): no query module imports Whoosh, but they call
+  this engine's functions by name rather than through a protocol here.
+  The parser's grammar is `engine.whoosh.syntax` (Whoosh's qparser), which
+  returns a tree.
 * `NewsIndex._batch` gives the store's *Whoosh index* to
   `ingest.indexer.BatchWriter`, which passes it on, unopened, to the
   engine's `WhooshWriter`; `ingest.rebuild` reads the old generation's

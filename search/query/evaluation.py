@@ -12,7 +12,7 @@ Inputs:
 
 Each query is run as ``newssearch query --any`` runs it (:func:`ranked`:
 the query language read leniently, words OR-ed, ranked by the search path's
-own BM25F, :func:`ranked_query.for_ranking`) down to `depth` hits, so the
+own BM25F, :func:`engine.whoosh.querying.ranked_query.for_ranking`) down to `depth` hits, so the
 figures are those of what users get. Only
 queries that have at least one relevant judgment are evaluated (trec_eval's
 convention); a judged query that finds nothing scores 0. The measures come
@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NewsSearchError, QueryError
-from .parser import parse
-from .ranked_query import for_ranking
+from .parser import ParsedQuery, parse
 from .searcher import MAX_LIMIT
 
 #: The measures, by the names reports use.
@@ -203,20 +202,21 @@ def evaluate(ix, queries: dict[str, str], qrels_path: str | os.PathLike, *,
 def _ranking(snap, qid: str, text: str, depth: int, ids: dict) -> list[tuple[str, float]]:
     """One query's ranking. A reader that ranks query text itself (the
     OpenSearch engine's `rank_text`: its own BM25 over the same parsed
-    query) is given the text; the embedded snapshot ranks `ranked`'s query."""
+    query) is given the text; the embedded snapshot ranks `ranked`'s tree."""
     if hasattr(snap, "rank_text"):
         return snap.rank_text(qid, text, depth)
-    return snap.rank(ranked(qid, text), depth, ids)
+    parsed = ranked(qid, text)
+    return snap.rank(parsed.tree, parsed.text, depth, ids)
 
 
-def ranked(qid: str, text: str):
-    """The query `newssearch query --any TEXT` ranks by (a NewsSearchError
-    naming the query if its text is not a query, such as an unknown field)."""
+def ranked(qid: str, text: str) -> ParsedQuery:
+    """The query `newssearch query --any TEXT` ranks (a NewsSearchError
+    naming the query if its text is not a query, such as an unknown field);
+    the engine ranks its tree with the search path's BM25F."""
     try:
-        parsed = parse(text, any_term=True)
+        return parse(text, any_term=True)
     except QueryError as exc:
         raise NewsSearchError(f"query {qid}: {exc}") from None
-    return for_ranking(parsed.query, parsed.text)
 
 
 def measure(queries, qrels: dict[str, dict[str, int]],

@@ -21,42 +21,26 @@ for `results`, which adds each value's selected state and its toggle URL
 (the page's URL with the value added to or removed from the filters, every
 other parameter kept), and for the `chips` and `timeline` built on them.
 
-Counts come from per-segment value lists (`value_lists`): Whoosh counts a
-multi-valued facet by walking every posting of the field on every search
-(on Reuters-21578 90% of a search with three facets: 50 ms of 58). A
-segment never changes once written, so its lists are built once and kept,
-keyed by the segment's folder and id (see `segment_cache`); a rebuild or a
-merge makes new segments and with them new keys, and old entries age out
-of a small LRU.
+The counting itself (per-segment value lists, kept across searches) is the
+engine's: `engine/whoosh/querying/facet_counts.py`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Protocol
 
-from whoosh import query as wq, sorting
-
-from ..engine.whoosh.codec import term_doc_ids
-from ..engine.whoosh.segment_cache import SegmentCache, leaves, segment_key
+from ..engine.whoosh.querying import execute, facet_counts
 from ..fields import DATE_FACETS, FACET_FIELDS, date_periods, resolve_facet  # noqa: F401 (FACET_FIELDS re-exported: the web app reads it here)
 from ..results import FacetCount
 from ..text.analysis import normalize_keyword
-from . import docsets
+from . import tree as t
 from .parser import date_filter, keyword_filter
 
-#: Per-segment value lists kept (segments × facet fields).
-CACHE_ENTRIES = 256
-#: Facet value spellings remembered (see KeywordFacet.shown).
-DISPLAY_CACHE = 4096
 #: A timeline of months when the matches span at most this many; else years.
 MONTHS_IN_TIMELINE = 36
 
-_cache = SegmentCache(CACHE_ENTRIES)
-_DISPLAY: dict[tuple, str] = {}
 
 
 # --- which facets ---------------------------------------------------------------
@@ -69,13 +53,6 @@ def facet_for(name: str, label: str | None = None) -> "Facet":
     """The facet counting field `name` (a resolved name)."""
     kind = DateFacet if name in DATE_FACETS else KeywordFacet
     return kind(name, label)
-
-
-def with_values(reader, names: Iterable[str]) -> list[str]:
-    """Those of the fields `names` that at least one article has a value in
-    (a facet worth offering), in the order given."""
-    return [name for name in names
-            if name in reader.schema and next(iter(reader.lexicon(name)), None) is not None]
 
 
 # --- what is selected ------------------------------------------------------------
@@ -93,49 +70,39 @@ class Selection(Protocol):
 
 
 def filter_query(filters: dict[str, list[str]], since: str | None,
-                 until: str | None) -> wq.Query | None:
-    """The query selecting the articles that pass every filter and the dates."""
+                 until: str | None) -> t.Node | None:
+    """The tree selecting the articles that pass every filter and the dates."""
     parts = [keyword_filter(name, values) for name, values in filters.items()]
     parts.append(date_filter(since, until))
     parts = [p for p in parts if p is not None]
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    return parts[0] if len(parts) == 1 else t.And(tuple(parts))
 
 
 # --- counting --------------------------------------------------------------------
 
 def count(searcher, names: list[str], query, filters: dict[str, list[str]],
-          since: str | None, until: str | None, matches: docsets.SegmentMatches,
+          since: str | None, until: str | None, matches,
           limit: int, check: Callable[[], None] = lambda: None) -> dict[str, list[FacetCount]]:
     """The counts of each facet in `names` over the matches of `query`
-    (`matches`: them, under every filter), top `limit` values each."""
+    (`matches`: them, under every filter), top `limit` values each.
+    (`searcher`, `query` and `matches` are the engine's, passed through.)"""
     counts = {}
     for name in names:
         if name in filters:  # multi-select: every other filter applies, not its own
             others = {k: v for k, v in filters.items() if k != name}
-            own = docsets.matching(searcher, query, filter_query(others, since, until), check)
+            own = execute.matching(searcher, query, filter_query(others, since, until), check)
         else:
             own = matches
-        counts[name] = facet_for(name).counts(searcher, count_values(own, name), limit)
+        counts[name] = facet_for(name).counts(searcher, facet_counts.count_values(own, name),
+                                              limit)
     return counts
 
 
 def count_all(searcher, name: str, limit: int = 1000) -> list[FacetCount]:
     """Counts of every value of a facet field over the whole index."""
-    every = searcher.search(wq.Every(), limit=None, groupedby={name: field_facet(name)})
-    return facet_for(name).counts(searcher, every.groups(name), limit)
-
-
-def count_values(matches: docsets.SegmentMatches, fieldname: str) -> Counter:
-    """How many matching documents hold each value of `fieldname` (any
-    keyword field: the searcher counts near-duplicate clusters so too)."""
-    counts: Counter = Counter()
-    for sub, docs in matches:
-        if docs:
-            lists = value_lists(sub, fieldname)
-            counts.update(chain.from_iterable(map(lists.__getitem__, docs)))
-    return counts
+    return facet_for(name).counts(searcher, facet_counts.count_all(searcher, name), limit)
 
 
 # --- the kinds of facet ----------------------------------------------------------
@@ -208,17 +175,8 @@ class KeywordFacet(Facet):
         return sorted(pairs, key=lambda vc: (-vc[1], vc[0]))[:limit]
 
     def shown(self, searcher, value: str) -> str:
-        """The original spelling of a folded value, read from one article
-        that has it (`iran press` → `Iran Press`). Cached per index state:
-        reading an article for each value was a third of a typical search."""
-        key = (tuple(segment_key(leaf) or id(leaf) for leaf, _ in leaves(searcher.reader())),
-               self.name, value)
-        shown = _DISPLAY.get(key)
-        if shown is None:
-            shown = _DISPLAY[key] = _read_spelling(searcher, self.name, value)
-            if len(_DISPLAY) > DISPLAY_CACHE:
-                _DISPLAY.pop(next(iter(_DISPLAY)))
-        return shown
+        """The original spelling of a folded value (`iran press` → `Iran Press`)."""
+        return facet_counts.spelling(searcher, self.name, value)
 
     def is_selected(self, selection, value):
         wanted = normalize_keyword(value)
@@ -366,53 +324,5 @@ def _months_between(first: str, last: str) -> int:
     return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
 
 
-# --- per-segment value lists ----------------------------------------------------------
-
-def field_facet(name: str) -> sorting.FieldFacet:
-    """A Whoosh counting facet over every value of field `name` (several per
-    article allowed), with cached per-segment value lists."""
-    return CachedFieldFacet(name, allow_overlap=True, maptype=sorting.Count)
-
-
-class CachedFieldFacet(sorting.FieldFacet):
-    def categorizer(self, global_searcher):
-        return CachedOverlappingCategorizer(global_searcher, self.fieldname)
-
-
-class CachedOverlappingCategorizer(sorting.OverlappingCategorizer):
-    def set_searcher(self, segment_searcher, docoffset):
-        self._segment_searcher = segment_searcher
-        self._lists = value_lists(segment_searcher, self._fieldname)
-
-
-def value_lists(segment_searcher, fieldname: str) -> list[list]:
-    """For each document of one segment, the values it holds in `fieldname`
-    (deleted documents included: callers only ask about live ones)."""
-    reader = segment_searcher.reader()
-
-    def build() -> list[list]:
-        lists: list[list] = [[] for _ in range(reader.doc_count_all())]
-        field = reader.schema[fieldname]
-        for btext in field.sortable_terms(reader, fieldname):
-            value = field.from_bytes(btext)
-            for docnum in term_doc_ids(reader, fieldname, btext):
-                lists[docnum].append(value)
-        return lists
-
-    return _cache.get(reader, fieldname, build)
-
-
 def _as_text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _read_spelling(searcher, name: str, term: str) -> str:
-    docnum = searcher.document_number(**{name: term})
-    if docnum is None:
-        return term
-    stored = searcher.stored_fields(docnum).get(name)
-    values = stored if isinstance(stored, list) else [stored]
-    for value in values:
-        if value and normalize_keyword(value) == term:
-            return value
-    return term

@@ -1,6 +1,10 @@
-"""Query text → Whoosh query, plus filters (source, section, dates).
+"""Query text → the engine-neutral query tree (`tree`), plus filters
+(source, section, dates).
 
-Whoosh's parser is forgiving in ways that surprise people: an unclosed quote
+The grammar is Whoosh's qparser, run by the Whoosh engine's `syntax` module;
+everything around it is here: the text checked and cleaned first, plain
+words built directly, the analyses of several languages merged. Whoosh's
+parser is forgiving in ways that surprise people: an unclosed quote
 or bracket silently changes what is searched. So a query is first scanned
 here. In *lenient* mode (the default) stray quotes, brackets and colons are
 read as text and a warning says what was ignored; in *strict* mode the first
@@ -10,23 +14,20 @@ error in both modes: it almost always means a typo the user wants to hear about.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Sequence
 
-from whoosh import qparser, query as wq
-from whoosh.qparser import syntax
-
-from ..engine.whoosh.datecolumn import PublishedRange
-from ..engine.whoosh.schema import build_schema
+from ..engine.whoosh import syntax
 from ..errors import QueryError
 from ..fields import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS, resolve_field
 from ..text.analysis import NewsAnalyzer, normalize_keyword
 from ..text.punctuation import as_punctuation
+from . import tree as t
 from .lint import lint
-from .patterns import on_words
+from .tree import (MAX_FUZZY_CHARS, MAX_FUZZY_EDITS, MAX_PHRASE_SLOP,  # noqa: F401 (the
+                   MAX_QUERY_CHARS, unnegated_leaves)  # query language's limits, named here too)
 
 #: `name:` at the start of a term.
 FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.]*):")
@@ -34,20 +35,11 @@ FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.]*):")
 TERM_START = set(" \t\n(+-!")
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in OPENERS.items()}
-#: Longest query read, in characters and in words: Whoosh's parser slows down
-#: with the square of the words (3,000 words took 12 s). Lenient mode reads
-#: the first part (with a warning), strict mode refuses the query.
-MAX_QUERY_CHARS = 4000
+#: Longest query read, in words (and MAX_QUERY_CHARS characters): Whoosh's
+#: parser slows down with the square of the words (3,000 words took 12 s).
+#: Lenient mode reads the first part (with a warning), strict mode refuses
+#: the query.
 MAX_QUERY_WORDS = 400
-#: Fuzzy words: at most this many edits (Whoosh builds an automaton whose
-#: size explodes with the distance: `idlib~99` ran for minutes) and this many
-#: letters (each index word is compared letter by letter).
-MAX_FUZZY_EDITS = 2
-MAX_FUZZY_CHARS = 40
-#: Widest phrase slop (`"oil prices"~5`): words at most this many positions
-#: apart. A huge slop (`"the of and to"~1000000000`) makes every article with
-#: the words a candidate and walks all their positions.
-MAX_PHRASE_SLOP = 50
 _QUERY_WORD = re.compile(r"[^\W_]+")
 
 
@@ -56,15 +48,12 @@ class ParsedQuery:
     """A query ready to run, and what the parser had to say about it."""
 
     text: str
-    query: wq.Query
+    #: What the query asks for, engine-neutral (each engine translates it).
+    tree: t.Node
     warnings: list[str] = field(default_factory=list)
     #: Words ANDed by default, not by an explicit AND, && or +: if no
     #: article has them all, the search may relax them (see `relax`).
     relaxable: bool = False
-
-    @property
-    def tree(self):  # the engine-neutral tree (query/tree.py) of `query`, read on each access
-        from ..engine.whoosh.translate import from_whoosh; return from_whoosh(self.query)  # noqa: E702
 
 
 @dataclass
@@ -87,12 +76,12 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False,
     first = _parse_one(text, strict, any_term, wanted[0])
     if len(wanted) == 1:
         return first
-    queries = [first.query] + [_parse_one(text, strict, any_term, language).query
-                               for language in wanted[1:]]
+    queries = [first.tree] + [_parse_one(text, strict, any_term, language).tree
+                              for language in wanted[1:]]
     return ParsedQuery(first.text, _merge(queries), first.warnings, first.relaxable)
 
 
-def _merge(queries: list[wq.Query]) -> wq.Query:
+def _merge(queries: list[t.Node]) -> t.Node:
     """One query from the parses of one text in several languages: where
     the trees agree, one tree, each word's (or phrase's) analyses an Or of
     alternatives in its place. So ``Idlib NOT Russia`` excludes an article
@@ -104,23 +93,22 @@ def _merge(queries: list[wq.Query]) -> wq.Query:
     variants = _distinct(queries)
     if len(variants) == 1:
         return first
-    if all(_text_leaf(q) and q.field() == first.field() for q in variants):
-        return wq.Or(variants)
-    children = [list(q.children()) for q in queries]
-    same_shape = all(type(q) is type(first) and not q.is_leaf()
-                     and len(kids) == len(children[0]) for q, kids in zip(queries, children))
+    if all(_text_leaf(q) and q.field == first.field for q in variants):
+        return t.Or(tuple(variants))
+    children = [t.children(q) for q in queries]
+    same_shape = all(type(q) is type(first) and not t.is_leaf(q) and len(kids) == len(children[0])
+                     for q, kids in zip(queries, children))
     if not same_shape:
-        return wq.Or(variants)
-    merged = iter([_merge(list(group)) for group in zip(*children)])
-    return first.apply(lambda _child: next(merged))
+        return t.Or(tuple(variants))
+    return t.with_children(first, [_merge(list(group)) for group in zip(*children)])
 
 
-def _text_leaf(q: wq.Query) -> bool:
-    return type(q) in (wq.Term, wq.Phrase) and q.field() in TEXT_FIELDS
+def _text_leaf(q: t.Node) -> bool:
+    return type(q) in (t.Term, t.Phrase) and q.field in TEXT_FIELDS
 
 
-def _distinct(queries: list[wq.Query]) -> list[wq.Query]:
-    found: list[wq.Query] = []
+def _distinct(queries: list[t.Node]) -> list[t.Node]:
+    found: list[t.Node] = []
     for q in queries:
         if q not in found:
             found.append(q)
@@ -156,32 +144,14 @@ def _parse_one(text: str, strict: bool, any_term: bool,
     same_columns = resolved == cleaned  # Whoosh's offsets are columns of the text typed
     cleaned = resolved
     if cleaned.strip() in ("", "*", "*:*"):
-        return ParsedQuery(text, wq.Every(), warnings)
+        return ParsedQuery(text, t.MatchAll(), warnings)
     relaxable = not any_term and not _EXPLICIT_AND.search(cleaned)
     plain = _plain_words_query(cleaned, any_term, language)
     if plain is not None:
         return ParsedQuery(text, plain, warnings, relaxable)
-    try:
-        parsed = _parser(any_term, language).parse(cleaned)
-    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
-        if strict:
-            raise QueryError(f"cannot parse query: {_explain(exc)}") from None
-        # Quoted, so that words like NOT are words (Whoosh fails on "NOT NOT a").
-        words = " ".join(f'"{w}"' for w in _QUERY_WORD.findall(cleaned))
-        warnings.append(f"could not read the query syntax ({_explain(exc)}); "
-                        f"searched its words instead")
-        try:
-            parsed = _parser(any_term, language).parse(words) if words else wq.NullQuery
-        except Exception:
-            parsed = wq.NullQuery
-    parsed = _dates_through_their_field(parsed, _parser(any_term, language).schema)
-    parsed, more = _strip_errors(parsed, strict, same_columns)
-    warnings.extend(more)
-    if parsed is not None and parsed is not wq.NullQuery:
-        parsed = on_words(_bound_fuzzy(parsed, strict, same_columns, warnings))
-    if parsed is None or parsed is wq.NullQuery:
-        parsed = wq.NullQuery
-    return ParsedQuery(text, parsed, warnings, relaxable)
+    tree, more = syntax.read(cleaned, strict=strict, any_term=any_term, language=language,
+                             same_columns=same_columns)
+    return ParsedQuery(text, tree, warnings + more, relaxable)
 
 
 #: An operator that asks for every part explicitly: such a query is not relaxed.
@@ -193,8 +163,8 @@ _QUERY_ANALYZER = NewsAnalyzer()
 
 
 def _plain_words_query(text: str, any_term: bool,
-                       language: str | None = None) -> wq.Query | None:
-    """The query Whoosh's parser builds for plain words ("oil prices"), built
+                       language: str | None = None) -> t.Node | None:
+    """The tree Whoosh's parser builds for plain words ("oil prices"), built
     directly; None for anything else. Whoosh's parser took a tenth of a
     search's time for the commonest query there is. Each word is one term,
     searched in every text field with its boost; repeats count once.
@@ -211,12 +181,12 @@ def _plain_words_query(text: str, any_term: bool,
             return None
         if found[0][0] not in terms:
             terms.append(found[0][0])
-    clauses = [[wq.Term(name, term, boost=boost) for name, boost in TEXT_FIELDS.items()]
+    clauses = [tuple(t.Term(name, term, boost=boost) for name, boost in TEXT_FIELDS.items())
                for term in terms]
     if any_term:
-        return wq.Or([leaf for clause in clauses for leaf in clause])
-    ors = [wq.Or(clause) for clause in clauses]
-    return ors[0] if len(ors) == 1 else wq.And(ors)
+        return t.Or(tuple(leaf for clause in clauses for leaf in clause))
+    ors = [t.Or(clause) for clause in clauses]
+    return ors[0] if len(ors) == 1 else t.And(tuple(ors))
 
 
 def _lower_fields(text: str) -> str:
@@ -227,56 +197,6 @@ def _lower_fields(text: str) -> str:
         at_term = m.start() == 0 or text[m.start() - 1] in TERM_START
         return m.group(0).lower() if at_term and resolve_field(m.group(1)) else m.group(0)
     return FIELD_PREFIX.sub(lower, text)
-
-
-def _bound_fuzzy(q: wq.Query, strict: bool, same_columns: bool,
-                 warnings: list[str]) -> wq.Query:
-    """Fuzzy words past MAX_FUZZY_EDITS or MAX_FUZZY_CHARS: a QueryError
-    (strict), or searched with ~2, or as the plain word (lenient, warned).
-    Phrases with a slop past MAX_PHRASE_SLOP likewise (see _bound_slop).
-    And `title:*` / `body:*` as every article, not as every word's postings."""
-    def bound(node: wq.Query) -> wq.Query:
-        if isinstance(node, wq.Every) and node.fieldname in TEXT_FIELDS:
-            # `idlib *`: Every("body") reads the postings of every word in
-            # the index (seconds); every article has a title or body anyway.
-            return wq.Every(boost=node.boost)
-        if isinstance(node, wq.Phrase) and node.slop > MAX_PHRASE_SLOP:
-            return _bound_slop(node, strict, same_columns, warnings)
-        if not isinstance(node, wq.FuzzyTerm):
-            return node
-        long_word = len(node.text) > MAX_FUZZY_CHARS
-        if not long_word and node.maxdist <= MAX_FUZZY_EDITS:
-            return node
-        problem = (f"a fuzzy word may have at most {MAX_FUZZY_CHARS} letters" if long_word
-                   else f"a fuzzy word allows at most ~{MAX_FUZZY_EDITS} edits")
-        if strict:
-            at = getattr(node, "startchar", None)
-            raise QueryError(problem, at + 1 if same_columns and at is not None else None)
-        note = f"{problem}: searched {'the word as written' if long_word else f'~{MAX_FUZZY_EDITS}'}"
-        if note not in warnings:
-            warnings.append(note)
-        if long_word:
-            return wq.Term(node.fieldname, node.text, boost=node.boost)
-        return wq.FuzzyTerm(node.fieldname, node.text, boost=node.boost,
-                            maxdist=MAX_FUZZY_EDITS, prefixlength=node.prefixlength,
-                            constantscore=node.constantscore)
-    return q.accept(bound)
-
-
-def _bound_slop(node: wq.Phrase, strict: bool, same_columns: bool,
-                warnings: list[str]) -> wq.Phrase:
-    """A phrase with a slop past MAX_PHRASE_SLOP: a QueryError (strict), or
-    searched with MAX_PHRASE_SLOP (lenient, warned)."""
-    problem = f"a phrase allows at most ~{MAX_PHRASE_SLOP} words between its words"
-    if strict:
-        at = getattr(node, "startchar", None)
-        raise QueryError(problem, at + 1 if same_columns and at is not None else None)
-    note = f"{problem}: searched ~{MAX_PHRASE_SLOP}"
-    if note not in warnings:
-        warnings.append(note)
-    bounded = copy.copy(node)
-    bounded.slop = MAX_PHRASE_SLOP
-    return bounded
 
 
 def _bounded(text: str, *, strict: bool) -> tuple[str, list[str]]:
@@ -361,135 +281,6 @@ def _check_field(text: str, m: re.Match) -> _Issue | None:
     return None
 
 
-def _parser(any_term: bool, language: str | None = None) -> qparser.QueryParser:
-    """A Whoosh parser over title+body with our plugins, analysing words
-    for `language`; cached per mode and language."""
-    cached = _PARSERS.get((any_term, language))
-    if cached is None:
-        group = qparser.OrGroup if any_term else qparser.AndGroup
-        schema = build_schema()
-        if language is not None:
-            for name in TEXT_FIELDS:
-                schema[name].analyzer = NewsAnalyzer(language=language)
-        cached = qparser.MultifieldParser(list(TEXT_FIELDS), schema,
-                                          fieldboosts=TEXT_FIELDS, group=group)
-        # +/- only as the first character of a term: "S-400" is a word, not "S NOT 400".
-        cached.add_plugin(_PlusMinus(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
-        cached.add_plugin(qparser.GtLtPlugin())
-        cached.add_plugin(qparser.FuzzyTermPlugin())
-        # AND/OR/NOT also as && || ! (the ! sticks to its term: !Idlib).
-        cached.replace_plugin(qparser.OperatorsPlugin(
-            And=r"(?<=\s)(AND|&&)(?=\s)", Or=r"(?<=\s)(OR|\|\|)(?=\s)",
-            Not=r"(^|(?<=(\s|[()])))(NOT(?=\s)|!(?=[^\s!]))"))
-        aliases: dict[str, list[str]] = {}
-        for alias, target in FIELD_ALIASES.items():
-            aliases.setdefault(target, []).append(alias)
-        cached.add_plugin(qparser.FieldAliasPlugin(aliases))
-        _PARSERS[(any_term, language)] = cached
-    return cached
-
-
-_PARSERS: dict[tuple[bool, str | None], qparser.QueryParser] = {}
-
-
-class _PlusMinus(qparser.PlusMinusPlugin):
-    """+/- as Whoosh reads them, except that a query of exclusions only
-    (``-blair``, ``-blair -brown``) means every article but those, as
-    ``NOT blair`` does. (Whoosh read it as "nothing": AndNot of nothing.)"""
-
-    def do_plusminus(self, parser, group):
-        nodes, banned_only, after_minus = [], True, False
-        for node in group:
-            if isinstance(node, (self.Plus, self.Minus)):
-                after_minus = isinstance(node, self.Minus)
-                continue
-            nodes.append(node)
-            banned_only = banned_only and after_minus
-            after_minus = False
-        if not (nodes and banned_only):
-            return super().do_plusminus(parser, group)
-        return syntax.NotGroup([syntax.OrGroup(nodes)])
-
-
-def _dates_through_their_field(q: wq.Query, schema) -> wq.Query:
-    """A quoted value after ``published:`` reaches us as a plain Term,
-    skipping the date field's own parser (and failing later, deep in a
-    search): read it as a date like any other, or mark it as an error."""
-    field = schema["published"]
-
-    def reparse(node: wq.Query) -> wq.Query:
-        if type(node) is wq.Term and node.fieldname == "published" \
-                and isinstance(node.text, str):
-            read = field.parse_query("published", node.text, node.boost)
-            read.startchar = getattr(node, "startchar", None)
-            read.endchar = getattr(node, "endchar", None)
-            return read
-        return node
-
-    return q.accept(reparse)
-
-
-def _strip_errors(q: wq.Query, strict: bool,
-                  same_columns: bool = False) -> tuple[wq.Query | None, list[str]]:
-    """Whoosh marks unparseable parts (e.g. a bad date) with an `error`
-    attribute instead of failing: turn those into errors (at their column
-    when Whoosh's offsets are those of the text typed) or warnings."""
-    bad = [sub for sub in _walk(q) if getattr(sub, "error", None)]
-    errors = [_explain(sub.error) for sub in bad]
-    if not errors:
-        return q, []
-    if strict:
-        at = getattr(bad[0], "startchar", None)
-        raise QueryError(str(errors[0]), at + 1 if same_columns and at is not None else None)
-    return _drop_error_nodes(q), [f"{e} (ignored)" for e in errors]
-
-
-def _explain(error) -> str:
-    """Whoosh's date parser fails with int()'s message; say what was wrong."""
-    if isinstance(error, ValueError) and "invalid literal" in str(error):
-        return "cannot read a date in the query (use published:YYYY, YYYY-MM, YYYY-MM-DD, " \
-               "or published:[2020-01 TO 2020-03])"
-    return str(error)
-
-
-def _walk(q: wq.Query):
-    yield q
-    if q.is_leaf():
-        return
-    for child in q.children():
-        yield from _walk(child)
-
-
-def _drop_error_nodes(q: wq.Query) -> wq.Query | None:
-    if getattr(q, "error", None):
-        return None
-    if isinstance(q, wq.compound.BinaryQuery):  # Require, AndMaybe, AndNot, Otherwise
-        a, b = _drop_error_nodes(q.a), _drop_error_nodes(q.b)
-        if a is None and b is not None and isinstance(q, wq.AndNot):
-            return wq.Not(b)  # "bad -Idlib" reads as "-Idlib"
-        if a is None or b is None:  # the other side is what is left
-            return a if b is None else b
-        return type(q)(a, b)
-    if isinstance(q, wq.compound.CompoundQuery):
-        kept = [c for c in (_drop_error_nodes(s) for s in q.subqueries) if c is not None]
-        return type(q)(kept, boost=q.boost).normalize() if kept else None
-    return q
-
-
-def unnegated_leaves(q: wq.Query) -> Iterator[wq.Query]:
-    """The leaves of a query (terms, phrases, patterns) outside its negated
-    parts: what a hit can be said to match (``Patriot -Idlib`` → Patriot)."""
-    if isinstance(q, wq.Not):
-        return
-    if isinstance(q, wq.AndNot):
-        yield from unnegated_leaves(q.a)
-    elif q.is_leaf():
-        yield q
-    else:
-        for child in q.children():
-            yield from unnegated_leaves(child)
-
-
 # --- relative dates ----------------------------------------------------------
 
 #: `now`, `now-30d`, `now+1w`: h(ours), d(ays), w(eeks), m(onths), y(ears).
@@ -540,15 +331,13 @@ def resolve_relative_dates(text: str) -> str:
 
 # --- filters ---------------------------------------------------------------
 
-def keyword_filter(field_name: str, values: list[str]) -> wq.Query | None:
+def keyword_filter(field_name: str, values: list[str]) -> t.KeywordFilter | None:
     """Any of `values` in a keyword field (case- and accent-insensitive)."""
-    terms = [wq.Term(field_name, normalize_keyword(v)) for v in values if v.strip()]
-    if not terms:
-        return None
-    return terms[0] if len(terms) == 1 else wq.Or(terms)
+    folded = tuple(normalize_keyword(v) for v in values if v.strip())
+    return t.KeywordFilter(field_name, folded) if folded else None
 
 
-def date_filter(since: str | None, until: str | None) -> wq.Query | None:
+def date_filter(since: str | None, until: str | None) -> t.DateRange | None:
     """Published within [since, until], both inclusive, either open-ended."""
     if not since and not until:
         return None
@@ -556,7 +345,7 @@ def date_filter(since: str | None, until: str | None) -> wq.Query | None:
     end = parse_date_bound(until, end=True) if until else None
     if start and end and start > end:
         raise QueryError(f"--since {since} is after --until {until}")
-    return PublishedRange.between(start, end)
+    return t.DateRange(start, end)
 
 
 DATE_FORMATS = (("%Y-%m-%dT%H:%M:%S", None), ("%Y-%m-%dT%H:%M", None),

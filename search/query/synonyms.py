@@ -23,11 +23,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import query as wq
-
 from ..errors import NewsSearchError
 from ..fields import TEXT_FIELDS
 from ..text.analysis import analyze
+from . import tree as t
 
 Terms = tuple[str, ...]
 #: A comma that is not escaped (``\\,``).
@@ -77,24 +76,24 @@ class Synonyms:
     def __bool__(self) -> bool:
         return bool(self.table)
 
-    def expand(self, q: wq.Query) -> wq.Query:
+    def expand(self, q: t.Node) -> t.Node:
         """`q` with each full-text word or phrase that has synonyms replaced
         by an OR of them (itself included unless mapped away with ``=>``)."""
         if not self.table:
             return q
 
-        def swap(node: wq.Query) -> wq.Query:
-            if type(node) is wq.Term and node.fieldname in TEXT_FIELDS:
+        def swap(node: t.Node) -> t.Node:
+            if type(node) is t.Term and node.field in TEXT_FIELDS:
                 key: Terms = (node.text,)
-            elif type(node) is wq.Phrase and node.fieldname in TEXT_FIELDS:
+            elif type(node) is t.Phrase and node.field in TEXT_FIELDS:
                 key = tuple(node.words)
             else:
                 return node
             targets = self.table.get(key)
             if not targets:
                 return node
-            return wq.Or([_query(node.fieldname, terms, node.boost) for terms in targets])
-        return q.accept(swap)
+            return t.Or(tuple(_query(node.field, terms, node.boost) for terms in targets))
+        return t.rewrite(q, swap)
 
 
 def _entries(text: str, where: str) -> list[Terms]:
@@ -107,7 +106,7 @@ def _entries(text: str, where: str) -> list[Terms]:
     return entries
 
 
-def _query(fieldname: str, terms: Terms, boost: float) -> wq.Query:
+def _query(field: str, terms: Terms, boost: float) -> t.Node:
     if len(terms) == 1:
-        return wq.Term(fieldname, terms[0], boost=boost)
-    return wq.Phrase(fieldname, list(terms), boost=boost)
+        return t.Term(field, terms[0], boost=boost)
+    return t.Phrase(field, terms, boost=boost)

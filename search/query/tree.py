@@ -1,9 +1,8 @@
 """The engine-neutral query tree: what a query asks for, before any engine
 reads it.
 
-The query language (`parser`) has produced ``whoosh.query`` trees, so every
-rewrite after it, and the searcher, spoke Whoosh. This module is the common
-vocabulary instead: small frozen dataclasses, one per kind of node our
+The query language (`parser`) produces these trees, and every rewrite
+after it reads them: small frozen dataclasses, one per kind of node our
 parser's output holds, that each engine translates (``engine/whoosh/
 translate.py`` to and from Whoosh queries, ``engine/opensearch/dsl.py`` to
 OpenSearch's Query DSL). See docs/query-tree.md.
@@ -25,9 +24,23 @@ interpreter): the tree is what a second engine is written against.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterator, Union
+
+
+#: Limits of the query language, kept by every tree the parser makes (so an
+#: engine never runs a worse one): fuzzy words of at most MAX_FUZZY_EDITS
+#: edits (an automaton's size explodes with the distance: ``idlib~99`` ran
+#: for minutes) and MAX_FUZZY_CHARS letters (each index word is compared
+#: letter by letter); phrase slops of at most MAX_PHRASE_SLOP (a huge slop
+#: makes every article with the words a candidate); and at most
+#: MAX_QUERY_CHARS characters of the text read (the parser slows down with
+#: the square of the words).
+MAX_FUZZY_EDITS = 2
+MAX_FUZZY_CHARS = 40
+MAX_PHRASE_SLOP = 50
+MAX_QUERY_CHARS = 4000
 
 
 class UnsupportedQuery(ValueError):
@@ -191,6 +204,7 @@ class AndMaybe:
 Leaf = Union[Term, Phrase, Prefix, Wildcard, Fuzzy, Range, DateRange, KeywordFilter,
              MatchAll, Exists, NullQuery]
 Node = Union[Leaf, And, Or, Not, AndNot, AndMaybe]
+_COMPOUNDS = (And, Or, Not, AndNot, AndMaybe)
 #: Leaves that match words by spelling (see the module notes).
 PATTERNS = (Prefix, Wildcard, Fuzzy)
 
@@ -213,3 +227,44 @@ def walk(node: Node) -> Iterator[Node]:
     yield node
     for child in children(node):
         yield from walk(child)
+
+
+def is_leaf(node: Node) -> bool:
+    """Whether `node` is a leaf (a compound with no children is not)."""
+    return not isinstance(node, _COMPOUNDS)
+
+
+def with_children(node: Node, kids: list[Node] | tuple[Node, ...]) -> Node:
+    """`node` with its direct sub-nodes replaced by `kids` (in `children`'s order)."""
+    if isinstance(node, (And, Or)):
+        return replace(node, children=tuple(kids))
+    if isinstance(node, Not):
+        return replace(node, child=kids[0])
+    if isinstance(node, AndNot):
+        return AndNot(kids[0], kids[1])
+    if isinstance(node, AndMaybe):
+        return AndMaybe(kids[0], kids[1])
+    return node
+
+
+def rewrite(node: Node, change) -> Node:
+    """`node` with `change` applied to every node, children first (so
+    `change` sees a compound with its children already changed)."""
+    kids = children(node)
+    if kids:
+        node = with_children(node, [rewrite(kid, change) for kid in kids])
+    return change(node)
+
+
+def unnegated_leaves(node: Node) -> Iterator[Leaf]:
+    """The leaves of a tree outside its negated parts: what a hit can be
+    said to match (``Patriot -Idlib`` → Patriot)."""
+    if isinstance(node, Not):
+        return
+    if isinstance(node, AndNot):
+        yield from unnegated_leaves(node.positive)
+        return
+    if is_leaf(node):
+        yield node
+    for kid in children(node):
+        yield from unnegated_leaves(kid)

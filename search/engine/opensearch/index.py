@@ -302,7 +302,7 @@ def _headline_words(article: Article) -> dict:
 def _ranked(tree: t.Node, query: str) -> dict:
     """The Query DSL for a parsed query, function words weightless as the
     embedded engine ranks them (dsl.weightless)."""
-    from ...query.ranked_query import QueryWords
+    from ...text.query_words import QueryWords
 
     return to_dsl(weightless(tree, QueryWords.of(query).function_words))
 

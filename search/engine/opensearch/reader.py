@@ -86,8 +86,8 @@ class OpenSearchReader:
         """Completions of the query being typed: its last word completed from
         words the index's articles write (most common among the best matches
         first), and headlines with every typed word. Same shape as
-        `query.complete.complete_on`'s."""
-        from ...query.complete import LAST_WORD, MAX_TITLES, MIN_PREFIX, OPERATORS, Completions
+        `engine.whoosh.querying.complete.complete_on`'s."""
+        from ...query.completion import LAST_WORD, MAX_TITLES, MIN_PREFIX, OPERATORS, Completions
 
         typed = LAST_WORD.search(text)
         head = text[:typed.start()] if typed else text

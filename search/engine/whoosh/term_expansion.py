@@ -38,8 +38,8 @@ from .segment_cache import LRU, SegmentCache, leaves
 CACHED_AUTOMATA = 256
 #: (segment, field, word, distance, prefix) expansions kept.
 CACHED_EXPANSIONS = 4096
-#: Longest per-segment pattern expansion kept. The query layer refuses a
-#: pattern standing for more than 5,000 words (searcher.MAX_EXPANSIONS), so
+#: Longest per-segment pattern expansion kept. A search refuses a
+#: pattern standing for more than 5,000 words (querying.execute.MAX_EXPANSIONS), so
 #: a longer list is never matched: walking it whole only to be refused
 #: would cost what Whoosh's lazy walk stops early.
 CACHED_PATTERN_TERMS = 5001

@@ -1,9 +1,9 @@
 """The engine-neutral query tree (`search.query.tree`) to Whoosh queries and
 back.
 
-``to_whoosh`` is how this engine will run a tree. ``from_whoosh`` is the
-transition path: the parser still reads query text with Whoosh's qparser,
-so its output is read back into a tree here (``ParsedQuery.tree``). The two
+``to_whoosh`` is how this engine runs a tree. ``from_whoosh`` reads the
+grammar's output: query text is read by Whoosh's qparser (`syntax`), whose
+query becomes the tree here (``ParsedQuery.tree``). The two
 are exact inverses over everything the parser produces
 (tests/test_query_tree.py), so switching callers onto the tree changes no
 search. A Whoosh node the tree has no kind for raises ``UnsupportedQuery``:
@@ -61,7 +61,7 @@ def _ticks(moment: datetime | None) -> int | None:
 
 
 def _keyword_filter(node: t.KeywordFilter) -> wq.Query:
-    # As parser.keyword_filter builds it: one Term, or an Or of them.
+    # One Term, or an Or of them (as the filters were built before the tree).
     terms = [wq.Term(node.field, value) for value in node.values]
     if not terms:
         return wq.NullQuery

@@ -30,46 +30,17 @@ get (``query --any`` gives the order of ``eval``'s run).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from ..fields import TEXT_FIELDS
-from ..text.analysis import NewsAnalyzer
-from .parser import MAX_QUERY_CHARS
-from .ranking import BM25FPhrase, BM25FTerm, is_query_stop_word
+from ....fields import TEXT_FIELDS
+from ....query.tree import MAX_QUERY_CHARS
+from ....text.query_words import QueryWords
+from .ranking import BM25FPhrase, BM25FTerm
 
-#: A phrase in quotes.
-_QUOTED = re.compile(r'"([^"]*)"')
 #: Boosts that differ by less than this are the same (they are products of floats).
 _TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class QueryWords:
-    """What the query text says about its words (analysed terms)."""
-
-    #: How often each term occurs in the text.
-    counts: Counter
-    #: Terms written only as function words ("the", "what"; not "US", "WHO").
-    function_words: frozenset[str]
-    #: The phrases typed in quotes, as terms (``"oil prices"`` → oil, price).
-    quoted: frozenset[tuple[str, ...]] = frozenset()
-
-    @classmethod
-    def of(cls, text: str) -> "QueryWords":
-        analyzer = NewsAnalyzer()
-        counts: Counter = Counter()
-        function, content = set(), set()
-        for token in analyzer(text, mode="query", keeporiginal=True):
-            counts[token.text] += 1
-            (function if is_query_stop_word(token.original) else content).add(token.text)
-        typed = text.replace("\u201c", '"').replace("\u201d", '"')
-        quoted = {tuple(t.text for t in analyzer(inside, mode="query"))
-                  for inside in _QUOTED.findall(typed)}
-        return cls(counts, frozenset(function - content), frozenset(quoted))
 
 
 def for_ranking(q: wq.Query, text: str, *, query_frequency: bool = True,

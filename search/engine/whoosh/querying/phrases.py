@@ -24,7 +24,7 @@ from typing import Callable
 from whoosh import matching, query as wq
 from whoosh.matching import wrappers
 
-from ..engine.whoosh.segment_cache import SegmentCache
+from ..segment_cache import SegmentCache
 
 #: (segment, phrase) match sets kept.
 CACHED_PHRASES = 2048

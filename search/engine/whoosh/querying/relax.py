@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from ..text.analysis import fold, stem
-from .ranking import QUERY_STOP_WORDS
+from ....text.analysis import fold, stem
+from ....text.query_words import QUERY_STOP_WORDS
 
 #: Function words (and their stems) a relaxed query leaves out; not those
 #: that news writes as acronyms (US, WHO, IT).

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from whoosh import query as wq
 
-from ..fields import WORD_FIELDS
-from ..text.analysis import WORD, analyze, fold
-from .parser import MAX_FUZZY_CHARS, unnegated_leaves
+from ....fields import WORD_FIELDS
+from ....query import tree as t
+from ....text.analysis import WORD, analyze, fold
 from .patterns import expand
 
 #: Stemmed fields whose terms tell whether a query word is known.
@@ -33,12 +33,12 @@ WORDS = tuple(WORD_FIELDS.values())
 #: Longer "words" get no correction: the edit distance to every index term
 #: costs their length squared (a 20,000-letter word took 7 s). The same
 #: bound as fuzzy query words, for the same reason.
-LONGEST_WORD = MAX_FUZZY_CHARS
+LONGEST_WORD = t.MAX_FUZZY_CHARS
 #: Words of this many letters or fewer are corrected by one edit at most.
 SHORT_WORD = 4
 
 
-def suggest(searcher, text: str, query: wq.Query) -> str | None:
+def suggest(searcher, text: str, query: t.Node) -> str | None:
     """The query text with unknown words replaced by their nearest known
     words, or None if every word is known (or nothing close exists)."""
     reader = searcher.reader()
@@ -64,13 +64,13 @@ def suggest(searcher, text: str, query: wq.Query) -> str | None:
     return corrected if corrected != text else None
 
 
-def _plain_terms(query: wq.Query):
+def _plain_terms(query: t.Node):
     """Terms of the query's plain words and phrases (not wildcards, not
     negated parts: a typo in an exclusion excludes nothing anyway)."""
-    for leaf in unnegated_leaves(query):
-        if isinstance(leaf, wq.Term) and leaf.fieldname in VOCABULARY_FIELDS:
+    for leaf in t.unnegated_leaves(query):
+        if isinstance(leaf, t.Term) and leaf.field in VOCABULARY_FIELDS:
             yield leaf.text
-        elif isinstance(leaf, wq.Phrase) and leaf.fieldname in VOCABULARY_FIELDS:
+        elif isinstance(leaf, t.Phrase) and leaf.field in VOCABULARY_FIELDS:
             yield from leaf.words
 
 

@@ -16,7 +16,7 @@ on CISI / Cranfield from that 0.130 / 0.272):
 * **Function words in an OR query** (+0.025 / +0.026 when dropped from the
   query). Whoosh's idf gives a word in every document half the weight of a
   mid-frequency word, and our index keeps stop words (phrases stay exact), so
-  "what", "the", "of" match everything. See :data:`QUERY_STOP_WORDS`.
+  "what", "the", "of" match everything. See :data:`search.text.query_words.QUERY_STOP_WORDS`.
 * **Its idf never reaches zero**: ``log(N / (df + 1)) + 1`` (+0.008 / +0.006
   with Lucene's ``log(1 + (N - df + 0.5) / (df + 0.5))``, which tends to 0).
 * **A word repeated in the query counts once**: Whoosh's ``Or`` drops
@@ -46,9 +46,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..engine.whoosh.codec import term_postings
-from ..fields import TEXT_FIELDS
-from ..text.analysis import fold
+from ..codec import term_postings
+from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 
 #: Term-frequency saturation, length normalisation and the fields' BM25F
@@ -61,38 +60,7 @@ K1 = 3.0
 B = 0.5
 FIELD_WEIGHTS = {"title": 4.0, "body": 1.0}
 
-#: Words a free-text query leaves out (when it has other words): function
-#: words that say nothing about the topic: "What are the problems of …".
-#: Compared with the folded, unstemmed word; see :func:`is_query_stop_word`.
-#: The index keeps them, so phrases and the query language are unaffected.
-QUERY_STOP_WORDS = frozenset("""
-a an the this that these those
-i me my mine we us our ours you your yours he him his she her hers it its
-they them their theirs myself ourselves yourself yourselves himself herself
-itself themselves
-who whom whose which what when where why how whether
-am is are was were be been being have has had having do does did doing done
-can could may might must shall should will would ought
-not no nor and or but if then else than so as because while until unless
-although though
-of at by for with about against between into through during before after
-above below to from up down in out on off over under again further once
-here there all any both each few more most other some such only own same
-too very just also
-""".split())
-
-
-#: Written in capitals these are operators a free-text query ignores, not acronyms.
-_OPERATORS = frozenset({"and", "or", "not"})
-
-
-def is_query_stop_word(word: str) -> bool:
-    """True if a free-text query should leave `word` (as written) out: a
-    function word, unless written as an acronym ("US", "WHO", "IT")."""
-    folded = fold(word)
-    if folded not in QUERY_STOP_WORDS:
-        return False
-    return not (len(word) > 1 and word.isupper() and folded not in _OPERATORS)
+# (Function words, which a free-text query gives no weight: text/query_words.py.)
 
 
 def idf(doc_count: int, doc_freq: int) -> float:

@@ -10,39 +10,22 @@ are looked at, and a body is read only :data:`SURFACE_SCAN_CHARS` deep.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
 from whoosh import query as wq
 
-from ..text.analysis import WORD, NewsAnalyzer, analyze, fold, stem
+from ....query.completion import LAST_WORD, MAX_TITLES, MIN_PREFIX, OPERATORS, Completions
+from ....text.analysis import WORD, NewsAnalyzer, analyze, fold, stem
 
 #: Fields whose vocabulary completions come from.
 VOCABULARY_FIELDS = ("title", "body")
 #: Most index terms looked at per prefix.
 MAX_SCANNED = 5000
-#: Shortest prefix completed (one letter would scan much of the vocabulary).
-MIN_PREFIX = 2
 #: The most common stems re-ranked by the words typed before them.
 IN_CONTEXT = 100
 #: ... unless the words typed before match more articles than this.
 MAX_CONTEXT_DOCS = 20_000
-#: Most headlines returned.
-MAX_TITLES = 5
 SURFACE_SCAN_CHARS = 20_000
-#: The word being typed: letters and digits at the end of the text.
-LAST_WORD = re.compile(r"[^\W_]+$")
-OPERATORS = {"AND", "OR", "NOT"}
 
 _ANALYZER = NewsAnalyzer()
-
-
-@dataclass
-class Completions:
-    #: The whole query with its last word completed, best first.
-    completions: list[str] = field(default_factory=list)
-    #: (id, title) of headlines holding the typed words, best first.
-    titles: list[tuple[str, str]] = field(default_factory=list)
 
 
 def complete_on(searcher, text: str, limit: int = 8) -> Completions:

@@ -16,9 +16,9 @@ from typing import Iterable
 
 from whoosh import query as wq
 
-from ..engine.whoosh.codec import term_doc_ids
-from ..engine.whoosh.datecolumn import PublishedRange
-from ..fields import TEXT_FIELDS
+from ..codec import term_doc_ids
+from ..datecolumn import PublishedRange
+from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm
 

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from whoosh import query as wq
 
-from ..fields import WORD_FIELDS
+from ....fields import WORD_FIELDS
 
 #: Query types that are patterns over words (not ranges).
 PATTERN_TYPES = (wq.Prefix, wq.Wildcard, wq.FuzzyTerm)
@@ -28,7 +28,9 @@ TEXT_OF_WORDS = {words: text for text, words in WORD_FIELDS.items()}
 
 def on_words(q: wq.Query) -> wq.Query:
     """`q` with every pattern on a full-text field moved to its unstemmed
-    sibling (boost, fuzziness and offsets kept)."""
+    sibling (boost, fuzziness and offsets kept): what `translate.to_whoosh`
+    does to a tree's patterns, for a query read by qparser directly
+    (tests/test_query_tree.py compares the two)."""
     def move(node: wq.Query) -> wq.Query:
         if isinstance(node, PATTERN_TYPES) and node.fieldname in WORD_FIELDS:
             moved = node.copy()
