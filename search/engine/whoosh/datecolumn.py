@@ -16,7 +16,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from datetime import datetime
 
-import numpy as np
 from whoosh import columns, fields, query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.util.times import datetime_to_long, long_to_datetime
@@ -147,10 +146,12 @@ def _sorted_column(reader) -> tuple[list[int], list[int]]:
         column = reader.column_reader("published", translate=False)
         missing = reader.schema["published"].column_type.default_value()
         ticks = _as_array(column, reader.doc_count_all(), missing)
-        if ticks is None:
+        if ticks is None:  # (not the plain numeric column written: date by date)
             pairs = sorted((ticks, d) for d, ticks in enumerate(column)
                            if ticks is not None and ticks != missing)
             return [t for t, _ in pairs], [d for _, d in pairs]
+        import numpy as np  # (here, not at start-up: a query without dates never needs it)
+
         docs = np.flatnonzero(ticks != missing)
         # Stable: equal dates keep document order, as sorting (ticks, doc) pairs did.
         docs = docs[np.argsort(ticks[docs], kind="stable")]
@@ -166,6 +167,8 @@ def _as_array(column, doc_count: int, missing: int):
     200,000 articles: the first date filter, and `stats`, waited for it."""
     if type(column) is not columns.NumericColumn.Reader or column._typecode not in "qQ":
         return None
+    import numpy as np
+
     dtype = np.dtype(">u8" if column._typecode == "Q" else ">i8")
     raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
     ticks = np.full(doc_count, missing, dtype=dtype.newbyteorder("="))
