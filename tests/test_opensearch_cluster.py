@@ -196,7 +196,7 @@ def test_index_with_newssearch_analysis_is_created(opensearch_client, news_index
     settings = opensearch_client.indices.get_settings(index=news_index)[news_index]["settings"]
     assert set(settings["index"]["analysis"]["analyzer"]) == set(MODES.values())
     # our BM25's k1 and b, not Lucene's 1.2 and 0.75
-    from search.query.ranking import B, K1
+    from search.engine.whoosh.querying.ranking import B, K1
     assert settings["index"]["similarity"]["default"] == {"type": "BM25", "k1": str(K1),
                                                           "b": str(B)}
 

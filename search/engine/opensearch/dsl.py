@@ -9,7 +9,7 @@ here asks OpenSearch to analyse them again: ``term`` for terms, and phrases
 through the ``whitespace`` analyzer, which only splits the words we give.
 
 Ranking: the Whoosh engine scores a word over title and body as one BM25F
-term (search.query.ranking: weighted frequencies added over the fields,
+term (search.engine.whoosh.querying.ranking: weighted frequencies added over the fields,
 saturated once) with k1 3.0 and b 0.5, and gives function words (``mine``,
 ``what``) no weight. OpenSearch has no BM25F query (Lucene's
 CombinedFieldQuery is not exposed), so: the index's similarity is BM25 with

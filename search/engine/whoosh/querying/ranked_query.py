@@ -5,7 +5,7 @@ The query parser (and its plain-words fast path) expand a bare word into one
 ``Term`` per text field with the fields' boosts: ``oil`` becomes
 ``title:oil^2.5 OR body:oil``. Scored like that, each field saturates the
 word's frequency on its own and the scores add up, so a headline match earns a
-second full BM25 score (see :mod:`search.query.ranking`). :func:`for_ranking`
+second full BM25 score (see :mod:`search.engine.whoosh.querying.ranking`). :func:`for_ranking`
 replaces each such group by one :class:`ranking.BM25FTerm` (keeping the
 user's boost, ``oil^2``), gives a word said more than once its query
 frequency, and gives function words (``what are the …``) no weight, unless
