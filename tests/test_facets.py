@@ -207,3 +207,30 @@ def test_unknown_facet_names_are_refused_and_aliases_resolved():
     assert facets.resolve("Tag") == "tags" and facets.resolve("category") == "section"
     with pytest.raises(Exception, match='cannot filter on "colour"'):
         facets.resolve("colour", "filter on")
+
+
+def test_whole_index_counts_from_the_term_dictionary_equal_grouping_every_article(tmp_path):
+    """`stats`' counts (facet_counts.count_all) come from term document
+    frequencies; grouping every article, as Whoosh's search does, must give
+    the same: several segments, one with deletions, several values an article."""
+    from whoosh import query as wq
+
+    from search import Article, NewsIndex
+    from search.engine.whoosh.querying import facet_counts
+
+    ix = NewsIndex.create(tmp_path / "ix")
+    for batch in range(3):  # a segment each
+        ix.add([Article(id=f"a{batch}-{n}", title=f"Story {batch} {n}", body=f"Text {batch} of story {n}.",
+                        source=["AFP", "Reuters", "BBC News"][n % 3],
+                        section=None if n % 4 == 0 else f"desk {n % 2}",
+                        tags=[f"tag{n % 5}", f"tag{n % 7}"]) for n in range(30)])
+    ix.delete([f"a1-{n}" for n in range(0, 30, 4)])
+    with ix._searching() as searcher:
+        assert sum(sub.has_deletions() for sub, _ in
+                   facet_counts.leaves(searcher.reader())) == 1
+        for name in ("source", "section", "tags"):
+            grouped = searcher.search(wq.Every(), limit=None, groupedby={
+                name: facet_counts.field_facet(name)}).groups(name)
+            assert facet_counts.count_all(searcher, name) == {
+                value: count for value, count in grouped.items() if value is not None}, name
+    ix.close()

@@ -16,7 +16,7 @@ from collections import Counter
 from itertools import chain
 from typing import Iterable
 
-from whoosh import query as wq, sorting
+from whoosh import sorting
 
 from ....text.analysis import normalize_keyword
 from ..codec import term_doc_ids
@@ -51,9 +51,25 @@ def count_values(matches: SegmentMatches, fieldname: str) -> Counter:
 
 
 def count_all(searcher, name: str) -> dict:
-    """How many articles of the whole index hold each value of field `name`."""
-    every = searcher.search(wq.Every(), limit=None, groupedby={name: field_facet(name)})
-    return every.groups(name)
+    """How many articles of the whole index hold each value of field `name`,
+    read off the term dictionary: a value's count is its term's document
+    frequency, and only a segment with deleted articles walks the term's
+    postings. (Grouping every article, as a search would, took 2.8 s a
+    field on 212,789 articles; `stats` and the server's first page wait
+    for it.)"""
+    counts: Counter = Counter()
+    for sub, _ in leaves(searcher.reader()):
+        if name not in sub.schema:
+            continue
+        field, deletions = sub.schema[name], sub.has_deletions()
+        for btext in field.sortable_terms(sub, name):
+            if deletions:
+                live = sum(not sub.is_deleted(d) for d in term_doc_ids(sub, name, btext))
+            else:
+                live = sub.doc_frequency(name, btext)
+            if live:
+                counts[field.from_bytes(btext)] += live
+    return dict(counts)
 
 
 def spelling(searcher, name: str, value: str) -> str:
