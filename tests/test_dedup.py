@@ -145,3 +145,36 @@ def test_band_keys_given_by_a_worker_are_used_as_they_are():
     sig = neardup.signature(edited(STORY))
     assert dedup.judge("copy.txt", "x", sig, keys=[]).kind == NEW  # no shared band
     assert dedup.judge("copy.txt", "x", sig, keys=band_keys(sig)).kind == NEAR
+
+
+def test_nearest_weighs_every_occurrence_as_the_plain_loop_did():
+    """A candidate's similarity is computed once per article now; the
+    verdict must be the plain loop's over every occurrence (ties to the
+    later one), on sequences full of repeats and equal similarities."""
+    import random
+
+    rng = random.Random(11)
+    base = neardup.signature(STORY)
+    variants = [base] + [bytes(b if rng.random() > 0.15 else rng.randrange(256) for b in base)
+                         for _ in range(5)]
+
+    def plain(signature, sequence, threshold=neardup.THRESHOLD):
+        best, cluster, best_sim = None, "me", threshold
+        for other_id, other_sig, other_cluster in sequence:
+            if other_id == "me":
+                continue
+            sim = neardup.similarity(signature, other_sig)
+            if sim >= best_sim:
+                best, cluster, best_sim = other_id, other_cluster, sim
+        return best, cluster
+
+    for _ in range(300):
+        pool = [(f"a{n}", rng.choice(variants), f"c{n % 3}") for n in range(6)] + [
+            ("me", base, "me")]
+        sequence = [rng.choice(pool) for _ in range(rng.randrange(1, 40))]
+
+        class Fixed(Deduplicator):
+            def candidates(self, keys):
+                return iter(sequence)
+
+        assert Fixed().nearest("me", base, keys=[]) == plain(base, sequence)

@@ -112,12 +112,18 @@ class Deduplicator:
             return best, best_cluster
         keys = band_keys(signature) if keys is None else keys
         best_sim = self.threshold
-        for other_id, other_sig, cluster in self.candidates(keys):
-            if other_id == article_id:
-                continue
-            sim = neardup.similarity(signature, other_sig)
+        # A candidate comes once per band it shares (up to 16 times): its
+        # similarity is computed once. Every occurrence is still weighed in
+        # turn, so the later one wins a tie exactly as before.
+        known: dict[Candidate, float] = {}
+        for candidate in self.candidates(keys):
+            sim = known.get(candidate)
+            if sim is None:
+                other_id, other_sig, _ = candidate
+                sim = -1.0 if other_id == article_id else neardup.similarity(signature, other_sig)
+                known[candidate] = sim
             if sim >= best_sim:
-                best, best_cluster, best_sim = other_id, cluster, sim
+                best, best_cluster, best_sim = candidate[0], candidate[2], sim
         return best, best_cluster
 
     def candidates(self, keys: list[int]) -> Iterable[Candidate]:

@@ -19,6 +19,7 @@ bands must live beside the index anyway.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import zlib
 from functools import lru_cache
@@ -144,7 +145,7 @@ def band_keys(sig: bytes) -> list[int]:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two bodies' shingle sets."""
-    same = sum(x == y for x, y in zip(memoryview(a).cast("H"), memoryview(b).cast("H")))
+    same = sum(map(operator.eq, memoryview(a).cast("H"), memoryview(b).cast("H")))
     return same / PERMUTATIONS
 
 
