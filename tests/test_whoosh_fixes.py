@@ -118,3 +118,37 @@ with NewsIndex.open({str(seed_index)!r}):
 """
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+def test_a_buffer_file_reads_its_buffer_in_place_as_bytesio_would():
+    """BufferFile (every file of an opened segment) no longer copies its
+    buffer into a BytesIO: the stream it reads through answers read,
+    readline, seek and tell as BytesIO does, over the memoryview itself."""
+    import io
+    import random
+
+    from whoosh.filedb.structfile import BufferFile
+
+    fixes.install()
+    data = bytes(random.Random(5).randrange(256) for _ in range(5000)).replace(b"\x00", b"\n")
+    view = memoryview(data)
+    ours, theirs = BufferFile(view).file, io.BytesIO(data)
+    assert not isinstance(ours, io.BytesIO)  # (a BytesIO would hold a copy)
+    rng = random.Random(9)
+    for _ in range(2000):
+        op = rng.choice(["read", "readline", "seek", "tell"])
+        if op == "read":
+            n = rng.choice([-1, 0, 1, 7, 300, 9000])
+            assert ours.read(n) == theirs.read(n)
+        elif op == "readline":
+            assert ours.readline() == theirs.readline()
+        elif op == "seek":
+            offset, whence = rng.randrange(-50, 5100), rng.choice([0, 1, 2])
+            if whence == 0:
+                offset = abs(offset)
+            if (whence == 1 and theirs.tell() + offset < 0) or (whence == 2 and 5000 + offset < 0):
+                continue
+            assert ours.seek(offset, whence) == theirs.seek(offset, whence)
+        assert ours.tell() == theirs.tell()
+    structured = BufferFile(memoryview(b"\x00\x00\x00\x2a" + b"rest"))
+    assert structured.read_int() == 42 and structured.get(4, 4) == b"rest"
