@@ -82,9 +82,10 @@ def in_child(fn, *args):
         return pool.submit(fn, *args).result()
 
 
-def load_articles(corpus: str, replicate: int = 1) -> list[tuple[str, str, str]]:
-    """(id, title, body) of every article under `corpus`, read by newssearch's
-    own readers (so every engine indexes the same text); K copies get new ids."""
+def read_articles(corpus: str) -> list:
+    """Every Article under `corpus`, read by newssearch's own readers (so
+    every engine indexes the same text); a bad file is skipped, as in
+    newssearch."""
     from search.ingest.readers import ReadOptions
     from search.ingest.readers.discover import discover
 
@@ -93,10 +94,15 @@ def load_articles(corpus: str, replicate: int = 1) -> list[tuple[str, str, str]]
         if candidate.reader is None:
             continue
         try:
-            articles += [(a.id, a.title, a.body)
-                         for a in candidate.reader(candidate.path, candidate.root, ReadOptions())]
+            articles += candidate.reader(candidate.path, candidate.root, ReadOptions())
         except Exception:  # noqa: BLE001 - a bad file is skipped here as in newssearch
             continue
+    return articles
+
+
+def load_articles(corpus: str, replicate: int = 1) -> list[tuple[str, str, str]]:
+    """(id, title, body) of every article under `corpus`; K copies get new ids."""
+    articles = [(a.id, a.title, a.body) for a in read_articles(corpus)]
     if replicate > 1:
         # Each copy's title differs by a word: exact copies would be indexed
         # once by newssearch (duplicate detection) and the run would measure

@@ -43,7 +43,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -55,7 +54,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_index import dir_size, make_queries, percentile  # noqa: E402
+from bench_index import dir_size, in_child, make_queries, percentile  # noqa: E402
+from bench_index import read_articles as base_articles  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "reuters21578"
 SAMPLE_EVERY = 0.2  # seconds between memory samples
@@ -105,18 +105,6 @@ def tree_rss_mb(pid: int) -> tuple[float, float]:
 
 
 # --- the index phase (a child process) -------------------------------------------
-
-def base_articles(corpus: str) -> list:
-    """Every article under `corpus`, read by newssearch's own readers."""
-    from search.ingest.readers import ReadOptions
-    from search.ingest.readers.discover import discover
-
-    articles = []
-    for candidate in discover([Path(corpus)]):
-        if candidate.reader is not None:
-            articles += list(candidate.reader(candidate.path, candidate.root, ReadOptions()))
-    return articles
-
 
 def copies(base: list, replicate: int, handed):
     """Copy i of every base article, made when the indexer asks for it;
@@ -184,13 +172,6 @@ def query_phase(index_dir: str, queries: list[str], facets: list[str]) -> dict:
             times.append((time.perf_counter() - started) * 1000)
             totals.append(results.total)
     return {"times": times, "totals": totals}
-
-
-def in_child(fn, *args):
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def cold_stats(index_dir: str) -> float:

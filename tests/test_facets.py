@@ -213,7 +213,7 @@ def test_whole_index_counts_from_the_term_dictionary_equal_grouping_every_articl
     """`stats`' counts (facet_counts.count_all) come from term document
     frequencies; grouping every article, as Whoosh's search does, must give
     the same: several segments, one with deletions, several values an article."""
-    from whoosh import query as wq
+    from whoosh import query as wq, sorting
 
     from search import Article, NewsIndex
     from search.engine.whoosh.querying import facet_counts
@@ -230,7 +230,8 @@ def test_whole_index_counts_from_the_term_dictionary_equal_grouping_every_articl
                    facet_counts.leaves(searcher.reader())) == 1
         for name in ("source", "section", "tags"):
             grouped = searcher.search(wq.Every(), limit=None, groupedby={
-                name: facet_counts.field_facet(name)}).groups(name)
+                name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)}
+            ).groups(name)
             assert facet_counts.count_all(searcher, name) == {
                 value: count for value, count in grouped.items() if value is not None}, name
     ix.close()

@@ -75,10 +75,19 @@ class _MemoryStream:
         return data
 
     def readline(self, size: int = -1) -> bytes:
-        rest = bytes(self._buf[self._at:self._at + size] if size >= 0 else self._buf[self._at:])
-        newline = rest.find(b"\n")
-        line = rest if newline < 0 else rest[:newline + 1]
-        self._at += len(line)
+        # A chunk at a time: copying the rest of the buffer for each line
+        # made reading a file line by line quadratic.
+        end = len(self._buf) if size is None or size < 0 else min(self._at + size, len(self._buf))
+        line = b""
+        while self._at < end:
+            chunk = bytes(self._buf[self._at:min(self._at + 4096, end)])
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                chunk = chunk[:newline + 1]
+            line += chunk
+            self._at += len(chunk)
+            if newline >= 0:
+                break
         return line
 
     def __iter__(self):

@@ -16,7 +16,6 @@ from collections import Counter
 from itertools import chain
 from typing import Iterable
 
-from whoosh import sorting
 
 from ....text.analysis import normalize_keyword
 from ..codec import term_doc_ids
@@ -84,23 +83,6 @@ def spelling(searcher, name: str, value: str) -> str:
         if len(_DISPLAY) > DISPLAY_CACHE:
             _DISPLAY.pop(next(iter(_DISPLAY)))
     return shown
-
-
-def field_facet(name: str) -> sorting.FieldFacet:
-    """A Whoosh counting facet over every value of field `name` (several per
-    article allowed), with cached per-segment value lists."""
-    return CachedFieldFacet(name, allow_overlap=True, maptype=sorting.Count)
-
-
-class CachedFieldFacet(sorting.FieldFacet):
-    def categorizer(self, global_searcher):
-        return CachedOverlappingCategorizer(global_searcher, self.fieldname)
-
-
-class CachedOverlappingCategorizer(sorting.OverlappingCategorizer):
-    def set_searcher(self, segment_searcher, docoffset):
-        self._segment_searcher = segment_searcher
-        self._lists = value_lists(segment_searcher, self._fieldname)
 
 
 def value_lists(segment_searcher, fieldname: str) -> list[list]:
