@@ -183,22 +183,14 @@ class NewsIndex:
         all cores); with 2 or
         more, a text builder process analyses titles and bodies beside this
         one (see `text_builder`), and with 1 everything is written here."""
-        # The readers only on a write (as `_writing`): a search never needs them.
-        from .ingest.readers import ReadOptions
-        from .ingest.readers.discover import discover
-
         started = time.perf_counter()
         given = [Path(p) for p in paths]
-        options = ReadOptions(field_map=dict(field_map or {}),
-                              defaults=check_defaults(dict(defaults or {})),
-                              follow_links=follow_links)
+        options = _writing().read_options(field_map, defaults, follow_links)
         report = IndexReport()
         with directory.writer_lock(self.path, wait):  # also over the manifest update
             with self._batch(report, wait, jobs) as batch:
-                _writing().index_files(batch, list(discover(given, follow_links)), options=options,
-                                       jobs=jobs, progress=progress)
-                if prune:
-                    _writing().prune(batch, [p for p in given if p.is_dir()])
+                _writing().index_paths(batch, given, options, jobs=jobs, progress=progress,
+                                       prune_gone=prune)
             changed = report.added or report.updated or report.removed
             self._remember_roots([p for p in given if p.exists()], options, touch=bool(changed))
         return _writing().timed(report, started)
@@ -351,16 +343,6 @@ class NewsIndex:
         if changed:
             directory.write_manifest(self.path, manifest)
         self._manifest = manifest
-
-
-def check_defaults(values: dict[str, str]) -> dict[str, str]:
-    """Folder-wide defaults checked (readers.defaults.check), as our error."""
-    from .ingest.readers import defaults
-
-    try:
-        return defaults.check(values)
-    except ValueError as exc:
-        raise NewsSearchError(str(exc)) from None
 
 
 __all__ = ["NewsIndex", "Article", "SearchResults", "FacetCount", "IndexReport",

@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 from ..article import Article, text_fingerprint
 from ..engine.whoosh.writer import WhooshWriter
 from ..defaults import count_from_env
+from ..errors import NewsSearchError
 from ..results import IndexReport
 from ..text import language
 from . import neardup
@@ -34,7 +35,8 @@ from .ledger import FileRecord, Ledger
 from .run_memory import RunIds
 from .parsing import parse_files
 from .readers import ReadOptions
-from .readers.discover import Candidate, format_of
+from .readers.defaults import check as check_defaults
+from .readers.discover import Candidate, discover, format_of
 
 #: Articles per commit. A batch is one segment (see text_builder); a run of
 #: several ends with a merge, so batches are large: Reuters-21578 (21,578
@@ -134,35 +136,18 @@ class BatchWriter:
         in the index afterwards. `signature`, `text_hash` (its
         text_fingerprint) and `keys` (the signature's band_keys), when
         given, were computed by a parse worker."""
-        if article.id in self.seen:
-            self.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
+        if not first_in_run(self, article, origin):
             return False
-        self.seen.add(article.id)
         existing = self.engine.stored(id=article.id)
-        if existing and existing.get("content_hash") == article.content_hash:
-            self.report.unchanged += 1
-            # (Its band keys are in the ledger already: no signature needed.)
-            self.dedup.remember(article.id, existing.get("text_hash"),
-                                cluster=existing.get("cluster"))
-            return True
-        text_hash = text_hash or text_fingerprint(article.title, article.body)
-        if keys is None:
-            keys = band_keys(signature)
-        verdict = self.dedup.judge(article.id, text_hash, signature, keys)
-        if verdict.kind == DUPLICATE:
-            self.report.duplicates.append((origin, article.id, verdict.match))
-            return False
-        article.cluster = verdict.cluster
+        fate, text_hash, keys = settle(self, article, origin, existing, signature, text_hash, keys)
+        if fate != WRITE:
+            return fate == UNCHANGED
         if signature is not None:
             self._new_bands.append((keys, article.id))
         self.engine.add(article, text_hash, replaces=bool(existing))
         if self.hashes is not None:
             self.hashes[article.id] = article.content_hash
-        self.dedup.remember(article.id, text_hash, signature, keys, article.cluster)
-        if existing:
-            self.report.updated += 1
-        else:
-            self.report.added += 1
+        count_written(self.report, existing)
         self._count_write()
         return True
 
@@ -253,6 +238,77 @@ class _StoredArticles:
             signature = neardup.signature(stored.get("body") or "") if stored else None
             if signature:
                 yield article_id, signature, stored.get("cluster") or article_id
+
+
+#: What becomes of an article given to a run (`settle`).
+UNCHANGED, LEFT_OUT, WRITE = "unchanged", "left out", "write"
+
+
+def first_in_run(batch, article: Article, origin: str) -> bool:
+    """False (and the article listed as skipped) if an article with its id
+    came earlier in this run; else its id is noted as seen."""
+    if article.id in batch.seen:
+        batch.report.skipped.append((origin, f"duplicate id {article.id!r} in this run"))
+        return False
+    batch.seen.add(article.id)
+    return True
+
+
+def settle(batch, article: Article, origin: str, existing: dict | None,
+           signature: bytes | None, text_hash: str | None,
+           keys: list[int] | None) -> tuple[str, str | None, list[int]]:
+    """The fate of an article new to this run, on either engine's batch
+    (its `report` and `dedup`), given `existing`: the stored fields of the
+    version the index held before the run (content_hash, text_hash,
+    cluster), or None. (fate, text hash, band keys): UNCHANGED (counted),
+    LEFT_OUT (an exact duplicate, reported) or WRITE (its cluster set, and
+    remembered for the rest of the run: write it, then `count_written`)."""
+    if existing and existing.get("content_hash") == article.content_hash:
+        batch.report.unchanged += 1
+        # (Its band keys are stored already: no signature needed.)
+        batch.dedup.remember(article.id, existing.get("text_hash"),
+                             cluster=existing.get("cluster"))
+        return UNCHANGED, None, []
+    text_hash = text_hash or text_fingerprint(article.title, article.body)
+    if keys is None:
+        keys = band_keys(signature)
+    verdict = batch.dedup.judge(article.id, text_hash, signature, keys)
+    if verdict.kind == DUPLICATE:
+        batch.report.duplicates.append((origin, article.id, verdict.match))
+        return LEFT_OUT, text_hash, keys
+    article.cluster = verdict.cluster
+    batch.dedup.remember(article.id, text_hash, signature, keys, article.cluster)
+    return WRITE, text_hash, keys
+
+
+def count_written(report: IndexReport, existing: dict | None) -> None:
+    """One article written: an update of `existing`, or an addition."""
+    if existing:
+        report.updated += 1
+    else:
+        report.added += 1
+
+
+def read_options(field_map: dict[str, str] | None, defaults: dict[str, str] | None,
+                 follow_links: bool) -> ReadOptions:
+    """How a run reads its files, the --set defaults checked (one line if not)."""
+    try:
+        checked = check_defaults(dict(defaults or {}))
+    except ValueError as exc:
+        raise NewsSearchError(str(exc)) from None
+    return ReadOptions(field_map=dict(field_map or {}), defaults=checked,
+                       follow_links=follow_links)
+
+
+def index_paths(batch, paths: list[Path], options: ReadOptions, *, jobs: int | None = None,
+                progress: Progress | None = None, prune_gone: bool = False) -> None:
+    """The run over files and folders, the same on either engine's batch:
+    discover the files, read and add them (`index_files`), and, with
+    `prune_gone`, remove the articles of files under `paths` that are gone."""
+    index_files(batch, list(discover(paths, options.follow_links)), options=options, jobs=jobs,
+                progress=progress)
+    if prune_gone:
+        prune(batch, [p for p in paths if p.is_dir()])
 
 
 def index_files(batch: BatchWriter, candidates: list[Candidate], *,

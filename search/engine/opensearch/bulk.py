@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
 from ...article import Article
-from ...errors import EngineUnavailableError
-from .mapping import create_index
+from ...errors import EngineUnavailableError, NewsSearchError
+from .mapping import add_missing_fields, create_index
 
 #: The Article fields the mapping holds, in the contract's order.
 SOURCE_FIELDS = ("id", "title", "body", "source", "authors", "published", "url", "section",
@@ -127,6 +127,7 @@ def ensure_index(client, name: str, *, shards: int = 1, replicas: int | None = N
     `replicas`: by default one where the cluster has another data node to
     hold it, so that losing a node loses no article; none on one node."""
     if client.indices.exists(index=name):
+        add_missing_fields(client, name)
         return False
     if replicas is None:
         replicas = 1 if client.cluster.health()["number_of_data_nodes"] > 1 else 0
@@ -135,46 +136,73 @@ def ensure_index(client, name: str, *, shards: int = 1, replicas: int | None = N
 
 
 def bulk_index(client, index: str, articles: Iterable[Article], *,
-               progress: Progress | None = None, batch_count: int = BATCH_COUNT,
-               batch_bytes: int = BATCH_BYTES, max_retries: int = MAX_RETRIES,
-               initial_backoff: float = INITIAL_BACKOFF, max_backoff: float = MAX_BACKOFF,
-               refresh: bool = False) -> BulkReport:
+               progress: Progress | None = None, refresh: bool = False,
+               **sending: Any) -> BulkReport:
     """Index `articles` into `index` (created with our mapping if missing).
 
     Returns what was indexed and what was refused; raises EngineUnavailableError
     when the cluster is unreachable or red. `refresh`: make the articles
-    searchable before returning (tests; a bulk load refreshes once at the end)."""
-    opensearchpy = _client_library()
+    searchable before returning (tests; a bulk load refreshes once at the end).
+    `sending`: `send`'s batch and retry settings, and `extra`."""
     check_cluster(client)
     ensure_index(client, index)
+    report = send(client, index, articles, progress=progress, **sending)
+    if refresh:
+        _call(client, client.indices.refresh, index=index)
+    return report
+
+
+def send(client, index: str, articles: Iterable[Article], *,
+         progress: Progress | None = None, extra: Callable[[Article], dict] | None = None,
+         batch_count: int = BATCH_COUNT, batch_bytes: int = BATCH_BYTES,
+         max_retries: int = MAX_RETRIES, initial_backoff: float = INITIAL_BACKOFF,
+         max_backoff: float = MAX_BACKOFF) -> BulkReport:
+    """`bulk_index` into an index known to exist, the cluster checked
+    already: an indexing run sends a chunk at a time through this. `extra`
+    gives fields of the document beyond the article's own (the run's
+    duplicate-finding fields: mapping.RUN_FIELDS)."""
+    opensearchpy = _client_library()
     report, started = BulkReport(), time.perf_counter()
-    send = functools.partial(
+    sender = functools.partial(
         opensearchpy.helpers.streaming_bulk, client, chunk_size=batch_count,
         max_chunk_bytes=batch_bytes, max_retries=max_retries, initial_backoff=initial_backoff,
         max_backoff=max_backoff, raise_on_error=False)  # refused items come back as results
     retry = _Retry(max_retries, initial_backoff, max_backoff)
     try:
-        actions = _actions(index, articles)
+        actions = _actions(index, articles, extra)
         while actions is not None:
-            for ok, item in send(retry.watch(actions)):
+            for ok, item in sender(retry.watch(actions)):
                 if retry.keep(ok, item):
                     continue  # sent again in the next round
                 _record(report, ok, item)
                 if progress is not None:
                     progress(report.indexed, report.failed)
             actions = retry.next_round()
-        if refresh:
-            client.indices.refresh(index=index)
     except opensearchpy.exceptions.ConnectionError as error:
         raise _unreachable(client, error) from None
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _actions(index: str, articles: Iterable[Article]) -> Iterator[dict[str, Any]]:
+def _call(client, method, /, **kwargs):
+    """One client call; a lost cluster is EngineUnavailableError, a refused
+    request one line."""
+    opensearchpy = _client_library()
+    try:
+        return method(**kwargs)
+    except opensearchpy.exceptions.ConnectionError as error:
+        raise _unreachable(client, error) from None
+    except opensearchpy.exceptions.TransportError as error:
+        raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
+
+
+def _actions(index: str, articles: Iterable[Article],
+             extra: Callable[[Article], dict] | None = None) -> Iterator[dict[str, Any]]:
     for article in articles:
-        yield {"_op_type": "index", "_index": index, "_id": article.id,
-               "_source": to_source(article)}
+        source = to_source(article)
+        if extra is not None:
+            source.update(extra(article))
+        yield {"_op_type": "index", "_index": index, "_id": article.id, "_source": source}
 
 
 class _Retry:

@@ -32,7 +32,8 @@ from ...results import (FacetCount, Hit, IndexReport, IndexStats, SearchResults,
 from ...query import tree as t
 from ...text.analysis import analyze, normalize_keyword
 from . import generations, paging
-from .bulk import _client_library, _unreachable, bulk_index, check_cluster, connect, ensure_index
+from .bulk import _call, check_cluster, connect, ensure_index
+from .collapse import cluster_sizes, collapsed, count_clusters
 from ...query import snippets
 from .dsl import to_dsl, weightless
 from .highlight import matchers
@@ -58,10 +59,6 @@ DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": 
 UNSUPPORTED = "not supported on an OpenSearch index yet"
 #: `similar`: the article's words that say most about it (more_like_this).
 SIMILAR_TERMS = 25
-#: Why --collapse is refused: the near-duplicate clusters are assigned by the
-#: embedded engine's indexer, and OpenSearch's `index` does not assign them.
-NO_CLUSTERS = ("collapse is not supported on an OpenSearch index yet: near-duplicate "
-               "clusters are not assigned there")
 
 
 def is_opensearch(target: Any) -> bool:
@@ -117,45 +114,47 @@ class OpenSearchIndex:
     # --- writing --------------------------------------------------------------
 
     def add(self, articles: Iterable[Article], **_ignored) -> IndexReport:
-        """Index articles (matched by id); one with no title and no body is
-        refused, as the embedded engine refuses it."""
+        """Add or update articles (matched by id), as NewsIndex.add: one
+        with no title and no body is refused, unchanged ones are skipped,
+        exact duplicates left out, near-duplicates clustered."""
+        from ...ingest import indexer
+
         report, started = IndexReport(), time.perf_counter()
-        self._write(report, articles)
-        report.seconds = time.perf_counter() - started
-        return report
+        with self._batch(report) as batch:
+            indexer.add_articles(batch, articles)
+        return indexer.timed(report, started)
 
     def index_paths(self, paths: Sequence[Any], *, progress=None, field_map=None,
                     defaults=None, follow_links: bool = False, jobs: int | None = None,
                     **_ignored) -> IndexReport:
-        """Read files and folders with our readers and index their articles.
-        Every file is read (no ledger yet: unchanged files are not skipped)."""
-        from ...ingest.parsing import parse_files
-        from ...ingest.readers import ReadOptions
-        from ...ingest.readers.defaults import check as check_defaults
-        from ...ingest.readers.discover import discover
+        """Read files and folders with our readers and index their articles:
+        the embedded engine's run (`ingest.indexer.index_paths`), on this
+        index. Every file is read (no file ledger); articles whose content
+        is unchanged are not written again."""
+        from ...ingest import indexer
 
         started, report = time.perf_counter(), IndexReport()
-        options = ReadOptions(field_map=dict(field_map or {}),
-                              defaults=check_defaults(dict(defaults or {})),
-                              follow_links=follow_links)
-        work = []
-        for candidate in discover([Path(p) for p in paths], follow_links):
-            if candidate.reader is None:
-                listing = report.failed if candidate.failed else report.skipped
-                listing.append((str(candidate.path), candidate.skip_reason))
-            else:
-                work.append((candidate, None))
-        total = len(work) + len(report.failed) + len(report.skipped)
+        given = [Path(p) for p in paths]
+        options = indexer.read_options(field_map, defaults, follow_links)
+        files = [0, 0]  # (done, in all), as last reported
 
-        def files_done(indexed: int, _failed: int) -> None:
-            # The CLI's bar counts files read and articles written so far.
-            progress(len(report.failed) + len(report.skipped) + report.files, total, indexed)
+        def files_done(done: int, total: int, articles: int) -> None:
+            files[:] = done, total
+            progress(done, total, articles)
 
-        articles = _articles_of(parse_files(work, options, jobs), report)
-        self._write(report, articles, files_done if progress else None)
-        self._remember_roots([Path(p) for p in paths if Path(p).exists()], options)
-        report.seconds = time.perf_counter() - started
-        return report
+        with self._batch(report) as batch:
+            indexer.index_paths(batch, given, options, jobs=jobs,
+                                progress=files_done if progress else None)
+        if progress:  # the last chunk is written as the run ends: count it
+            progress(*files, report.articles)
+        self._remember_roots([p for p in given if p.exists()], options)
+        return indexer.timed(report, started)
+
+    def _batch(self, report: IndexReport):
+        """The run's writer on this index (ingest.opensearch_batch)."""
+        from ...ingest.opensearch_batch import OpenSearchBatch
+
+        return OpenSearchBatch(self._client, self.name, report)
 
     def _remember_roots(self, paths: list[Path], options) -> None:
         """Record the folders read, with their read options, for `rebuild`
@@ -179,13 +178,6 @@ class OpenSearchIndex:
         return self._call(rebuild, index=self, progress=progress, drop_missing=drop_missing,
                           jobs=jobs)
 
-    def _write(self, report: IndexReport, articles: Iterable[Article], progress=None) -> None:
-        done = bulk_index(self._client, self.name, _with_text(articles, report), progress=progress)
-        report.added += done.indexed  # (no ledger: an article indexed again counts as added)
-        report.failed.extend((f.id, f.reason) for f in done.failures)
-        # Searches see new articles only after a refresh: make them visible now.
-        self._call(self._client.indices.refresh, index=self.name)
-
     # --- reading --------------------------------------------------------------
 
     def search(self, query: str = "", *, limit: int = 10, page: int = 1,
@@ -195,12 +187,10 @@ class OpenSearchIndex:
                filters: dict | None = None, relax: bool = True, collapse: bool = False,
                synonyms=None, languages=None, **_ignored) -> SearchResults:
         """NewsIndex.search on OpenSearch: the same query language, filters,
-        facets and result shape (English analysis; no collapse or synonyms yet)."""
+        facets and result shape (English analysis; no synonyms yet)."""
         from ...query.parser import parse
 
         started = time.perf_counter()
-        if collapse:
-            raise QueryError(NO_CLUSTERS)
         for option, given in (("synonyms", synonyms), ("languages", languages)):
             if given:  # refused rather than silently ignored
                 raise QueryError(f"{option} is {UNSUPPORTED}")
@@ -210,17 +200,21 @@ class OpenSearchIndex:
         request = _Request(_filters(source, section, filters), since, until,
                            [_facet_name(f) for f in facets], facet_limit, snippets)
         tree = parsed.tree
-        body = request.body(_ranked(tree, query), limit, page, sort)
+        body = request.body(_ranked(tree, query), limit, page, sort, collapse)
         answer = self._page(body)
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
             tree = parse(query, strict=strict, any_term=True).tree
-            body = request.body(_ranked(tree, query), limit, page, sort)
+            body = request.body(_ranked(tree, query), limit, page, sort, collapse)
             answer = self._page(body)
             relaxed = answer["hits"]["total"]["value"] > 0
         request.highlights = matchers(tree)
-        return request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
+        results = request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
+        if collapse:  # the clusters of every match counted (collapse.py)
+            sizes = self._call(cluster_sizes, client=self._client, index=self.name, body=body)
+            count_clusters(results, sizes)
+        return results
 
     def _page(self, body: dict) -> dict:
         """The answer to a search body; a page past the result window is
@@ -282,13 +276,7 @@ class OpenSearchIndex:
 
     def _call(self, method, **kwargs):
         """One client call; a lost cluster is EngineUnavailableError."""
-        opensearchpy = _client_library()
-        try:
-            return method(**kwargs)
-        except opensearchpy.exceptions.ConnectionError as error:
-            raise _unreachable(self._client, error) from None
-        except opensearchpy.exceptions.TransportError as error:
-            raise NewsSearchError(f"OpenSearch refused the request: {error.error}") from None
+        return _call(self._client, method, **kwargs)
 
 
 def _headline_words(article: Article) -> dict:
@@ -308,35 +296,12 @@ def _ranked(tree: t.Node, query: str) -> dict:
 
 
 def _stored(source: dict) -> Article:
-    """A stored article. No near-duplicate clustering here yet: an article
-    without a cluster is its own, as the embedded engine stores one with
-    no near-duplicate."""
+    """A stored article. One without a cluster (written before clusters
+    were assigned on OpenSearch) is its own, as the embedded engine stores
+    one with no near-duplicate."""
     article = Article.from_dict(source)
     article.cluster = article.cluster or article.id
     return article
-
-
-def _with_text(articles: Iterable[Article], report: IndexReport) -> Iterable[Article]:
-    for article in articles:
-        if not (article.title or "").strip() and not (article.body or "").strip():
-            report.failed.append((article.path or article.id, "no title and no body"))
-            continue
-        yield article
-
-
-def _articles_of(parsed_files, report: IndexReport) -> Iterable[Article]:
-    """The articles of parsed files, with the report's file counts."""
-    for parsed in parsed_files:
-        origin = str(parsed.path)
-        if parsed.error:
-            report.failed.append((origin, parsed.error))
-        elif parsed.skip:
-            report.skipped.append((origin, parsed.skip))
-        else:
-            report.files += 1
-            report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
-            report.problems.extend((origin, p) for p in parsed.problems)
-            yield from parsed.articles
 
 
 def _facet_name(name: str) -> str:
@@ -370,13 +335,14 @@ class _Request:
             clauses.append(self.dates)
         return {"bool": {"filter": clauses}}
 
-    def body(self, query: dict, limit: int, page: int, sort: str) -> dict:
+    def body(self, query: dict, limit: int, page: int, sort: str,
+             collapse: bool = False) -> dict:
         body: dict[str, Any] = {"query": query, "post_filter": self._filter(),
                                 "from": (page - 1) * limit, "size": limit,
                                 "track_total_hits": True, "aggs": self._aggregations()}
         body["sort"] = SORTS[sort]
         body["track_scores"] = True  # hits show a score in date order too
-        return body
+        return collapsed(body) if collapse else body
 
     def _aggregations(self) -> dict:
         aggs = {}

@@ -39,3 +39,24 @@ def index_body(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
 def create_index(client, name: str, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     """Create index `name` with newssearch's settings and mapping; OpenSearch's answer."""
     return client.indices.create(index=name, body=index_body(shards=shards, replicas=replicas))
+
+
+#: Fields the ingest run keeps for finding duplicates across runs (the
+#: exact-text fingerprint, the MinHash band keys, the signature): added to an
+#: index created before they were in the mapping (`add_missing_fields`).
+RUN_FIELDS = ("text_hash", "bands", "signature")
+
+
+def add_missing_fields(client, name: str) -> None:
+    """Give an existing index (or the indexes behind an alias) the fields of
+    RUN_FIELDS: the mapping is strict, so an older index would refuse every
+    article that carries them. (Adding a field to a mapping is allowed.)"""
+    properties = _mapping_file()["mappings"]["properties"]
+    # Asked first: a read passes a write block (a full disk) that a mapping
+    # update would not.
+    held = client.indices.get_mapping(index=name)
+    missing = {field for entry in held.values() for field in RUN_FIELDS
+               if field not in entry["mappings"].get("properties", {})}
+    if missing:
+        client.indices.put_mapping(index=name, body={"properties": {
+            field: properties[field] for field in sorted(missing)}})

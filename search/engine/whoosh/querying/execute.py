@@ -146,14 +146,36 @@ def _collapse_args(collapse: bool) -> dict:
     return {"collapse": sorting.FieldFacet("cluster"), "collapse_limit": 1}
 
 
+def _search(searcher, query, filter_tree: t.Node | None, *, limit: int, collapse: bool,
+            sortedby=None):
+    """The top `limit` hits under the filter, one per near-duplicate cluster
+    if `collapse`. Whoosh 2.7.4 collapses only when there is no filter: its
+    FilterCollector wraps the CollapseCollector and hands each document
+    straight to the collector inside it, past the collapsing. So with both,
+    the filtered matches are ranked and the first of each cluster kept."""
+    restrict = _filter(filter_tree)
+    if not (collapse and restrict is not None):
+        return searcher.search(query, limit=limit, filter=restrict, sortedby=sortedby,
+                               **_collapse_args(collapse))
+    clusters = searcher.reader().column_reader("cluster")
+    kept, seen = [], set()
+    for hit in searcher.search(query, limit=None, filter=restrict, sortedby=sortedby):
+        if clusters[hit.docnum] not in seen:
+            seen.add(clusters[hit.docnum])
+            kept.append(hit)
+            if len(kept) == limit:
+                break
+    return kept
+
+
 def paged(searcher, query, filter_tree: t.Node | None, *, sort: str, page: int, limit: int,
           collapse: bool) -> list[tuple[int, float]]:
     """Relevance or date order: Whoosh sorts and collapses; we take the page.
     (Not search_page: with a filter and collapsing together, Whoosh 2.7.4's
     result count fails inside its collectors; the caller counts clusters.)"""
     start = (page - 1) * limit
-    found = searcher.search(query, limit=start + limit, filter=_filter(filter_tree),
-                            sortedby=_sort_facet(sort), **_collapse_args(collapse))
+    found = _search(searcher, query, filter_tree, limit=start + limit, collapse=collapse,
+                    sortedby=_sort_facet(sort))
     return [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + limit]]
 
 
@@ -164,8 +186,7 @@ def recent(searcher, query, filter_tree: t.Node | None, *, page: int, limit: int
     Undated articles count as one half-life old. The score reported is the
     decayed one."""
     window = max(RECENT_WINDOW, page * limit)
-    found = searcher.search(query, limit=window, filter=_filter(filter_tree),
-                            **_collapse_args(collapse))
+    found = _search(searcher, query, filter_tree, limit=window, collapse=collapse)
     _, newest, _ = date_range(searcher)
     dates = searcher.reader().column_reader("published", translate=False)
     field = searcher.schema["published"]

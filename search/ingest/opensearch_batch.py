@@ -1,0 +1,143 @@
+"""An indexing run on an OpenSearch index: the `BatchWriter` role of
+engine/base.py, as `indexer.BatchWriter` is on the embedded engine.
+
+Both engines' runs share the loop (`indexer.index_paths`, `index_files`,
+`add_articles`) and the decisions (`indexer.first_in_run`, `settle`, the
+`dedup.Deduplicator` and its run memory): an article unchanged since the
+last run is not written again, an exact duplicate is left out, a
+near-duplicate joins the cluster of the most similar earlier article, with
+the same verdicts and cluster names on both engines.
+
+What differs is how the index is asked what it held before the run. The
+embedded engine asks its searcher and its ledger an article at a time; here
+each question is a round trip, so articles are queued and judged
+:data:`CHUNK` at a time, after one read of what the index holds for the
+whole chunk (`engine.opensearch.stored.read_chunk`), then written with one
+bulk request. Stored articles that this run has written (or rewritten) are
+not asked about: the run's memory holds them, as on the embedded engine,
+whose searcher sees the index as it was before the run.
+
+There is no file ledger: every file is read again, and an article is
+recognised as unchanged by its stored content hash.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..article import Article, text_fingerprint
+from ..engine.opensearch import bulk, stored
+from ..results import IndexReport
+from .dedup import Candidate, Deduplicator, band_keys
+from .indexer import MAX_CANDIDATES, WRITE, count_written, first_in_run, settle
+from .run_memory import RunIds
+
+#: Articles judged and written at a time: one bulk request's worth.
+CHUNK = bulk.BATCH_COUNT
+
+
+class OpenSearchBatch:
+    """Articles queued, judged and written a chunk at a time into `index`
+    (created with our mapping if missing). Use as a context manager: leaving
+    normally writes what is queued and refreshes the index; an exception
+    drops the queue (chunks written before stay)."""
+
+    #: No file ledger on OpenSearch (index_files then reads every file).
+    ledger = None
+
+    def __init__(self, client, index: str, report: IndexReport, chunk: int = CHUNK):
+        self.client, self.index, self.report, self.chunk = client, index, report, chunk
+        self.seen = RunIds()
+        self.dedup = Deduplicator(_HeldBefore(self))
+        #: True if the index was empty when the run began: nothing to ask it.
+        self.fresh = True
+        self.held = stored.Chunk()
+        #: (article, origin, signature, text fingerprint, band keys)
+        self._queue: list[tuple[Article, str, bytes | None, str, list[int]]] = []
+
+    def __enter__(self) -> "OpenSearchBatch":
+        bulk.check_cluster(self.client)
+        bulk.ensure_index(self.client, self.index)
+        self.fresh = self._count() == 0
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._write_queue()
+                # Searches see new articles only after a refresh: now, once.
+                bulk._call(self.client, self.client.indices.refresh, index=self.index)
+        finally:
+            self.dedup.close()
+            self.seen.close()
+
+    def add(self, article: Article, origin: str, signature: bytes | None = None,
+            text_hash: str | None = None, keys: list[int] | None = None) -> None:
+        """Queue one article (see indexer.BatchWriter.add). Whether it is
+        kept is decided with its chunk, so nothing is returned."""
+        text_hash = text_hash or text_fingerprint(article.title, article.body)
+        keys = band_keys(signature) if keys is None else keys
+        self._queue.append((article, origin, signature, text_hash, keys))
+        if len(self._queue) >= self.chunk:
+            self._write_queue()
+
+    def delete(self, article_id: str) -> None:
+        self._write_queue()  # in the order given
+        answer = bulk._call(self.client, self.client.delete, index=self.index, id=article_id,
+                            ignore=[404])
+        self.report.removed += int(answer.get("result") == "deleted")
+
+    def record_file(self, record) -> None:
+        """(No file ledger: nothing to record.)"""
+
+    def _count(self) -> int:
+        bulk._call(self.client, self.client.indices.refresh, index=self.index)
+        return bulk._call(self.client, self.client.count, index=self.index)["count"]
+
+    def _write_queue(self) -> None:
+        """Judge the queued articles in order, then write those kept."""
+        queue, self._queue = self._queue, []
+        if not queue:
+            return
+        if not self.fresh:
+            self.held = stored.read_chunk(self.client, self.index, [
+                (a.id, text_hash, keys, a.content_hash) for a, _, _, text_hash, keys in queue])
+        written, extra = [], {}
+        for article, origin, signature, text_hash, keys in queue:
+            if not first_in_run(self, article, origin):
+                continue
+            existing = self.held.existing.get(article.id)
+            fate, text_hash, keys = settle(self, article, origin, existing, signature,
+                                           text_hash, keys)
+            if fate == WRITE:
+                written.append((article, existing))
+                extra[article.id] = stored.run_fields(text_hash, signature, keys)
+        self._send(written, extra)
+        self.held = stored.Chunk()
+
+    def _send(self, written: list[tuple[Article, dict | None]], extra: dict[str, dict]) -> None:
+        done = bulk.send(self.client, self.index, [a for a, _ in written],
+                         extra=lambda a: extra[a.id])
+        refused = {f.id for f in done.failures}
+        self.report.failed.extend((f.id, f.reason) for f in done.failures)
+        for article, existing in written:
+            if article.id not in refused:
+                count_written(self.report, existing)
+
+
+class _HeldBefore:
+    """The deduplicator's view of what the index held before this run
+    (dedup.Stored): the chunk's read, less what this run has written."""
+
+    def __init__(self, batch: OpenSearchBatch):
+        self.batch = batch
+
+    def id_with_text(self, text_hash: str) -> str | None:
+        return next((i for i in self.batch.held.texts.get(text_hash, ())
+                     if i not in self.batch.seen), None)
+
+    def near_candidates(self, keys: list[int]) -> Iterable[Candidate]:
+        found = (c for c in self.batch.held.bands.get(tuple(keys), ())
+                 if c.id not in self.batch.seen)
+        for _, candidate in zip(range(MAX_CANDIDATES), found):
+            yield candidate.id, candidate.signature, candidate.cluster
