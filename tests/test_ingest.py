@@ -263,6 +263,27 @@ def test_collapse_with_a_filter_and_facets(tmp_path):
     assert {c.value: c.count for c in res.facets["source"]} == {"Wire": 3, "Post": 1}
 
 
+def test_collapse_under_a_filter_shows_one_hit_per_cluster(tmp_path):
+    """Whoosh 2.7.4 collapsed nothing when a filter was given (its filter
+    collector hands documents past the collapsing one): a filtered,
+    collapsed search listed every near-duplicate."""
+    from datetime import datetime, timezone
+
+    from search import Article
+
+    stories = [("wire", STORY), ("reprint", edited(STORY)), ("library", UNRELATED)]
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.add([Article(id=i, title=text.split("\n", 1)[0], body=text.split("\n", 1)[1],
+                        source="Wire", published=datetime(2020, 1, 2, tzinfo=timezone.utc))
+                for i, text in stories])
+        for options in ({"source": "wire"}, {"since": "2020"}, {"filters": {"source": "wire"}},
+                        {"source": "wire", "sort": "newest"}, {}):
+            res = ix.search("strike OR library", collapse=True, **options)
+            assert res.total == 2 and len(res.hits) == 2, options
+            assert len({h.cluster for h in res.hits}) == 2, options
+            assert sorted(h.similar for h in res.hits) == [0, 1], options
+
+
 def test_words_found_once_give_the_same_fingerprints_and_signatures():
     """The parse workers find a body's words once for both its exact
     fingerprint and its signature: the results must be those each makes on
