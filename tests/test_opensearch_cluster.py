@@ -188,8 +188,10 @@ def test_index_with_newssearch_analysis_is_created(opensearch_client, news_index
     fields = mapping["properties"]
     assert set(fields) == {"id", "title", "body", "source", "authors", "published", "url", "section",
                            "tags", "language", "related", "path", "content_hash", "cluster",
-                           "topics", "places", "people", "orgs", "exchanges"}
+                           "topics", "places", "people", "orgs", "exchanges",
+                           "text_hash", "bands", "signature"}  # (found at ingest)
     assert fields["topics"] == fields["source"]  # the Reuters code lists: facets too
+    assert fields["bands"] == {"type": "keyword", "doc_values": False}  # searched, not sorted
     assert fields["title"]["fields"]["words"]["analyzer"] == "news_words_index"
     assert fields["published"]["type"] == "date"
     assert fields["source"] == {"type": "keyword", "normalizer": "news_keyword"}

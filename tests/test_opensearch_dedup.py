@@ -17,7 +17,7 @@ import pytest
 
 from search import Article, NewsIndex
 from tests.conftest import CORPORA
-from tests.test_opensearch_parity import run
+from tests.test_opensearch_parity import reuters_targets, run
 
 pytestmark = pytest.mark.opensearch
 pytest.importorskip("opensearchpy")
@@ -50,11 +50,8 @@ def counts(report: dict) -> dict:
 @pytest.fixture(scope="module")
 def two_runs(opensearch_url, opensearch_client, tmp_path_factory):
     """For each engine, the reports and clusters after each of RUNS."""
-    if not (REUTERS / "reut2-003.sgm").exists():
-        pytest.skip("../shared/corpora/reuters21578 not available")
-    name = f"dedup-{tmp_path_factory.getbasetemp().name}".lower()
-    url = f"opensearch://{opensearch_url.removeprefix('http://')}/{name}"
-    embedded = tmp_path_factory.mktemp("dedup") / "index"
+    embedded, url, name = reuters_targets(opensearch_url, tmp_path_factory, "dedup",
+                                          last=RUNS[-1][-1])
     seen = {}
     for target in (embedded, url):
         seen[target] = []

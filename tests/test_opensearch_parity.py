@@ -74,15 +74,21 @@ def search(target, row: Row) -> dict:
     return json.loads(out)
 
 
+def reuters_targets(opensearch_url: str, tmp_path_factory, kind: str, last: str = "021"):
+    """(embedded index folder, opensearch:// URL, index name) for a module's
+    indexes of Reuters files up to reut2-`last`; skips without them."""
+    if not (REUTERS / f"reut2-{last}.sgm").exists():
+        pytest.skip("../shared/corpora/reuters21578 not available")
+    name = f"{kind}-{tmp_path_factory.getbasetemp().name}".lower()
+    url = f"opensearch://{opensearch_url.removeprefix('http://')}/{name}"
+    return tmp_path_factory.mktemp(kind) / "index", url, name
+
+
 @pytest.fixture(scope="module")
 def engines(opensearch_url, opensearch_client, tmp_path_factory):
     """(embedded index folder, opensearch:// URL) of Reuters-21578, each built
     by `newssearch index` with our reader."""
-    if not (REUTERS / "reut2-000.sgm").exists():
-        pytest.skip("../shared/corpora/reuters21578 not available")
-    name = f"parity-{tmp_path_factory.getbasetemp().name}".lower()
-    url = f"opensearch://{opensearch_url.removeprefix('http://')}/{name}"
-    embedded = tmp_path_factory.mktemp("parity") / "index"
+    embedded, url, name = reuters_targets(opensearch_url, tmp_path_factory, "parity")
     reports = {}
     for target in (embedded, url):
         code, out, err = run("index", REUTERS, "--index", target, "--json", "--jobs", "1")
