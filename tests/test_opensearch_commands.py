@@ -347,6 +347,16 @@ def test_api_search_answers_as_the_embedded_server(clients, params):
         assert set(hit) == set(ours["hits"][0])
 
 
+def test_api_search_collapses_as_the_embedded_server(clients):
+    params = {"q": "", "collapse": "true", "sort": "newest", "limit": "50", "facet": "source"}
+    ours, theirs = (c.get("/api/search", params=params) for c in clients)
+    assert theirs.status_code == ours.status_code == 200
+    ours, theirs = ours.json(), theirs.json()
+    assert theirs["total"] == ours["total"] > 0 and theirs["facets"] == ours["facets"]
+    assert [(h["id"], h["cluster"], h["similar"]) for h in theirs["hits"]] == \
+        [(h["id"], h["cluster"], h["similar"]) for h in ours["hits"]]
+
+
 def test_api_article_similar_and_stats(clients):
     ours, theirs = clients
     assert theirs.get("/api/article/wire-1").json() == ours.get("/api/article/wire-1").json()
