@@ -17,7 +17,9 @@ Three roles, each implemented today by the Whoosh engine:
   :class:`search.ingest.indexer.BatchWriter` (the run: duplicates,
   unchanged articles, the ledger), which writes through the engine's
   :class:`search.engine.whoosh.writer.WhooshWriter` (Whoosh's writer, the
-  lock, commits, merges).
+  lock, commits, merges); on OpenSearch by
+  :class:`search.ingest.opensearch_batch.OpenSearchBatch`, whose `add`
+  queues (articles are judged a chunk at a time) and returns None.
 
 The seam is not yet the only way through. Where Whoosh objects still cross
 it (each import of Whoosh outside engine/whoosh also listed as an exception
