@@ -66,7 +66,7 @@ class OpenSearchBatch:
             if exc_type is None:
                 self._write_queue()
                 # Searches see new articles only after a refresh: now, once.
-                bulk._call(self.client, self.client.indices.refresh, index=self.index)
+                bulk.call(self.client, self.client.indices.refresh, index=self.index)
         finally:
             self.dedup.close()
             self.seen.close()
@@ -83,7 +83,7 @@ class OpenSearchBatch:
 
     def delete(self, article_id: str) -> None:
         self._write_queue()  # in the order given
-        answer = bulk._call(self.client, self.client.delete, index=self.index, id=article_id,
+        answer = bulk.call(self.client, self.client.delete, index=self.index, id=article_id,
                             ignore=[404])
         self.report.removed += int(answer.get("result") == "deleted")
 
@@ -91,8 +91,8 @@ class OpenSearchBatch:
         """(No file ledger: nothing to record.)"""
 
     def _count(self) -> int:
-        bulk._call(self.client, self.client.indices.refresh, index=self.index)
-        return bulk._call(self.client, self.client.count, index=self.index)["count"]
+        bulk.call(self.client, self.client.indices.refresh, index=self.index)
+        return bulk.call(self.client, self.client.count, index=self.index)["count"]
 
     def _write_queue(self) -> None:
         """Judge the queued articles in order, then write those kept."""

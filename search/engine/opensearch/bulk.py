@@ -148,7 +148,7 @@ def bulk_index(client, index: str, articles: Iterable[Article], *,
     ensure_index(client, index)
     report = send(client, index, articles, progress=progress, **sending)
     if refresh:
-        _call(client, client.indices.refresh, index=index)
+        call(client, client.indices.refresh, index=index)
     return report
 
 
@@ -184,7 +184,7 @@ def send(client, index: str, articles: Iterable[Article], *,
     return report
 
 
-def _call(client, method, /, **kwargs):
+def call(client, method, /, **kwargs):
     """One client call; a lost cluster is EngineUnavailableError, a refused
     request one line."""
     opensearchpy = _client_library()

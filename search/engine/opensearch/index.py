@@ -32,7 +32,7 @@ from ...results import (FacetCount, Hit, IndexReport, IndexStats, SearchResults,
 from ...query import tree as t
 from ...text.analysis import analyze, normalize_keyword
 from . import generations, paging
-from .bulk import _call, check_cluster, connect, ensure_index
+from .bulk import call, check_cluster, connect, ensure_index
 from .collapse import cluster_sizes, collapsed, count_clusters
 from ...query import snippets
 from .dsl import to_dsl, weightless
@@ -276,7 +276,7 @@ class OpenSearchIndex:
 
     def _call(self, method, **kwargs):
         """One client call; a lost cluster is EngineUnavailableError."""
-        return _call(self._client, method, **kwargs)
+        return call(self._client, method, **kwargs)
 
 
 def _headline_words(article: Article) -> dict:

@@ -18,7 +18,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .bulk import _call
+from .bulk import call
 from .paging import MAX_WINDOW
 
 #: What is read of an existing article to tell whether it changed.
@@ -59,7 +59,7 @@ def existing(client, index: str, ids: list[str]) -> dict[str, dict]:
     """id → stored fields (EXISTING) of those of `ids` the index holds."""
     if not ids:
         return {}
-    found = _call(client, client.mget, index=index, body={"ids": sorted(set(ids))},
+    found = call(client, client.mget, index=index, body={"ids": sorted(set(ids))},
                   _source=EXISTING)
     return {doc["_id"]: doc["_source"] for doc in found["docs"] if doc.get("found")}
 
@@ -108,7 +108,7 @@ def _every_hit(client, index: str, query: dict, fields: list[str]) -> Iterator[d
     body = {"query": query, "size": MAX_WINDOW, "sort": [{"id": "asc"}], "_source": fields,
             "track_total_hits": False}
     while True:
-        hits = _call(client, client.search, index=index, body=body)["hits"]["hits"]
+        hits = call(client, client.search, index=index, body=body)["hits"]["hits"]
         yield from (hit["_source"] for hit in hits)
         if len(hits) < MAX_WINDOW:
             return
