@@ -6,19 +6,22 @@ both engines analyse German words alike:
 * **Stems.** OpenSearch 2.19's Snowball ``german2`` is an older German
   stemmer than PyStemmer's (3.x): on the 20,000 commonest words of 10kGNAD
   they disagree on 471 (``berichtet``: ``berichtet`` against ``bericht``;
-  ``Sprecherin``; ``Regeln``). A ``stemmer_override`` gives every word of the
+  ``Sprecherin``; ``Regeln``). A ``stemmer_override`` gives the words of the
   German dictionary (wordfreq's list, 39,000 words: 89% of 10kGNAD's words
-  as they occur) the stem PyStemmer gives it; ``german2`` stems the rest.
+  as they occur) that ``german2`` stems otherwise the stem PyStemmer gives
+  them (`STEMS_FILE`, 889 rules); ``german2`` stems every other word.
 * **Compound parts.** Lucene's ``dictionary_decompounder`` over the same
   dictionary, without function words and derivational suffixes (which
   `decompound` never makes parts), words of 8 letters or more into parts
-  of 4 or more. It keeps the longest dictionary word at each letter rather
-  than choosing the split by frequency, so it finds a part in a few more
-  words than `decompound.split` (a word only partly made of dictionary
-  words), never in fewer words of the dictionary's.
+  of 4 or more. It takes every dictionary word found inside a word, where
+  `decompound.split` takes the parts of the best split only: OpenSearch
+  finds a part wherever the embedded engine does, and in more words
+  (``Minister`` in ``Gesundheitsministerium``; docs/opensearch.md measures
+  it on 10kGNAD).
 
-Made once a process, on first use (about 0.1 s); the settings they fill
-are sent with each index created.
+Made once a process, on first use (the word list loads wordfreq's: about
+0.5 s); the settings they fill (about 0.5 MB) are sent with each index
+created.
 """
 
 from __future__ import annotations

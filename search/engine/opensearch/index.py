@@ -27,8 +27,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from ...article import Article
 from ...errors import NewsSearchError, QueryError
 from ...fields import DATE_FACETS, combine_filters, resolve_facet
-from ...results import (FacetCount, Hit, IndexReport, IndexStats, SearchResults, Snippet,
-                        merge_spans)
+from ...results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
 from ...query import tree as t
 from ...text.analysis import analyze, normalize_keyword
 from . import generations, paging, recency
@@ -122,9 +121,11 @@ class OpenSearchIndex:
 
     def add(self, articles: Iterable[Article], **_ignored) -> IndexReport:
         """Index articles (matched by id); one with no title and no body is
-        refused, as the embedded engine refuses it."""
+        refused, as the embedded engine refuses it. Each article's language
+        is checked or detected as the embedded engine's `add` does: it
+        chooses the analysis (`languages`)."""
         report, started = IndexReport(), time.perf_counter()
-        self._write(report, articles)
+        self._write(report, _with_language(articles))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -237,6 +238,11 @@ class OpenSearchIndex:
         request.highlights = matchers(tree)
         return request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
 
+    def languages(self) -> list[str]:
+        """The languages with their own analysis (`languages.ANALYSED`)
+        among the index's articles."""
+        return self._facts(newest=False)["languages"]
+
     def _facts(self, newest: bool) -> dict[str, Any]:
         """What a search needs to know of the whole index first, in one
         request: its languages with a sub-field (what a query is analysed
@@ -343,6 +349,16 @@ def _stored(source: dict) -> Article:
     article = Article.from_dict(source)
     article.cluster = article.cluster or article.id
     return article
+
+
+def _with_language(articles: Iterable[Article]) -> Iterable[Article]:
+    """The articles, each language code normalised and checked, or detected
+    (`text.language.assign`, as the embedded indexer's `add_articles`)."""
+    from ...text import language
+
+    for article in articles:
+        language.assign(article)
+        yield article
 
 
 def _with_text(articles: Iterable[Article], report: IndexReport) -> Iterable[Article]:
@@ -472,19 +488,6 @@ def _spelling(name: str, bucket: dict) -> str:
     return key
 
 
-def whole_field_highlight(*fields: str) -> dict:
-    """A highlight request marking matches with PRE/POST in the whole of
-    each field (0 fragments), for highlight spans over the stored text."""
-    return {"pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
-            "fields": {name: {"number_of_fragments": 0} for name in fields}}
-
-
-def marked_spans(fragments: list[str] | None, text: str) -> list[tuple[int, int]]:
-    """The highlight spans of a whole field the highlighter marked (none if
-    it marked nothing)."""
-    return _snippet(fragments[0], text).highlights if fragments else []
-
-
 def _hit(found: dict, count: int, highlights: dict) -> Hit:
     article = _stored(found["_source"])
     # Our snippet code on the stored text, as the embedded engine (highlight.py).
@@ -497,17 +500,3 @@ def _hit(found: dict, count: int, highlights: dict) -> Hit:
                    article.title, title.matcher(article.title), article.language),
                snippets=snippets.passages(article.body, body.matcher(article.body), count,
                                           article.language))
-
-
-def _snippet(fragment: str, body: str) -> Snippet:
-    """A highlighter fragment as our Snippet: the marks become highlight
-    spans in the text, and the text is placed in the body for start/end."""
-    text, highlights = "", []
-    for i, piece in enumerate(re.split(f"[{PRE}{POST}]", fragment)):
-        if i % 2:  # between a pre and a post mark: a matched word
-            highlights.append((len(text), len(text) + len(piece)))
-        text += piece
-    start = max(body.find(text), 0)
-    return Snippet(text=text, start=start, end=start + len(text),
-                   highlights=merge_spans(highlights, text),
-                   cut_after=start + len(text) < len(body.rstrip()))
