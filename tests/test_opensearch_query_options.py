@@ -21,7 +21,7 @@ import pytest
 from search.article import Article
 from tests.conftest import ARTICLES, ROOT, SEEDS, dated_articles
 from tests.test_everyday_queries import CORPUS
-from tests.test_opensearch_engine import one_line_exit_2, run
+from tests.test_opensearch_engine import built_on_both, one_line_exit_2, query_json, run
 
 pytestmark = pytest.mark.opensearch
 pytest.importorskip("opensearchpy")
@@ -48,20 +48,9 @@ def indexes(opensearch_url, opensearch_client, tmp_path_factory):
     jsonl(folder, "everyday.jsonl", CORPUS)
     corpus = [SEEDS, ARTICLES, folder, LANGUAGES, GERMAN]
     name = f"options-{tmp_path_factory.getbasetemp().name}".lower()
+    yield built_on_both(corpus, name, opensearch_url, opensearch_client,
+                        tmp_path_factory.mktemp("options-embedded") / "index")
     opensearch_client.indices.delete(index=name, ignore_unavailable=True)
-    url = f"opensearch://{opensearch_url.removeprefix('http://')}/{name}"
-    embedded = tmp_path_factory.mktemp("options-embedded") / "index"
-    for target in (embedded, url):
-        code, out, err = run("index", *corpus, "--index", target, "--json", "--jobs", "1")
-        assert code == 0 and json.loads(out)["failed"] == [], (target, out, err)
-    yield embedded, url
-    opensearch_client.indices.delete(index=name, ignore_unavailable=True)
-
-
-def query_json(target, *args) -> dict:
-    code, out, err = run("query", *args, "--index", target, "--json", "--limit", "100")
-    assert code == 0, (args, out, err)
-    return json.loads(out)
 
 
 def both(indexes, *args) -> tuple[dict, dict]:
