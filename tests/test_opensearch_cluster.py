@@ -196,7 +196,10 @@ def test_index_with_newssearch_analysis_is_created(opensearch_client, news_index
     assert fields["published"]["type"] == "date"
     assert fields["source"] == {"type": "keyword", "normalizer": "news_keyword"}
     settings = opensearch_client.indices.get_settings(index=news_index)[news_index]["settings"]
-    assert set(settings["index"]["analysis"]["analyzer"]) == set(MODES.values())
+    # Our four modes, and German (title.de, body.de: tests/test_opensearch_query_options.py)
+    assert set(settings["index"]["analysis"]["analyzer"]) == set(MODES.values()) | {
+        "news_de_index", "news_de_query"}
+    assert fields["body"]["fields"]["de"]["analyzer"] == "news_de_index"
     # our BM25's k1 and b, not Lucene's 1.2 and 0.75
     from search.engine.whoosh.querying.ranking import B, K1
     assert settings["index"]["similarity"]["default"] == {"type": "BM25", "k1": str(K1),

@@ -27,11 +27,11 @@ from typing import Any, Iterable, Iterator, Sequence
 from ...article import Article
 from ...errors import NewsSearchError, QueryError
 from ...fields import DATE_FACETS, combine_filters, resolve_facet
-from ...results import (FacetCount, Hit, IndexReport, IndexStats, SearchResults, Snippet,
-                        merge_spans)
+from ...results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
 from ...query import tree as t
 from ...text.analysis import analyze, normalize_keyword
-from . import generations, paging
+from . import generations, paging, recency
+from . import languages as langs
 from .bulk import call, check_cluster, connect, ensure_index
 from .collapse import cluster_sizes, collapsed, count_clusters
 from ...query import snippets
@@ -54,7 +54,10 @@ SORTS = {"relevance": ["_score", *paging.TIES],
          "newest": [{"published": {"order": "desc", "missing": "_last"}}, "_score",
                     *paging.TIES],
          "oldest": [{"published": {"order": "asc", "missing": "_last"}}, "_score",
-                    *paging.TIES]}
+                    *paging.TIES],
+         # Relevance re-ranked by age (`recency`): OpenSearch allows no sort
+         # but the score beside a rescore; ties stay in index order.
+         "recent": ["_score"]}
 DATE_FORMATS = {"year": ("year", "yyyy"), "month": ("month", "yyyy-MM"), "day": ("day", "yyyy-MM-dd")}
 UNSUPPORTED = "not supported on an OpenSearch index yet"
 #: `similar`: the article's words that say most about it (more_like_this).
@@ -185,28 +188,41 @@ class OpenSearchIndex:
                until: str | None = None, facets: Sequence[str] = (), facet_limit: int = 10,
                strict: bool = False, any_term: bool = False, snippets: int = 2,
                filters: dict | None = None, relax: bool = True, collapse: bool = False,
-               synonyms=None, languages=None, **_ignored) -> SearchResults:
+               half_life: float = 30.0, synonyms=None, languages=None,
+               **_ignored) -> SearchResults:
         """NewsIndex.search on OpenSearch: the same query language, filters,
-        facets and result shape (English analysis; no synonyms yet)."""
+        facets, sorts, --collapse, synonyms, languages and result shape."""
         from ...query.parser import parse
 
         started = time.perf_counter()
-        for option, given in (("synonyms", synonyms), ("languages", languages)):
-            if given:  # refused rather than silently ignored
-                raise QueryError(f"{option} is {UNSUPPORTED}")
         if sort not in SORTS:
-            raise QueryError(f'sort "{sort}" is {UNSUPPORTED} (choose from: {", ".join(SORTS)})')
-        parsed = parse(query, strict=strict, any_term=any_term)
+            raise QueryError(f'unknown sort "{sort}" (choose from: {", ".join(SORTS)})')
+        facts = self._facts(newest=(sort == "recent"))
+        analyses = langs.analyses(languages, facts["languages"])
+
+        def parsed_as(any_word: bool):
+            # Each language's analysis, merged; synonyms widen the merged
+            # tree, as the embedded snapshot's search does.
+            found = parse(query, strict=strict, any_term=any_word, languages=analyses)
+            if synonyms:
+                found.tree = synonyms.expand(found.tree)
+            return found
+
+        parsed = parsed_as(any_term)
         request = _Request(_filters(source, section, filters), since, until,
                            [_facet_name(f) for f in facets], facet_limit, snippets)
+        if sort == "recent":
+            request.rescore = recency.rescore(facts["newest"], half_life, page, limit)
         tree = parsed.tree
-        body = request.body(_ranked(tree, query), limit, page, sort, collapse)
+        body = request.body(_ranked(tree, query, facts["languages"]), limit, page, sort,
+                            collapse)
         answer = self._page(body)
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
-            tree = parse(query, strict=strict, any_term=True).tree
-            body = request.body(_ranked(tree, query), limit, page, sort, collapse)
+            tree = parsed_as(True).tree
+            body = request.body(_ranked(tree, query, facts["languages"]), limit, page, sort,
+                                collapse)
             answer = self._page(body)
             relaxed = answer["hits"]["total"]["value"] > 0
         request.highlights = matchers(tree)
@@ -215,6 +231,23 @@ class OpenSearchIndex:
             sizes = self._call(cluster_sizes, client=self._client, index=self.name, body=body)
             count_clusters(results, sizes)
         return results
+
+    def languages(self) -> list[str]:
+        """The languages with their own analysis (`languages.ANALYSED`)
+        among the index's articles."""
+        return self._facts(newest=False)["languages"]
+
+    def _facts(self, newest: bool) -> dict[str, Any]:
+        """What a search needs to know of the whole index first, in one
+        request: its languages with a sub-field (what a query is analysed
+        for) and, for --sort recent, the newest date."""
+        aggs = {"languages": langs.languages_aggregation()}
+        if newest:
+            aggs.update(recency.newest_aggregation())
+        answer = self._call(self._client.search, index=self.name,
+                            body={"size": 0, "track_total_hits": False, "aggs": aggs})
+        return {"languages": langs.in_index(answer["aggregations"]["languages"]["buckets"]),
+                "newest": recency.newest_of(answer) if newest else None}
 
     def _page(self, body: dict) -> dict:
         """The answer to a search body; a page past the result window is
@@ -287,12 +320,14 @@ def _headline_words(article: Article) -> dict:
     return matchers(t.Or(tuple(t.Term(name, word) for word in words for name in ("title", "body"))))
 
 
-def _ranked(tree: t.Node, query: str) -> dict:
+def _ranked(tree: t.Node, query: str, languages: Sequence[str] = ()) -> dict:
     """The Query DSL for a parsed query, function words weightless as the
-    embedded engine ranks them (dsl.weightless)."""
+    embedded engine ranks them (dsl.weightless), each text clause asked of
+    an article in its language's field (`languages.by_language`)."""
     from ...text.query_words import QueryWords
 
-    return to_dsl(weightless(tree, QueryWords.of(query).function_words))
+    dsl = to_dsl(weightless(tree, QueryWords.of(query).function_words))
+    return langs.by_language(dsl, languages)
 
 
 def _stored(source: dict) -> Article:
@@ -326,6 +361,7 @@ class _Request:
         self.facet_limit, self.snippets = facet_limit, snippets
         self.dates = _date_clause(since, until)
         self.highlights: dict = {}  # highlight.matchers of the query that ran
+        self.rescore: dict | None = None  # --sort recent's (recency.rescore)
 
     def _filter(self, leave_out: str | None = None) -> dict:
         """Every filter (and the dates) but `leave_out`'s, as one bool filter."""
@@ -342,6 +378,8 @@ class _Request:
                                 "track_total_hits": True, "aggs": self._aggregations()}
         body["sort"] = SORTS[sort]
         body["track_scores"] = True  # hits show a score in date order too
+        if self.rescore:
+            body["rescore"] = self.rescore
         return collapsed(body) if collapse else body
 
     def _aggregations(self) -> dict:
@@ -406,19 +444,6 @@ def _spelling(name: str, bucket: dict) -> str:
     return key
 
 
-def whole_field_highlight(*fields: str) -> dict:
-    """A highlight request marking matches with PRE/POST in the whole of
-    each field (0 fragments), for highlight spans over the stored text."""
-    return {"pre_tags": [PRE], "post_tags": [POST], "encoder": "default",
-            "fields": {name: {"number_of_fragments": 0} for name in fields}}
-
-
-def marked_spans(fragments: list[str] | None, text: str) -> list[tuple[int, int]]:
-    """The highlight spans of a whole field the highlighter marked (none if
-    it marked nothing)."""
-    return _snippet(fragments[0], text).highlights if fragments else []
-
-
 def _hit(found: dict, count: int, highlights: dict) -> Hit:
     article = _stored(found["_source"])
     # Our snippet code on the stored text, as the embedded engine (highlight.py).
@@ -431,17 +456,3 @@ def _hit(found: dict, count: int, highlights: dict) -> Hit:
                    article.title, title.matcher(article.title), article.language),
                snippets=snippets.passages(article.body, body.matcher(article.body), count,
                                           article.language))
-
-
-def _snippet(fragment: str, body: str) -> Snippet:
-    """A highlighter fragment as our Snippet: the marks become highlight
-    spans in the text, and the text is placed in the body for start/end."""
-    text, highlights = "", []
-    for i, piece in enumerate(re.split(f"[{PRE}{POST}]", fragment)):
-        if i % 2:  # between a pre and a post mark: a matched word
-            highlights.append((len(text), len(text) + len(piece)))
-        text += piece
-    start = max(body.find(text), 0)
-    return Snippet(text=text, start=start, end=start + len(text),
-                   highlights=merge_spans(highlights, text),
-                   cut_after=start + len(text) < len(body.rstrip()))

@@ -18,8 +18,12 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def _mapping_file() -> dict[str, Any]:
+    from . import german
+
     text = resources.files(__package__).joinpath("mapping.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    body = json.loads(text)
+    german.fill(body["settings"])  # the German word list and stems, from search.text
+    return body
 
 
 def load_mapping() -> dict[str, Any]:

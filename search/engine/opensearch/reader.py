@@ -20,6 +20,7 @@ from ...fields import DATE_FACETS, resolve_facet
 from ...results import IndexStats, SearchResults
 from ...text.analysis import WORD, analyze, fold, stem
 from .dsl import to_dsl
+from .languages import analyses, by_language
 
 if TYPE_CHECKING:
     from ...article import Article
@@ -55,32 +56,35 @@ class OpenSearchReader:
     def rank_text(self, qid: str, text: str, limit: int) -> list[tuple[str, float]]:
         """The top `limit` (id, score) of `newssearch query --any TEXT` (what
         `eval` measures), by OpenSearch's BM25."""
-        from ...query.parser import parse
-
+        present = self._ix.languages()
         try:
-            tree = parse(text, any_term=True).tree
+            tree = self._parse(text, present, any_term=True)
         except QueryError as exc:
             raise NewsSearchError(f"query {qid}: {exc}") from None
-        body = {"query": to_dsl(tree), "size": limit, "_source": False}
+        body = {"query": by_language(to_dsl(tree), present), "size": limit, "_source": False}
         hits = self._search(body)["hits"]["hits"]
         return [(hit["_id"], float(hit["_score"] or 0.0)) for hit in hits]
 
     def highlight(self, article: "Article", query: str) -> tuple[list, list]:
-        """Spans of the query's matches in the article's title and body, from
-        OpenSearch's highlighter over the whole stored fields (QueryError when
-        `query` is not a query)."""
-        from ...query.parser import parse
-        from .index import marked_spans, whole_field_highlight
+        """Spans of the query's matches in the article's title and body (the
+        body's first SCAN_CHARS characters), found by our snippet code in the
+        article's language, as the hits' snippets and the embedded snapshot
+        find them (QueryError when `query` is not a query)."""
+        from ...query import snippets
+        from .highlight import matchers
 
-        dsl = to_dsl(parse(query).tree)
-        # The article itself, whether or not it matches: the query only marks.
-        body = {"query": {"bool": {"filter": [{"ids": {"values": [article.id]}}],
-                                   "should": [dsl]}},
-                "_source": False, "highlight": whole_field_highlight("title", "body")}
-        hits = self._search(body)["hits"]["hits"]
-        marked = hits[0].get("highlight", {}) if hits else {}
-        return (marked_spans(marked.get("title"), article.title),
-                marked_spans(marked.get("body"), article.body))
+        found = matchers(self._parse(query, self._ix.languages()))
+        body = article.body[:snippets.SCAN_CHARS]
+        return (snippets.highlight_spans(article.title, found["title"].matcher(article.title),
+                                         article.language),
+                snippets.highlight_spans(body, found["body"].matcher(body), article.language))
+
+    @staticmethod
+    def _parse(text: str, present: list[str], any_term: bool = False):
+        """The query tree of `text`, analysed for the index's languages."""
+        from ...query.parser import parse
+
+        return parse(text, any_term=any_term, languages=analyses(None, present)).tree
 
     def complete(self, text: str, limit: int = 8):
         """Completions of the query being typed: its last word completed from
