@@ -194,3 +194,36 @@ def test_a_url_may_name_every_node_of_a_cluster():
     client = connect(url)
     assert len(client.transport.hosts) == 3 and client.transport.max_retries >= 3
     client.close()
+
+
+def refresh_interval(client, index):
+    settings = client.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+    return settings.get("index.refresh_interval")
+
+
+def test_no_refresh_during_a_load_then_the_interval_is_given_back(opensearch_client,
+                                                                   index_name, articles):
+    bulk_index(opensearch_client, index_name, [])
+    opensearch_client.indices.put_settings(index=index_name,
+                                           body={"index.refresh_interval": "7s"})
+    during = []
+    bulk_index(opensearch_client, index_name, articles,
+               progress=lambda *_: during.append(refresh_interval(opensearch_client, index_name)))
+    assert set(during) == {"-1"}
+    assert refresh_interval(opensearch_client, index_name) == "7s"
+
+
+def test_a_fresh_index_goes_back_to_the_default_interval(opensearch_client, index_name,
+                                                         articles):
+    report = bulk_index(opensearch_client, index_name, articles)
+    assert report.indexed == 5
+    assert refresh_interval(opensearch_client, index_name) is None  # OpenSearch's default
+
+
+def test_an_index_its_owner_keeps_unrefreshed_stays_so(opensearch_client, index_name, articles):
+    bulk_index(opensearch_client, index_name, [])
+    opensearch_client.indices.put_settings(index=index_name,
+                                           body={"index.refresh_interval": "-1"})
+    report = bulk_index(opensearch_client, index_name, articles, refresh=True)
+    assert report.indexed == 5 and opensearch_client.count(index=index_name)["count"] == 5
+    assert refresh_interval(opensearch_client, index_name) == "-1"
