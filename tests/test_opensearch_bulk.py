@@ -120,8 +120,9 @@ def test_items_failed_for_a_passing_reason_are_sent_again(opensearch_client, ind
                                                           articles):
     """Items still refused after streaming_bulk's own retries go round again
     once the stream is done: here a block that lifts as the last article is
-    read. One article a request, so each request is sent when the next
-    article is read: every article but the last meets the block."""
+    read. One article a request, one request at a time, so each request is
+    sent when the next article is read: every article but the last meets the
+    block."""
     bulk_index(opensearch_client, index_name, [])
     block = {"index.blocks.read_only_allow_delete": True}
     opensearch_client.indices.put_settings(index=index_name, body=block)
@@ -132,7 +133,7 @@ def test_items_failed_for_a_passing_reason_are_sent_again(opensearch_client, ind
             index=index_name, body={"index.blocks.read_only_allow_delete": None})
 
     calls = []
-    report = bulk_index(opensearch_client, index_name, then_unblock(), batch_count=1,
+    report = bulk_index(opensearch_client, index_name, then_unblock(), batch_count=1, threads=1,
                         max_retries=1, initial_backoff=0.05, refresh=True,
                         progress=lambda *done: calls.append(done))
     assert report.failures == [] and report.indexed == 5

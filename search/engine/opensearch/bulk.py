@@ -1,8 +1,10 @@
 """Writing articles into OpenSearch: the bulk writer (issue 20).
 
-Over opensearch-py's ``helpers.streaming_bulk``, which batches by count and by
-bytes and retries items the cluster rejects with 429 (its queues are full),
-waiting twice as long each time. What this module adds:
+Over opensearch-py's ``helpers.parallel_bulk`` (two requests in flight: the
+client encodes a batch while the node indexes another) or, with one thread,
+``helpers.streaming_bulk``, which also retries items the cluster rejects with
+429 (its queues are full), waiting twice as long each time. Both batch by
+count and by bytes. What this module adds:
 
 * each Article becomes a ``_source`` with every contract field the mapping
   knows (`to_source`), the same values `export` prints;
@@ -46,6 +48,8 @@ BATCH_BYTES = 5 * 1024 * 1024
 MAX_RETRIES = 5
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
+#: Requests in flight at once (`parallel_bulk`'s threads); 1: one after another.
+THREADS = 2
 #: Item statuses worth sending again (see `_Retry`): queues full, an internal
 #: error (a node lost mid-request), a bad gateway, no primary yet, a timeout.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -143,20 +147,28 @@ def bulk_index(client, index: str, articles: Iterable[Article], *,
                progress: Progress | None = None, batch_count: int = BATCH_COUNT,
                batch_bytes: int = BATCH_BYTES, max_retries: int = MAX_RETRIES,
                initial_backoff: float = INITIAL_BACKOFF, max_backoff: float = MAX_BACKOFF,
-               refresh: bool = False) -> BulkReport:
+               refresh: bool = False, threads: int = THREADS) -> BulkReport:
     """Index `articles` into `index` (created with our mapping if missing).
 
     Returns what was indexed and what was refused; raises EngineUnavailableError
     when the cluster is unreachable or red. `refresh`: make the articles
-    searchable before returning (tests; a bulk load refreshes once at the end)."""
+    searchable before returning (tests; a bulk load refreshes once at the end).
+    `threads`: requests in flight at once."""
     opensearchpy = _client_library()
     check_cluster(client)
     ensure_index(client, index)
     report, started = BulkReport(), time.perf_counter()
-    send = functools.partial(
-        opensearchpy.helpers.streaming_bulk, client, chunk_size=batch_count,
-        max_chunk_bytes=batch_bytes, max_retries=max_retries, initial_backoff=initial_backoff,
-        max_backoff=max_backoff, raise_on_error=False)  # refused items come back as results
+    if threads > 1:  # its refused items, 429s too, go round again in `_Retry`
+        send = functools.partial(
+            opensearchpy.helpers.parallel_bulk, client, thread_count=threads,
+            queue_size=threads, chunk_size=batch_count, max_chunk_bytes=batch_bytes,
+            raise_on_error=False)
+    else:
+        send = functools.partial(
+            opensearchpy.helpers.streaming_bulk, client, chunk_size=batch_count,
+            max_chunk_bytes=batch_bytes, max_retries=max_retries,
+            initial_backoff=initial_backoff, max_backoff=max_backoff,
+            raise_on_error=False)  # refused items come back as results
     retry = _Retry(max_retries, initial_backoff, max_backoff)
     try:
         with unrefreshed(client, index):
@@ -223,12 +235,13 @@ def _actions(index: str, articles: Iterable[Article]) -> Iterator[dict[str, Any]
 class _Retry:
     """Items the cluster failed for a passing reason, sent again in rounds.
 
-    streaming_bulk retries only 429s. A node that dies under a bulk request
-    fails its items otherwise: 503 while a replica takes over as primary, 500
+    streaming_bulk retries only 429s, parallel_bulk nothing: those come
+    here (a 429 too). A node that dies under a bulk request fails its items
+    otherwise: 503 while a replica takes over as primary, 500
     or 502/504 for a request cut off between nodes. Those are sent again,
     after 0.5 s, 1 s, 2 s … (the same limits as 429s); a document the mapping
     refuses (400) is not. Indexing by id makes a repeat harmless. Only the
-    actions whose answer is pending are held (`watch`): a batch or so."""
+    actions whose answer is pending are held (`watch`): a few batches."""
 
     def __init__(self, max_retries: int, initial_backoff: float, max_backoff: float):
         self.rounds_left, self.backoff, self.max_backoff = max_retries, initial_backoff, max_backoff
