@@ -9,11 +9,12 @@ into a fresh index on one node (started with bench_opensearch_bulk's
 
 * ``writer``: `bulk.bulk_index` as it is (its batch size and its settings);
 * ``batch N, refresh R``: opensearch-py's `helpers.streaming_bulk`, N
-  articles or 10 MiB (5 MiB) a request, the index refreshed every R during the load
-  (1s, OpenSearch's default: a new searchable segment a second; -1: never,
-  one refresh at the end);
-* ``parallel T``: opensearch-py's `helpers.parallel_bulk`, T threads (the
-  client encodes a batch while the node indexes another).
+  articles or 10 MiB a request (``batch 5 MiB``: 5 MiB, however many
+  articles), the index refreshed every R during the load (1s, OpenSearch's
+  default: a new searchable segment a second; -1: never, one refresh at the
+  end);
+* ``parallel T x N``: opensearch-py's `helpers.parallel_bulk`, T threads
+  (the client encodes a batch while the node indexes another).
 
 Prints articles/s per way and heap, and the load average at each.
 """
