@@ -1,8 +1,9 @@
 """A million articles: build, memory over the run, size, queries, start-up.
 
-    python bench/bench_million.py [--corpus PATH] [--replicate 50] [--index DIR]
+    python bench/bench_million.py [--corpus PATH] [--replicate 50] [--index DIR|URL]
                                   [--queries 200] [--facets source,section,year]
-                                  [--skip-index]
+                                  [--skip-index] [--time-limit S]
+                                  [--opensearch [--heap XMS:XMX] | --node-pid PID]
 
 Reuters-21578 (`../shared/corpora/reuters21578` by default) replicated K
 times (×50: ~1.08M articles) is added through `NewsIndex.add` from a
@@ -30,7 +31,18 @@ Measured, each phase in its own process:
 
 Linux only (memory is read from /proc). The index goes to `--index` (kept)
 or a temporary folder (removed). `--skip-index` measures an index already
-built there.
+built there. `--time-limit S` stops handing articles over after S seconds
+(the figures are then those of the count reached).
+
+The same run on OpenSearch (the crossover, issue 20): `--opensearch` starts
+one node (bench_opensearch_bulk's `Cluster`, full JIT, `--heap`) and builds
+``opensearch://…/bench-million`` on it, or `--index opensearch://HOST:PORT/NAME`
+names a running one (`--node-pid` its JVM, for its memory). The articles go
+through the same `NewsIndex.add` (the OpenSearch engine's bulk writer), the
+queries through the same `NewsIndex.search` and the same cold `newssearch
+stats --index URL`; the memory is then the Python client's tree and the
+node's JVM apart (its resident size sampled, and its VmHWM peak), and the size
+the index's primary store after a flush (what the node keeps on disk for it).
 """
 
 from __future__ import annotations
@@ -106,11 +118,14 @@ def tree_rss_mb(pid: int) -> tuple[float, float]:
 
 # --- the index phase (a child process) -------------------------------------------
 
-def copies(base: list, replicate: int, handed):
+def copies(base: list, replicate: int, handed, deadline: float | None = None):
     """Copy i of every base article, made when the indexer asks for it;
-    `handed` (a shared counter) counts them for the memory table."""
+    `handed` (a shared counter) counts them for the memory table. None
+    after `deadline` (time.monotonic()), if one is given."""
     for i in range(replicate):
         for article in base:
+            if deadline is not None and time.monotonic() > deadline:
+                return
             handed.value += 1
             if i == 0:
                 yield article
@@ -119,30 +134,41 @@ def copies(base: list, replicate: int, handed):
                                       title=f"{article.title} (copy {i})", content_hash="")
 
 
-def index_phase(corpus: str, index_dir: str, replicate: int, handed) -> dict:
+def index_phase(corpus: str, index_dir: str, replicate: int, handed, limit: float | None) -> dict:
     from search import NewsIndex
 
     base = base_articles(corpus)
     started = time.perf_counter()
+    deadline = time.monotonic() + limit if limit else None
     with NewsIndex.create(index_dir) as ix:
-        report = ix.add(copies(base, replicate, handed))
+        report = ix.add(copies(base, replicate, handed, deadline))
+    base_raw = sum(len(a.title.encode()) + len(a.body.encode()) for a in base)
     return {"seconds": time.perf_counter() - started, "added": report.added,
             "duplicates": len(report.duplicates), "base": len(base),
-            "raw": replicate * sum(len(a.title.encode()) + len(a.body.encode()) for a in base)}
+            "raw": base_raw * handed.value / len(base)}
 
 
-def run_index(corpus: str, index_dir: str, replicate: int) -> dict:
-    """index_phase in a spawned child, its tree's memory sampled meanwhile."""
+def run_index(corpus: str, index_dir: str, replicate: int, node_pids: list[int] = (),
+              limit: float | None = None) -> dict:
+    """index_phase in a spawned child, its tree's memory sampled meanwhile
+    (and the resident MB of `node_pids`, an OpenSearch node's JVM). A line
+    on stderr each minute: a long run that is stopped leaves its trend."""
     ctx = get_context("spawn")
     handed = ctx.Value("q", 0, lock=False)
     out = ctx.Queue()
-    child = ctx.Process(target=_index_child, args=(corpus, index_dir, replicate, handed, out))
+    child = ctx.Process(target=_index_child,
+                        args=(corpus, index_dir, replicate, handed, limit, out))
     child.start()
-    samples: list[tuple[float, int, float, float]] = []
+    samples: list[tuple[float, int, float, float, float]] = []
     started = time.perf_counter()
     while child.is_alive():
         largest, total = tree_rss_mb(child.pid)
-        samples.append((time.perf_counter() - started, handed.value, largest, total))
+        node = sum(_memory_kib(pid)[0] for pid in node_pids) / 1024
+        samples.append((time.perf_counter() - started, handed.value, largest, total, node))
+        if len(samples) % int(60 / SAMPLE_EVERY) == 0:
+            print(f"{samples[-1][0]:.0f} s: {handed.value:,} articles handed over; client "
+                  f"{largest:.0f} MB, node {node:.0f} MB; load average "
+                  f"{os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
         child.join(SAMPLE_EVERY)
     result = out.get()
     if isinstance(result, BaseException):
@@ -151,9 +177,9 @@ def run_index(corpus: str, index_dir: str, replicate: int) -> dict:
     return result
 
 
-def _index_child(corpus, index_dir, replicate, handed, out) -> None:
+def _index_child(corpus, index_dir, replicate, handed, limit, out) -> None:
     try:
-        out.put(index_phase(corpus, index_dir, replicate, handed))
+        out.put(index_phase(corpus, index_dir, replicate, handed, limit))
     except BaseException as exc:  # noqa: BLE001 - reported by the parent
         out.put(RuntimeError(f"{type(exc).__name__}: {exc}"))
 
@@ -223,17 +249,22 @@ def _until_answers(url: str, server: subprocess.Popen, started: float) -> float:
 # --- report ------------------------------------------------------------------------
 
 def memory_table(samples, total_articles: int) -> list[str]:
-    """The tree's memory at each tenth of the articles handed over."""
-    lines = ["| articles handed over | elapsed s | largest process RSS MB | all processes PSS MB |",
-             "|---:|---:|---:|---:|"]
+    """The tree's memory at each tenth of the articles handed over (and the
+    node's, when there is one)."""
+    node = any(s[4] for s in samples)
+    lines = ["| articles handed over | elapsed s | largest process RSS MB | all processes PSS MB |"
+             + (" node JVM RSS MB |" if node else ""),
+             "|---:|---:|---:|---:|" + ("---:|" if node else "")]
     marks = [total_articles * k // 10 for k in range(1, 11)]
     for mark in marks:
         at = next((s for s in samples if s[1] >= mark), samples[-1])
-        lines.append(f"| {at[1]:,} | {at[0]:.0f} | {at[2]:.0f} | {at[3]:.0f} |")
-    tail = samples[-1]
-    lines.append(f"| (end: merge and commit) | {tail[0]:.0f} | "
-                 f"{max(s[2] for s in samples if s[1] >= total_articles):.0f} | "
-                 f"{max(s[3] for s in samples if s[1] >= total_articles):.0f} |")
+        lines.append(f"| {at[1]:,} | {at[0]:.0f} | {at[2]:.0f} | {at[3]:.0f} |"
+                     + (f" {at[4]:.0f} |" if node else ""))
+    tail = [s for s in samples if s[1] >= total_articles]
+    lines.append(f"| (end: {'flush and refresh' if node else 'merge and commit'}) | "
+                 f"{samples[-1][0]:.0f} | {max(s[2] for s in tail):.0f} | "
+                 f"{max(s[3] for s in tail):.0f} |" + (f" {max(s[4] for s in tail):.0f} |"
+                                                       if node else ""))
     return lines
 
 
@@ -241,43 +272,86 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--replicate", type=int, default=50)
-    ap.add_argument("--index", type=Path, default=None, help="keep the index here")
+    ap.add_argument("--index", default=None,
+                    help="keep the index here (a folder, or opensearch://HOST:PORT/NAME)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--facets", default="source,section,year")
     ap.add_argument("--skip-index", action="store_true", help="measure the index at --index")
+    ap.add_argument("--time-limit", type=float, default=None, metavar="S",
+                    help="stop handing articles over after S seconds")
+    ap.add_argument("--opensearch", action="store_true",
+                    help="start one OpenSearch node and build the index there")
+    ap.add_argument("--heap", default="1g:1g", help="the node's -Xms:-Xmx (%(default)s)")
+    ap.add_argument("--node-pid", type=int, action="append", default=[],
+                    help="an OpenSearch node's JVM (with --index opensearch://…), for its memory")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"bench_million: error: corpus folder not found: {args.corpus}", file=sys.stderr)
         return 2
-    if args.replicate < 1 or args.queries < 1 or (args.skip_index and not args.index):
+    if args.replicate < 1 or args.queries < 1 or (args.skip_index and not args.index) or \
+            (args.opensearch and args.index):
         print("bench_million: error: --replicate and --queries must be 1 or more; "
-              "--skip-index needs --index", file=sys.stderr)
+              "--skip-index needs --index; --opensearch makes its own index", file=sys.stderr)
         return 2
     facets = [f for f in args.facets.split(",") if f]
+    if args.opensearch:
+        from bench_opensearch_bulk import Cluster
+
+        with Cluster(1, args.heap, 300) as cluster:
+            where = f"opensearch://{cluster.urls[0].removeprefix('http://')}/bench-million"
+            return report(args, where, facets, cluster.pids)
     with tempfile.TemporaryDirectory(prefix="bench-million-") as tmp:
         where = str(args.index or Path(tmp) / "index")
-        return report(args, where, facets)
+        return report(args, where, facets, args.node_pid)
 
 
-def report(args, where: str, facets: list[str]) -> int:
+def index_bytes(where: str) -> int:
+    """The index's size on disk: its folder, or an OpenSearch index's
+    primary store once flushed (its segments and translog, no replica)."""
+    if not where.startswith("opensearch:"):
+        return dir_size(where)
+    from search.engine.opensearch.bulk import connect
+    from search.engine.opensearch.index import parse_url
+
+    url, name = parse_url(where)
+    client = connect(url)
+    try:
+        client.indices.flush(index=name)
+        return client.indices.stats(index=name)["_all"]["primaries"]["store"]["size_in_bytes"]
+    finally:
+        client.close()
+
+
+def node_peak_mb(pids: list[int]) -> float:
+    """The nodes' peak resident MB since they started (VmHWM), summed."""
+    from bench_opensearch_bulk import vm_kib
+
+    return sum(vm_kib(pid, "VmHWM") for pid in pids) / 1024
+
+
+def report(args, where: str, facets: list[str], node_pids: list[int] = ()) -> int:
     base = base_articles(str(args.corpus))
     queries = make_queries([(a.id, a.title, a.body) for a in base], args.queries)
-    print(f"corpus {args.corpus} ×{args.replicate} ({len(base) * args.replicate:,} articles); "
-          f"{len(queries)} queries; {os.cpu_count()} CPUs; load average "
-          f"{os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print(f"corpus {args.corpus} ×{args.replicate} ({len(base) * args.replicate:,} articles) "
+          f"into {where}; {len(queries)} queries; {os.cpu_count()} CPUs; load average "
+          f"{os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
     ix = None
     if not args.skip_index:
-        print("indexing …", file=sys.stderr)
-        ix = run_index(str(args.corpus), where, args.replicate)
-    print("queries …", file=sys.stderr)
+        print("indexing …", file=sys.stderr, flush=True)
+        ix = run_index(str(args.corpus), where, args.replicate, node_pids, args.time_limit)
+        print(f"indexed in {ix['seconds']:.0f} s; load average {os.getloadavg()[0]:.1f}",
+              file=sys.stderr, flush=True)
+    size = index_bytes(where)
+    print("queries …", file=sys.stderr, flush=True)
     q = in_child(query_phase, where, queries, facets)
-    print("cold stats and serve …", file=sys.stderr)
+    print("cold stats and serve …", file=sys.stderr, flush=True)
     stats_ms, serve_ms = cold_stats(where), cold_serve(where, queries[0])
-    size = dir_size(where)
     print(f"load average at the end {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    node = f" {node_peak_mb(node_pids):.0f} |" if node_pids else ""
     print("| articles | index s | articles/s | peak MB (largest RSS / all PSS) | index GB | "
-          "index/raw | query p50 ms | query p95 ms | stats ms | serve ms |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "index/raw | query p50 ms | query p95 ms | stats ms | serve ms |"
+          + (" node JVM peak MB |" if node else ""))
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if node else ""))
     if ix:
         n = ix["added"] + ix["duplicates"]
         largest = max(s[2] for s in ix["samples"])
@@ -285,13 +359,13 @@ def report(args, where: str, facets: list[str]) -> int:
         print(f"| {n:,} | {ix['seconds']:.0f} | {n / ix['seconds']:,.0f} | "
               f"{largest:.0f} / {total:.0f} | {size / 1e9:.2f} | {size / ix['raw']:.2f} | "
               f"{percentile(q['times'], 50):.1f} | {percentile(q['times'], 95):.1f} | "
-              f"{stats_ms:.0f} | {serve_ms:.0f} |")
+              f"{stats_ms:.0f} | {serve_ms:.0f} |" + node)
         print()
         print("\n".join(memory_table(ix["samples"], n)))
         print(f"\n- {ix['added']:,} added, {ix['duplicates']:,} dropped as exact duplicates")
     else:
         print(f"| (built before) | | | | {size / 1e9:.2f} | | {percentile(q['times'], 50):.1f} | "
-              f"{percentile(q['times'], 95):.1f} | {stats_ms:.0f} | {serve_ms:.0f} |")
+              f"{percentile(q['times'], 95):.1f} | {stats_ms:.0f} | {serve_ms:.0f} |" + node)
     hits = sum(t > 0 for t in q["totals"])
     print(f"- queries: {hits}/{len(queries)} with hits, mean total "
           f"{statistics.mean(q['totals']):,.0f}; {len(facets)} facets ({', '.join(facets)}), "

@@ -120,8 +120,9 @@ def test_items_failed_for_a_passing_reason_are_sent_again(opensearch_client, ind
                                                           articles):
     """Items still refused after streaming_bulk's own retries go round again
     once the stream is done: here a block that lifts as the last article is
-    read. One article a request, so each request is sent when the next
-    article is read: every article but the last meets the block."""
+    read. One article a request, one request at a time, so each request is
+    sent when the next article is read: every article but the last meets the
+    block."""
     bulk_index(opensearch_client, index_name, [])
     block = {"index.blocks.read_only_allow_delete": True}
     opensearch_client.indices.put_settings(index=index_name, body=block)
@@ -132,7 +133,7 @@ def test_items_failed_for_a_passing_reason_are_sent_again(opensearch_client, ind
             index=index_name, body={"index.blocks.read_only_allow_delete": None})
 
     calls = []
-    report = bulk_index(opensearch_client, index_name, then_unblock(), batch_count=1,
+    report = bulk_index(opensearch_client, index_name, then_unblock(), batch_count=1, threads=1,
                         max_retries=1, initial_backoff=0.05, refresh=True,
                         progress=lambda *done: calls.append(done))
     assert report.failures == [] and report.indexed == 5
@@ -194,3 +195,36 @@ def test_a_url_may_name_every_node_of_a_cluster():
     client = connect(url)
     assert len(client.transport.hosts) == 3 and client.transport.max_retries >= 3
     client.close()
+
+
+def refresh_interval(client, index):
+    settings = client.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+    return settings.get("index.refresh_interval")
+
+
+def test_no_refresh_during_a_load_then_the_interval_is_given_back(opensearch_client,
+                                                                   index_name, articles):
+    bulk_index(opensearch_client, index_name, [])
+    opensearch_client.indices.put_settings(index=index_name,
+                                           body={"index.refresh_interval": "7s"})
+    during = []
+    bulk_index(opensearch_client, index_name, articles,
+               progress=lambda *_: during.append(refresh_interval(opensearch_client, index_name)))
+    assert set(during) == {"-1"}
+    assert refresh_interval(opensearch_client, index_name) == "7s"
+
+
+def test_a_fresh_index_goes_back_to_the_default_interval(opensearch_client, index_name,
+                                                         articles):
+    report = bulk_index(opensearch_client, index_name, articles)
+    assert report.indexed == 5
+    assert refresh_interval(opensearch_client, index_name) is None  # OpenSearch's default
+
+
+def test_an_index_its_owner_keeps_unrefreshed_stays_so(opensearch_client, index_name, articles):
+    bulk_index(opensearch_client, index_name, [])
+    opensearch_client.indices.put_settings(index=index_name,
+                                           body={"index.refresh_interval": "-1"})
+    report = bulk_index(opensearch_client, index_name, articles, refresh=True)
+    assert report.indexed == 5 and opensearch_client.count(index=index_name)["count"] == 5
+    assert refresh_interval(opensearch_client, index_name) == "-1"

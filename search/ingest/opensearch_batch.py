@@ -59,12 +59,20 @@ class OpenSearchBatch:
         bulk.check_cluster(self.client)
         bulk.ensure_index(self.client, self.index)
         self.fresh = self._count() == 0
+        # No refresh while the run writes (bulk.unrefreshed): its own lookups
+        # leave out what it wrote, and searches see it after the run's refresh.
+        self._unrefreshed = bulk.unrefreshed(self.client, self.index)
+        self._unrefreshed.__enter__()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
+            try:
+                if exc_type is None:
+                    self._write_queue()
+            finally:
+                self._unrefreshed.__exit__(None, None, None)
             if exc_type is None:
-                self._write_queue()
                 # Searches see new articles only after a refresh: now, once.
                 bulk.call(self.client, self.client.indices.refresh, index=self.index)
         finally:
