@@ -23,7 +23,7 @@ from ....query import tree as t
 from ....text.analysis_lang import stop_terms
 from .. import datecolumn
 from ..translate import to_whoosh
-from . import docsets
+from . import docsets, topk
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .phrases import keep_phrases
 from .ranked_query import for_ranking
@@ -147,38 +147,50 @@ def _collapse_args(collapse: bool) -> dict:
 
 
 def paged(searcher, query, filter_tree: t.Node | None, *, sort: str, page: int, limit: int,
-          collapse: bool) -> list[tuple[int, float]]:
+          collapse: bool, matches: docsets.SegmentMatches | None = None,
+          check: Callable[[], None] = lambda: None) -> list[tuple[int, float]]:
     """Relevance or date order: Whoosh sorts and collapses; we take the page.
     (Not search_page: with a filter and collapsing together, Whoosh 2.7.4's
-    result count fails inside its collectors; the caller counts clusters.)"""
+    result count fails inside its collectors; the caller counts clusters.)
+    Given the query's `matches`, relevance order is scored from them
+    (topk: the same page, faster) where the query's shape allows."""
     start = (page - 1) * limit
+    if sort == "relevance" and not collapse and matches is not None:
+        best = topk.top(searcher, query, matches, start + limit, check)
+        if best is not None:
+            return best[start:start + limit]
     found = searcher.search(query, limit=start + limit, filter=_filter(filter_tree),
                             sortedby=_sort_facet(sort), **_collapse_args(collapse))
     return [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + limit]]
 
 
 def recent(searcher, query, filter_tree: t.Node | None, *, page: int, limit: int,
-           collapse: bool, half_life_days: float) -> list[tuple[int, float]]:
+           collapse: bool, half_life_days: float,
+           matches: docsets.SegmentMatches | None = None,
+           check: Callable[[], None] = lambda: None) -> list[tuple[int, float]]:
     """Relevance × 0.5^(age / half-life), age in days counted back from the
     newest article in the index (so an archive from 1987 ranks sensibly too).
     Undated articles count as one half-life old. The score reported is the
     decayed one."""
     window = max(RECENT_WINDOW, page * limit)
-    found = searcher.search(query, limit=window, filter=_filter(filter_tree),
-                            **_collapse_args(collapse))
+    found = None if collapse or matches is None else topk.top(searcher, query, matches,
+                                                               window, check)
+    if found is None:
+        found = [(hit.docnum, hit.score) for hit in searcher.search(
+            query, limit=window, filter=_filter(filter_tree), **_collapse_args(collapse))]
     _, newest, _ = date_range(searcher)
     dates = searcher.reader().column_reader("published", translate=False)
     field = searcher.schema["published"]
     reference = field.prepare_datetime(newest) if newest else None
     day = 86_400 * 10**6  # Whoosh datetimes are microseconds (datetime_to_long)
     scored = []
-    for hit in found:
+    for docnum, score in found:
         age_days = half_life_days
         if reference is not None:
-            value = dates[hit.docnum]
+            value = dates[docnum]
             if value is not None and value <= reference:
                 age_days = (reference - value) / day
-        scored.append((hit.docnum, hit.score * 0.5 ** (age_days / half_life_days)))
+        scored.append((docnum, score * 0.5 ** (age_days / half_life_days)))
     scored.sort(key=lambda item: -item[1])
     start = (page - 1) * limit
     return scored[start:start + limit]

@@ -38,15 +38,17 @@ the parameters that :class:`BM25FTerm` reads.
 from __future__ import annotations
 
 import weakref
+from functools import reduce
 from math import log
 from typing import Callable
 
+import numpy as np
 from whoosh import matching, query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..codec import term_postings
+from ..codec import term_doc_ids, term_postings
 from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 
@@ -172,45 +174,66 @@ class BM25FTerm(wq.Query):
         return max((ixreader.doc_frequency(f, self.text) for f in DEFAULT.weights), default=0)
 
     def matcher(self, searcher, context=None):
-        scores = self.scores(searcher, context)
-        if not scores:
+        ids, scores = self.score_arrays(searcher, context)
+        if not len(ids):
             return matching.NullMatcher()
-        ids = sorted(scores)
-        return matching.ListMatcher(ids, [scores[d] for d in ids])
+        return matching.ListMatcher(ids.tolist(), scores.tolist())
 
     def scores(self, searcher, context=None) -> dict[int, float]:
         """Document number → BM25F score, for the documents of `searcher`
         (one segment) that have the word in a text field."""
+        ids, scores = self.score_arrays(searcher, context)
+        return dict(zip(ids.tolist(), scores.tolist()))
+
+    def score_arrays(self, searcher, context=None) -> tuple[np.ndarray, np.ndarray]:
+        """The documents of `searcher` (one segment) that have the word in a
+        text field, ascending, and their BM25F scores: whole posting lists
+        scored at once (numpy, the same float operations in the same order
+        as one posting at a time)."""
         model = _model(searcher, context)
         parent = searcher.get_parent()
         reader = searcher.reader()
         btext = self.text.encode("utf-8")
         fields = [f for f in model.weights if f in searcher.schema]
-        pseudo: dict[int, float] = {}
+        parts = []  # per field: (document numbers, weighted normalised frequencies)
         for fieldname in fields:
             if (fieldname, btext) not in reader:
                 continue
-            weight = model.weights[fieldname]
-            b = model.b_for(fieldname)
-            avg = parent.avg_field_length(fieldname) or 1.0
             ids, weights = term_postings(reader, fieldname, btext)
-            lengths = length_bytes(reader, fieldname)
-            if lengths is None:
-                norms = [(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
-                         for d in ids]
-            else:  # one norm per length byte, not per posting
-                table = [(1 - b) + b * (byte_to_length(n) if n else 0) / avg for n in range(256)]
-                norms = [table[lengths[d]] for d in ids]
-            get = pseudo.get
-            for docnum, tf, norm in zip(ids, weights, norms):
-                pseudo[docnum] = get(docnum, 0.0) + weight * tf / norm
-        if not pseudo:
-            return {}
+            if not ids:  # every one deleted
+                continue
+            ids = np.asarray(ids, dtype=np.int64)
+            tfs = np.asarray(weights, dtype=np.float64)
+            norms = _norms(reader, fieldname, ids, model.b_for(fieldname),
+                           parent.avg_field_length(fieldname) or 1.0)
+            parts.append((ids, model.weights[fieldname] * tfs / norms))
+        if not parts:
+            return _NO_IDS, _NO_SCORES
+        docs = parts[0][0] if len(parts) == 1 else reduce(np.union1d, (ids for ids, _ in parts))
+        pseudo = np.zeros(len(docs))
+        for ids, frequencies in parts:  # title first, then body, as 0.0 + title + body
+            pseudo[np.searchsorted(docs, ids)] += frequencies
         # Searching one segment of several: count the word in all of them.
-        doc_freq = len(pseudo) if parent is searcher else _doc_freq(parent, fields, btext)
+        doc_freq = len(docs) if parent is searcher else _doc_freq(parent, fields, btext)
         factor = self.qf * self.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
             * (model.k1 + 1)
-        return {d: factor * tf / (tf + model.k1) for d, tf in pseudo.items()}
+        return docs, factor * pseudo / (pseudo + model.k1)
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_SCORES = np.zeros(0)
+
+
+def _norms(reader, fieldname: str, ids: np.ndarray, b: float, avg: float) -> np.ndarray:
+    """BM25's length normalisation ``(1 - b) + b * length / avg`` of each
+    document in `ids` for one field."""
+    lengths = length_bytes(reader, fieldname)
+    if lengths is None:
+        return np.array([(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
+                         for d in ids.tolist()])
+    # One norm per length byte, not per posting.
+    table = np.array([(1 - b) + b * (byte_to_length(n) if n else 0) / avg for n in range(256)])
+    return table[np.frombuffer(lengths, dtype=np.uint8)[ids]]
 
 
 def _model(searcher, context) -> "BM25F":
@@ -323,11 +346,19 @@ def _doc_freq(searcher, fields: list[str], btext: bytes) -> int:
     cache = _DOC_FREQS.setdefault(searcher, {})
     key = (tuple(fields), btext)
     if key not in cache:
-        reader, docs = searcher.reader(), set()
-        for fieldname in fields:
-            if (fieldname, btext) in reader:
-                docs.update(reader.postings(fieldname, btext).all_ids())
-        cache[key] = len(docs)
+        # Segments hold different documents: count each one's live ones and
+        # add up (whole posting lists read a block at a time, not through
+        # the index-wide matcher a posting at a time).
+        count = 0
+        for sub, _offset in searcher.leaf_searchers():
+            reader, docs = sub.reader(), set()
+            for fieldname in fields:
+                if (fieldname, btext) in reader:
+                    docs.update(term_doc_ids(reader, fieldname, btext))
+            if docs and reader.has_deletions():
+                docs.difference_update(reader._perdoc.deleted_docs())
+            count += len(docs)
+        cache[key] = count
     return cache[key]
 
 

@@ -1,0 +1,142 @@
+"""Top k scored from the match sets (engine/whoosh/querying/topk.py) against
+Whoosh's own collector: the same documents, in the same order, with the same
+scores to the last bit, on indexes of one segment and of several, with
+deleted articles, on our own articles and on BBC News."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from search import Article, NewsIndex
+from search.engine.whoosh.querying import execute, topk
+from search.query.parser import parse
+from search.query.searcher import Deadline
+
+WORDS = ("oil price gold market bank rate trade talks minister government export wheat "
+         "coffee growth shares profit loss strike union court ruling election vote police "
+         "storm flood drought harvest crude opec dollar yen euro bond yield inflation jobs "
+         "factory output plant mine copper steel car sales tax budget deficit debt loan "
+         "crisis deal merger bid offer stake board chief report").split()
+
+#: Every shape the query language makes: words, ANDs of 2-5, ORs (--any), phrases,
+#: exclusions, groups, boosts, repeats, function words, fields and patterns.
+QUERIES = [
+    "oil", "oil price", "gold market bank", "oil price gold market", "trade talks minister "
+    "government export", "oil oil price", "the oil of price", "oil^3 price", "oil price^0.5 gold",
+    '"oil price"', '"oil price" gold', 'gold "bank rate" market', "oil -gold", "oil price -bank",
+    "oil AND (gold OR bank)", "(oil OR gold) AND (bank OR rate)", "oil OR gold",
+    '"oil price" OR gold', "oil OR gold OR bank", "oil OR gold OR bank OR rate OR trade",
+    "(oil price)^2 OR gold", "oil NOT (gold OR bank)", "title:oil", "title:oil price",
+    "oil*", "gold~1 market", "wheat coffee", "crude opec dollar",
+]
+
+
+def _articles(count: int, seed: int, start: int = 0, body_words: int = 80) -> list[Article]:
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(WORDS))]  # a Zipf-like vocabulary
+    out = []
+    for n in range(start, start + count):
+        title = " ".join(rng.choices(WORDS, weights, k=rng.randint(2, 6)))
+        body = " ".join(rng.choices(WORDS, weights, k=rng.randint(5, body_words)))
+        out.append(Article(id=f"a{n}", title=title, body=f"{body} n{n}"))
+    return out
+
+
+def _both(ix: NewsIndex, text: str, count: int) -> tuple[list | None, list]:
+    """The top `count` by topk and by Whoosh's collector, for query `text`."""
+    with ix.snapshot() as snapshot:
+        searcher = snapshot._searcher
+        parsed = parse(text, any_term=" OR " in text and "(" not in text)
+        query = execute.ranking_query(searcher, parsed.tree, parsed.text, Deadline(60))
+        matches = execute.matching(searcher, query, None)
+        fast = topk.top(searcher, query, matches, count)
+        whoosh = execute.paged(searcher, query, None, sort="relevance", page=1, limit=count,
+                               collapse=False)
+        return fast, whoosh
+
+
+def _compare(ix: NewsIndex, queries, counts=(1, 10, 1000)) -> int:
+    """Assert topk equals Whoosh wherever it answers; how many it answered."""
+    answered = 0
+    for text in queries:
+        for count in counts:
+            fast, whoosh = _both(ix, text, count)
+            if fast is None:
+                continue
+            answered += 1
+            assert fast == whoosh, (text, count)
+    return answered
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """600 articles in four segments (one commit each), a few deleted."""
+    path = tmp_path_factory.mktemp("topk") / "ix"
+    with NewsIndex.create(path) as ix:
+        for batch in range(4):
+            ix.add(_articles(150, seed=batch, start=batch * 150))
+        for n in range(0, 600, 37):
+            ix.delete(f"a{n}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def large_segment(tmp_path_factory):
+    """One segment of more than 5,000 articles: where Whoosh scores an OR of
+    three or more parts with a tree of union matchers."""
+    path = tmp_path_factory.mktemp("topk") / "large"
+    with NewsIndex.create(path) as ix:
+        ix.add(_articles(5200, seed=99, body_words=12))
+    return path
+
+
+def test_several_segments_with_deletions_rank_as_whoosh_does(segmented):
+    with NewsIndex.open(segmented) as ix:
+        with ix.snapshot() as snapshot:
+            assert len(snapshot._searcher.reader().leaf_readers()) == 4
+        answered = _compare(ix, QUERIES)
+    # Patterns, field terms and small-segment ORs of 3+ parts go to Whoosh; the rest here.
+    assert answered >= 3 * 18
+
+
+#: ORs of three and more parts, and ANDs: the shapes whose trees pair parts by size.
+LARGE_QUERIES = ["oil OR gold OR bank", "oil OR gold OR bank OR rate OR trade",
+                 "wheat OR coffee OR crude OR opec", "(oil price)^2 OR gold OR wheat",
+                 '"oil price" OR wheat OR coffee', "wheat coffee crude", "gold bank rate trade"]
+
+
+def test_one_large_segment_ranks_as_whoosh_does(large_segment):
+    with NewsIndex.open(large_segment) as ix:
+        answered = _compare(ix, LARGE_QUERIES, counts=(10, 500))
+    assert answered == 2 * len(LARGE_QUERIES)
+
+
+def test_ties_go_to_the_lower_document_number(tmp_path):
+    # Articles with the same words score the same: Whoosh's heap keeps the earliest.
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.add([Article(id=f"t{n}", title="gold", body=f"gold market n{n}") for n in range(30)])
+        fast, whoosh = _both(ix, "gold market", 7)
+    assert fast == whoosh and len({score for _, score in fast}) == 1
+    assert [docnum for docnum, _ in fast] == sorted(docnum for docnum, _ in fast)
+
+
+def test_searches_page_the_same_way(segmented):
+    with NewsIndex.open(segmented) as ix:
+        pages = [ix.search("oil price", limit=10, page=n) for n in (1, 2, 3)]
+        every = ix.search("oil price", limit=30)
+        recent = ix.search("oil price", sort="recent", limit=10)
+    assert [h.id for p in pages for h in p.hits] == [h.id for h in every.hits]
+    assert len(recent.hits) == 10
+
+
+def test_bbc_news_ranks_as_whoosh_does(bbc_dir, tmp_path):
+    path = tmp_path / "bbc"
+    with NewsIndex.create(path) as ix:
+        ix.index_paths([bbc_dir])
+        queries = [f"{a} {b}" for a, b in zip(WORDS[::2], WORDS[1::2])] + QUERIES + [
+            "prime minister", "tony blair election", "mobile phone games", '"world cup"',
+            "chelsea OR arsenal", "film awards -oscar"]
+        answered = _compare(ix, queries, counts=(10,))
+    assert answered >= 40
