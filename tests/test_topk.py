@@ -10,6 +10,7 @@ import random
 import pytest
 
 from search import Article, NewsIndex
+from search.engine.whoosh.codec.arrays import posting_arrays
 from search.engine.whoosh.querying import execute, topk
 from search.query.parser import parse
 from search.query.searcher import Deadline
@@ -140,3 +141,25 @@ def test_bbc_news_ranks_as_whoosh_does(bbc_dir, tmp_path):
             "chelsea OR arsenal", "film awards -oscar"]
         answered = _compare(ix, queries, counts=(10,))
     assert answered >= 40
+
+
+def test_posting_arrays_read_what_the_block_reader_reads(segmented, large_segment):
+    from search.engine.whoosh.codec import term_doc_ids
+    from search.engine.whoosh.codec.postings import read_postings
+
+    checked = 0
+    for path in (segmented, large_segment):
+        with NewsIndex.open(path) as ix, ix.snapshot() as snapshot:
+            for reader, _ in snapshot._searcher.reader().leaf_readers():
+                for fieldname, btext in reader.all_terms():
+                    if fieldname not in ("title", "body", "title_words", "body_words"):
+                        continue
+                    ids, weights = posting_arrays(reader, fieldname, btext)
+                    info = reader._terms.term_info(fieldname, btext)
+                    expected_ids, expected_weights, _ = read_postings(
+                        reader._terms, info, reader.schema[fieldname].format)
+                    assert ids.tolist() == expected_ids == term_doc_ids(reader, fieldname, btext)
+                    assert weights.tolist() == [float(w) for w in expected_weights]
+                    checked += 1
+                assert posting_arrays(reader, "body", b"no-such-word")[0].tolist() == []
+    assert checked > 500

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from whoosh import query as wq
 
-from ..codec import term_doc_ids
+from ..codec.arrays import posting_arrays
 from ..datecolumn import PublishedRange
 from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
@@ -108,6 +108,4 @@ def _term_docs(reader, fieldname: str, text) -> set[int]:
         return set()
     field = reader.schema[fieldname]
     btext = text if isinstance(text, bytes) else field.to_bytes(text)
-    if (fieldname, btext) not in reader:
-        return set()
-    return set(term_doc_ids(reader, fieldname, btext))
+    return set(posting_arrays(reader, fieldname, btext)[0].tolist())

@@ -48,7 +48,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..codec import term_doc_ids, term_postings
+from ..codec.arrays import posting_arrays
 from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 
@@ -197,13 +197,9 @@ class BM25FTerm(wq.Query):
         fields = [f for f in model.weights if f in searcher.schema]
         parts = []  # per field: (document numbers, weighted normalised frequencies)
         for fieldname in fields:
-            if (fieldname, btext) not in reader:
+            ids, tfs = _live(reader, *posting_arrays(reader, fieldname, btext))
+            if not len(ids):  # not in this field, or every one deleted
                 continue
-            ids, weights = term_postings(reader, fieldname, btext)
-            if not ids:  # every one deleted
-                continue
-            ids = np.asarray(ids, dtype=np.int64)
-            tfs = np.asarray(weights, dtype=np.float64)
             norms = _norms(reader, fieldname, ids, model.b_for(fieldname),
                            parent.avg_field_length(fieldname) or 1.0)
             parts.append((ids, model.weights[fieldname] * tfs / norms))
@@ -224,6 +220,18 @@ _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_SCORES = np.zeros(0)
 
 
+def _live(reader, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The postings of documents not deleted."""
+    if not len(ids) or not reader.has_deletions():
+        return ids, weights
+    kept = ~np.isin(ids, _deleted(reader))
+    return ids[kept], weights[kept]
+
+
+def _deleted(reader) -> np.ndarray:
+    return np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
+
+
 def _norms(reader, fieldname: str, ids: np.ndarray, b: float, avg: float) -> np.ndarray:
     """BM25's length normalisation ``(1 - b) + b * length / avg`` of each
     document in `ids` for one field."""
@@ -231,9 +239,17 @@ def _norms(reader, fieldname: str, ids: np.ndarray, b: float, avg: float) -> np.
     if lengths is None:
         return np.array([(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
                          for d in ids.tolist()])
-    # One norm per length byte, not per posting.
-    table = np.array([(1 - b) + b * (byte_to_length(n) if n else 0) / avg for n in range(256)])
-    return table[np.frombuffer(lengths, dtype=np.uint8)[ids]]
+    cache = _NORMS.setdefault(reader, {})
+    key = (fieldname, b, avg)
+    if key not in cache:  # one norm per length byte, not per posting
+        table = np.array([(1 - b) + b * (byte_to_length(n) if n else 0) / avg
+                          for n in range(256)])
+        cache[key] = table[np.frombuffer(lengths, dtype=np.uint8)]
+    return cache[key][ids]
+
+
+#: Per segment reader: (field, b, average length) → every document's norm.
+_NORMS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _model(searcher, context) -> "BM25F":
@@ -351,13 +367,10 @@ def _doc_freq(searcher, fields: list[str], btext: bytes) -> int:
         # the index-wide matcher a posting at a time).
         count = 0
         for sub, _offset in searcher.leaf_searchers():
-            reader, docs = sub.reader(), set()
-            for fieldname in fields:
-                if (fieldname, btext) in reader:
-                    docs.update(term_doc_ids(reader, fieldname, btext))
-            if docs and reader.has_deletions():
-                docs.difference_update(reader._perdoc.deleted_docs())
-            count += len(docs)
+            reader = sub.reader()
+            docs = reduce(np.union1d, (posting_arrays(reader, f, btext)[0] for f in fields),
+                          _NO_IDS)
+            count += len(_live(reader, docs, docs)[0])
         cache[key] = count
     return cache[key]
 
