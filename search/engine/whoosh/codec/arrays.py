@@ -32,12 +32,20 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
     """Document numbers (ascending, int64; deleted documents included) and
     weights (term frequencies, float64) of a term in a segment reader; empty
     arrays for a term it does not have. Read-only: callers share them."""
+    if segment_key(reader) is None:
+        return decoded(reader, fieldname, btext)
+    return _cache.get(reader, ("postings", fieldname, btext),
+                      lambda: decoded(reader, fieldname, btext))
+
+
+def decoded(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """posting_arrays, not kept: for lists read once (building a segment's
+    facet arrays), which would only push out the ones searches reuse."""
     if (fieldname, btext) not in reader:
         return _NO_IDS, _NO_WEIGHTS
-    if segment_key(reader) is None or getattr(reader, "_terms", None) is None:
+    if getattr(reader, "_terms", None) is None:
         return _walked(reader, fieldname, btext)
-    return _cache.get(reader, ("postings", fieldname, btext),
-                      lambda: _decoded(reader._terms, fieldname, btext))
+    return _decoded(reader._terms, fieldname, btext)
 
 
 def _decoded(terms, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
