@@ -6,6 +6,7 @@ deleted articles, on our own articles and on BBC News."""
 from __future__ import annotations
 
 import random
+import sys
 
 import pytest
 
@@ -163,3 +164,35 @@ def test_posting_arrays_read_what_the_block_reader_reads(segmented, large_segmen
                     checked += 1
                 assert posting_arrays(reader, "body", b"no-such-word")[0].tolist() == []
     assert checked > 500
+
+
+def _results(ix: NewsIndex, text: str, **kw) -> tuple:
+    res = ix.search(text, facets=["tags", "source", "year"], **kw)
+    return (res.total, [(h.id, h.score, h.snippets, h.title_highlights) for h in res.hits],
+            res.facets, res.relaxed)
+
+
+@pytest.mark.parametrize("sort", ["relevance", "recent"])
+def test_both_paths_give_the_same_results(segmented, monkeypatch, sort):
+    # Python a posting at a time (a one-shot command on a small index) and numpy
+    # (a server, a large index): every search answers the same.
+    from search.engine.whoosh.querying import docsets, execute as ex, facet_counts
+
+    with NewsIndex.open(segmented) as ix:
+        fast = [_results(ix, q, sort=sort, limit=20) for q in QUERIES]
+        for module in (docsets, ex, facet_counts):
+            monkeypatch.setattr(module, "vectorised", lambda doc_count: False)
+        slow = [_results(ix, q, sort=sort, limit=20) for q in QUERIES]
+    assert fast == slow and sum(r[0] for r in fast) > 1000
+
+
+def test_a_one_shot_command_on_a_small_index_stays_in_python(monkeypatch):
+    from search import defaults
+    from search.engine.whoosh.querying.vectorised import LARGE_INDEX, vectorised
+
+    monkeypatch.setattr(defaults, "ONE_SHOT", False)
+    assert vectorised(10)  # a server or an API program: numpy
+    monkeypatch.setattr(defaults, "ONE_SHOT", True)
+    assert vectorised(LARGE_INDEX) and vectorised(10)  # (numpy is loaded in this process)
+    monkeypatch.delitem(sys.modules, "numpy")
+    assert vectorised(LARGE_INDEX) and not vectorised(10)

@@ -23,7 +23,8 @@ from ....query import tree as t
 from ....text.analysis_lang import stop_terms
 from .. import datecolumn
 from ..translate import to_whoosh
-from . import docsets, topk
+from . import docsets
+from .vectorised import vectorised
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .phrases import keep_phrases
 from .ranked_query import for_ranking
@@ -156,7 +157,7 @@ def paged(searcher, query, filter_tree: t.Node | None, *, sort: str, page: int, 
     (topk: the same page, faster) where the query's shape allows."""
     start = (page - 1) * limit
     if sort == "relevance" and not collapse and matches is not None:
-        best = topk.top(searcher, query, matches, start + limit, check)
+        best = _top(searcher, query, matches, start + limit, check)
         if best is not None:
             return best[start:start + limit]
     found = searcher.search(query, limit=start + limit, filter=_filter(filter_tree),
@@ -173,8 +174,8 @@ def recent(searcher, query, filter_tree: t.Node | None, *, page: int, limit: int
     Undated articles count as one half-life old. The score reported is the
     decayed one."""
     window = max(RECENT_WINDOW, page * limit)
-    found = None if collapse or matches is None else topk.top(searcher, query, matches,
-                                                               window, check)
+    found = None if collapse or matches is None else _top(searcher, query, matches,
+                                                           window, check)
     if found is None:
         found = [(hit.docnum, hit.score) for hit in searcher.search(
             query, limit=window, filter=_filter(filter_tree), **_collapse_args(collapse))]
@@ -194,6 +195,16 @@ def recent(searcher, query, filter_tree: t.Node | None, *, page: int, limit: int
     scored.sort(key=lambda item: -item[1])
     start = (page - 1) * limit
     return scored[start:start + limit]
+
+
+def _top(searcher, query, matches: docsets.SegmentMatches, count: int,
+         check: Callable[[], None]) -> list[tuple[int, float]] | None:
+    """topk.top on the vectorised path; None (rank with Whoosh) off it."""
+    if not vectorised(searcher.doc_count_all()):
+        return None
+    from . import topk  # (numpy: imported on the vectorised path only)
+
+    return topk.top(searcher, query, matches, count, check)
 
 
 def stored(searcher, ranked: Iterable[tuple[int, float]]) -> list[tuple[dict, float]]:

@@ -3,8 +3,8 @@ field, from per-segment value lists.
 
 Whoosh counts a multi-valued facet by walking every posting of the field on
 every search (on Reuters-21578 90% of a search with three facets: 50 ms of
-58). A segment never changes once written, so its arrays (`value_arrays`) are
-built once and kept, keyed by the segment's folder and id (see
+58). A segment never changes once written, so its lists (`value_lists`; on the
+vectorised path, arrays: `facet_arrays`) are built once and kept, keyed by the segment's folder and id (see
 `segment_cache`); a rebuild or a merge makes new segments and with them new
 keys, and old entries age out of a small LRU. The facet model — which
 facets, their order, selected state and links — is `search.query.facets`.
@@ -13,17 +13,17 @@ facets, their order, selected state and links — is `search.query.facets`.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import chain
 from typing import Iterable
 
-import numpy as np
 
 from ....text.analysis import normalize_keyword
 from ..codec import term_doc_ids
-from ..codec.arrays import decoded
 from ..segment_cache import SegmentCache, leaves, segment_key
 from .docsets import SegmentMatches
+from .vectorised import vectorised
 
-#: Per-segment value arrays kept (segments × facet fields).
+#: Per-segment value lists kept (segments × facet fields).
 CACHE_ENTRIES = 256
 #: Facet value spellings remembered (see `spelling`).
 DISPLAY_CACHE = 4096
@@ -42,16 +42,15 @@ def with_values(reader, names: Iterable[str]) -> list[str]:
 def count_values(matches: SegmentMatches, fieldname: str) -> Counter:
     """How many matching documents hold each value of `fieldname` (any
     keyword field: the searcher counts near-duplicate clusters so too)."""
+    if vectorised(sum(sub.doc_count_all() for sub, _ in matches)):
+        from .facet_arrays import count_values as count_with_arrays  # (numpy)
+
+        return count_with_arrays(matches, fieldname)
     counts: Counter = Counter()
     for sub, docs in matches:
-        if not docs:
-            continue
-        values, offsets, ordinals = value_arrays(sub, fieldname)
-        if not values:
-            continue
-        tally = np.bincount(_held(offsets, ordinals, docs), minlength=len(values))
-        for ordinal in np.flatnonzero(tally).tolist():
-            counts[values[ordinal]] += int(tally[ordinal])
+        if docs:
+            lists = value_lists(sub, fieldname)
+            counts.update(chain.from_iterable(map(lists.__getitem__, docs)))
     return counts
 
 
@@ -91,42 +90,21 @@ def spelling(searcher, name: str, value: str) -> str:
     return shown
 
 
-def value_arrays(segment_searcher, fieldname: str) -> tuple[list, np.ndarray, np.ndarray]:
-    """One segment's values of `fieldname`, and which documents hold which,
-    by document (deleted documents included: callers only ask about live
-    ones): document d holds the values ``ordinals[offsets[d]:offsets[d + 1]]``
-    (indexes into the values). Counting the matches' values is then a
-    gather and one bincount, not a loop over the matches."""
+def value_lists(segment_searcher, fieldname: str) -> list[list]:
+    """For each document of one segment, the values it holds in `fieldname`
+    (deleted documents included: callers only ask about live ones)."""
     reader = segment_searcher.reader()
 
-    def build() -> tuple[list, np.ndarray, np.ndarray]:
+    def build() -> list[list]:
+        lists: list[list] = [[] for _ in range(reader.doc_count_all())]
         field = reader.schema[fieldname]
-        values, holders = [], []
         for btext in field.sortable_terms(reader, fieldname):
-            values.append(field.from_bytes(btext))
-            holders.append(decoded(reader, fieldname, btext)[0])
-        documents = reader.doc_count_all()
-        if not values:
-            return [], np.zeros(documents + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        docs = np.concatenate(holders)
-        by_document = np.argsort(docs, kind="stable")
-        ordinals = np.repeat(np.arange(len(values)), [len(ids) for ids in holders])
-        offsets = np.searchsorted(docs[by_document], np.arange(documents + 1))
-        return values, offsets, ordinals[by_document]
+            value = field.from_bytes(btext)
+            for docnum in term_doc_ids(reader, fieldname, btext):
+                lists[docnum].append(value)
+        return lists
 
-    return _cache.get(reader, ("values", fieldname), build)
-
-
-def _held(offsets: np.ndarray, ordinals: np.ndarray, docs: set[int]) -> np.ndarray:
-    """The value ordinals the documents `docs` hold, one per (document, value)."""
-    chosen = np.fromiter(docs, dtype=np.int64, count=len(docs))
-    starts, ends = offsets[chosen], offsets[chosen + 1]
-    sizes = ends - starts
-    if not len(sizes) or sizes.max() <= 1:  # at most one value each (a source, a section)
-        return ordinals[starts[sizes == 1]]
-    # Each document's run of positions starts..ends, laid end to end.
-    runs = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
-    return ordinals[runs + np.arange(int(sizes.sum()))]
+    return _cache.get(reader, fieldname, build)
 
 
 def _read_spelling(searcher, name: str, term: str) -> str:

@@ -38,17 +38,15 @@ the parameters that :class:`BM25FTerm` reads.
 from __future__ import annotations
 
 import weakref
-from functools import reduce
 from math import log
 from typing import Callable
 
-import numpy as np
 from whoosh import matching, query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..codec.arrays import posting_arrays
+from ..codec import term_doc_ids, term_postings
 from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 
@@ -174,82 +172,46 @@ class BM25FTerm(wq.Query):
         return max((ixreader.doc_frequency(f, self.text) for f in DEFAULT.weights), default=0)
 
     def matcher(self, searcher, context=None):
-        ids, scores = self.score_arrays(searcher, context)
-        if not len(ids):
+        scores = self.scores(searcher, context)
+        if not scores:
             return matching.NullMatcher()
-        return matching.ListMatcher(ids.tolist(), scores.tolist())
+        ids = sorted(scores)
+        return matching.ListMatcher(ids, [scores[d] for d in ids])
 
     def scores(self, searcher, context=None) -> dict[int, float]:
         """Document number → BM25F score, for the documents of `searcher`
-        (one segment) that have the word in a text field."""
-        ids, scores = self.score_arrays(searcher, context)
-        return dict(zip(ids.tolist(), scores.tolist()))
-
-    def score_arrays(self, searcher, context=None) -> tuple[np.ndarray, np.ndarray]:
-        """The documents of `searcher` (one segment) that have the word in a
-        text field, ascending, and their BM25F scores: whole posting lists
-        scored at once (numpy, the same float operations in the same order
-        as one posting at a time)."""
+        (one segment) that have the word in a text field. (The reference:
+        `array_scores` computes the same with numpy for the vectorised path.)"""
         model = _model(searcher, context)
         parent = searcher.get_parent()
         reader = searcher.reader()
         btext = self.text.encode("utf-8")
         fields = [f for f in model.weights if f in searcher.schema]
-        parts = []  # per field: (document numbers, weighted normalised frequencies)
+        pseudo: dict[int, float] = {}
         for fieldname in fields:
-            ids, tfs = _live(reader, *posting_arrays(reader, fieldname, btext))
-            if not len(ids):  # not in this field, or every one deleted
+            if (fieldname, btext) not in reader:
                 continue
-            norms = _norms(reader, fieldname, ids, model.b_for(fieldname),
-                           parent.avg_field_length(fieldname) or 1.0)
-            parts.append((ids, model.weights[fieldname] * tfs / norms))
-        if not parts:
-            return _NO_IDS, _NO_SCORES
-        docs = parts[0][0] if len(parts) == 1 else reduce(np.union1d, (ids for ids, _ in parts))
-        pseudo = np.zeros(len(docs))
-        for ids, frequencies in parts:  # title first, then body, as 0.0 + title + body
-            pseudo[np.searchsorted(docs, ids)] += frequencies
+            weight = model.weights[fieldname]
+            b = model.b_for(fieldname)
+            avg = parent.avg_field_length(fieldname) or 1.0
+            ids, weights = term_postings(reader, fieldname, btext)
+            lengths = length_bytes(reader, fieldname)
+            if lengths is None:
+                norms = [(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
+                         for d in ids]
+            else:  # one norm per length byte, not per posting
+                table = [(1 - b) + b * (byte_to_length(n) if n else 0) / avg for n in range(256)]
+                norms = [table[lengths[d]] for d in ids]
+            get = pseudo.get
+            for docnum, tf, norm in zip(ids, weights, norms):
+                pseudo[docnum] = get(docnum, 0.0) + weight * tf / norm
+        if not pseudo:
+            return {}
         # Searching one segment of several: count the word in all of them.
-        doc_freq = len(docs) if parent is searcher else _doc_freq(parent, fields, btext)
+        doc_freq = len(pseudo) if parent is searcher else _doc_freq(parent, fields, btext)
         factor = self.qf * self.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
             * (model.k1 + 1)
-        return docs, factor * pseudo / (pseudo + model.k1)
-
-
-_NO_IDS = np.zeros(0, dtype=np.int64)
-_NO_SCORES = np.zeros(0)
-
-
-def _live(reader, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The postings of documents not deleted."""
-    if not len(ids) or not reader.has_deletions():
-        return ids, weights
-    kept = ~np.isin(ids, _deleted(reader))
-    return ids[kept], weights[kept]
-
-
-def _deleted(reader) -> np.ndarray:
-    return np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
-
-
-def _norms(reader, fieldname: str, ids: np.ndarray, b: float, avg: float) -> np.ndarray:
-    """BM25's length normalisation ``(1 - b) + b * length / avg`` of each
-    document in `ids` for one field."""
-    lengths = length_bytes(reader, fieldname)
-    if lengths is None:
-        return np.array([(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
-                         for d in ids.tolist()])
-    cache = _NORMS.setdefault(reader, {})
-    key = (fieldname, b, avg)
-    if key not in cache:  # one norm per length byte, not per posting
-        table = np.array([(1 - b) + b * (byte_to_length(n) if n else 0) / avg
-                          for n in range(256)])
-        cache[key] = table[np.frombuffer(lengths, dtype=np.uint8)]
-    return cache[key][ids]
-
-
-#: Per segment reader: (field, b, average length) → every document's norm.
-_NORMS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        return {d: factor * tf / (tf + model.k1) for d, tf in pseudo.items()}
 
 
 def _model(searcher, context) -> "BM25F":
@@ -367,10 +329,13 @@ def _doc_freq(searcher, fields: list[str], btext: bytes) -> int:
         # the index-wide matcher a posting at a time).
         count = 0
         for sub, _offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            docs = reduce(np.union1d, (posting_arrays(reader, f, btext)[0] for f in fields),
-                          _NO_IDS)
-            count += len(_live(reader, docs, docs)[0])
+            reader, docs = sub.reader(), set()
+            for fieldname in fields:
+                if (fieldname, btext) in reader:
+                    docs.update(term_doc_ids(reader, fieldname, btext))
+            if docs and reader.has_deletions():
+                docs.difference_update(reader._perdoc.deleted_docs())
+            count += len(docs)
         cache[key] = count
     return cache[key]
 

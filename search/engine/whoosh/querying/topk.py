@@ -29,6 +29,7 @@ from whoosh import query as wq
 from whoosh.util import make_weighted_tree
 
 from . import docsets
+from .array_scores import term_scores
 from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm
 
@@ -93,7 +94,7 @@ _NULL = "NullMatcher"
 def _score(q, sub, context, ids: np.ndarray) -> _Scored:
     kind = type(q)
     if kind is BM25FTerm:
-        return _picked(*q.score_arrays(sub, context), ids)
+        return _picked(*term_scores(q, sub, context), ids)
     if kind is BM25FPhrase:
         return _phrase(q, sub, context, ids)
     if kind is wq.And:
@@ -109,7 +110,7 @@ def _score(q, sub, context, ids: np.ndarray) -> _Scored:
                          lambda child: child.estimate_size(sub.reader()))
     if kind is wq.AndNot:
         scored = _score(q.a, sub, context, ids)
-        excluded = np.isin(ids, np.fromiter(docsets._docs(q.b, sub), dtype=np.int64))
+        excluded = np.isin(ids, np.fromiter(docsets._docs(q.b, sub, True), dtype=np.int64))
         present = scored.mask(len(ids)) & ~excluded
         return _Scored(np.where(present, scored.scores, 0.0), present, "AndNotMatcher")
     raise _Unsupported
@@ -135,7 +136,7 @@ def _phrase(q: BM25FPhrase, sub, context, ids: np.ndarray) -> _Scored:
     present = np.isin(ids, np.fromiter(found, dtype=np.int64, count=len(found)))
     totals = np.zeros(len(ids))
     for word in dict.fromkeys(q.words):
-        scored = _picked(*BM25FTerm(word).score_arrays(sub, context), ids)
+        scored = _picked(*term_scores(BM25FTerm(word), sub, context), ids)
         totals += np.where(present, scored.scores, 0.0)
     return _Scored(np.where(present, q.boost * totals, 0.0), present, "ListMatcher")
 
