@@ -79,8 +79,7 @@ def segmented(tmp_path_factory):
     with NewsIndex.create(path) as ix:
         for batch in range(4):
             ix.add(_articles(150, seed=batch, start=batch * 150))
-        for n in range(0, 600, 37):
-            ix.delete(f"a{n}")
+        assert ix.delete([f"a{n}" for n in range(0, 600, 37)]) == 17
     return path
 
 
@@ -196,3 +195,21 @@ def test_a_one_shot_command_on_a_small_index_stays_in_python(monkeypatch):
     assert vectorised(LARGE_INDEX) and vectorised(10)  # (numpy is loaded in this process)
     monkeypatch.delitem(sys.modules, "numpy")
     assert vectorised(LARGE_INDEX) and not vectorised(10)
+
+
+def test_document_frequencies_agree_on_several_segments_with_deletions(segmented):
+    # The two are kept in one cache: each is computed here from an empty one.
+    from search.engine.whoosh.querying import array_scores, ranking
+
+    with NewsIndex.open(segmented) as ix, ix.snapshot() as snapshot:
+        searcher = snapshot._searcher
+        fields = ["title", "body"]
+        for word in WORDS + ["n5", "n37", "missing"]:
+            btext = word.encode()
+            ranking._DOC_FREQS.pop(searcher, None)
+            python = ranking._doc_freq(searcher, fields, btext)
+            ranking._DOC_FREQS.pop(searcher, None)
+            assert array_scores.doc_freq_of(searcher, fields, btext) == python, word
+        ranking._DOC_FREQS.pop(searcher, None)
+        assert ranking._doc_freq(searcher, fields, b"n37") == 0  # deleted
+        assert ranking._doc_freq(searcher, fields, b"n38") == 1

@@ -15,7 +15,7 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from ..codec.arrays import posting_arrays
-from .ranking import BM25FTerm, _doc_freq, _model, length_bytes
+from .ranking import _DOC_FREQS, BM25FTerm, _model, length_bytes
 
 NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_SCORES = np.zeros(0)
@@ -44,10 +44,27 @@ def term_scores(term: BM25FTerm, searcher, context=None) -> tuple[np.ndarray, np
     for ids, frequencies in parts:  # title first, then body: 0.0 + title + body
         pseudo[np.searchsorted(docs, ids)] += frequencies
     # Searching one segment of several: count the word in all of them.
-    doc_freq = len(docs) if parent is searcher else _doc_freq(parent, fields, btext)
+    doc_freq = len(docs) if parent is searcher else doc_freq_of(parent, fields, btext)
     factor = term.qf * term.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
         * (model.k1 + 1)
     return docs, factor * pseudo / (pseudo + model.k1)
+
+
+def doc_freq_of(searcher, fields: list[str], btext: bytes) -> int:
+    """ranking._doc_freq (how many live documents of the whole index have
+    the word in any of `fields`) from the kept posting arrays, which the
+    search's matching has just read; the same count, in the same cache."""
+    cache = _DOC_FREQS.setdefault(searcher, {})
+    key = (tuple(fields), btext)
+    if key not in cache:
+        count = 0
+        for sub, _offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            docs = reduce(np.union1d, (posting_arrays(reader, f, btext)[0] for f in fields),
+                          NO_IDS)
+            count += len(live(reader, docs, docs)[0])
+        cache[key] = count
+    return cache[key]
 
 
 def live(reader, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
