@@ -9,12 +9,12 @@ to search.
 from __future__ import annotations
 
 import weakref
-from functools import reduce
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from ..codec.arrays import posting_arrays
+from . import docarrays
 from .ranking import _DOC_FREQS, BM25FTerm, _model, length_bytes
 
 NO_IDS = np.zeros(0, dtype=np.int64)
@@ -39,10 +39,14 @@ def term_scores(term: BM25FTerm, searcher, context=None) -> tuple[np.ndarray, np
         parts.append((ids, model.weights[fieldname] * tfs / norms))
     if not parts:
         return NO_IDS, _NO_SCORES
-    docs = parts[0][0] if len(parts) == 1 else reduce(np.union1d, (ids for ids, _ in parts))
-    pseudo = np.zeros(len(docs))
-    for ids, frequencies in parts:  # title first, then body: 0.0 + title + body
-        pseudo[np.searchsorted(docs, ids)] += frequencies
+    if len(parts) == 1:
+        docs, pseudo = parts[0]
+    else:  # summed over the whole segment, title first, then body: 0.0 + title + body
+        dense = np.zeros(reader.doc_count_all())
+        for ids, frequencies in parts:
+            dense[ids] += frequencies
+        docs = docarrays.union([ids for ids, _ in parts], reader.doc_count_all())
+        pseudo = dense[docs]
     # Searching one segment of several: count the word in all of them.
     doc_freq = len(docs) if parent is searcher else doc_freq_of(parent, fields, btext)
     factor = term.qf * term.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
@@ -60,8 +64,8 @@ def doc_freq_of(searcher, fields: list[str], btext: bytes) -> int:
         count = 0
         for sub, _offset in searcher.leaf_searchers():
             reader = sub.reader()
-            docs = reduce(np.union1d, (posting_arrays(reader, f, btext)[0] for f in fields),
-                          NO_IDS)
+            docs = docarrays.union([posting_arrays(reader, f, btext)[0] for f in fields],
+                                   reader.doc_count_all())
             count += len(live(reader, docs, docs)[0])
         cache[key] = count
     return cache[key]

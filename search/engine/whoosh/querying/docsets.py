@@ -34,12 +34,15 @@ def matching(searcher, query, filter_query=None, check=lambda: None) -> SegmentM
     """Per segment, the live documents matching `query` (and `filter_query`).
     `check` is called between segments (a search deadline)."""
     out = []
-    arrays = vectorised(searcher.doc_count_all())
+    if vectorised(searcher.doc_count_all()):
+        from . import docarrays  # (numpy: imported on the vectorised path only)
+
+        return docarrays.matches(searcher, query, filter_query, check)
     for sub, _offset in searcher.leaf_searchers():
         check()
-        docs = _docs(query, sub, arrays)
+        docs = _docs(query, sub)
         if filter_query is not None and docs:
-            docs &= _docs(filter_query, sub, arrays)
+            docs &= _docs(filter_query, sub)
         reader = sub.reader()
         if docs and reader.has_deletions():
             docs -= set(reader._perdoc.deleted_docs())
