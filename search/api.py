@@ -154,8 +154,10 @@ class NewsIndex:
             _writing().add_articles(batch, articles)
         return _writing().timed(report, started)
 
-    def delete(self, ids: Iterable[str], *, wait: float = DEFAULT_WAIT) -> int:
-        """Remove articles by id; returns how many were removed."""
+    def delete(self, ids: str | Iterable[str], *, wait: float = DEFAULT_WAIT) -> int:
+        """Remove articles by id (one id, or several); returns how many were removed."""
+        if isinstance(ids, str):  # one id, not its characters
+            ids = [ids]
         report = IndexReport()
         with directory.writer_lock(self.path, wait), self._batch(report, wait, 1) as batch:
             for article_id in ids:

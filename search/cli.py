@@ -21,6 +21,7 @@ import typer
 # or `query` should not pay for Whoosh, the readers or the web stack. The API,
 # the renderers and the engine are imported inside the commands that use them
 # (docs/performance.md, "Cold start").
+from . import defaults
 from .defaults import DEFAULT_WAIT
 from .errors import IndexNotFoundError, NewsSearchError
 
@@ -511,6 +512,7 @@ def serve(
 
     if api_key is not None and not api_key.strip():
         raise NewsSearchError("--api-key is empty")
+    defaults.ONE_SHOT = False  # a server searches many times: worth numpy's start-up
     with open_index(index) as ix:  # builds the default index on a fresh checkout; clear errors
         where = ix.path if is_opensearch(index) else f"{index or DEFAULT_INDEX}/"
     web_app = create_app(index or DEFAULT_INDEX, host_check=HostCheck(host, allow_host),
@@ -600,6 +602,7 @@ def main() -> None:
     is not an error: the rest of the output is dropped without a message
     (click's own handling, exit status 1), including output still buffered
     when the command ends."""
+    defaults.ONE_SHOT = True  # (`serve` undoes it: it searches many times)
     try:
         app(prog_name="newssearch")
     except SystemExit:

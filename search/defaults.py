@@ -11,6 +11,11 @@ import os
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_WAIT = 10.0
 
+#: True in a process that searches once and exits (a CLI command): the
+#: engine then weighs start-up cost, e.g. importing numpy, against a search's
+#: (search.engine.whoosh.querying.vectorised).
+ONE_SHOT = False
+
 
 def count_from_env(name: str, default: int, unit: str) -> int:
     """The whole number (1 or more) environment variable `name` holds, or

@@ -79,6 +79,8 @@ def test_add_update_delete_through_the_api(tmp_path):
         assert ix.get("wire-1").title == "Idlib ceasefire collapses"
         assert ix.delete(["wire-1", "no-such-id"]) == 1
         assert ix.get("wire-1") is None and len(ix) == 3
+        assert ix.delete("wire-2") == 1  # one id, not its characters
+        assert ix.get("wire-2") is None and len(ix) == 2
 
 
 def test_duplicate_ids_in_one_batch_are_indexed_once(tmp_path):

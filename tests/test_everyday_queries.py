@@ -321,6 +321,8 @@ def test_a_suggestion_finds_more_than_the_query(ix):
     ("(blair NOT) oil", 8, "nothing after 'NOT'"),
     ("published:[2005 TO 2004]", 12, "ends before it starts"),
     ("blair^abc", 6, "a boost must be a number"),
+    ('"prime minister"^abc', 17, "a boost must be a number"),
+    ('"prime minister" OR', 18, "nothing after 'OR'"),
 ])
 def test_strict_mode_rejects_with_the_column(ix, cli, tmp_path, query, column, message):
     with pytest.raises(QueryError) as raised:
@@ -348,6 +350,17 @@ def test_a_reversed_date_range_is_read_the_right_way_round_when_lenient(ix):
     res = ix.search("oil published:[2024-06 TO 2024-03]", limit=10)
     assert {h.id for h in res.hits} == {"opec", "fresh"}
     assert "ends before it starts" in res.warnings[0]
+
+
+def test_an_operator_joins_a_phrase(ix):
+    # The linter once read a quoted phrase as nothing, dropped the OR as
+    # dangling, and "oil prices" OR gold asked for both.
+    for query in ('"prime minister" OR oil', 'oil OR "prime minister"',
+                  '"prime minister" || oil', '"prime minister" OR "oil"'):
+        res = ix.search(query, limit=50, strict=True)
+        assert not res.warnings
+        assert ids(ix, query) == ids(ix, '"prime minister"') | ids(ix, "oil")
+    assert ids(ix, '"prime minister" AND oil') == ids(ix, '"prime minister"') & ids(ix, "oil")
 
 
 @pytest.mark.parametrize("query", ["War AND Peace", '"blair AND"', "a AND NOT b", "x^1.5",

@@ -46,6 +46,33 @@ def test_screened_passages_equal_unscreened_ones(monkeypatch):
     assert len(cases) > 200
 
 
+def test_cues_leave_out_exactly_the_words_without_one():
+    # With cues, only the stretches of text holding one are read (analysis._cued_words):
+    # the same spans as reading every word and dropping those without a cue.
+    rng = random.Random(5)
+    checked = 0
+    for text in texts():
+        text = text.encode("ascii", "replace").decode("ascii") + "\tprice\n\nprices\x0bpri"
+        words = [w for w, _, _ in ANALYZER.query_spans(text)]
+        for _ in range(5):
+            cues = tuple({w[:3] for w in rng.sample(words, min(3, len(words)))}) + ("s-4",)
+            every = ANALYZER.query_spans(text)
+            kept = [span for span, word in zip(every, _words(text))
+                    if any(cue in word.lower() for cue in cues)]
+            assert ANALYZER.query_spans(text, cues) == kept
+            checked += 1
+    assert checked > 20
+
+
+def _words(text: str) -> list[str]:
+    """The word each query span of `text` comes from (a compound gives several spans)."""
+    from search.text.analysis import WORD
+    out = []
+    for match in WORD.finditer(text):
+        out += [match.group(0)] * len(ANALYZER.query_spans(match.group(0)))
+    return out
+
+
 @pytest.mark.parametrize("word, term", [("dying", "die"), ("skies", "sky"), ("lying", "lie")])
 def test_short_stems_still_highlight(word, term):
     assert ANALYZER.query_spans(word)[0][0] == term

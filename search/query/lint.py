@@ -61,9 +61,11 @@ def lint(text: str, *, strict: bool,
 
 
 def _mask_quotes(text: str) -> str:
-    """`text` with quoted phrases blanked out (same length): operators and
-    carets inside a phrase are words."""
-    return re.sub(r'"[^"]*"', lambda m: " " * len(m.group(0)), text)
+    """`text` with each quoted phrase's inside masked (same length):
+    operators and carets inside a phrase are words. The quotes stay, so a
+    phrase is still a part an operator can join (``"oil prices" OR gold``)
+    and a boost after it is checked (``"oil prices"^abc``)."""
+    return re.sub(r'"[^"]*"', lambda m: '"' + "x" * (len(m.group(0)) - 2) + '"', text)
 
 
 def _dangling_operators(masked: str) -> list[_Fix]:

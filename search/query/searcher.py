@@ -86,12 +86,13 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         ranked = []
     elif request.sort == "recent":
         ranked = execute.recent(searcher, query, combined, half_life_days=request.half_life_days,
-                                **page)
+                                matches=matches, check=deadline.check, **page)
     elif loose is not None and request.sort == "relevance":  # most words first
         ranked = [(docnum, loose.relevance(score)) for docnum, score
                   in execute.paged(searcher, loose.ranking, combined, sort=request.sort, **page)]
     else:
-        ranked = execute.paged(searcher, query, combined, sort=request.sort, **page)
+        ranked = execute.paged(searcher, query, combined, sort=request.sort, matches=matches,
+                               check=deadline.check, **page)
 
     matchers = highlight_matchers(request.parsed.tree, searcher)
     deadline.check()

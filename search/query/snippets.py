@@ -94,11 +94,19 @@ def passages(text: str, matcher: Matcher, count: int = 2,
     # (Cues hold for English stems only: a German compound's parts are not
     # its prefix.)
     cues = _cues(matcher) if language is None else ()
-    for start, end in sentences(text[:SCAN_CHARS]):
+    scan = text[:SCAN_CHARS]
+    # An ASCII text is screened once for all its sentences: where its cues are.
+    at = _Cues(scan, cues) if cues and scan.isascii() else None
+    for start, end in sentences(scan):
         sentence = text[start:end]
-        screened = cues if sentence.isascii() else ()
-        if screened and not any(c in sentence.lower() for c in screened):
-            continue  # cannot hold a match: not worth analysing
+        if at is not None:
+            if not at.within(start, end):
+                continue  # cannot hold a match: not worth analysing
+            screened = cues
+        else:
+            screened = cues if sentence.isascii() else ()
+            if screened and not any(c in sentence.lower() for c in screened):
+                continue
         matches = find_matches(sentence, matcher, screened, language)
         if not matches:
             continue
@@ -128,6 +136,35 @@ def _cues(matcher: Matcher) -> tuple[str, ...]:
     if not all(word.isascii() and word.isalpha() for word in words):
         return ()
     return tuple({word[:3] if len(word) >= 4 else word[:1] for word in words})
+
+
+class _Cues:
+    """Where the cues occur in an ASCII text, for sentences asked in order:
+    does one lie wholly inside this sentence?"""
+
+    def __init__(self, text: str, cues: tuple[str, ...]):
+        lowered = text.lower()
+        self._spans = sorted((found, found + len(cue)) for cue in cues
+                             for found in _occurrences(lowered, cue))
+        self._next = 0
+
+    def within(self, start: int, end: int) -> bool:
+        spans, i = self._spans, self._next
+        while i < len(spans) and spans[i][0] < start:
+            i += 1
+        self._next = i
+        while i < len(spans) and spans[i][0] < end:
+            if spans[i][1] <= end:
+                return True
+            i += 1
+        return False
+
+
+def _occurrences(text: str, word: str):
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
 
 
 def sentences(text: str):

@@ -233,12 +233,11 @@ class NewsAnalyzer:
         parts) follow its own, spanning the whole word, for highlighting."""
         terms_of = self.terms_for(language)
         spans = []
-        for match in WORD.finditer(value):
+        screen = _cue_pattern(cues).search if cues else None
+        for match in (WORD.finditer(value) if screen is None else _cued_words(value, cues)):
             word = match.group(0)
-            if cues:
-                lowered = word.lower()
-                if not any(cue in lowered for cue in cues):
-                    continue
+            if screen is not None and screen(word) is None:
+                continue
             offset = match.start()
             parts, joined = terms_of(word)
             for term, start, end in parts:
@@ -302,3 +301,44 @@ class KeywordAnalyzer:
 def normalize_keyword(value: str) -> str:
     """The indexed form of a facet value: folded, with whitespace collapsed."""
     return " ".join(fold(value).split())
+
+
+@lru_cache(maxsize=256)
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern:
+    """One search for any of `cues` (lower-case ASCII) in a word, whatever
+    its case: `cue in word.lower()` for each cue, as one C call."""
+    return re.compile("|".join(map(re.escape, cues)), re.ASCII | re.IGNORECASE)
+
+
+def _cued_words(value: str, cues: tuple[str, ...]) -> Iterator[re.Match]:
+    """The WORD matches of `value` in the stretches between white space that
+    hold a cue: what ``WORD.finditer(value)`` gives for those stretches (a
+    word never spans white space, so a stretch reads the same alone), found
+    without visiting every word of the text."""
+    done = 0
+    for at in _cue_positions(value.lower(), cues):  # (ASCII: lower() keeps positions)
+        if at < done:
+            continue
+        space = _SPACE.search(value, at)
+        end = space.start() if space else len(value)
+        start = _LAST_SPACE.match(value, done, at)
+        yield from WORD.finditer(value, start.end() if start else done, end)
+        done = end
+
+
+def _cue_positions(lowered: str, cues: tuple[str, ...]) -> list[int]:
+    """Where any of `cues` starts in `lowered`, in order (str.find: a C
+    scan, several times faster than one regular expression of them all)."""
+    found = []
+    for cue in cues:
+        at = lowered.find(cue)
+        while at >= 0:
+            found.append(at)
+            at = lowered.find(cue, at + 1)
+    found.sort()
+    return found
+
+
+#: White space; and everything up to the last white space before a point.
+_SPACE = re.compile(r"\s")
+_LAST_SPACE = re.compile(r".*\s", re.DOTALL)

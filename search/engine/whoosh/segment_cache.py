@@ -22,8 +22,13 @@ class LRU:
     use; the least recently used goes first. (Two threads missing the same
     key may both build it: values are pure, so either will do.)"""
 
-    def __init__(self, entries: int):
+    def __init__(self, entries: int, *, budget: int | None = None,
+                 weigh: Callable[[object], int] = lambda value: 0):
         self.entries = entries
+        #: Most total weight kept (`weigh` of each value: e.g. postings
+        #: held), besides the entry count; None: no limit.
+        self.budget, self._weigh = budget, weigh
+        self._weight = 0
         self._values: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -42,10 +47,18 @@ class LRU:
                 self._values.move_to_end(key)
                 return self._values[key]
         value = build()
+        weight = self._weigh(value)
+        if self.budget is not None and weight > self.budget:
+            return value  # bigger than the whole budget: not kept
         with self._lock:
+            if key in self._values:
+                self._weight -= self._weigh(self._values.pop(key))
             self._values[key] = value
-            while len(self._values) > self.entries:
-                self._values.popitem(last=False)
+            self._weight += weight
+            while len(self._values) > self.entries or (
+                    self.budget is not None and self._weight > self.budget):
+                _, dropped = self._values.popitem(last=False)
+                self._weight -= self._weigh(dropped)
         return value
 
 

@@ -21,6 +21,7 @@ from ..datecolumn import PublishedRange
 from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm
+from .vectorised import vectorised
 
 #: One segment's matches: (segment searcher, document numbers in it).
 SegmentMatches = list[tuple[object, set[int]]]
@@ -33,6 +34,10 @@ def matching(searcher, query, filter_query=None, check=lambda: None) -> SegmentM
     """Per segment, the live documents matching `query` (and `filter_query`).
     `check` is called between segments (a search deadline)."""
     out = []
+    if vectorised(searcher.doc_count_all()):
+        from . import docarrays  # (numpy: imported on the vectorised path only)
+
+        return docarrays.matches(searcher, query, filter_query, check)
     for sub, _offset in searcher.leaf_searchers():
         check()
         docs = _docs(query, sub)
@@ -49,25 +54,27 @@ def count(matches: SegmentMatches) -> int:
     return sum(len(docs) for _, docs in matches)
 
 
-def _docs(q, sub) -> set[int]:
+def _docs(q, sub, arrays: bool = False) -> set[int]:
+    """The documents of segment `sub` matching `q`; `arrays`: read posting
+    lists through the kept numpy arrays (see vectorised)."""
     kind = type(q)
     if kind is wq.Term:
-        return _term_docs(sub.reader(), q.fieldname, q.text)
+        return _term_docs(sub.reader(), q.fieldname, q.text, arrays)
     if kind is BM25FTerm:  # the word in any text field
-        return set().union(*(_term_docs(sub.reader(), name, q.text) for name in TEXT_FIELDS))
+        return set().union(*(_term_docs(sub.reader(), name, q.text, arrays) for name in TEXT_FIELDS))
     if kind is BM25FPhrase:  # the phrase in any text field
         return set().union(*(phrase_docs(phrase, sub, q.check)
                              for phrase in q.field_phrases(sub.schema)))
     if kind is wq.And or kind is wq.Require:
-        return _intersect(_docs(child, sub) for child in _children(q))
+        return _intersect(_docs(child, sub, arrays) for child in _children(q))
     if kind is wq.Or or kind is wq.DisjunctionMax:
-        return set().union(*(_docs(child, sub) for child in _children(q)))
+        return set().union(*(_docs(child, sub, arrays) for child in _children(q)))
     if kind is wq.AndNot:
-        return _docs(q.a, sub) - _docs(q.b, sub)
+        return _docs(q.a, sub, arrays) - _docs(q.b, sub, arrays)
     if kind is wq.AndMaybe:
-        return _docs(q.a, sub)
+        return _docs(q.a, sub, arrays)
     if kind is wq.Not:
-        return set(range(sub.reader().doc_count_all())) - _docs(q.query, sub)
+        return set(range(sub.reader().doc_count_all())) - _docs(q.query, sub, arrays)
     if kind is wq.Every and not q.fieldname:
         return set(range(sub.reader().doc_count_all()))
     if kind is PublishedRange:
@@ -81,7 +88,7 @@ def _docs(q, sub) -> set[int]:
         except (TypeError, UnicodeError):  # Whoosh 2.7.4's FuzzyTerm.simplify
             expanded = q
         if type(expanded) is not kind:
-            return _docs(expanded, sub)
+            return _docs(expanded, sub, arrays)
     if isinstance(q, wq.Phrase):  # found once per segment (see phrases); a copy, as
         # callers combine sets in place
         return set(phrase_docs(q, sub, getattr(q, "check", lambda: None)))
@@ -103,11 +110,15 @@ def _intersect(sets: Iterable[set[int]]) -> set[int]:
     return result if result is not None else set()
 
 
-def _term_docs(reader, fieldname: str, text) -> set[int]:
+def _term_docs(reader, fieldname: str, text, arrays: bool = False) -> set[int]:
     if fieldname not in reader.schema:
         return set()
     field = reader.schema[fieldname]
     btext = text if isinstance(text, bytes) else field.to_bytes(text)
+    if arrays:  # (numpy: imported on the vectorised path only)
+        from ..codec.arrays import posting_arrays
+
+        return set(posting_arrays(reader, fieldname, btext)[0].tolist())
     if (fieldname, btext) not in reader:
         return set()
     return set(term_doc_ids(reader, fieldname, btext))

@@ -24,6 +24,7 @@ from ....text.analysis_lang import stop_terms
 from .. import datecolumn
 from ..translate import to_whoosh
 from . import docsets
+from .vectorised import vectorised
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .phrases import keep_phrases
 from .ranked_query import for_ranking
@@ -169,40 +170,63 @@ def _search(searcher, query, filter_tree: t.Node | None, *, limit: int, collapse
 
 
 def paged(searcher, query, filter_tree: t.Node | None, *, sort: str, page: int, limit: int,
-          collapse: bool) -> list[tuple[int, float]]:
+          collapse: bool, matches: docsets.SegmentMatches | None = None,
+          check: Callable[[], None] = lambda: None) -> list[tuple[int, float]]:
     """Relevance or date order: Whoosh sorts and collapses; we take the page.
     (Not search_page: with a filter and collapsing together, Whoosh 2.7.4's
-    result count fails inside its collectors; the caller counts clusters.)"""
+    result count fails inside its collectors; the caller counts clusters.)
+    Given the query's `matches`, relevance order is scored from them
+    (topk: the same page, faster) where the query's shape allows."""
     start = (page - 1) * limit
+    if sort == "relevance" and not collapse and matches is not None:
+        best = _top(searcher, query, matches, start + limit, check)
+        if best is not None:
+            return best[start:start + limit]
     found = _search(searcher, query, filter_tree, limit=start + limit, collapse=collapse,
                     sortedby=_sort_facet(sort))
     return [(hit.docnum, _relevance(hit.score)) for hit in found[start:start + limit]]
 
 
 def recent(searcher, query, filter_tree: t.Node | None, *, page: int, limit: int,
-           collapse: bool, half_life_days: float) -> list[tuple[int, float]]:
+           collapse: bool, half_life_days: float,
+           matches: docsets.SegmentMatches | None = None,
+           check: Callable[[], None] = lambda: None) -> list[tuple[int, float]]:
     """Relevance × 0.5^(age / half-life), age in days counted back from the
     newest article in the index (so an archive from 1987 ranks sensibly too).
     Undated articles count as one half-life old. The score reported is the
     decayed one."""
     window = max(RECENT_WINDOW, page * limit)
-    found = _search(searcher, query, filter_tree, limit=window, collapse=collapse)
+    found = None if collapse or matches is None else _top(searcher, query, matches,
+                                                           window, check)
+    if found is None:
+        found = [(hit.docnum, hit.score) for hit in _search(
+            searcher, query, filter_tree, limit=window, collapse=collapse)]
     _, newest, _ = date_range(searcher)
     dates = searcher.reader().column_reader("published", translate=False)
     field = searcher.schema["published"]
     reference = field.prepare_datetime(newest) if newest else None
     day = 86_400 * 10**6  # Whoosh datetimes are microseconds (datetime_to_long)
     scored = []
-    for hit in found:
+    for docnum, score in found:
         age_days = half_life_days
         if reference is not None:
-            value = dates[hit.docnum]
+            value = dates[docnum]
             if value is not None and value <= reference:
                 age_days = (reference - value) / day
-        scored.append((hit.docnum, hit.score * 0.5 ** (age_days / half_life_days)))
+        scored.append((docnum, score * 0.5 ** (age_days / half_life_days)))
     scored.sort(key=lambda item: -item[1])
     start = (page - 1) * limit
     return scored[start:start + limit]
+
+
+def _top(searcher, query, matches: docsets.SegmentMatches, count: int,
+         check: Callable[[], None]) -> list[tuple[int, float]] | None:
+    """topk.top on the vectorised path; None (rank with Whoosh) off it."""
+    if not vectorised(searcher.doc_count_all()):
+        return None
+    from . import topk  # (numpy: imported on the vectorised path only)
+
+    return topk.top(searcher, query, matches, count, check)
 
 
 def stored(searcher, ranked: Iterable[tuple[int, float]]) -> list[tuple[dict, float]]:

@@ -46,7 +46,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from ..codec import term_postings
+from ..codec import term_doc_ids, term_postings
 from ....fields import TEXT_FIELDS
 from .phrases import phrase_docs
 
@@ -180,7 +180,8 @@ class BM25FTerm(wq.Query):
 
     def scores(self, searcher, context=None) -> dict[int, float]:
         """Document number → BM25F score, for the documents of `searcher`
-        (one segment) that have the word in a text field."""
+        (one segment) that have the word in a text field. (The reference:
+        `array_scores` computes the same with numpy for the vectorised path.)"""
         model = _model(searcher, context)
         parent = searcher.get_parent()
         reader = searcher.reader()
@@ -323,11 +324,19 @@ def _doc_freq(searcher, fields: list[str], btext: bytes) -> int:
     cache = _DOC_FREQS.setdefault(searcher, {})
     key = (tuple(fields), btext)
     if key not in cache:
-        reader, docs = searcher.reader(), set()
-        for fieldname in fields:
-            if (fieldname, btext) in reader:
-                docs.update(reader.postings(fieldname, btext).all_ids())
-        cache[key] = len(docs)
+        # Segments hold different documents: count each one's live ones and
+        # add up (whole posting lists read a block at a time, not through
+        # the index-wide matcher a posting at a time).
+        count = 0
+        for sub, _offset in searcher.leaf_searchers():
+            reader, docs = sub.reader(), set()
+            for fieldname in fields:
+                if (fieldname, btext) in reader:
+                    docs.update(term_doc_ids(reader, fieldname, btext))
+            if docs and reader.has_deletions():
+                docs.difference_update(reader._perdoc.deleted_docs())
+            count += len(docs)
+        cache[key] = count
     return cache[key]
 
 

@@ -1,0 +1,103 @@
+"""Which documents of one segment match, as sorted numpy arrays: the
+vectorised path of `docsets` (see `vectorised`). Posting lists come from
+the kept arrays (codec.arrays) and combine with boolean masks the size of
+the segment — a word's title and body lists, an AND's parts — where the
+Python path builds a set of every posting of every word first. Query types
+with their own matching rules go through docsets for that subtree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import query as wq
+
+from ....fields import TEXT_FIELDS
+from ..codec.arrays import posting_arrays
+from . import docsets
+from .ranking import BM25FTerm
+
+
+def matches(searcher, query, filter_query=None, check=lambda: None) -> docsets.SegmentMatches:
+    """docsets.matching with arrays: per segment, the live documents
+    matching `query` (and `filter_query`), handed on as sets."""
+    out = []
+    for sub, _offset in searcher.leaf_searchers():
+        check()
+        size = sub.reader().doc_count_all()
+        docs = matching(query, sub)
+        if filter_query is not None and len(docs):
+            docs = _intersection([docs, matching(filter_query, sub)], size)
+        reader = sub.reader()
+        if len(docs) and reader.has_deletions():
+            docs = without(docs, reader._perdoc.deleted_docs(), size)
+        out.append((sub, set(docs.tolist())))
+    return out
+
+
+def matching(q, sub) -> np.ndarray:
+    """The documents of segment `sub` matching `q` (deleted ones included),
+    ascending."""
+    kind, size = type(q), sub.reader().doc_count_all()
+    if kind is wq.Term:
+        return _term(sub.reader(), q.fieldname, q.text)
+    if kind is BM25FTerm:  # the word in any text field
+        return union([_term(sub.reader(), name, q.text) for name in TEXT_FIELDS], size)
+    if kind is wq.And or kind is wq.Require:
+        return _intersection([matching(child, sub) for child in docsets._children(q)], size)
+    if kind is wq.Or or kind is wq.DisjunctionMax:
+        return union([matching(child, sub) for child in docsets._children(q)], size)
+    if kind is wq.AndNot:
+        return _without(matching(q.a, sub), matching(q.b, sub), size)
+    if kind is wq.AndMaybe:
+        return matching(q.a, sub)
+    if kind is wq.Not:
+        return _without(np.arange(size, dtype=np.int64), matching(q.query, sub), size)
+    if kind is wq.Every and not q.fieldname:
+        return np.arange(size, dtype=np.int64)
+    found = docsets._docs(q, sub, True)  # phrases, patterns, dates, …
+    return np.sort(np.fromiter(found, dtype=np.int64, count=len(found)))
+
+
+def without(docs: np.ndarray, removed, size: int) -> np.ndarray:
+    """`docs` but those in `removed` (an array or any iterable of numbers)."""
+    if not isinstance(removed, np.ndarray):
+        removed = np.fromiter(removed, dtype=np.int64)
+    return _without(docs, removed, size)
+
+
+def _term(reader, fieldname: str, text) -> np.ndarray:
+    if fieldname not in reader.schema:
+        return np.zeros(0, dtype=np.int64)
+    btext = text if isinstance(text, bytes) else reader.schema[fieldname].to_bytes(text)
+    return posting_arrays(reader, fieldname, btext)[0]
+
+
+def union(parts: list[np.ndarray], size: int) -> np.ndarray:
+    """The documents in any of `parts` (each ascending), ascending."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else np.zeros(0, dtype=np.int64)
+    mask = np.zeros(size, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
+
+
+def _intersection(parts: list[np.ndarray], size: int) -> np.ndarray:
+    parts = sorted(parts, key=len)  # the shortest first: each step keeps fewer
+    found = parts[0] if parts else np.zeros(0, dtype=np.int64)
+    for part in parts[1:]:
+        if not len(found):
+            break
+        mask = np.zeros(size, dtype=bool)
+        mask[part] = True
+        found = found[mask[found]]
+    return found
+
+
+def _without(docs: np.ndarray, removed: np.ndarray, size: int) -> np.ndarray:
+    if not len(docs) or not len(removed):
+        return docs
+    mask = np.zeros(size, dtype=bool)
+    mask[removed] = True
+    return docs[~mask[docs]]
