@@ -197,7 +197,8 @@ class TextPostings:
         """Take another TextPostings' `shard` (other documents of the same
         field, analysed in another process): its postings are sorted in
         with these, by term and document, when they are asked for."""
-        self._shards.append(shard)
+        if len(shard.docnums):
+            self._shards.append(shard)
 
     def field_lengths(self) -> tuple[list[int], list[int]]:
         """(document numbers, field lengths) of the documents with a term,
