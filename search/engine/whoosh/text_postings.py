@@ -9,7 +9,10 @@ word's *type* — and turns the types into postings with array operations:
 positions, the stable sort into (term, document, position) order,
 frequencies, and the varint position values of `postings.CompactPositions`.
 That is done in runs of RUN_WORDS words as documents come, and the runs are
-merged into term order when the postings are asked for (`prepare`).
+merged into term order when the postings are asked for (`prepare`). Several
+processes may each take some of a segment's documents: one of them joins
+the others' runs (`shard`, `join`) before they are merged, and n processes
+then sort and write a run of terms each (`postings`' `part`).
 
 The result is exactly what `NewsAnalyzer.term_positions` and
 ``CompactPositions.word_values`` give one document at a time (the tests
@@ -139,7 +142,6 @@ class TextPostings:
         if ready is None:
             return
         np, keys, order = ready.np, ready.keys, ready.order
-        lo, hi = 0, len(ready.firsts)
         bounds = ready.bounds
         entries = {}
         if inline_limit and ready.unboosted:
@@ -154,7 +156,7 @@ class TextPostings:
                     (np.flatnonzero(~short), posting_blocks(*arrays, firsts[~short],
                                                             counts[~short], block_limit))):
                 entries.update(zip(picked.tolist(), encoded))
-        for k, rank_at in enumerate(ready.ranks[lo:hi].tolist(), start=lo):
+        for k, rank_at in enumerate(ready.ranks.tolist()):
             entry = entries.get(k)
             if entry is not None:
                 yield keys[order[rank_at]], entry
@@ -304,12 +306,10 @@ class _Joined:
         docs = np.concatenate([np.frombuffer(s.docnums, dtype=np.int64) for s in shards])
         by_doc = np.argsort(docs, kind="stable")
         self.docs = docs[by_doc]
-        self.lengths, boosts = (np.concatenate([np.frombuffer(getattr(s, name), dtype=dtype)
-                                                for s in shards])[by_doc]
-                                for name, dtype in (("lengths", np.int64),
-                                                    ("boosts", np.float64)))
-        self.boosts = boosts
-        self.unboosted = bool((boosts == 1.0).all())
+        self.lengths, self.boosts = (
+            np.concatenate([np.frombuffer(getattr(s, name), dtype=dtype) for s in shards])[by_doc]
+            for name, dtype in (("lengths", np.int64), ("boosts", np.float64)))
+        self.unboosted = bool((self.boosts == 1.0).all())
         # Where each term's postings start, in (rank, document) order.
         counts = np.bincount(self.term, minlength=len(keys))
         self.starts = np.cumsum(counts) - counts
@@ -332,7 +332,8 @@ class _Prepared:
     field length and encoded positions (`values`, ending at `ends`); per
     term present, its first posting and count, and its rank in the
     segment's byte order of terms. Each of n processes sorts its own run
-    (see text_builder): the sort was the flush's longest step."""
+    (see text_builder): sorting them all before the processes forked was
+    the flush's serial step."""
 
     def __init__(self, joined: _Joined, i: int = 0, n: int = 1):
         np = self.np = joined.np
