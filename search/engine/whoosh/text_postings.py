@@ -71,7 +71,7 @@ class TextPostings:
         self._lengths = array("q")
         self._shards: list[Shard] = []  # see join()
         self._joined: _Joined | None = None  # see prepare()
-        self._ready: dict[tuple[int, int], _Prepared | None] = {}  # see _part()
+        self._ready: dict[tuple[int, int], _Prepared] = {}  # see _part()
         self._runs: list[tuple] = []  # see _seal
         self._sealed = 0  # documents whose postings are in runs
 
@@ -178,13 +178,20 @@ class TextPostings:
         return self._joined
 
     def _part(self, part: tuple[int, int]) -> "_Prepared | None":
-        """The postings of `part` (see `postings`), sorted: computed once."""
-        if part not in self._ready:
-            joined = self.prepare()
-            self._ready[part] = None if joined is None else _Prepared(joined, *part)
-            if part == (0, 1) and joined is not None:
-                joined.release()  # all of it sorted now: half the memory at a flush
-        return self._ready[part]
+        """The postings of `part` (see `postings`), sorted. A run of terms
+        is dropped once written (a flush holds one field's at a time); the
+        whole is kept, and the unsorted postings dropped instead (half the
+        memory at a flush)."""
+        if part in self._ready:
+            return self._ready[part]
+        joined = self.prepare()
+        if joined is None:
+            return None
+        ready = _Prepared(joined, *part)
+        if part == (0, 1):
+            joined.release()
+            self._ready[part] = ready
+        return ready
 
     def shard(self) -> "Shard":
         """What this TextPostings gathered, in runs, for another's `join`:
