@@ -219,6 +219,11 @@ def _unshelve(folder: str, texts: dict[str, TextPostings], fields: dict[str, Any
             texts[field].join(shard)
 
 
+#: The arrays of a field's shard in a builder's scratch file (see _save_shards).
+_SHARD_ARRAYS = ("field", "keys", "key_sizes", "term", "ids", "freq", "sizes", "values",
+                 "docnums", "lengths", "boosts")
+
+
 def _save_shards(path: str, shards: dict[str, Shard]) -> None:
     """Write shards (field → Shard) as plain arrays, in NumPy's format: an
     index folder holds no pickle that is not loaded through `safepickle`.
@@ -248,10 +253,8 @@ def _load_shards(path: str) -> dict[str, Shard]:
 
     shards = {}
     with np.load(path, allow_pickle=False) as saved:
-        for n in range(len(saved.files) // 11):
-            got = {what: saved[f"{n}.{what}"] for what in (
-                "field", "keys", "key_sizes", "term", "ids", "freq", "sizes", "values",
-                "docnums", "lengths", "boosts")}
+        for n in range(len(saved.files) // len(_SHARD_ARRAYS)):
+            got = {what: saved[f"{n}.{what}"] for what in _SHARD_ARRAYS}
             blob, ends = got["keys"].tobytes(), np.cumsum(got["key_sizes"]).tolist()
             keys = [blob[a:b] for a, b in zip([0, *ends], ends)]
             run = (got["term"], got["ids"], got["freq"], got["sizes"], got["values"].tobytes())
