@@ -183,8 +183,9 @@ class NewsIndex:
         `prune` removes articles whose files under `paths` are gone. `jobs`
         is the number of parsing processes (default: $NEWSSEARCH_JOBS, else
         all cores); with 2 or
-        more, a text builder process analyses titles and bodies beside this
-        one (see `text_builder`), and with 1 everything is written here."""
+        more, as many text builder processes analyse titles and bodies
+        beside this one (see `text_builder`), and with 1 everything is
+        written here."""
         started = time.perf_counter()
         given = [Path(p) for p in paths]
         options = _writing().read_options(field_map, defaults, follow_links)

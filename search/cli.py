@@ -317,8 +317,8 @@ def index_cmd(
     prune: bool = typer.Option(False, "--prune",
                                help="Remove articles whose files under PATHS are gone."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
-                                       help="Parsing processes; with 2 or more, a text "
-                                            "builder process too (default: "
+                                       help="Parsing processes; with 2 or more, as many "
+                                            "text builder processes too (default: "
                                             "$NEWSSEARCH_JOBS, else all cores)."),
     as_json: bool = JsonOption,
 ) -> None:

@@ -150,6 +150,78 @@ def test_tie_order_and_index_order_do_not_depend_on_jobs(built):
             h.id for h in ix[2].search(q, limit=500).hits]
 
 
+# --- 1b. several text builders build the same index as one process --------------
+
+def every_posting(ix: NewsIndex) -> dict:
+    """Every term of the index, with its statistics and postings read back."""
+    with ix._ix.reader() as reader:
+        found = {}
+        for field, term in reader.all_terms():
+            info = reader.term_info(field, term)
+            matcher, postings = reader.postings(field, term), []
+            while matcher.is_active():  # document, weight, encoded positions
+                postings.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            found[(field, term)] = (info.weight(), info.doc_frequency(), info.min_length(),
+                                    info.max_length(), info.max_weight(), postings)
+        return found
+
+
+@pytest.fixture(scope="module")
+def built_by_builders(tmp_path_factory):
+    """The corpus above indexed in one process (jobs=1), and through the CLI
+    with ``--jobs 3``: three parse workers and three text builders taking
+    chunks of 16 texts in turn, in batches of 40 articles (five segments,
+    merged at the end). Records each TextBuilder's builder count and which
+    of its builders were given texts."""
+    from typer.testing import CliRunner
+
+    from search.cli import app
+    from search.engine.whoosh import text_builder
+
+    root = tmp_path_factory.mktemp("builders")
+    corpus = news_corpus(root / "news")
+    made, given = [], set()
+    init, start = TextBuilder.__init__, TextBuilder._start
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(BATCH_SIZE_ENV, "40")
+        mp.setattr(text_builder, "CHUNK", 16)
+        mp.setattr(TextBuilder, "__init__", lambda self, *a, **k: (
+            init(self, *a, **k), made.append(self.builders))[0])
+        mp.setattr(TextBuilder, "_start", lambda self, i: (given.add(i), start(self, i))[1])
+        one = NewsIndex.create(root / "ix1")
+        assert one.index_paths([root / "news"], jobs=1).added == 186
+        assert made == [] and given == set()  # (one process: no text builder)
+        done = CliRunner().invoke(app, ["index", "--index", str(root / "ix3"), "--jobs", "3",
+                                        str(root / "news")], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    three = NewsIndex.open(root / "ix3")
+    yield corpus, one, three, made, given
+    one.close()
+    three.close()
+
+
+def test_several_text_builders_build_the_same_index_as_one_process(built_by_builders):
+    corpus, one, three, made, given = built_by_builders
+    assert made == [3] and given == {0, 1, 2}  # --jobs 3: three builders, each with texts
+    assert len(three) == len(one) == 186
+    assert stored(three) == stored(one)  # ids, every stored field, clusters
+    assert [a.id for a in three.articles()] == [a.id for a in one.articles()]
+    assert [s.doc_count() for s in segments(three)] == [186]
+    postings = every_posting(one)
+    assert any(field == "body_words" for field, _ in postings)
+    assert every_posting(three) == postings  # every term, its statistics, positions
+    check_lengths(three)
+    rng = random.Random(7)
+    bodies = [corpus.expected[i][1].split() for i in rng.sample(corpus.order, 3)]
+    for q in ["report", "wire", "changed", "story OR first OR again", "",
+              f'"{" ".join(bodies[0][:3])}"', " OR ".join(b[1].strip(".") for b in bodies)]:
+        hits = [[(h.id, h.score, h.title) for h in ix.search(q, limit=500).hits]
+                for ix in (one, three)]
+        assert hits[0] and hits[1] == hits[0], q  # the same hits, scores and order
+    check_seg_files(three, strict=True)
+
+
 # --- 2. a failing text builder cancels only its batch -------------------------------
 
 def run_with_poison(ix: NewsIndex, before: int, after: int) -> None:

@@ -16,6 +16,7 @@ from search.engine.whoosh.codec import NewsCodec, PackedValues, encode_postings
 from search.engine.whoosh.schema import to_document
 from search.engine.whoosh import segment_writer
 from search.engine.whoosh.segment_writer import NewsSegmentWriter
+from search.engine.whoosh.text_builder import TextBuilder
 from search.engine.whoosh.text_postings import TextPostings
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
@@ -54,12 +55,10 @@ def corpus_documents() -> list[dict]:
 
 
 def build(folder: Path, writer_class, docs: list[dict], streamed: bool = False,
-          **codec) -> dict[str, bytes]:
+          builders: int = 1, **codec) -> dict[str, bytes]:
     """Write `docs` as one segment (with NewsCodec(**codec); `streamed`:
-    its full-text fields by a TextBuilder's process); returns its files by
-    extension, and under "decoded" its terms read back."""
-    from search.engine.whoosh.text_builder import TextBuilder
-
+    its full-text fields by a TextBuilder's `builders` processes); returns
+    its files by extension, and under "decoded" its terms read back."""
     with NewsIndex.create(folder):
         pass
     generation = next(folder.glob("gen-*"))
@@ -67,13 +66,14 @@ def build(folder: Path, writer_class, docs: list[dict], streamed: bool = False,
     ix = storage.open_index("MAIN")
     writer = writer_class(ix, _lk=False, codec=NewsCodec(**codec))
     if streamed:
-        writer.text_builder = TextBuilder(str(generation), "MAIN")
+        writer.text_builder = TextBuilder(str(generation), "MAIN", builders)
     for doc in docs:
         writer.add_document(**doc)
     segment = writer._finalize_segment()
     if streamed:
         writer.text_builder.close()
-        # Its scratch files were appended and removed: only the segment is left.
+        # Its scratch files (postings, builders' shards) were appended or
+        # joined, and removed: only the segment is left.
         assert sorted(p.suffix for p in generation.glob("MAIN_*")) == [".seg"]
     return {**files_of(storage, segment), "decoded": decoded(storage, ix.schema, segment)}
 
@@ -132,6 +132,24 @@ def test_postings_sorted_in_runs_are_those_sorted_at_once(tmp_path, monkeypatch,
     assert build(tmp_path / "runs", NewsSegmentWriter, docs) == reference
 
 
+def boosted_documents() -> list[dict]:
+    """corpus_documents(), the first 50 with boosts."""
+    docs = corpus_documents()
+    for i, doc in enumerate(docs[:50]):
+        doc["_boost"] = 1.0 + (i % 3) * 0.25
+    return docs
+
+
+def assert_same_but_layout(streamed: dict, reference: dict) -> None:
+    """A segment whose full-text postings were appended (they come last in
+    its files) holds the same as one written in one go, once read back."""
+    layout = ("pst", "trm")
+    assert streamed["decoded"] == reference["decoded"]
+    assert ({k: v for k, v in streamed.items() if k not in layout}
+            == {k: v for k, v in reference.items() if k not in layout})
+    assert len(streamed["pst"]) == len(reference["pst"])
+
+
 @pytest.mark.parametrize("writers", [1, 2, 3])
 def test_fields_streamed_to_a_text_builder_are_written_the_same(tmp_path, monkeypatch,
                                                                 writers):
@@ -139,20 +157,36 @@ def test_fields_streamed_to_a_text_builder_are_written_the_same(tmp_path, monkey
     terms shared between `writers` processes (the worker and forked
     copies), then appended with their lengths: byte for byte the segment
     written here, boosts, lengths and all."""
-    docs = corpus_documents()
-    for i, doc in enumerate(docs[:50]):
-        doc["_boost"] = 1.0 + (i % 3) * 0.25
+    docs = boosted_documents()
     reference = build(tmp_path / "here", NewsSegmentWriter, docs)
     monkeypatch.setattr("search.engine.whoosh.text_builder.WRITERS", writers)
     monkeypatch.setattr("search.engine.whoosh.text_builder.CHUNK", 64)
     monkeypatch.setattr("search.engine.whoosh.text_postings.RUN_WORDS", 5_000)
     streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True)
-    # Its postings come last in the files (appended), the same once read back.
-    layout = ("pst", "trm")
-    assert streamed["decoded"] == reference["decoded"]
-    assert ({k: v for k, v in streamed.items() if k not in layout}
-            == {k: v for k, v in reference.items() if k not in layout})
-    assert len(streamed["pst"]) == len(reference["pst"])
+    assert_same_but_layout(streamed, reference)
+
+
+@pytest.mark.parametrize("builders, chunk", [(2, 64), (3, 64), (3, 5_000), (4, 1)])
+def test_texts_shared_by_several_builders_are_written_the_same(tmp_path, monkeypatch,
+                                                               builders, chunk):
+    """Chunks of texts analysed by several builders in turn, their parts
+    joined by the first and written by as many processes, each sorting its
+    own run of terms: byte for byte the segment written by one process
+    (a builder may get no chunk at all: 5,000 texts are all of them; chunks
+    of one text split a document's fields between builders)."""
+    docs = boosted_documents()
+    reference = build(tmp_path / "here", NewsSegmentWriter, docs)
+    monkeypatch.setattr("search.engine.whoosh.text_builder.CHUNK", chunk)
+    monkeypatch.setattr("search.engine.whoosh.text_postings.RUN_WORDS", 5_000)
+    started = set()  # the builders (processes) that were given texts
+    start = TextBuilder._start
+    monkeypatch.setattr(TextBuilder, "_start",
+                        lambda self, i: (started.add(i), start(self, i))[1])
+    streamed = build(tmp_path / "streamed", NewsSegmentWriter, docs, streamed=True,
+                     builders=builders)
+    # (Under 5,000 texts in all: one chunk, for the first builder alone.)
+    assert started == ({0} if chunk == 5_000 else set(range(builders)))
+    assert_same_but_layout(streamed, reference)
 
 
 def test_a_field_of_one_term_streamed_to_two_writers(tmp_path, monkeypatch):

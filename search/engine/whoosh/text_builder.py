@@ -1,16 +1,21 @@
-"""Full-text fields analysed beside the writer, in a worker process.
+"""Full-text fields analysed beside the writer, in worker processes.
 
 With two or more cores, the indexing process writes each article itself
 (id, facets, dates, stored fields) and streams the texts of its full-text
-fields (title, body) through a :class:`TextBuilder` to one worker process,
-which analyses them as they come (`text_postings.TextPostings`). When the
-segment is flushed, the worker writes those fields' postings to scratch
-files, sharing the terms with a forked copy of itself, and the writer
-appends them with the fields' lengths (`NewsSegmentWriter`). A batch is one
-segment, and a run of one batch has nothing to merge: building whole
-segments in parallel, a batch a process, wrote every posting twice (once
-per segment, once more merging them), and on Reuters-21578 the merge had
-become a fifth of indexing's CPU.
+fields (title, body and their unstemmed word fields) through a
+:class:`TextBuilder` to `builders` worker processes, which analyse them as
+they come (`text_postings.TextPostings`): chunks of CHUNK texts go to each
+builder in turn, so that N cores analyse N chunks at once (one builder,
+taking every text, was the run's longest process on two cores). When the
+segment is flushed, the builders but the first hand what they gathered to
+the first (`TextPostings.shard`, through a scratch file), which joins them
+to its own and writes those fields' postings to scratch files, sharing the
+terms with forked copies of itself, each sorting its own run of terms;
+the writer appends them with the fields' lengths (`NewsSegmentWriter`).
+A batch is one segment, and a run of one batch has nothing to merge:
+building whole segments in parallel, a batch a process, wrote every
+posting twice (once per segment, once more merging them), and on
+Reuters-21578 the merge had become a fifth of indexing's CPU.
 """
 
 from __future__ import annotations
@@ -23,18 +28,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..workers import end_with_indexer, worker_pool
-from .text_postings import TextPostings
+from .text_postings import Shard, TextPostings
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
-#: Texts sent to the worker at a time: enough to spread the cost of a
-#: message, few enough that the worker keeps up while articles are read.
+#: Texts sent to a builder at a time: enough to spread the cost of a
+#: message, few enough that the builders keep up while articles are read
+#: (and share a batch's texts evenly).
 CHUNK = 500
-#: Processes writing a segment's full-text terms at its flush (the worker
-#: and forked copies, each a run of terms): the flush is the end of a run,
-#: when nothing else is left to do on the other core.
+#: The fewest processes writing a segment's full-text terms at its flush
+#: (the first builder and forked copies, each a run of terms); with more
+#: builders, as many as there are: the flush is the end of a run, when
+#: nothing else is left to do on the other cores.
 WRITERS = 2
+#: Extension of a builder's scratch file: its part of a segment's texts.
+SHARD_EXT = ".shd"
 
 #: Field → entries: the (term, table entry) pairs of its terms, in order.
 FieldEntries = list[tuple[str, list[tuple[bytes, bytes]]]]
@@ -53,15 +62,24 @@ class TextFields:
 
 class TextBuilder:
     """The indexing process's side: texts go out in chunks, tagged with the
-    segment they belong to (`key`); `finish` asks for the segment's fields
-    to be written and `result` waits for them."""
+    segment they belong to (`key`), to `builders` processes in turn;
+    `finish` asks for the segment's fields to be written and `result`
+    waits for them."""
 
-    def __init__(self, folder: str, indexname: str):
+    def __init__(self, folder: str, indexname: str, builders: int = 1):
         self._folder, self._indexname = folder, indexname
-        self._pool: ProcessPoolExecutor | None = None
+        # One pool of one worker per builder: a builder's texts stay with it.
+        self._pools: list[ProcessPoolExecutor | None] = [None] * max(builders, 1)
         self._rows: dict[str, list] = {}  # key → texts not yet sent
+        self._chunks: dict[str, int] = {}  # key → chunks sent
         self._sent: dict[str, list[Future]] = {}  # key → chunks sent
         self._analyzers: dict[str, Any] = {}
+        self._waiter: ThreadPoolExecutor | None = None  # see finish
+
+    @property
+    def builders(self) -> int:
+        """How many processes analyse the texts."""
+        return len(self._pools)
 
     def add(self, key: str, name: str, field, docnum: int, text: str, boost: float,
             language: str | None = None) -> None:
@@ -75,14 +93,36 @@ class TextBuilder:
             self._send(key)
 
     def finish(self, key: str, fields: dict[str, Any]) -> "Future":
-        """Have the worker write segment `key`'s fields (`fields`: name →
-        field object); returns the Future of its TextFields."""
+        """Have the builders write segment `key`'s fields (`fields`: name →
+        field object); returns the Future of its TextFields. Builders but
+        the first shelve their part (each at once); the first joins them
+        to its own when they have (a thread here waits for them)."""
         self._send(key)
-        return self._start().submit(_finish, key, self._folder, self._indexname, fields,
-                                    WRITERS if hasattr(os, "fork") else 1)
+        shelved = [self._start(i).submit(_shelve, key, self._folder, self._indexname)
+                   for i in range(1, min(self._chunks.pop(key, 0), self.builders))]
+        writers = max(WRITERS, self.builders) if hasattr(os, "fork") else 1
+        args = (_finish, key, self._folder, self._indexname, fields, writers)
+        if not shelved:
+            return self._start(0).submit(*args, [])
+        if self._waiter is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._waiter = ThreadPoolExecutor(max_workers=1)
+        return self._waiter.submit(self._finish_shelved, args, shelved)
+
+    def _finish_shelved(self, args: tuple, shelved: list["Future"]) -> TextFields:
+        """The first builder's `_finish`, once the others' shelves are written."""
+        names = []
+        try:
+            for future in shelved:
+                names.append(future.result())
+        except BaseException:
+            _remove(self._folder, names)
+            raise
+        return self._start(0).submit(*args, names).result()
 
     def result(self, key: str, finished: "Future") -> TextFields:
-        """The TextFields of a finished segment; the first error the worker
+        """The TextFields of a finished segment; the first error a builder
         met with its texts is raised here."""
         try:
             for future in self._sent.pop(key, []):
@@ -96,28 +136,36 @@ class TextBuilder:
         """Forget a segment that will not be written."""
         self._rows.pop(key, None)
         self._sent.pop(key, None)
-        if self._pool is not None:
-            try:
-                self._pool.submit(_drop, key)
-            except RuntimeError:
-                pass  # the worker is gone (BrokenProcessPool), and its texts with it
+        self._chunks.pop(key, None)
+        for pool in self._pools:
+            if pool is not None:
+                try:
+                    pool.submit(_drop, key)
+                except RuntimeError:
+                    pass  # the worker is gone (BrokenProcessPool), and its texts with it
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._waiter is not None:
+            self._waiter.shutdown(wait=True)
+            self._waiter = None
+        for i, pool in enumerate(self._pools):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+                self._pools[i] = None
 
     def _send(self, key: str) -> None:
         rows = self._rows.pop(key, None)
         if rows:
+            chunk = self._chunks.get(key, 0)
+            self._chunks[key] = chunk + 1
             self._sent.setdefault(key, []).append(
-                self._start().submit(_add, key, rows, self._analyzers))
+                self._start(chunk % self.builders).submit(_add, key, rows, self._analyzers))
 
-    def _start(self) -> "ProcessPoolExecutor":
-        if self._pool is None:
+    def _start(self, builder: int) -> "ProcessPoolExecutor":
+        if self._pools[builder] is None:
             # One worker: its texts arrive in order, and stay with it.
-            self._pool = worker_pool(1)
-        return self._pool
+            self._pools[builder] = worker_pool(1)
+        return self._pools[builder]
 
 
 # --- the worker's side ----------------------------------------------------------
@@ -131,26 +179,115 @@ def _add(key: str, rows: list, analyzers: dict) -> None:
     for name, docnum, text, boost, language in rows:
         postings = texts.get(name)
         if postings is None:
-            analyzer = analyzers[name]
-            postings = texts[name] = TextPostings(analyzer.terms_of, analyzer.stemming)
+            postings = texts[name] = _postings_for(analyzers[name])
         postings.add(docnum, text, boost, language)
+
+
+def _postings_for(analyzer) -> TextPostings:
+    return TextPostings(analyzer.terms_of, analyzer.stemming)
 
 
 def _drop(key: str) -> None:
     _OPEN.pop(key, None)
 
 
+def _shelve(key: str, folder: str, indexname: str) -> str | None:
+    """A builder but the first: write what it gathered of segment `key`
+    (field → TextPostings.shard) to a scratch file in `folder`, named as a
+    segment's file (an unfinished run's are cleared by Whoosh's next
+    commit); returns its name (None: no text of the segment came here)."""
+    from whoosh.filedb.filestore import FileStorage
+
+    from .codec import NewsCodec
+
+    texts = _OPEN.pop(key, None)
+    if not texts:
+        return None
+    name = NewsCodec().new_segment(FileStorage(folder), indexname).make_filename(SHARD_EXT)
+    _save_shards(os.path.join(folder, name),
+                 {field: postings.shard() for field, postings in texts.items() if postings})
+    return name
+
+
+def _unshelve(folder: str, texts: dict[str, TextPostings], fields: dict[str, Any],
+              shelved: list[str | None]) -> None:
+    """Join the other builders' shelved parts of a segment to `texts`."""
+    for name in filter(None, shelved):
+        for field, shard in _load_shards(os.path.join(folder, name)).items():
+            if field not in texts:
+                texts[field] = _postings_for(fields[field].analyzer)
+            texts[field].join(shard)
+
+
+#: The arrays of a field's shard in a builder's scratch file (see _save_shards).
+_SHARD_ARRAYS = ("field", "keys", "key_sizes", "term", "ids", "freq", "sizes", "values",
+                 "docnums", "lengths", "boosts")
+
+
+def _save_shards(path: str, shards: dict[str, Shard]) -> None:
+    """Write shards (field → Shard) as plain arrays, in NumPy's format: an
+    index folder holds no pickle that is not loaded through `safepickle`.
+    A shard's runs go as one (its documents and terms are what matter)."""
+    import numpy as np
+
+    arrays = {}
+    for n, (field, shard) in enumerate(shards.items()):
+        runs = shard.runs
+        arrays[f"{n}.field"] = np.frombuffer(field.encode("utf-8"), dtype=np.uint8)
+        arrays[f"{n}.keys"] = np.frombuffer(b"".join(shard.keys), dtype=np.uint8)
+        arrays[f"{n}.key_sizes"] = np.array([len(key) for key in shard.keys], dtype=np.int64)
+        for i, what in enumerate(("term", "ids", "freq", "sizes")):
+            arrays[f"{n}.{what}"] = np.concatenate([run[i] for run in runs])
+        arrays[f"{n}.values"] = np.frombuffer(b"".join(run[4] for run in runs), dtype=np.uint8)
+        for what in ("docnums", "lengths", "boosts"):
+            arrays[f"{n}.{what}"] = np.frombuffer(getattr(shard, what),
+                                                  dtype=np.float64 if what == "boosts"
+                                                  else np.int64)
+    with open(path, "wb") as out:
+        np.savez(out, **arrays)
+
+
+def _load_shards(path: str) -> dict[str, Shard]:
+    """The shards `_save_shards` wrote."""
+    import numpy as np
+
+    shards = {}
+    with np.load(path, allow_pickle=False) as saved:
+        for n in range(len(saved.files) // len(_SHARD_ARRAYS)):
+            got = {what: saved[f"{n}.{what}"] for what in _SHARD_ARRAYS}
+            blob, ends = got["keys"].tobytes(), np.cumsum(got["key_sizes"]).tolist()
+            keys = [blob[a:b] for a, b in zip([0, *ends], ends)]
+            run = (got["term"], got["ids"], got["freq"], got["sizes"], got["values"].tobytes())
+            shards[got["field"].tobytes().decode("utf-8")] = Shard(
+                keys, [run], got["docnums"], got["lengths"], got["boosts"])
+    return shards
+
+
+def _remove(folder: str, names: list[str | None]) -> None:
+    for name in filter(None, names):
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
 def _finish(key: str, folder: str, indexname: str, fields: dict[str, Any],
-            writers: int) -> TextFields:
+            writers: int, shelved: list[str | None]) -> TextFields:
     """Write segment `key`'s fields to scratch postings files in `folder`,
     each of `writers` processes a run of terms of every field; their term
-    entries come back in memory (a forked copy's through a pipe)."""
+    entries come back in memory (a forked copy's through a pipe). The
+    other builders' parts (`shelved`: their scratch files) join this one's
+    first."""
     from whoosh.filedb.filestore import FileStorage
 
     texts = _OPEN.pop(key, {})
     storage = FileStorage(folder)
+    try:
+        _unshelve(folder, texts, fields, shelved)
+    finally:
+        _remove(folder, shelved)
     for postings in texts.values():
-        postings.prepare()  # sorted once, before the copies share the arrays
+        postings.prepare()  # joined once, before the copies share the arrays
     children, worker = [], os.getpid()
     for part in range(1, writers):
         read_end, write_end = os.pipe()

@@ -9,7 +9,10 @@ word's *type* — and turns the types into postings with array operations:
 positions, the stable sort into (term, document, position) order,
 frequencies, and the varint position values of `postings.CompactPositions`.
 That is done in runs of RUN_WORDS words as documents come, and the runs are
-merged into term order when the postings are asked for (`prepare`).
+merged into term order when the postings are asked for (`prepare`). Several
+processes may each take some of a segment's documents: one of them joins
+the others' runs (`shard`, `join`) before they are merged, and n processes
+then sort and write a run of terms each (`postings`' `part`).
 
 The result is exactly what `NewsAnalyzer.term_positions` and
 ``CompactPositions.word_values`` give one document at a time (the tests
@@ -22,7 +25,7 @@ time in Python had become most of writing its terms.
 from __future__ import annotations
 
 from array import array
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from ...text.analysis import WORD, extra_terms
 from ...text.analysis_lang import DEFAULT, analysis_language, word_terms
@@ -66,7 +69,9 @@ class TextPostings:
         self._word_counts = array("q")
         self._boosts = array("d")
         self._lengths = array("q")
-        self._ready: _Prepared | None = None  # see prepare()
+        self._shards: list[Shard] = []  # see join()
+        self._joined: _Joined | None = None  # see prepare()
+        self._ready: dict[tuple[int, int], _Prepared] = {}  # see _part()
         self._runs: list[tuple] = []  # see _seal
         self._sealed = 0  # documents whose postings are in runs
 
@@ -117,7 +122,9 @@ class TextPostings:
 
     def __len__(self) -> int:
         """Documents holding at least one term."""
-        return len(self._docnums)
+        if self._joined is not None:
+            return len(self._joined.docs)
+        return len(self._docnums) + sum(len(shard.docnums) for shard in self._shards)
 
     def postings(self, inline_limit: int = 0, block_limit: int = BLOCK_LIMIT,
                  part: tuple[int, int] = (0, 1)) -> Iterator[tuple[bytes, object]]:
@@ -130,18 +137,17 @@ class TextPostings:
         `codec.posting_blocks`, for `NewsFieldWriter.add_blocks`).
         `part` (i, n): only the i-th of n runs of consecutive terms holding
         about as many postings each (n processes write a field's terms
-        apart: see text_builder), after `prepare()`."""
-        ready = self.prepare()
+        apart, each sorting its own: see text_builder), after `prepare()`."""
+        ready = self._part(part)
         if ready is None:
             return
         np, keys, order = ready.np, ready.keys, ready.order
-        lo, hi = ready.share(*part)
         bounds = ready.bounds
         entries = {}
         if inline_limit and ready.unboosted:
             # Whole lists encoded in array operations: short ones as their
             # table entry, long ones as their blocks.
-            firsts, counts = ready.firsts[lo:hi], ready.counts[lo:hi]
+            firsts, counts = ready.firsts, ready.counts
             arrays = (np, ready.ids, ready.freq, ready.sizes, ready.values, ready.ends,
                       ready.lengths)
             short = counts <= inline_limit
@@ -149,8 +155,8 @@ class TextPostings:
                     (np.flatnonzero(short), inline_entries(*arrays, firsts[short], counts[short])),
                     (np.flatnonzero(~short), posting_blocks(*arrays, firsts[~short],
                                                             counts[~short], block_limit))):
-                entries.update(zip((picked + lo).tolist(), encoded))
-        for k, rank_at in enumerate(ready.ranks[lo:hi].tolist(), start=lo):
+                entries.update(zip(picked.tolist(), encoded))
+        for k, rank_at in enumerate(ready.ranks.tolist()):
             entry = entries.get(k)
             if entry is not None:
                 yield keys[order[rank_at]], entry
@@ -160,16 +166,56 @@ class TextPostings:
             packed = PackedValues(sizes[a:b], values[ends[a]:ends[b]])
             yield keys[order[rank_at]], (ids[a:b], weights[a:b], packed, lengths[a:b])
 
-    def prepare(self) -> "_Prepared | None":
-        """The segment's postings in array form, in term order (None if no
-        document has a term): computed once; `postings` reads from it."""
-        if self._ready is None and self._docnums:
-            self._ready = _Prepared(self)
-        return self._ready
+    def prepare(self) -> "_Joined | None":
+        """Every posting of the field — this TextPostings' own and those of
+        the shards joined to it — with its term's rank in byte order (None
+        if no document has a term): computed once; `postings` sorts a part
+        of it."""
+        if self._joined is None and (self._docnums or self._shards):
+            shards = [*self._shards, self.shard()] if self._docnums else self._shards
+            self._joined = _Joined(shards)
+            self._shards = []  # (all in the arrays above now)
+        return self._joined
+
+    def _part(self, part: tuple[int, int]) -> "_Prepared | None":
+        """The postings of `part` (see `postings`), sorted. A run of terms
+        is dropped once written (a flush holds one field's at a time); the
+        whole is kept, and the unsorted postings dropped instead (half the
+        memory at a flush)."""
+        if part in self._ready:
+            return self._ready[part]
+        joined = self.prepare()
+        if joined is None:
+            return None
+        ready = _Prepared(joined, *part)
+        if part == (0, 1):
+            joined.release()
+            self._ready[part] = ready
+        return ready
+
+    def shard(self) -> "Shard":
+        """What this TextPostings gathered, in runs, for another's `join`:
+        the documents it took are none of the other's."""
+        self._seal()
+        shard = Shard(list(self._terms), self._runs, self._docnums, self._lengths,
+                      self._boosts)
+        self._runs = []
+        return shard
+
+    def join(self, shard: "Shard") -> None:
+        """Take another TextPostings' `shard` (other documents of the same
+        field, analysed in another process): its postings are sorted in
+        with these, by term and document, when they are asked for."""
+        if len(shard.docnums):
+            self._shards.append(shard)
 
     def field_lengths(self) -> tuple[list[int], list[int]]:
-        """(document numbers, field lengths) of the documents with a term."""
-        return self._docnums.tolist(), self._lengths.tolist()
+        """(document numbers, field lengths) of the documents with a term,
+        in document order."""
+        joined = self.prepare()
+        if joined is None:
+            return [], []
+        return joined.docs.tolist(), joined.lengths.tolist()
 
     def _seal(self) -> None:
         """Turn the words not in a run yet into a run of postings, sorted by
@@ -222,56 +268,111 @@ class TextPostings:
         return term, doc, pos
 
 
-class _Prepared:
-    """A TextPostings' postings as arrays, sorted into (term, document)
-    order: per posting its document, weight, field length and encoded
-    positions (`values`, ending at `ends`); per term present, its first
-    posting and count, and its rank in the segment's byte order of terms."""
+class Shard(NamedTuple):
+    """A TextPostings' postings in runs (see TextPostings._seal), its terms
+    numbered in `keys`' order, and per document with a term: its number,
+    field length and boost."""
 
-    def __init__(self, text: TextPostings):
+    keys: list[bytes]
+    runs: list[tuple]
+    docnums: array
+    lengths: array
+    boosts: array
+
+
+class _Joined:
+    """The postings of one or more shards, one after the other: per posting
+    its term's rank in the byte order of every shard's terms (`keys`, in
+    `order`), its document, frequency and encoded positions (`values`, `sizes`
+    long); per document with a term (in document order) its field length
+    and boost. Runs keep their order within each shard: each run is sorted
+    by (rank, document)."""
+
+    def __init__(self, shards: list[Shard]):
         import numpy as np  # indexing only: a search never builds postings
 
         self.np = np
-        text._seal()
-        runs = text._runs
-        term, ids, freq, sizes = (np.concatenate([run[n] for run in runs]) for n in range(4))
-        values = b"".join(run[4] for run in runs)
-        text._runs = runs = []  # (all in the arrays above now)
-        # Term numbers → ranks in byte order; a stable sort by rank keeps
-        # each term's postings in run order, so in document order.
-        self.keys = keys = list(text._terms)
+        table: dict[bytes, int] = {}  # term → number in `keys`
+        numbers = []  # per shard: its term numbers → numbers in `keys`
+        for shard in shards:
+            if not table:  # (the first shard's numbers are the table's)
+                table = dict(zip(shard.keys, range(len(shard.keys))))
+                numbers.append(np.arange(len(shard.keys)))
+            else:
+                numbers.append(np.fromiter((table.setdefault(key, len(table))
+                                            for key in shard.keys), np.int64, len(shard.keys)))
+        self.keys = keys = list(table)
         self.order = order = sorted(range(len(keys)), key=keys.__getitem__)
         rank = np.empty(len(keys), dtype=np.int32)
         rank[order] = np.arange(len(keys))
-        term = rank[term]
-        by_term = np.argsort(term, kind="stable")
-        term, ids, freq = term[by_term], ids[by_term], freq[by_term]
-        self.values = _gathered(np, values, sizes, by_term)
-        self.sizes = sizes = sizes[by_term]
+        runs = [(rank[number][run[0]], *run[1:])
+                for shard, number in zip(shards, numbers) for run in shard.runs]
+        self.term, self.ids, self.freq, self.sizes = (np.concatenate([run[n] for run in runs])
+                                                      for n in range(4))
+        self.values = b"".join(run[4] for run in runs)
+        docs = np.concatenate([np.frombuffer(s.docnums, dtype=np.int64) for s in shards])
+        by_doc = np.argsort(docs, kind="stable")
+        self.docs = docs[by_doc]
+        self.lengths, self.boosts = (
+            np.concatenate([np.frombuffer(getattr(s, name), dtype=dtype) for s in shards])[by_doc]
+            for name, dtype in (("lengths", np.int64), ("boosts", np.float64)))
+        self.unboosted = bool((self.boosts == 1.0).all())
+        # Where each term's postings start, in (rank, document) order.
+        counts = np.bincount(self.term, minlength=len(keys))
+        self.starts = np.cumsum(counts) - counts
+
+    def release(self) -> None:
+        """Drop the postings (sorted elsewhere now), keeping the documents'."""
+        self.term = self.ids = self.freq = self.sizes = self.values = None
+
+    def share(self, i: int, n: int) -> tuple[int, int]:
+        """The terms (a range of ranks) of the i-th of n runs of terms
+        holding about equal numbers of postings."""
+        np, total = self.np, len(self.term)
+        cut = [int(np.searchsorted(self.starts, total * j // n)) for j in (i, i + 1)]
+        return (0 if i == 0 else cut[0]), (len(self.keys) if i == n - 1 else cut[1])
+
+
+class _Prepared:
+    """The postings of a _Joined's i-th of n runs of terms as arrays,
+    sorted into (term, document) order: per posting its document, weight,
+    field length and encoded positions (`values`, ending at `ends`); per
+    term present, its first posting and count, and its rank in the
+    segment's byte order of terms. Each of n processes sorts its own run
+    (see text_builder): sorting them all before the processes forked was
+    the flush's serial step."""
+
+    def __init__(self, joined: _Joined, i: int = 0, n: int = 1):
+        np = self.np = joined.np
+        self.keys, self.order = joined.keys, joined.order
+        term, ids = joined.term, joined.ids
+        lo, hi = joined.share(i, n)
+        picked = None if n == 1 else np.flatnonzero((term >= lo) & (term < hi))
+        if picked is not None:
+            term, ids = term[picked], ids[picked]
+        # By (rank, document): each run is in that order already, which the
+        # stable sort (a merge of sorted runs) takes advantage of.
+        by_term = np.argsort((term.astype(np.int64) << 32) | ids, kind="stable")
+        if picked is not None:
+            by_term = picked[by_term]
+        term, ids, freq = joined.term[by_term], joined.ids[by_term], joined.freq[by_term]
+        self.values = _gathered(np, joined.values, joined.sizes, by_term)
+        self.sizes = sizes = joined.sizes[by_term]
         self.ends = np.cumsum(sizes, dtype=np.int64)
         self.ids, self.freq = ids, freq
 
-        docs = np.frombuffer(text._docnums, dtype=np.int64)
-        at = np.searchsorted(docs, ids)  # each posting's document
-        self.lengths = np.frombuffer(text._lengths, dtype=np.int64)[at]
-        boosts = np.frombuffer(text._boosts, dtype=np.float64)
-        self.unboosted = bool((boosts == 1.0).all())
+        at = np.searchsorted(joined.docs, ids)  # each posting's document
+        self.lengths = joined.lengths[at]
+        self.unboosted = joined.unboosted
         # Whole numbers when unboosted, as the codec stores them.
-        self.weights = freq if self.unboosted else freq * boosts[at]
+        self.weights = freq if self.unboosted else freq * joined.boosts[at]
 
         cuts = np.flatnonzero(np.diff(term)) + 1
-        self.firsts = np.concatenate(([0], cuts))
+        self.firsts = np.concatenate(([0], cuts)) if len(term) else np.zeros(0, np.int64)
         self.counts = np.diff(np.append(self.firsts, len(term)))
         self.ranks = term[self.firsts]
         self.bounds = [*self.firsts.tolist(), len(term)]
         self._lists = None
-
-    def share(self, i: int, n: int) -> tuple[int, int]:
-        """The terms (a range of term indexes) of the i-th of n runs holding
-        about equal numbers of postings."""
-        np, total = self.np, self.bounds[-1]
-        cut = [int(np.searchsorted(self.firsts, total * j // n)) for j in (i, i + 1)]
-        return (0 if i == 0 else cut[0]), (len(self.firsts) if i == n - 1 else cut[1])
 
     def lists(self) -> tuple:
         """The postings as Python lists (for lists not encoded in arrays)."""

@@ -47,7 +47,8 @@ class WhooshWriter:
     def __init__(self, ix, wait: float, where: str, jobs: int | None = None):
         self.ix, self.wait, self.where = ix, wait, where
         jobs = default_jobs(jobs)
-        self._text = TextBuilder(ix.storage.folder, ix.indexname) if jobs > 1 else None
+        # As many text builders as jobs: each takes chunks of texts in turn.
+        self._text = TextBuilder(ix.storage.folder, ix.indexname, jobs) if jobs > 1 else None
         self._helpers = MergeHelpers(jobs) if jobs > 1 else None
         #: True if the index was empty when the run began (decided by the
         #: first `open`): nothing to look up, update or delete.
