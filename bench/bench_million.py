@@ -166,8 +166,9 @@ def run_index(corpus: str, index_dir: str, replicate: int, node_pids: list[int] 
         node = sum(_memory_kib(pid)[0] for pid in node_pids) / 1024
         samples.append((time.perf_counter() - started, handed.value, largest, total, node))
         if len(samples) % int(60 / SAMPLE_EVERY) == 0:
-            print(f"{samples[-1][0]:.0f} s: {handed.value:,} articles handed over; client "
-                  f"{largest:.0f} MB, node {node:.0f} MB; load average "
+            nodes = f", node {node:.0f} MB" if node_pids else ""
+            print(f"{samples[-1][0]:.0f} s: {handed.value:,} articles handed over; largest "
+                  f"process {largest:.0f} MB{nodes}; load average "
                   f"{os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
         child.join(SAMPLE_EVERY)
     result = out.get()

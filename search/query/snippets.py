@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ..results import Snippet, merge_spans
-from ..text.analysis import NewsAnalyzer
+from ..text.analysis import NewsAnalyzer, cue_spans
 
 #: Longest passage shown; a longer sentence is cut around its first match.
 PASSAGE_CHARS = 240
@@ -143,9 +143,7 @@ class _Cues:
     does one lie wholly inside this sentence?"""
 
     def __init__(self, text: str, cues: tuple[str, ...]):
-        lowered = text.lower()
-        self._spans = sorted((found, found + len(cue)) for cue in cues
-                             for found in _occurrences(lowered, cue))
+        self._spans = cue_spans(text.lower(), cues)
         self._next = 0
 
     def within(self, start: int, end: int) -> bool:
@@ -158,13 +156,6 @@ class _Cues:
                 return True
             i += 1
         return False
-
-
-def _occurrences(text: str, word: str):
-    at = text.find(word)
-    while at >= 0:
-        yield at
-        at = text.find(word, at + 1)
 
 
 def sentences(text: str):

@@ -316,7 +316,7 @@ def _cued_words(value: str, cues: tuple[str, ...]) -> Iterator[re.Match]:
     word never spans white space, so a stretch reads the same alone), found
     without visiting every word of the text."""
     done = 0
-    for at in _cue_positions(value.lower(), cues):  # (ASCII: lower() keeps positions)
+    for at, _ in cue_spans(value.lower(), cues):  # (ASCII: lower() keeps positions)
         if at < done:
             continue
         space = _SPACE.search(value, at)
@@ -326,14 +326,15 @@ def _cued_words(value: str, cues: tuple[str, ...]) -> Iterator[re.Match]:
         done = end
 
 
-def _cue_positions(lowered: str, cues: tuple[str, ...]) -> list[int]:
-    """Where any of `cues` starts in `lowered`, in order (str.find: a C
-    scan, several times faster than one regular expression of them all)."""
+def cue_spans(lowered: str, cues: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of any of `cues` in `lowered`, in
+    order (str.find: a C scan, several times faster than one regular
+    expression of them all)."""
     found = []
     for cue in cues:
         at = lowered.find(cue)
         while at >= 0:
-            found.append(at)
+            found.append((at, at + len(cue)))
             at = lowered.find(cue, at + 1)
     found.sort()
     return found

@@ -28,7 +28,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.util import make_weighted_tree
 
-from . import docsets
+from . import docarrays, docsets
 from .array_scores import term_scores
 from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm
@@ -110,7 +110,7 @@ def _score(q, sub, context, ids: np.ndarray) -> _Scored:
                          lambda child: child.estimate_size(sub.reader()))
     if kind is wq.AndNot:
         scored = _score(q.a, sub, context, ids)
-        excluded = np.isin(ids, np.fromiter(docsets._docs(q.b, sub, True), dtype=np.int64))
+        excluded = np.isin(ids, docarrays.matching(q.b, sub))
         present = scored.mask(len(ids)) & ~excluded
         return _Scored(np.where(present, scored.scores, 0.0), present, "AndNotMatcher")
     raise _Unsupported
