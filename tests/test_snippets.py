@@ -37,13 +37,39 @@ def matchers(text: str, rng: random.Random) -> list[Matcher]:
     return out
 
 
+#: Sentences ending in quotes and brackets, words joined by apostrophes and
+#: dots: where a sentence's edge meets a word.
+QUOTED = ("He said \"no.\" Then 'yes.' (U.S.) Turkey's troops left.\n\nThe U.S. "
+          "army's 'Patriot' systems? Officials' talks [failed!] ended.\u2019 Prices rose.")
+
+
 def test_screened_passages_equal_unscreened_ones(monkeypatch):
+    # Screened, an ASCII body's cued words are analysed at once and dealt to
+    # their sentences (snippets._matched_sentences); a title's, read alone.
     rng = random.Random(3)
-    cases = [(text, m) for text in texts() for m in matchers(text, rng)]
-    screened = [passages(text, m) for text, m in cases]
+    cases = [(text, m) for text in texts() + [QUOTED] for m in matchers(text, rng)]
+    cases += [(QUOTED, Matcher(frozenset(), (), frozenset({"yes", "army's", "officials"})))]
+    screened = [(passages(text, m), snippets.highlight_spans(text[:90], m))
+                for text, m in cases]
     monkeypatch.setattr(snippets, "_cues", lambda matcher: ())
-    assert screened == [passages(text, m) for text, m in cases]
+    assert screened == [(passages(text, m), snippets.highlight_spans(text[:90], m))
+                        for text, m in cases]
     assert len(cases) > 200
+
+
+def test_whole_text_matching_deals_the_same_matches_to_each_sentence():
+    rng = random.Random(11)
+    compared = 0
+    for text in texts() + [QUOTED]:
+        text = text.encode("ascii", "replace").decode("ascii")
+        for m in matchers(text, rng):
+            cues = snippets._cues(m)
+            if m.phrases or not cues:
+                continue
+            assert (list(snippets._matched_sentences(text, m, cues))
+                    == list(snippets._analysed_sentences(text, m, (), None)))
+            compared += 1
+    assert compared > 100
 
 
 def test_cues_leave_out_exactly_the_words_without_one():

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 
 from ..results import Snippet, merge_spans
 from ..text.analysis import NewsAnalyzer, cue_spans
@@ -88,28 +90,18 @@ def passages(text: str, matcher: Matcher, count: int = 2,
         return []
     if not matcher:
         return [lead(text)]
-    scored = []  # (-distinct, -matches, start, end, matches)
-    wanted = matcher.keys()
-    complete = 0
     # (Cues hold for English stems only: a German compound's parts are not
     # its prefix.)
     cues = _cues(matcher) if language is None else ()
     scan = text[:SCAN_CHARS]
-    # An ASCII text is screened once for all its sentences: where its cues are.
-    at = _Cues(scan, cues) if cues and scan.isascii() else None
-    for start, end in sentences(scan):
-        sentence = text[start:end]
-        if at is not None:
-            if not at.within(start, end):
-                continue  # cannot hold a match: not worth analysing
-            screened = cues
-        else:
-            screened = cues if sentence.isascii() else ()
-            if screened and not any(c in sentence.lower() for c in screened):
-                continue
-        matches = find_matches(sentence, matcher, screened, language)
-        if not matches:
-            continue
+    if cues and not matcher.phrases and scan.isascii():
+        found = _matched_sentences(scan, matcher, cues)
+    else:
+        found = _analysed_sentences(scan, matcher, cues, language)
+    scored = []  # (-distinct, -matches, start, end, matches)
+    wanted = matcher.keys()
+    complete = 0
+    for start, end, matches in found:
         distinct = len({key for _, _, key in matches})
         scored.append((-distinct, -len(matches), start, end, matches))
         complete += distinct == wanted
@@ -122,6 +114,51 @@ def passages(text: str, matcher: Matcher, count: int = 2,
             for _, _, start, end, matches in sorted(best, key=lambda s: s[2])]
 
 
+def _matched_sentences(text: str, matcher: Matcher, cues: tuple[str, ...]):
+    """(start, end, matches) of each sentence of an ASCII `text` holding a
+    match, in order, matches relative to the sentence: the words of the
+    whole text that hold a cue analysed at once (analysing sentence by
+    sentence was half of a snippet's time), then dealt to their sentences.
+    The same as `_analysed_sentences` gives: a sentence starts and ends at
+    white space or a quote, which no word crosses. Single terms only (a
+    phrase's words must be read consecutively)."""
+    matches = find_matches(text, matcher, cues)
+    i = 0
+    for start, end in sentences(text):
+        if i == len(matches):
+            return  # (no sentence further on holds a match)
+        while i < len(matches) and matches[i][0] < start:
+            i += 1
+        first = i
+        while i < len(matches) and matches[i][1] <= end:
+            i += 1
+        if i > first:
+            yield start, end, [(s - start, e - start, key) for s, e, key in matches[first:i]]
+
+
+def _analysed_sentences(text: str, matcher: Matcher, cues: tuple[str, ...],
+                        language: str | None):
+    """(start, end, matches) of each sentence of `text` holding a match, in
+    order, each sentence analysed on its own (phrases, text that is not
+    ASCII); a sentence with no cue in it is skipped unread."""
+    # An ASCII text is screened once for all its sentences: where its cues are.
+    at = _Cues(text, cues) if cues and text.isascii() else None
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        if at is not None:
+            if not at.within(start, end):
+                continue  # cannot hold a match: not worth analysing
+            screened = cues
+        else:
+            screened = cues if sentence.isascii() else ()
+            if screened and not any(c in sentence.lower() for c in screened):
+                continue
+        matches = find_matches(sentence, matcher, screened, language)
+        if matches:
+            yield start, end, matches
+
+
+@lru_cache(maxsize=256)
 def _cues(matcher: Matcher) -> tuple[str, ...]:
     """Cues for a cheap first test of an ASCII sentence: it holds a match
     only if one of them occurs in it, lower-cased. Analysing every sentence
@@ -163,7 +200,8 @@ def sentences(text: str):
     next one of its paragraph so a passage has enough context to read."""
     start = 0
     pending = None
-    ends = [m.span() for m in _SENTENCE_END.finditer(text)] + [(len(text), len(text))]
+    # (Read lazily: the snippet finder stops at the last sentence it needs.)
+    ends = chain((m.span() for m in _SENTENCE_END.finditer(text)), [(len(text), len(text))])
     for end, next_start in ends:
         if end > start:
             if pending and "\n" in text[pending[1]:start]:
@@ -219,10 +257,14 @@ def highlight_spans(text: str, matcher: Matcher,
     """Spans of `text` (e.g. a title, in `language`) that match."""
     if not matcher or not text:
         return []
-    found = find_matches(text, matcher, language=_own_analysis(language))
+    language = _own_analysis(language)
+    # (Screened by cues like a body's sentences: most titles hold no match.)
+    cues = _cues(matcher) if language is None and not matcher.phrases and text.isascii() else ()
+    found = find_matches(text, matcher, cues, language)
     return merge_spans([(s, e) for s, e, _ in found], text)
 
 
+@lru_cache(maxsize=256)
 def _own_analysis(language: str | None) -> str | None:
     """`language` if it has an analysis of its own, else None (English)."""
     if language is None:
