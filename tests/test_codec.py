@@ -15,7 +15,9 @@ from whoosh.matching import ListMatcher
 from whoosh.qparser import QueryParser
 
 from search.text.analysis import VALUE_SEPARATOR
-from search.engine.whoosh.codec import (BLOCK_LIMIT, DICT_BLOCKS, DICT_BYTES, DOCS_PER_BLOCK, INLINE_LIMIT,
+from search.engine.whoosh.codec import (BLOCK_LIMIT, DICT_BLOCKS, DICT_BYTES, DICT_DOCS, DOCS_MAGIC,
+                          DOCS_PER_BLOCK, INLINE_LIMIT, STORED, STORED_ZSTD_LEVEL,
+                          StoredBlocksColumn, StoredDocsColumn,
                           DecodedPostings, STORED_BLOCKS,
                           NewsCodec, NewsLeafMatcher, NewsTermInfo, encode_postings)
 from search.engine.whoosh.schema import build_schema
@@ -542,6 +544,123 @@ def test_preset_dictionary_comes_before_the_documents():
     writer.add(0, {"id": "a"})
     with pytest.raises(ValueError):
         writer.preset(b"late")
+
+
+# --- stored documents a zstd frame each (StoredDocsColumn, what is written now) ------
+
+def _docs_column(docs: list, zdict: bytes | None = None, column=STORED) -> bytes:
+    from whoosh.filedb.structfile import StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            pass
+
+    out = Kept()
+    writer = column.writer(StructFile(out))
+    if zdict is not None:
+        writer.preset(zdict)
+    for docnum, doc in enumerate(docs):
+        if doc is not None:  # (left out: the writer fills the gap)
+            writer.add(docnum, doc)
+    writer.finish(len(docs))
+    return out.getvalue()
+
+
+def _read(data: bytes, count: int):
+    from whoosh.filedb.structfile import BufferFile
+
+    return STORED.reader(BufferFile(memoryview(data)), 0, len(data), count)
+
+
+@pytest.mark.parametrize("count", [0, 1, DICT_DOCS - 1, DICT_DOCS, DICT_DOCS + 1, 700])
+def test_stored_documents_round_trip_around_the_dictionary(count):
+    docs = [{"id": f"d{i}", "body": f"story {i} " * (i % 7)} if i % 5 else None
+            for i in range(count)]
+    data = _docs_column(docs)
+    assert data.endswith(DOCS_MAGIC)
+    reader = _read(data, count)
+    assert isinstance(reader, StoredDocsColumn.Reader)
+    assert [reader[i] for i in range(count)] == docs
+    assert list(reader) == docs
+
+
+def test_columns_written_in_blocks_are_still_read():
+    """Segments written before StoredDocsColumn hold zlib blocks: the same
+    reader reads them, told apart by the column's last bytes."""
+    docs = _wire_docs(0, DICT_DOCS + 21)
+    reader = _read(_docs_column(docs, column=STORED_BLOCKS), len(docs))
+    assert isinstance(reader, StoredBlocksColumn.Reader)
+    assert [reader[i] for i in range(len(docs))] == docs
+
+
+def test_a_stored_document_is_decompressed_alone_and_the_dictionary_pays():
+    import zstandard
+
+    docs = _wire_docs(0, DICT_DOCS + 40)
+    data = _docs_column(docs)
+    reader = _read(data, len(docs))
+    start, end = reader._offsets[200], reader._offsets[201]
+    frame = data[start:end]  # one article's bytes, decompressed on their own
+    unpacker = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(
+        reader._zdict, dict_type=zstandard.DICT_TYPE_RAWCONTENT))
+    assert pickle.loads(unpacker.decompress(frame)) == docs[200]
+    alone = sum(len(zstandard.ZstdCompressor(level=STORED_ZSTD_LEVEL).compress(
+        pickle.dumps(d, 4))) for d in docs)
+    assert reader._offsets[-1] < 0.6 * alone
+    # Too few documents to pay for a dictionary: none.
+    assert _read(_docs_column(docs[:DICT_DOCS - 1]), DICT_DOCS - 1)._zdict == b""
+
+
+def test_stored_documents_read_from_many_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = _wire_docs(0, 900)
+    reader = _read(_docs_column(docs), len(docs))
+    order = list(range(len(docs))) * 4
+    random.Random(2).shuffle(order)
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(reader.__getitem__, order)) == [docs[i] for i in order]
+
+
+def test_merged_stored_documents_copy_the_frames_that_share_the_dictionary():
+    from whoosh.filedb.structfile import StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            pass
+
+    run = STORED.dictionary([pickle.dumps(d, 4) for d in _wire_docs(0, 256)])
+    other = STORED.dictionary([pickle.dumps(d, 4) for d in _wire_docs(500, 256)])
+    own = _wire_docs(700, 3)  # the column's own first: no block to align with now
+    parts = [(_wire_docs(0, 300), run, True), (_wire_docs(10**5, 7), run, True),
+             (_wire_docs(900, 300), other, False), (_wire_docs(2000, 20), None, False)]
+    out = Kept()
+    writer = STORED.writer(StructFile(out))
+    writer.preset(run)
+    for n, doc in enumerate(own):
+        writer.add(n, doc)
+    docnum, copied = len(own), []
+    for docs, zdict, _ in parts:
+        reader = _read(_docs_column(docs, zdict), len(docs))
+        copied.append(writer.copy_blocks(reader, docnum))
+        if not copied[-1]:
+            for n in range(len(docs)):
+                writer.add_pickled(docnum + n, reader.pickled(n))
+        docnum += len(docs)
+    old = _read(_docs_column(_wire_docs(3000, 30), run, STORED_BLOCKS), 30)
+    assert not writer.copy_blocks(old, docnum)  # zlib blocks: unpacked, re-packed
+    for n in range(30):
+        writer.add_pickled(docnum + n, old.pickled(n))
+    writer.finish(docnum + 30)
+    assert copied == [expected for _, _, expected in parts]
+    everything = own + [doc for docs, _, _ in parts for doc in docs] + _wire_docs(3000, 30)
+    merged = _read(out.getvalue(), len(everything))
+    assert [merged[i] for i in range(len(everything))] == everything
+    # Copied frames are the part's bytes: the merge compressed nothing again.
+    part = _docs_column(parts[0][0], run)
+    source = _read(part, 300)
+    start = source._offsets[5]
+    assert part[start:source._offsets[6]] in out.getvalue()
 
 
 # --- short lists' entries made a segment at a time ----------------------------------

@@ -505,30 +505,29 @@ def test_batches_commit_in_order_and_the_run_ends_as_one_segment(tmp_path, monke
     ix.close()
 
 
-# --- 6. a run's segments share a dictionary: their stored blocks merge as they are --
+# --- 6. a run's segments share a dictionary: their stored frames merge as they are --
 
-@pytest.mark.parametrize("extra, copied", [(0, [True, True, True]),
-                                           (5, [True, False, False])])
-def test_run_segments_merge_their_stored_blocks_without_recompressing(
-        tmp_path, monkeypatch, extra, copied):
+@pytest.mark.parametrize("extra", [0, 5])
+def test_run_segments_merge_their_stored_documents_without_recompressing(
+        tmp_path, monkeypatch, extra):
     """A run's batches compress their stored fields against one dictionary
-    (the first batch's), so the final merge copies their blocks still
-    compressed, the last short batch's too; what does not fit is re-packed:
-    whatever follows a batch that ends mid-block (`extra` articles into
-    one: its short block is unpacked for the next to fill). Every stored
+    (the first batch's), so the final merge copies every batch's frames
+    still compressed, the last short batch's too, wherever a batch ends
+    (`extra`: a batch size that is no multiple of anything). Every stored
     field reads back as with jobs=1."""
-    from search.engine.whoosh.codec import DICT_BLOCKS, DOCS_PER_BLOCK, StoredBlocksColumn
+    from search.engine.whoosh.codec import DICT_DOCS, StoredDocsColumn
 
-    batch = DOCS_PER_BLOCK * DICT_BLOCKS + extra
+    batch = DICT_DOCS + extra
+    copied = [True, True, True]
     monkeypatch.setenv(BATCH_SIZE_ENV, str(batch))
     copies = []
-    original = StoredBlocksColumn.Writer.copy_blocks
+    original = StoredDocsColumn.Writer.copy_blocks
 
     def copy_blocks(self, reader, docnum):
         copies.append((docnum, len(reader), original(self, reader, docnum)))
         return copies[-1][2]
 
-    monkeypatch.setattr(StoredBlocksColumn.Writer, "copy_blocks", copy_blocks)
+    monkeypatch.setattr(StoredDocsColumn.Writer, "copy_blocks", copy_blocks)
     rng = random.Random(3)
     articles = [Article(id=f"s{i}", title=f"Grain item {i}",
                         body="LONDON - " + " ".join(words(rng, 30)), source="Wire",

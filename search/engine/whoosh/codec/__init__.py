@@ -17,8 +17,10 @@ Whoosh's block skipping and columns, and changes four things:
   and read with C-speed ``array`` calls instead of pickling;
 * posting lists of up to :data:`INLINE_LIMIT` postings live in the term's
   table entry, so a rare word costs no block and no seek;
-* stored fields are pickled and compressed :data:`DOCS_PER_BLOCK` documents
-  at a time: short articles share one compression window.
+* stored fields are pickled and compressed with zstd a document at a time
+  against a dictionary of article openings, so a hit decompresses only its
+  own article (segments written before hold zlib blocks of
+  :data:`DOCS_PER_BLOCK` documents; both are read).
 
 A new segment's full-text lists can also be encoded many at once, in numpy
 (`inline_entries`, `posting_blocks`): the same bytes as one list at a time.
@@ -45,9 +47,10 @@ from .postings import (EntryList, NewsFieldWriter, NewsLeafMatcher,  # noqa: F40
                        term_postings)
 from .records import (BLOCK_LIMIT, COMPRESS_MIN, INLINE_LIMIT, DecodedPostings,  # noqa: F401
                       PackedValues, _empty_value, encode_postings)
-from .stored import (CACHED_BLOCKS, DICT_BLOCKS, DICT_BYTES, DICT_SAMPLE,  # noqa: F401
-                     DOCS_PER_BLOCK, STORED_BLOCKS, STORED_LEVEL, NewsPerDocReader,
-                     NewsPerDocWriter, StoredBlocksColumn)
+from .stored import (CACHED_BLOCKS, DICT_BLOCKS, DICT_BYTES, DICT_DOCS, DICT_SAMPLE,  # noqa: F401
+                     DOCS_MAGIC, DOCS_PER_BLOCK, STORED, STORED_BLOCKS, STORED_LEVEL,
+                     STORED_ZSTD_LEVEL, NewsPerDocReader, NewsPerDocWriter, StoredBlocksColumn,
+                     StoredDocsColumn)
 from .terms import NewsFieldCursor, NewsTermInfo, NewsTermsReader  # noqa: F401
 
 
