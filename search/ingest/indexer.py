@@ -41,8 +41,11 @@ from .readers.discover import Candidate, discover, format_of
 #: Articles per commit. A batch is one segment (see text_builder); a run of
 #: several ends with a merge, so batches are large: Reuters-21578 (21,578
 #: articles) is one batch, indexed in 6.6 s, and took 8.6 s in batches of
-#: 10,000. A crash loses at most the batch being written.
-BATCH_SIZE = 50_000
+#: 10,000. A crash loses at most the batch being written. Not larger: the
+#: flush of a batch is a run's memory peak (the text builders' postings and
+#: a forked writer), and on Reuters x5 all processes peaked at 1,644-1,712 MB
+#: in batches of 50,000, 1,250 MB in batches of 25,000.
+BATCH_SIZE = 25_000
 #: Earlier articles sharing a band with a new one that are compared with it.
 MAX_CANDIDATES = 50
 #: Environment variable overriding BATCH_SIZE (small batches: tests, tuning).
