@@ -45,6 +45,20 @@ def test_round_trip_lookups_and_order():
     assert list(reader.items())[:3] == [(k, k[::-1] * 3) for k in keys[:3]]
 
 
+def test_long_keys_and_values_round_trip():
+    """Prefixes, suffixes and values of 128 bytes or more: varints of two
+    bytes and more, beside the one-byte ones read inline."""
+    rng = random.Random(9)
+    stem = bytes(rng.randrange(256) for _ in range(300))
+    keys = sorted({stem[:rng.choice((0, 5, 127, 128, 200, 300))]
+                   + bytes(rng.randrange(256) for _ in range(rng.choice((1, 127, 128, 400))))
+                   for _ in range(400)})
+    values = [bytes([len(k) % 256]) * rng.choice((0, 1, 127, 128, 20_000)) for k in keys]
+    reader = written(list(zip(keys, values)))
+    assert all(reader[k] == v for k, v in zip(keys, values))
+    assert list(reader.items()) == list(zip(keys, values))
+
+
 @pytest.mark.parametrize("probe", [b"", b"a", b"c\x00", b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
                                    b"bcd", b"e"])
 def test_items_from_starts_at_the_first_key_at_or_after(probe):

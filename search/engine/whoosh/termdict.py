@@ -176,12 +176,26 @@ class TermDictReader:
         data = self.dbfile.get(start, self._offsets[number + 1] - start)
         keys, values = [], []
         key, pos, size = b"", 0, len(data)
+        # (Nearly every varint here is one byte: read inline, a call only
+        # for longer ones. A search decodes a few blocks per word.)
         while pos < size:
-            shared, pos = _read_varint(data, pos)
-            rest, pos = _read_varint(data, pos)
+            shared = data[pos]
+            if shared < 0x80:
+                pos += 1
+            else:
+                shared, pos = _read_varint(data, pos)
+            rest = data[pos]
+            if rest < 0x80:
+                pos += 1
+            else:
+                rest, pos = _read_varint(data, pos)
             key = key[:shared] + data[pos:pos + rest]
             pos += rest
-            length, pos = _read_varint(data, pos)
+            length = data[pos]
+            if length < 0x80:
+                pos += 1
+            else:
+                length, pos = _read_varint(data, pos)
             keys.append(key)
             values.append(data[pos:pos + length])
             pos += length
