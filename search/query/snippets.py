@@ -164,15 +164,25 @@ def _cues(matcher: Matcher) -> tuple[str, ...]:
     only if one of them occurs in it, lower-cased. Analysing every sentence
     was a third of a search's time. A stem keeps its word's first three
     letters when it has four or more (Snowball changes endings; checked on
-    the 87,000 ASCII words of BBC and Reuters); shorter ones may not
-    ("dying" → "die"), so they give only their first letter. Empty (no
-    screening) for terms that are not plain ASCII words. A sentence with
-    other characters is always analysed: folding "Élysée" to "elysee"
-    would have to come first."""
+    the 87,000 ASCII words of BBC and Reuters). A stem of three keeps two
+    ("cuts" → "cut"): Snowball turns a "y" into "i" only after a letter
+    that is not the word's first, but for its exceptions "dying", "lying",
+    "tying" (→ "die"…), so a stem with "i" second gives only its first
+    letter, as shorter ones do. Empty (no screening) for terms that are not
+    plain ASCII words. A sentence with other characters is always analysed:
+    folding "Élysée" to "elysee" would have to come first."""
     words = set(matcher.terms).union(matcher.words, *matcher.phrases)
     if not all(word.isascii() and word.isalpha() for word in words):
         return ()
-    return tuple({word[:3] if len(word) >= 4 else word[:1] for word in words})
+    return tuple({_cue(word) for word in words})
+
+
+def _cue(stem: str) -> str:
+    if len(stem) >= 4:
+        return stem[:3]
+    if len(stem) == 3 and stem[1] != "i":
+        return stem[:2]
+    return stem[:1]
 
 
 class _Cues:
