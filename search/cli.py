@@ -513,11 +513,16 @@ def serve(
     if api_key is not None and not api_key.strip():
         raise NewsSearchError("--api-key is empty")
     defaults.ONE_SHOT = False  # a server searches many times: worth numpy's start-up
-    with open_index(index) as ix:  # builds the default index on a fresh checkout; clear errors
-        where = ix.path if is_opensearch(index) else f"{index or DEFAULT_INDEX}/"
-    web_app = create_app(index or DEFAULT_INDEX, host_check=HostCheck(host, allow_host),
-                         api_key=api_key,
-                         synonyms=load_synonyms(synonyms))
+    # Opened once, here (it builds the default index on a fresh checkout and
+    # errors clearly), and handed to the app, which closes it at shutdown.
+    ix = open_index(index)
+    where = ix.path if is_opensearch(index) else f"{index or DEFAULT_INDEX}/"
+    try:
+        web_app = create_app(ix, host_check=HostCheck(host, allow_host), api_key=api_key,
+                             synonyms=load_synonyms(synonyms))
+    except BaseException:
+        ix.close()
+        raise
     if not is_loopback(host) and not api_key:
         typer.echo(f"newssearch: warning: listening on {host} without --api-key: anyone who "
                    f"can reach it can search this index", err=True)

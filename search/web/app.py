@@ -88,9 +88,9 @@ class Server:
     """The app's shared state: one open index, shared by every request
     thread (NewsIndex lends each a searcher of its own)."""
 
-    def __init__(self, index_path: str | Path, time_limit: float = SEARCH_TIME_LIMIT,
+    def __init__(self, index: str | Path | NewsIndex, time_limit: float = SEARCH_TIME_LIMIT,
                  synonyms: Synonyms | None = None):
-        self.index = NewsIndex.open(index_path)
+        self.index = index if isinstance(index, NewsIndex) else NewsIndex.open(index)
         self.time_limit = time_limit
         self.synonyms = synonyms
 
@@ -126,16 +126,17 @@ class Server:
             raise ParamError("q", exc.reason, exc.column) from None
 
 
-def create_app(index_path: str | Path, *, host_check: HostCheck | None = None,
+def create_app(index: str | Path | NewsIndex, *, host_check: HostCheck | None = None,
                api_key: str | None = None, time_limit: float = SEARCH_TIME_LIMIT,
                synonyms: Synonyms | None = None) -> FastAPI:
-    """The web app over the index at `index_path` (opened once, kept open).
+    """The web app over the index at path or URL `index` (opened once, kept
+    open), or over an open NewsIndex, which the app then closes at shutdown.
     `host_check` refuses requests whose Host header names another server
     (`newssearch serve` always passes one); with `api_key`, every request
     but those for /static must carry it (see `guard`). A search
     running longer than `time_limit` seconds is stopped (503). `synonyms`
     widen every search's words (see `synonyms`)."""
-    server = Server(index_path, time_limit, synonyms)
+    server = Server(index, time_limit, synonyms)
 
     @asynccontextmanager
     async def lifespan(_app):
