@@ -214,6 +214,17 @@ def cold_stats(index_dir: str) -> float:
     return statistics.median(walls)
 
 
+def bytecode_state() -> str:
+    """Whether the package's compiled bytecode is there for a cold start to
+    read (pip writes it when installing; an editable checkout gets it on its
+    first run, unless PYTHONDONTWRITEBYTECODE is set, as on some machines:
+    then every start compiles the package again)."""
+    package = REPO / "search"
+    cached = any(package.glob("__pycache__/*.pyc"))
+    never = " and PYTHONDONTWRITEBYTECODE set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    return f"bytecode of search/ {'cached' if cached else 'not cached'}{never}"
+
+
 def cold_serve(index_dir: str, query: str) -> float:
     """Median wall ms from starting `newssearch serve` to its first search
     (`/api/search?q=query`) answering 200."""
@@ -345,7 +356,7 @@ def report(args, where: str, facets: list[str], node_pids: list[int] = ()) -> in
     size = index_bytes(where)
     print("queries …", file=sys.stderr, flush=True)
     q = in_child(query_phase, where, queries, facets)
-    print("cold stats and serve …", file=sys.stderr, flush=True)
+    print(f"cold stats and serve … ({bytecode_state()})", file=sys.stderr, flush=True)
     stats_ms, serve_ms = cold_stats(where), cold_serve(where, queries[0])
     print(f"load average at the end {os.getloadavg()[0]:.1f}", file=sys.stderr)
     node = f" {node_peak_mb(node_pids):.0f} |" if node_pids else ""
