@@ -213,3 +213,20 @@ def test_document_frequencies_agree_on_several_segments_with_deletions(segmented
         ranking._DOC_FREQS.pop(searcher, None)
         assert ranking._doc_freq(searcher, fields, b"n37") == 0  # deleted
         assert ranking._doc_freq(searcher, fields, b"n38") == 1
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9])  # always sorted postings; always a mask
+def test_set_operations_give_the_same_documents_either_way(monkeypatch, ratio):
+    import numpy as np
+
+    from search.engine.whoosh.querying import docarrays
+
+    monkeypatch.setattr(docarrays, "SPARSE_RATIO", ratio)
+    rng = random.Random(ratio)
+    for _ in range(300):
+        size = rng.choice((1, 7, 100, 5000))
+        parts = [np.array(sorted(rng.sample(range(size), rng.randint(0, min(size, 60)))),
+                          dtype=np.int64) for _ in range(rng.randint(1, 4))]
+        sets = [set(p.tolist()) for p in parts]
+        assert docarrays.union(parts, size).tolist() == sorted(set().union(*sets))
+        assert docarrays._intersection(parts, size).tolist() == sorted(set.intersection(*sets))

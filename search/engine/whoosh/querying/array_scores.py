@@ -41,12 +41,11 @@ def term_scores(term: BM25FTerm, searcher, context=None) -> tuple[np.ndarray, np
         return NO_IDS, _NO_SCORES
     if len(parts) == 1:
         docs, pseudo = parts[0]
-    else:  # summed over the whole segment, title first, then body: 0.0 + title + body
-        dense = np.zeros(reader.doc_count_all())
-        for ids, frequencies in parts:
-            dense[ids] += frequencies
+    else:  # summed per document, title first, then body: 0.0 + title + body
         docs = docarrays.union([ids for ids, _ in parts], reader.doc_count_all())
-        pseudo = dense[docs]
+        pseudo = np.zeros(len(docs))
+        for ids, frequencies in parts:
+            pseudo[np.searchsorted(docs, ids)] += frequencies
     # Searching one segment of several: count the word in all of them.
     doc_freq = len(docs) if parent is searcher else doc_freq_of(parent, fields, btext)
     factor = term.qf * term.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
