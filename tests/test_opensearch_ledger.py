@@ -197,3 +197,108 @@ def test_the_ledger_lives_in_the_cluster_beside_the_index(both, opensearch_clien
     assert set(paths) == {"apples.txt", "wires.jsonl", "later.jsonl", "fresh.txt"}  # pears forgotten
     assert sorted(paths["wires.jsonl"]["ids"]) == ["w1", "w3"]
     assert paths["wires.jsonl"]["format"] == "jsonl" and paths["wires.jsonl"]["size"] > 0
+
+
+# --- the ledger itself -----------------------------------------------------------------
+
+def os_url(opensearch_url: str, name: str) -> str:
+    return f"opensearch://{opensearch_url.removeprefix('http://')}/{name}"
+
+
+@pytest.fixture
+def fresh_name(request, opensearch_client):
+    """An index name of the test's own, deleted (with its ledgers) before and after."""
+    name = "ledger-" + request.node.name.lower().replace("_", "-")[:40]
+    opensearch_client.indices.delete(index=f"{name},{name}-*", ignore_unavailable=True)
+    yield name
+    opensearch_client.indices.delete(index=f"{name},{name}-*", ignore_unavailable=True)
+
+
+def test_a_run_reads_every_record_past_ten_thousand(fresh_name, opensearch_client):
+    """The whole ledger is read as a run starts, however many files it names."""
+    written = ClusterLedger(opensearch_client, fresh_name)
+    for n in range(10_500):
+        written.put(FileRecord(f"/archive/{n:05d}.txt", n, n * 1_000, f"sha{n}", "text",
+                               [f"{n:05d}.txt"], "opts"))
+    written.commit()
+    written.refresh()
+    read = ClusterLedger(opensearch_client, fresh_name)
+    assert len(list(read.under("/archive"))) == 10_500
+    assert read.get("/archive/10499.txt") == FileRecord(
+        "/archive/10499.txt", 10_499, 10_499_000, "sha10499", "text", ["10499.txt"], "opts")
+    assert read.get("/archive/1.txt") is None
+    # An article index that is empty drops what its ledger held (nothing to skip).
+    assert list(ClusterLedger(opensearch_client, fresh_name, empty=True).under("/")) == []
+
+
+def test_rebuild_gives_the_new_generation_a_ledger_and_drops_the_old(
+        tmp_path, fresh_name, opensearch_url, opensearch_client):
+    folder, url = write_folder(tmp_path / "folder"), os_url(opensearch_url, fresh_name)
+    index_json(url, folder)
+    assert opensearch_client.indices.exists(index=f"{fresh_name}-files")
+    code, out, err = run("rebuild", "--index", url, "--json")
+    assert code == 0, err
+    assert not opensearch_client.indices.exists(index=f"{fresh_name}-files")
+    assert opensearch_client.indices.exists(index=f"{fresh_name}-1-files")
+    again = index_json(url, folder)
+    assert (again["files"], again["files_unchanged"], again["unchanged"]) == (0, 4, 5)
+    with NewsIndex.create(url, overwrite=True) as ix:  # deleting the index deletes its ledger
+        assert len(ix) == 0
+    assert not opensearch_client.indices.exists(index=f"{fresh_name}-1-files")
+    assert index_json(url, folder)["added"] == 5  # read again into the new, empty index
+
+
+def test_a_run_that_dies_leaves_the_ledger_behind_the_index(
+        tmp_path, fresh_name, opensearch_url, opensearch_client):
+    """Chunks of 2 articles; the run dies at its fifth file. Every file the
+    ledger names has its articles in the index, and the next run reads the
+    others and ends where an unbroken run would."""
+    from search.ingest import indexer
+    from search.ingest.opensearch_batch import OpenSearchBatch
+    from search.ingest.readers import ReadOptions
+    from search.results import IndexReport
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(8):
+        (folder / f"story{n}.txt").write_text(f"Story {n}\n\nThe {n}th wire of the day.\n",
+                                              encoding="utf-8")
+
+    def dies(done, total, articles):
+        if done == 5:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        with OpenSearchBatch(opensearch_client, fresh_name, IndexReport(), chunk=2,
+                             files=True) as batch:
+            indexer.index_paths(batch, [folder], ReadOptions(), jobs=1, progress=dies)
+    opensearch_client.indices.refresh(index=f"{fresh_name},{fresh_name}-files")
+    stored = {h["_id"] for h in opensearch_client.search(
+        index=fresh_name, body={"size": 100, "_source": False})["hits"]["hits"]}
+    ledger = ClusterLedger(opensearch_client, fresh_name)
+    named = [i for record in ledger.under(str(folder.resolve())) for i in record.ids]
+    assert 0 < len(named) < 8 and set(named) <= stored
+    url = os_url(opensearch_url, fresh_name)
+    report = index_json(url, folder)
+    assert report["files_unchanged"] == len(named) and report["files"] == 8 - len(named)
+    assert ids(url) == {f"story{n}.txt" for n in range(8)}
+
+
+def test_a_file_whose_article_the_cluster_refused_is_read_again(
+        tmp_path, fresh_name, opensearch_url, opensearch_client):
+    folder, url = write_folder(tmp_path / "folder"), os_url(opensearch_url, fresh_name)
+    index_json(url, folder)
+    (folder / "apples.txt").write_text("Apple harvest\n\nA smaller harvest after all.\n",
+                                       encoding="utf-8")
+    opensearch_client.indices.put_settings(index=fresh_name, body={"index.blocks.write": True})
+    try:
+        code, out, err = run("index", folder, "--index", url, "--json", "--jobs", "1")
+        refused = json.loads(out)
+        assert code == 2 and [f["path"] for f in refused["failed"]] == ["apples.txt"]
+    finally:
+        opensearch_client.indices.put_settings(index=fresh_name,
+                                               body={"index.blocks.write": False})
+    again = index_json(url, folder)  # not recorded as read: read again, and written
+    assert (again["files"], again["updated"], again["files_unchanged"]) == (1, 1, 3)
+    with NewsIndex.open(url) as ix:
+        assert "smaller" in ix.get("apples.txt").body
