@@ -13,7 +13,8 @@ every filter but its own: the multi-select counting of `query.facets`.
 Pages past the result window and whole-index reads walk a point in time
 (`paging`); the source folders live in the mapping's ``_meta`` and a
 rebuild switches an alias (`generations`); the other reads of a snapshot
-are `reader.OpenSearchReader`'s.
+are `reader.OpenSearchReader`'s. A run over files keeps its file ledger in
+the cluster too (``<index>-files``: `files`, `ingest.cluster_ledger`).
 """
 
 from __future__ import annotations
