@@ -302,3 +302,16 @@ def test_a_file_whose_article_the_cluster_refused_is_read_again(
     assert (again["files"], again["updated"], again["files_unchanged"]) == (1, 1, 3)
     with NewsIndex.open(url) as ix:
         assert "smaller" in ix.get("apples.txt").body
+
+
+@pytest.mark.parametrize("engine", ["embedded", "opensearch"])
+def test_an_article_moved_to_a_new_file_survives_prune(engine, tmp_path, fresh_name,
+                                                       opensearch_url):
+    folder = write_folder(tmp_path / "folder")
+    target = tmp_path / "index" if engine == "embedded" else os_url(opensearch_url, fresh_name)
+    index_json(target, folder)
+    (folder / "moved.jsonl").write_bytes((folder / "later.jsonl").read_bytes())
+    (folder / "later.jsonl").unlink()
+    report = index_json(target, folder, "--prune")
+    assert (report["files"], report["removed"], report["unchanged"]) == (1, 0, 5)
+    assert "l1" in ids(target)

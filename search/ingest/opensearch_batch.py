@@ -119,7 +119,12 @@ class OpenSearchBatch:
         return fate
 
     def delete(self, article_id: str) -> None:
-        self._write_queue()  # in the order given
+        self._write_queue()  # in the order given: what is queued is judged (and seen) first
+        if article_id in self.seen:
+            # The run has it from another file after all (it moved: --prune
+            # asked before the new file's chunk was judged), as the
+            # embedded run, which judges each article as it is added, keeps it.
+            return
         answer = bulk.call(self.client, self.client.delete, index=self.index, id=article_id,
                             ignore=[404])
         self.report.removed += int(answer.get("result") == "deleted")
