@@ -44,7 +44,7 @@ MAPPING = {
 def ledger_of(client, name: str) -> str:
     """The ledger index of article index (or alias) `name`: that of the
     generation it points at."""
-    return ledger_name(concrete_indices(client, name)[0])
+    return ledger_name(call(client, concrete_indices, client=client, name=name)[0])
 
 
 def doc_id(path: str) -> str:
