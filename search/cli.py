@@ -326,8 +326,6 @@ def index_cmd(
 
     Text, HTML, JSON Lines, JSON, CSV/TSV, RSS/Atom and Reuters SGML, chosen by extension. Files that did not change since the last run are not read again; exact duplicates are indexed once; bad files are reported and skipped (exit code 2)."""
     target = index or DEFAULT_INDEX
-    if is_opensearch(index) and prune:  # no file ledger on OpenSearch yet
-        refuse_opensearch(index)
     missing = [p for p in paths if not p.exists()]
     if len(missing) == len(paths):
         raise NewsSearchError(f"no such file or folder: {', '.join(map(str, missing))}")

@@ -19,7 +19,10 @@ Three roles, each implemented today by the Whoosh engine:
   :class:`search.engine.whoosh.writer.WhooshWriter` (Whoosh's writer, the
   lock, commits, merges); on OpenSearch by
   :class:`search.ingest.opensearch_batch.OpenSearchBatch`, whose `add`
-  queues (articles are judged a chunk at a time) and returns None.
+  queues (articles are judged a chunk at a time) and returns a `Fate`
+  filled in then; both finish a file read (`when_judged`) once its
+  articles are judged, and keep a file ledger (`ingest.ledger.FileStore`:
+  SQLite beside the index, or `ingest.cluster_ledger` in the cluster).
 
 The seam is not yet the only way through. Where Whoosh objects still cross
 it (each import of Whoosh outside engine/whoosh also listed as an exception
@@ -116,7 +119,13 @@ class BatchWriter(Protocol):
     #: Ids written this run (`in` answers; kept in bounded memory).
     seen: Container[str]
 
-    def add(self, article: "Article", origin: str, signature: bytes | None = None) -> Any: ...
+    def add(self, article: "Article", origin: str, signature: bytes | None = None) -> Any:
+        """Whether the article is in the index afterwards: a bool, or (on
+        OpenSearch) a `Fate` whose `kept` says so once its chunk is judged."""
+
+    def when_judged(self, ids: list[str], verdicts: list[Any], then: Any) -> None:
+        """Call `then` with those of `ids` (one file's articles, `verdicts`
+        what `add` returned for each) that are in the index, once known."""
 
     def delete(self, article_id: str) -> None: ...
 

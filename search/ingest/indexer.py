@@ -162,6 +162,13 @@ class BatchWriter:
 
     # --- files ------------------------------------------------------------------
 
+    def when_judged(self, ids: list[str], verdicts: list[bool],
+                    then: Callable[[list[str]], None]) -> None:
+        """Call `then` with the ids of a file's articles that are in the
+        index (`verdicts`: what `add` returned for each): now, as each
+        article was judged as it was added."""
+        then([i for i, kept in zip(ids, verdicts) if kept])
+
     def record_file(self, record: FileRecord) -> None:
         """Note a file in the ledger, with the next commit."""
         self._files.append(record)
@@ -363,17 +370,30 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             report.files += 1
             report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
             report.problems.extend((origin, p) for p in parsed.problems)
-            ids = [a.id for a, sig, fingerprint, keys
-                   in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
-                          parsed.band_keys, strict=True)
-                   if batch.add(a, origin, sig, fingerprint, keys)]
-            for stale in set(record.ids if record else ()) - set(ids):
-                if stale not in batch.seen:
-                    batch.delete(stale)  # the file no longer holds this article
-            batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
-                                         parsed.format, ids, options.key(parsed.format)))
+            verdicts = [batch.add(a, origin, sig, fingerprint, keys)
+                        for a, sig, fingerprint, keys
+                        in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
+                               parsed.band_keys, strict=True)]
+            batch.when_judged([a.id for a in parsed.articles], verdicts, partial(
+                file_read, batch, record, FileRecord(key, parsed.size, parsed.mtime_ns,
+                                                     parsed.sha, parsed.format, [],
+                                                     options.key(parsed.format))))
         if progress:
             progress(done, total, report.articles)
+
+
+def file_read(batch, before: FileRecord | None, after: FileRecord, kept: list[str],
+              whole: bool = True) -> None:
+    """A file read again, its articles judged (`kept`: the ids now in the
+    index): the articles it no longer holds are removed, and its record
+    (`after`, with those ids) is noted for the next commit — unless not
+    `whole` (the cluster refused one of its articles: the file stays to be
+    read again)."""
+    for stale in set(before.ids if before else ()) - set(kept):
+        if stale not in batch.seen:
+            batch.delete(stale)  # the file no longer holds this article
+    if whole:
+        batch.record_file(replace(after, ids=kept))
 
 
 def prune(batch: BatchWriter, roots: list[Path]) -> None:

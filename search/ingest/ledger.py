@@ -13,6 +13,10 @@ articles' text (16 terms an article, each in the term table).
 Rows are written in the same rhythm as the Whoosh commits (see
 `indexer.BatchWriter`): a crash between the two leaves the ledger behind the
 index, never ahead of it, which only costs a re-read.
+
+The run (`indexer.index_files`, `prune`) asks a ledger only what
+:class:`FileStore` says; on OpenSearch the same records live in the cluster
+(`cluster_ledger.ClusterLedger`), so both engines decide alike.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Protocol
 
 FILENAME = "files.sqlite"
 COLUMNS = "path, size, mtime_ns, sha, format, ids, options"
@@ -42,8 +46,32 @@ class FileRecord:
     options: str = ""
 
 
+class FileStore(Protocol):
+    """What an indexing run asks of a file ledger, wherever it is kept: a
+    path → FileRecord table whose changes take effect at `commit` (after
+    the articles they name are written) or are dropped by `rollback`."""
+
+    def get(self, path: str) -> FileRecord | None: ...
+
+    def put(self, record: FileRecord) -> None: ...
+
+    def remove(self, path: str) -> None: ...
+
+    def under(self, root: str) -> Iterator[FileRecord]:
+        """Records of files at or below `root` (an absolute path)."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+def within(path: str, root: str) -> bool:
+    """Whether ledger path `path` is `root` or lies below it (`FileStore.under`)."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
 class Ledger:
-    """A small, transactional path → FileRecord table."""
+    """A small, transactional path → FileRecord table (a FileStore in SQLite)."""
 
     def __init__(self, generation_dir: Path):
         # Used from one thread at a time, not always the one that opened it (a

@@ -10,6 +10,9 @@ the alias ``NAME`` at it in one ``_aliases`` request, so a reader sees the
 old articles or the new ones, never a half-built index. The first rebuild
 of an index created as a plain ``NAME`` removes that index in the same
 request (``remove_index``), since an alias cannot share its name.
+
+Each concrete index has a companion, its file ledger ``<index>-files``
+(`files`): created with it, and deleted with it here.
 """
 
 from __future__ import annotations
@@ -19,6 +22,18 @@ from typing import Any
 
 #: The key of our entry in the mapping's ``_meta``.
 META_KEY = "newssearch"
+#: A concrete index's file ledger is named after it with this suffix.
+LEDGER_SUFFIX = "-files"
+
+
+def ledger_name(index: str) -> str:
+    """The file ledger index of concrete article index `index`."""
+    return index + LEDGER_SUFFIX
+
+
+def delete_with_ledger(client, index: str) -> None:
+    """Delete concrete index `index` and its file ledger (either may be gone)."""
+    client.indices.delete(index=f"{index},{ledger_name(index)}", ignore_unavailable=True)
 
 
 def now_iso() -> str:
@@ -75,8 +90,8 @@ def next_generation(client, name: str, meta: dict[str, Any]) -> tuple[int, str]:
     that name (a rebuild that died before its switch) is deleted first."""
     generation = int(meta.get("generation", 0)) + 1
     fresh = f"{name}-{generation}"
-    if client.indices.exists(index=fresh) and fresh not in concrete_indices(client, name):
-        client.indices.delete(index=fresh)
+    if fresh not in concrete_indices(client, name):  # (its ledger too: it would skip files)
+        delete_with_ledger(client, fresh)
     return generation, fresh
 
 
@@ -92,4 +107,6 @@ def switch_alias(client, name: str, fresh: str) -> None:
     client.indices.update_aliases(body={"actions": actions})
     for index in old:
         if index != name:
-            client.indices.delete(index=index, ignore_unavailable=True)
+            delete_with_ledger(client, index)
+    if old == [name]:  # the plain index is gone: its ledger goes too
+        client.indices.delete(index=ledger_name(name), ignore_unavailable=True)

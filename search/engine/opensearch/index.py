@@ -13,7 +13,8 @@ every filter but its own: the multi-select counting of `query.facets`.
 Pages past the result window and whole-index reads walk a point in time
 (`paging`); the source folders live in the mapping's ``_meta`` and a
 rebuild switches an alias (`generations`); the other reads of a snapshot
-are `reader.OpenSearchReader`'s.
+are `reader.OpenSearchReader`'s. A run over files keeps its file ledger in
+the cluster too (``<index>-files``: `files`, `ingest.cluster_ledger`).
 """
 
 from __future__ import annotations
@@ -93,14 +94,18 @@ class OpenSearchIndex:
         if mode == "overwrite" and exists:  # the index, or every generation behind the alias
             for index in self._call(generations.concrete_indices, client=self._client,
                                     name=self.name):
-                self._call(self._client.indices.delete, index=index)
+                self._call(generations.delete_with_ledger, client=self._client, index=index)
         elif mode == "create" and exists:
             raise NewsSearchError(f"an index already exists at {self.path}")
         elif mode == "open" and not exists:
             raise NewsSearchError(f"no index {self.name} on OpenSearch at {self.url} "
                                   f"(build one with: newssearch index PATH --index {self.path})")
-        if mode != "open":
-            ensure_index(self._client, self.name)
+        if mode != "open" and ensure_index(self._client, self.name):
+            # Its file ledger is created with it (ingest.cluster_ledger fills it).
+            from . import files
+
+            self._call(files.ensure, client=self._client, ledger=generations.ledger_name(self.name),
+                       of=self.name, empty=True)
 
     def __enter__(self) -> "OpenSearchIndex":
         return self
@@ -123,17 +128,18 @@ class OpenSearchIndex:
         from ...ingest import indexer
 
         report, started = IndexReport(), time.perf_counter()
-        with self._batch(report) as batch:
+        with self._batch(report, files=False) as batch:
             indexer.add_articles(batch, articles)
         return indexer.timed(report, started)
 
     def index_paths(self, paths: Sequence[Any], *, progress=None, field_map=None,
                     defaults=None, follow_links: bool = False, jobs: int | None = None,
-                    **_ignored) -> IndexReport:
+                    prune: bool = False, **_ignored) -> IndexReport:
         """Read files and folders with our readers and index their articles:
         the embedded engine's run (`ingest.indexer.index_paths`), on this
-        index. Every file is read (no file ledger); articles whose content
-        is unchanged are not written again."""
+        index, with its file ledger kept in the cluster (files unchanged in
+        size and mtime are not read; `prune` removes the articles of files
+        under `paths` that are gone)."""
         from ...ingest import indexer
 
         started, report = time.perf_counter(), IndexReport()
@@ -145,19 +151,20 @@ class OpenSearchIndex:
             files[:] = done, total
             progress(done, total, articles)
 
-        with self._batch(report) as batch:
+        with self._batch(report, files=True) as batch:
             indexer.index_paths(batch, given, options, jobs=jobs,
-                                progress=files_done if progress else None)
+                                progress=files_done if progress else None, prune_gone=prune)
         if progress:  # the last chunk is written as the run ends: count it
             progress(*files, report.articles)
         self._remember_roots([p for p in given if p.exists()], options)
         return indexer.timed(report, started)
 
-    def _batch(self, report: IndexReport):
-        """The run's writer on this index (ingest.opensearch_batch)."""
+    def _batch(self, report: IndexReport, files: bool):
+        """The run's writer on this index (ingest.opensearch_batch); `files`:
+        a run over files, with the file ledger."""
         from ...ingest.opensearch_batch import OpenSearchBatch
 
-        return OpenSearchBatch(self._client, self.name, report)
+        return OpenSearchBatch(self._client, self.name, report, files=files)
 
     def _remember_roots(self, paths: list[Path], options) -> None:
         """Record the folders read, with their read options, for `rebuild`
