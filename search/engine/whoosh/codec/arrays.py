@@ -72,6 +72,8 @@ def _decoded(terms, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarra
         if length < 0:  # the last block
             break
         position = end
+    if len(deltas) == 1:  # most words: one block, nothing to join
+        return _frozen(np.cumsum(deltas[0], dtype=np.int64) + first, weights[0])
     return _frozen(_ids(deltas, firsts, counts), np.concatenate(weights))
 
 
