@@ -127,3 +127,16 @@ def test_non_ascii_sentences_are_always_analysed():
             "a parlé aujourd'hui de la réforme. A £5 note about Elysee again.")
     found = " ".join(p.text for p in passages(text, Matcher(frozenset({"elyse"})), count=2))
     assert "Élysée" in found and "£5 note about Elysee" in found
+
+
+def test_sentence_breaks_are_those_of_the_look_behind_pattern():
+    """snippets._breaks matches the . ! ? with the break (a faster pattern):
+    the same breaks as the look-behind pattern it replaced, on every test
+    text and on runs of marks, quotes and paragraph breaks."""
+    import re
+
+    behind = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
+    tricky = ["a.. b", "Why?! Yes.\n\nNo.", "He said \"no.\" Then.'\n \n'", ". .\nb", "?", "x.\n",
+              "end.)] next", "\n\n\n", "a.\n\n\nb!  c?\t\"d\"", QUOTED, TRICKY]
+    for text in texts() + tricky:
+        assert list(snippets._breaks(text)) == [m.span() for m in behind.finditer(text)], text

