@@ -548,14 +548,17 @@ def test_preset_dictionary_comes_before_the_documents():
 
 # --- stored documents a zstd frame each (StoredDocsColumn, what is written now) ------
 
+class _Kept(io.BytesIO):
+    """A file whose bytes outlive the writer closing it."""
+
+    def close(self):
+        pass
+
+
 def _docs_column(docs: list, zdict: bytes | None = None, column=STORED) -> bytes:
     from whoosh.filedb.structfile import StructFile
 
-    class Kept(io.BytesIO):
-        def close(self):
-            pass
-
-    out = Kept()
+    out = _Kept()
     writer = column.writer(StructFile(out))
     if zdict is not None:
         writer.preset(zdict)
@@ -625,16 +628,12 @@ def test_stored_documents_read_from_many_threads():
 def test_merged_stored_documents_copy_the_frames_that_share_the_dictionary():
     from whoosh.filedb.structfile import StructFile
 
-    class Kept(io.BytesIO):
-        def close(self):
-            pass
-
     run = STORED.dictionary([pickle.dumps(d, 4) for d in _wire_docs(0, 256)])
     other = STORED.dictionary([pickle.dumps(d, 4) for d in _wire_docs(500, 256)])
     own = _wire_docs(700, 3)  # the column's own first: no block to align with now
     parts = [(_wire_docs(0, 300), run, True), (_wire_docs(10**5, 7), run, True),
              (_wire_docs(900, 300), other, False), (_wire_docs(2000, 20), None, False)]
-    out = Kept()
+    out = _Kept()
     writer = STORED.writer(StructFile(out))
     writer.preset(run)
     for n, doc in enumerate(own):

@@ -41,6 +41,28 @@ STORED_LEVEL = 4
 
 # --- stored fields ------------------------------------------------------------
 
+class _DocumentsWriter(ColumnWriter):
+    """What both stored-field writers share: documents pickled one by one
+    (or given pickled), gaps filled with empty ones; `_push` packs them."""
+
+    _count = 0
+
+    def add(self, docnum: int, value) -> None:
+        # Each document pickled on its own: every read unpickles fresh
+        # objects, so a caller changing a stored list changes no cache.
+        self.add_pickled(docnum, pickle.dumps(value, 4) if value else b"")
+
+    def add_pickled(self, docnum: int, data: bytes) -> None:
+        """A document's stored dict as `Reader.pickled` gave it (merging:
+        copied without unpickling and pickling it again)."""
+        while self._count < docnum:
+            self._push(b"")
+        self._push(data)
+
+    def _push(self, data: bytes) -> None:
+        raise NotImplementedError
+
+
 class StoredBlocksColumn(Column):
     """Per-document stored dicts, pickled and zlib-compressed in blocks of
     DOCS_PER_BLOCK documents, against a preset dictionary: the openings of
@@ -67,7 +89,7 @@ class StoredBlocksColumn(Column):
     def reader(self, dbfile, basepos, length, doccount):
         return self.Reader(dbfile, basepos, length, doccount)
 
-    class Writer(ColumnWriter):
+    class Writer(_DocumentsWriter):
         def __init__(self, dbfile):
             self._dbfile = dbfile
             self._start = dbfile.tell()
@@ -76,20 +98,6 @@ class StoredBlocksColumn(Column):
             self._count = 0
             self._zdict: bytes | None = None  # chosen once DICT_BLOCKS are in
             self._waiting: list[list[bytes]] = []  # blocks before it
-
-        def add(self, docnum: int, value) -> None:
-            while self._count < docnum:
-                self._push(b"")
-            # Each document pickled on its own: every read unpickles fresh
-            # objects, so a caller changing a stored list changes no cache.
-            self.add_pickled(docnum, pickle.dumps(value, 4) if value else b"")
-
-        def add_pickled(self, docnum: int, data: bytes) -> None:
-            """A document's stored dict as `Reader.pickled` gave it (merging:
-            copied without unpickling and pickling it again)."""
-            while self._count < docnum:
-                self._push(b"")
-            self._push(data)
 
         def _push(self, value) -> None:
             self._block.append(value)
@@ -254,7 +262,7 @@ class StoredDocsColumn(Column):
             return self.Reader(dbfile, basepos, length, doccount)
         return StoredBlocksColumn.Reader(dbfile, basepos, length, doccount)
 
-    class Writer(ColumnWriter):
+    class Writer(_DocumentsWriter):
         def __init__(self, dbfile):
             self._dbfile = dbfile
             self._start = dbfile.tell()
@@ -263,18 +271,6 @@ class StoredDocsColumn(Column):
             self._zdict: bytes | None = None  # chosen once DICT_DOCS are in
             self._waiting: list[bytes] = []  # documents before it
             self._packer = None
-
-        def add(self, docnum: int, value) -> None:
-            # Each document pickled on its own: every read unpickles fresh
-            # objects, so a caller changing a stored list changes no cache.
-            self.add_pickled(docnum, pickle.dumps(value, 4) if value else b"")
-
-        def add_pickled(self, docnum: int, data: bytes) -> None:
-            """A document's stored dict as `Reader.pickled` gave it (merging:
-            copied without unpickling and pickling it again)."""
-            while self._count < docnum:
-                self._push(b"")
-            self._push(data)
 
         def _push(self, data: bytes) -> None:
             self._count += 1
