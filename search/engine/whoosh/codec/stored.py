@@ -41,6 +41,19 @@ STORED_LEVEL = 4
 
 # --- stored fields ------------------------------------------------------------
 
+def _table_and_dictionary(dbfile, end: int) -> tuple[array, bytes]:
+    """The offset table and the dictionary of a stored column whose
+    dictionary length and count (uint32 each) end at `end`: the table
+    (uint64, one more than the count) before them, the dictionary before it."""
+    zlength, count = struct.unpack("<II", dbfile.get(end - 8, 8))
+    table_at = end - 8 - 8 * (count + 1)
+    table = array("Q")
+    table.frombytes(dbfile.get(table_at, 8 * (count + 1)))
+    if _BIG_ENDIAN:
+        table.byteswap()
+    return table, bytes(dbfile.get(table_at - zlength, zlength))
+
+
 class _DocumentsWriter(ColumnWriter):
     """What both stored-field writers share: documents pickled one by one
     (or given pickled), gaps filled with empty ones; `_push` packs them."""
@@ -185,14 +198,7 @@ class StoredBlocksColumn(Column):
     class Reader(ColumnReader):
         def __init__(self, dbfile, basepos, length, doccount):
             self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
-            zlength, blocks = struct.unpack("<II", dbfile.get(basepos + length - 8, 8))
-            table_at = basepos + length - 8 - 8 * (blocks + 1)
-            table = array("Q")
-            table.frombytes(dbfile.get(table_at, 8 * (blocks + 1)))
-            if _BIG_ENDIAN:
-                table.byteswap()
-            self._offsets = table
-            self._zdict = bytes(dbfile.get(table_at - zlength, zlength))
+            self._offsets, self._zdict = _table_and_dictionary(dbfile, basepos + length)
             self._blocks = LRU(CACHED_BLOCKS)  # block number → decompressed block
 
         def __len__(self) -> int:
@@ -340,15 +346,8 @@ class StoredDocsColumn(Column):
     class Reader(ColumnReader):
         def __init__(self, dbfile, basepos, length, doccount):
             self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
-            trailer = basepos + length - len(DOCS_MAGIC) - 8
-            zlength, count = struct.unpack("<II", dbfile.get(trailer, 8))
-            table_at = trailer - 8 * (count + 1)
-            table = array("Q")
-            table.frombytes(dbfile.get(table_at, 8 * (count + 1)))
-            if _BIG_ENDIAN:
-                table.byteswap()
-            self._offsets = table
-            self._zdict = bytes(dbfile.get(table_at - zlength, zlength))
+            self._offsets, self._zdict = _table_and_dictionary(
+                dbfile, basepos + length - len(DOCS_MAGIC))
             # A zstd context serves one thread at a time (`serve` searches
             # in several): one each, made on first use.
             self._local = threading.local()
