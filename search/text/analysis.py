@@ -233,11 +233,8 @@ class NewsAnalyzer:
         parts) follow its own, spanning the whole word, for highlighting."""
         terms_of = self.terms_for(language)
         spans = []
-        screen = _cue_pattern(cues).search if cues else None
-        for match in (WORD.finditer(value) if screen is None else _cued_words(value, cues)):
+        for match in (_cued_words(value, cues) if cues else WORD.finditer(value)):
             word = match.group(0)
-            if screen is not None and screen(word) is None:
-                continue
             offset = match.start()
             parts, joined = terms_of(word)
             for term, start, end in parts:
@@ -303,27 +300,34 @@ def normalize_keyword(value: str) -> str:
     return " ".join(fold(value).split())
 
 
-@lru_cache(maxsize=256)
-def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern:
-    """One search for any of `cues` (lower-case ASCII) in a word, whatever
-    its case: `cue in word.lower()` for each cue, as one C call."""
-    return re.compile("|".join(map(re.escape, cues)), re.ASCII | re.IGNORECASE)
-
-
 def _cued_words(value: str, cues: tuple[str, ...]) -> Iterator[re.Match]:
-    """The WORD matches of `value` in the stretches between white space that
-    hold a cue: what ``WORD.finditer(value)`` gives for those stretches (a
-    word never spans white space, so a stretch reads the same alone), found
-    without visiting every word of the text."""
+    """The WORD matches of `value` that hold a cue, whatever its case:
+    found from where the cues occur, without visiting every word of the
+    text. A word holds a cue if an occurrence lies wholly inside it; the
+    words around an occurrence are those of its stretch between white space
+    (a word never spans white space, so a stretch reads the same alone)."""
+    spans = cue_spans(value.lower(), cues)  # (ASCII: lower() keeps positions)
     done = 0
-    for at, _ in cue_spans(value.lower(), cues):  # (ASCII: lower() keeps positions)
+    for i, (at, _) in enumerate(spans):
         if at < done:
             continue
         space = _SPACE.search(value, at)
         end = space.start() if space else len(value)
         start = _LAST_SPACE.match(value, done, at)
-        yield from WORD.finditer(value, start.end() if start else done, end)
+        for match in WORD.finditer(value, start.end() if start else done, end):
+            if _holds_cue(spans, i, match.start(), match.end()):
+                yield match
         done = end
+
+
+def _holds_cue(spans: list[tuple[int, int]], i: int, start: int, end: int) -> bool:
+    """Does an occurrence from spans[i] on (sorted by start; none before
+    i lies in this stretch) lie wholly within [start, end)?"""
+    while i < len(spans) and spans[i][0] < end:
+        if spans[i][0] >= start and spans[i][1] <= end:
+            return True
+        i += 1
+    return False
 
 
 def cue_spans(lowered: str, cues: tuple[str, ...]) -> list[tuple[int, int]]:
