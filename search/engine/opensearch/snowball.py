@@ -64,11 +64,11 @@ FIELDS = ("title", "body")
 #: Stem rules, one ``algorithm: folded => stem`` a line.
 STEMS_FILE = "snowball_stems.txt"
 #: Unicode blocks whose letters `fold` may change: Latin (Latin-1 to
-#: Extended-B, Extended Additional), combining marks, Greek (and Extended),
-#: Cyrillic, Armenian, Hebrew, Arabic, Devanagari, Tamil.
-_BLOCKS = ((0xA0, 0x250), (0x300, 0x370), (0x370, 0x400), (0x400, 0x500), (0x530, 0x590),
-           (0x590, 0x600), (0x600, 0x700), (0x900, 0x980), (0xB80, 0xC00),
-           (0x1E00, 0x1F00), (0x1F00, 0x2000))
+#: Extended-B, Extended Additional), and the others: combining marks, Greek
+#: (and Extended), Cyrillic, Armenian, Hebrew, Arabic, Devanagari, Tamil.
+_LATIN = ((0xA0, 0x250), (0x1E00, 0x1F00))
+_OTHERS = ((0x300, 0x370), (0x370, 0x400), (0x400, 0x500), (0x530, 0x590), (0x590, 0x600),
+           (0x600, 0x700), (0x900, 0x980), (0xB80, 0xC00), (0x1F00, 0x2000))
 
 
 def routed() -> tuple[str, ...]:
@@ -100,18 +100,20 @@ def _routed_set() -> frozenset[str]:
 def fill(body: dict[str, Any]) -> None:
     """Put the analyzers and the routed fields into an index body."""
     analysis = body["settings"]["analysis"]
-    analysis.setdefault("char_filter", {})["news_fold"] = {
-        "type": "mapping", "mappings": [f"{_escape(k)} => {_escape(v)}"
-                                        for k, v in fold_map().items()]}
+    chars = analysis.setdefault("char_filter", {})
+    for name, blocks in (("news_fold", _LATIN + _OTHERS), ("news_fold_latin", _LATIN)):
+        chars[name] = {"type": "mapping", "mappings": [f"{_escape(k)} => {_escape(v)}"
+                                                       for k, v in fold_map(blocks).items()]}
     filters = analysis["filter"]
     after = []
-    for number, (target, chars) in enumerate(sorted(fold_groups().items())):
+    for number, (target, letters) in enumerate(sorted(fold_groups().items())):
         name = f"news_fold_after_{number}"
-        filters[name] = {"type": "pattern_replace", "pattern": f"[{''.join(chars)}]",
+        filters[name] = {"type": "pattern_replace", "pattern": f"[{''.join(letters)}]",
                          "replacement": target, "all": True}
         after.append(name)
+    filters["news_short_not_stemmed"] = {"type": "keyword_marker",
+                                         "keywords_pattern": ".{1,2}|.*[^\\p{L}].*"}
     rules = stem_rules()
-    properties = {}
     for algorithm in sorted({SNOWBALL[code] for code in routed()}):
         chain = ["news_short_not_stemmed"]
         if rules.get(algorithm):
@@ -122,29 +124,27 @@ def fill(body: dict[str, Any]) -> None:
                                                 "language": LUCENE_SNOWBALL[algorithm]}
         chain.append(f"news_{algorithm}_stemmer")
         _analyzers(analysis["analyzer"], algorithm, chain, after)
-    for code in routed():
-        algorithm = SNOWBALL[code]
-        properties[code] = {"properties": {name: {
-            "type": "text", "analyzer": f"news_{algorithm}_index",
-            "search_analyzer": f"news_{algorithm}_query"} for name in FIELDS}}
-    filters["news_short_not_stemmed"] = {"type": "keyword_marker",
-                                         "keywords_pattern": ".{1,2}|.*[^\\p{L}].*"}
+    properties = {code: {"properties": {name: {
+        "type": "text", "analyzer": f"news_{SNOWBALL[code]}_index",
+        "search_analyzer": f"news_{SNOWBALL[code]}_query"} for name in FIELDS}}
+        for code in routed()}
     body["mappings"]["properties"][ROOT] = {"properties": properties}
     body["mappings"].setdefault("_source", {}).setdefault("excludes", []).append(ROOT)
 
 
 def _analyzers(analyzers: dict, algorithm: str, stemming: list[str], after: list[str]) -> None:
-    """``news_<algorithm>_index`` and ``_query``: Latin-script languages are
-    folded (the char filter) before the stemmer, the others after it."""
+    """``news_<algorithm>_index`` and ``_query``. Latin-script languages are
+    folded (the char filter) before the stemmer; the others have their
+    script folded after it, Latin letters before (their stemmer leaves
+    Latin words alone, so before or after is the same)."""
     codes = [code for code in routed() if SNOWBALL[code] == algorithm]
     fold_first = any(code not in STEM_BEFORE_FOLDING for code in codes)
     for kind in ("index", "query"):
         parts = ["news_parts_index", "flatten_graph"] if kind == "index" else ["news_parts_query"]
         analyzers[f"news_{algorithm}_{kind}"] = {
             "type": "custom", "tokenizer": "news_words",
-            "char_filter": ["news_fold"] if fold_first else [],
-            "filter": [*parts, "lowercase", *stemming,
-                       *([] if fold_first else ["asciifolding", *after])]}
+            "char_filter": ["news_fold" if fold_first else "news_fold_latin"],
+            "filter": [*parts, "lowercase", *stemming, *([] if fold_first else after)]}
 
 
 def _escape(text: str) -> str:
@@ -153,8 +153,8 @@ def _escape(text: str) -> str:
     return "".join(f"\\u{ord(c):04x}" for c in text)
 
 
-def _chars():
-    for start, end in _BLOCKS:
+def _chars(blocks):
+    for start, end in blocks:
         for point in range(start, end):
             char = chr(point)
             if unicodedata.category(char)[0] in "LM":
@@ -165,19 +165,20 @@ def _is_word(text: str) -> bool:
     return all(unicodedata.category(c)[0] in "LM" for c in text)
 
 
-@lru_cache(maxsize=1)
-def fold_map() -> dict[str, str]:
-    """Each letter or mark `fold` changes otherwise than lower-casing does
-    → its folded form (the lowercase filter does the rest)."""
-    return {c: fold(c) for c in _chars() if fold(c) != c.lower() and _is_word(fold(c))}
+@lru_cache(maxsize=None)
+def fold_map(blocks) -> dict[str, str]:
+    """Each letter or mark of `blocks` that `fold` changes otherwise than
+    lower-casing does → its folded form (the lowercase filter does the rest)."""
+    return {c: fold(c) for c in _chars(blocks) if fold(c) != c.lower() and _is_word(fold(c))}
 
 
 @lru_cache(maxsize=1)
 def fold_groups() -> dict[str, tuple[str, ...]]:
-    """Folded form → the lower-case letters and marks `fold` turns into it
-    (one ``pattern_replace`` each, after a stemmer that saw them unfolded)."""
+    """Folded form → the lower-case letters and marks of the non-Latin
+    blocks that `fold` turns into it (one ``pattern_replace`` each, after a
+    stemmer that saw them unfolded)."""
     groups: dict[str, list[str]] = {}
-    for char in _chars():
+    for char in _chars(_OTHERS):
         folded = fold(char)
         if char == char.lower() and folded != char and _is_word(folded):
             groups.setdefault(folded, []).append(_pattern_char(char))
