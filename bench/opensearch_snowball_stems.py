@@ -1,5 +1,5 @@
-"""Write search/engine/opensearch/snowball_stems.txt: for each language
-routed to fields of its own (French, Spanish, Russian, …), the commonest
+"""Write search/engine/opensearch/snowball_stems.txt: for English and each
+language routed to fields of its own (French, Spanish, Russian, …), the commonest
 words of its wordfreq list that OpenSearch's Snowball stemmer stems
 otherwise than the embedded engine's PyStemmer, each with the embedded
 engine's stem (see `search.engine.opensearch.snowball`). Run it again after
@@ -30,7 +30,7 @@ HEADER = """\
 def main(url: str) -> None:
     client = connect(url)
     lines = []
-    for algorithm in sorted({SNOWBALL[code] for code in snowball.routed()}):
+    for algorithm in sorted({snowball.ENGLISH} | {SNOWBALL[c] for c in snowball.routed()}):
         rules = snowball.differing_rules(client, algorithm)
         print(f"{algorithm}: {len(rules)} rules of {len(snowball.our_stems(algorithm))} words")
         lines.extend(f"{algorithm}: {rule}\n" for rule in rules)

@@ -61,6 +61,10 @@ ELSEWHERE = frozenset({DEFAULT, "de"})
 ROOT = "i18n"
 #: The text fields copied into a language's fields.
 FIELDS = ("title", "body")
+#: English is the main fields' analysis (``news_index``, ``news_query``);
+#: its stem rules are made and kept as the others'.
+ENGLISH = "english"
+ENGLISH_ANALYZERS = {"index": "news_index", "query": "news_query"}
 #: Stem rules, one ``algorithm: folded => stem`` a line.
 STEMS_FILE = "snowball_stems.txt"
 #: Unicode blocks whose letters `fold` may change: Latin (Latin-1 to
@@ -124,12 +128,26 @@ def fill(body: dict[str, Any]) -> None:
                                                 "language": LUCENE_SNOWBALL[algorithm]}
         chain.append(f"news_{algorithm}_stemmer")
         _analyzers(analysis["analyzer"], algorithm, chain, after)
+    _english_rules(analysis, rules.get(ENGLISH, ()))
     properties = {code: {"properties": {name: {
         "type": "text", "analyzer": f"news_{SNOWBALL[code]}_index",
         "search_analyzer": f"news_{SNOWBALL[code]}_query"} for name in FIELDS}}
         for code in routed()}
     body["mappings"]["properties"][ROOT] = {"properties": properties}
     body["mappings"].setdefault("_source", {}).setdefault("excludes", []).append(ROOT)
+
+
+def _english_rules(analysis: dict, rules: tuple[str, ...]) -> None:
+    """PyStemmer's English (Snowball 3) parts from Lucene's ``porter2`` too
+    (``university``: ``universiti`` against ``univers``): the same
+    override, before the main fields' stemmer."""
+    if not rules:
+        return
+    analysis["filter"]["news_english_stems"] = {"type": "stemmer_override",
+                                                "rules": list(rules)}
+    for name in ENGLISH_ANALYZERS.values():
+        chain = analysis["analyzer"][name]["filter"]
+        chain.insert(chain.index("news_stemmer"), "news_english_stems")
 
 
 def _analyzers(analyzers: dict, algorithm: str, stemming: list[str], after: list[str]) -> None:
@@ -214,7 +232,8 @@ def our_stems(algorithm: str) -> dict[str, str]:
 
     from ...text.analysis_lang import word_terms
 
-    codes = [code for code in routed() if SNOWBALL[code] == algorithm]
+    codes = [DEFAULT] if algorithm == ENGLISH else \
+        [code for code in routed() if SNOWBALL[code] == algorithm]
     listed = [code for code in codes if code in wordfreq.available_languages()]
     if not listed:
         return {}
@@ -236,10 +255,11 @@ def differing_rules(client, algorithm: str, batch: int = 2000) -> list[str]:
     from .mapping import load_mapping
 
     analysis = load_mapping()["settings"]["analysis"]
-    analyzer = analysis["analyzer"][f"news_{algorithm}_query"]
+    analyzer = analysis["analyzer"][ENGLISH_ANALYZERS["query"] if algorithm == ENGLISH
+                                    else f"news_{algorithm}_query"]
     chain = [analysis["filter"].get(name, name) for name in analyzer["filter"]
              if name not in ("news_parts_query", f"news_{algorithm}_stems")]
-    chars = [analysis["char_filter"][name] for name in analyzer["char_filter"]]
+    chars = [analysis["char_filter"][name] for name in analyzer.get("char_filter", [])]
     ours = our_stems(algorithm)
     words = sorted(ours)
     rules = []
