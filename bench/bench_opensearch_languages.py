@@ -88,7 +88,9 @@ def main() -> None:
                 row[1] += 1
                 row[2] += ours == theirs
                 if ours != theirs:
-                    differing.append(f"{code} {word}: {len(ours)} / {len(theirs)}")
+                    only = sorted({str(stored[i].language) for i in ours ^ theirs})
+                    differing.append(f"{code} {word}: {len(ours)} / {len(theirs)} (those found "
+                                     f"by one engine only: {', '.join(only)})")
                 if len(word) >= 6:
                     wrong = typo(word)
                     mine = embedded.search(wrong, limit=0).suggestion
@@ -108,7 +110,8 @@ def main() -> None:
             print(f"| {code} | {n} | {queries} | {same} ({same / queries:.1%}) | {typos} "
                   f"| {same_typos} ({same_typos / max(typos, 1):.1%}) |")
         if differing:
-            print("\nwhere they differ:\n" + "\n".join(f"- {line}" for line in differing[:40]))
+            print("\nwhere they differ (embedded / OpenSearch):\n"
+                  + "\n".join(f"- {line}" for line in differing))
         cluster._client.indices.delete(index="bench-languages")
         embedded.close()
         cluster.close()

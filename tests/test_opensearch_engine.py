@@ -76,6 +76,16 @@ def built_on_both(corpus, name: str, opensearch_url: str, opensearch_client, emb
     return embedded, url
 
 
+def module_indexes(prefix: str, corpus, opensearch_url: str, opensearch_client,
+                   tmp_path_factory):
+    """A module fixture's body: `built_on_both` into an index named for the
+    session, yielded, then the OpenSearch index deleted."""
+    name = f"{prefix}-{tmp_path_factory.getbasetemp().name}".lower()
+    yield built_on_both(corpus, name, opensearch_url, opensearch_client,
+                        tmp_path_factory.mktemp(f"{prefix}-embedded") / "index")
+    opensearch_client.indices.delete(index=name, ignore_unavailable=True)
+
+
 def query_json(target, *args) -> dict:
     code, out, err = run("query", *args, "--index", target, "--json", "--limit", "100")
     assert code == 0, (args, out, err)

@@ -21,7 +21,8 @@ import pytest
 from search.article import Article
 from tests.conftest import ARTICLES, ROOT, SEEDS, dated_articles
 from tests.test_everyday_queries import CORPUS
-from tests.test_opensearch_engine import built_on_both, one_line_exit_2, query_json, run
+from tests.test_opensearch_engine import (built_on_both, module_indexes, one_line_exit_2, query_json,
+                                          run)
 
 pytestmark = pytest.mark.opensearch
 pytest.importorskip("opensearchpy")
@@ -47,10 +48,8 @@ def indexes(opensearch_url, opensearch_client, tmp_path_factory):
     jsonl(folder, "wires.jsonl", dated_articles())
     jsonl(folder, "everyday.jsonl", CORPUS)
     corpus = [SEEDS, ARTICLES, folder, LANGUAGES, GERMAN]
-    name = f"options-{tmp_path_factory.getbasetemp().name}".lower()
-    yield built_on_both(corpus, name, opensearch_url, opensearch_client,
-                        tmp_path_factory.mktemp("options-embedded") / "index")
-    opensearch_client.indices.delete(index=name, ignore_unavailable=True)
+    yield from module_indexes("options", corpus, opensearch_url, opensearch_client,
+                              tmp_path_factory)
 
 
 def both(indexes, *args) -> tuple[dict, dict]:

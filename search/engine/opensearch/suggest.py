@@ -11,11 +11,9 @@ unstemmed field (``title.words``, ``body.words``) lists its candidates: the
 index words within the same edits (one for words of four letters or
 fewer, else two), sharing the first letter. The suggester's own order (a
 similarity normalised by length) is not the embedded engine's, so the
-candidates are ranked here as there: fewest edits, a swap counting one
-(rapidfuzz's OSA), then most articles (the options' ``freq``, summed over
-the two fields), then alphabetical. Lucene's automaton also admits a swap
-as one edit where Whoosh's counts two, so a candidate more than the edits
-away in plain Levenshtein distance is dropped, as Whoosh never lists it.
+candidates are ranked as there (`respell.best`: fewest edits, a swap
+counting one, then most articles: the options' ``freq``, summed over the
+two fields; then alphabetical).
 """
 
 from __future__ import annotations
@@ -24,16 +22,16 @@ from typing import Any, Callable, Sequence
 
 from ...query import tree as t
 from ...text.analysis import WORD, analyze, fold
+from ...text.respell import best, edits_for, respell
 from .languages import by_language
 
 #: Stemmed fields whose terms tell whether a query word is known.
 VOCABULARY_FIELDS = ("title", "body")
 #: Unstemmed fields the corrections come from.
 WORDS = ("title.words", "body.words")
-#: The embedded engine's bounds (whoosh.querying.suggest): no correction
-#: for longer words; words this short get one edit at most.
+#: The embedded engine's bound (whoosh.querying.suggest): no correction
+#: for longer words.
 LONGEST_WORD = t.MAX_FUZZY_CHARS
-SHORT_WORD = 4
 #: Candidates the suggester lists a word and field (the embedded engine
 #: ranks every one; a word has rarely more within two edits).
 CANDIDATES = 100
@@ -44,7 +42,7 @@ def suggest(search: Callable[[dict], dict], text: str, tree: t.Node,
     """The query text with unknown words replaced by their nearest known
     words, or None (every word known, or nothing close). `search` sends a
     search body and returns OpenSearch's answer."""
-    terms = sorted(set(_plain_terms(tree)))
+    terms = sorted(set(t.plain_terms(tree, VOCABULARY_FIELDS)))
     if not terms:
         return None
     words = _correctable(text, set(terms))
@@ -53,30 +51,9 @@ def suggest(search: Callable[[dict], dict], text: str, tree: t.Node,
     unknown = {term for number, term in enumerate(terms) if not counts[str(number)]["doc_count"]}
     if not unknown:
         return None
-    corrections = {folded: _nearest(folded, answer["suggest"], number)
-                   for number, folded in enumerate(words)}
-
-    def fix(match) -> str:
-        word = match.group(0)
-        found = analyze(word)
-        correction = corrections.get(fold(word)) if len(found) == 1 and found[0] in unknown \
-            else None
-        if not correction:
-            return word
-        return correction.capitalize() if word[:1].isupper() else correction
-
-    corrected = WORD.sub(fix, text)
-    return corrected if corrected != text else None
-
-
-def _plain_terms(query: t.Node):
-    """Terms of the query's plain words and phrases (not patterns, not
-    negated parts: a typo in an exclusion excludes nothing anyway)."""
-    for leaf in t.unnegated_leaves(query):
-        if isinstance(leaf, t.Term) and leaf.field in VOCABULARY_FIELDS:
-            yield leaf.text
-        elif isinstance(leaf, t.Phrase) and leaf.field in VOCABULARY_FIELDS:
-            yield from leaf.words
+    return respell(text, unknown, lambda word: _nearest(word, answer["suggest"],
+                                                       words.index(word))
+                   if word in words else None)
 
 
 def _correctable(text: str, terms: set[str]) -> list[str]:
@@ -96,7 +73,7 @@ def _request(terms: list[str], words: list[str], present: Sequence[str]) -> dict
         {"bool": {"should": [{"term": {name: term}} for name in VOCABULARY_FIELDS]}}, present)
         for number, term in enumerate(terms)}
     suggesters = {f"w{number}_{field}": {"text": word, "term": {
-        "field": field, "suggest_mode": "always", "max_edits": _edits(word),
+        "field": field, "suggest_mode": "always", "max_edits": edits_for(word),
         "prefix_length": 1, "min_word_length": 3, "size": CANDIDATES,
         "max_inspections": 5, "accuracy": 0.0001, "min_doc_freq": 0}}
         for number, word in enumerate(words) for field in WORDS}
@@ -107,21 +84,11 @@ def _request(terms: list[str], words: list[str], present: Sequence[str]) -> dict
     return body
 
 
-def _edits(word: str) -> int:
-    return 1 if len(word) <= SHORT_WORD else 2
-
-
 def _nearest(word: str, suggested: dict[str, Any], number: int) -> str | None:
-    """The best candidate for `word` (the module notes' order), or None."""
-    from rapidfuzz.distance import OSA, Levenshtein
-
+    """The best candidate for `word` (`respell.best`), or None."""
     frequency: dict[str, int] = {}
     for field in WORDS:
         for entry in suggested.get(f"w{number}_{field}", []):
             for option in entry["options"]:
                 frequency[option["text"]] = frequency.get(option["text"], 0) + option["freq"]
-    frequency.pop(word, None)
-    edits = _edits(word)
-    ranked = sorted((OSA.distance(word, c), -freq, c) for c, freq in frequency.items()
-                    if Levenshtein.distance(word, c) <= edits)
-    return ranked[0][2] if ranked else None
+    return best(word, frequency)
