@@ -159,7 +159,10 @@ def test_a_misspelt_query_gets_the_same_suggestion(indexes, query, corrected):
 
 
 @pytest.mark.parametrize("query", ["Idlib", "président", "xyzzyq", "grèvs",
-                                   "Patriot", "Idlib -Russia"])
+                                   "Patriot", "Idlib -Russia",
+                                   # the unstemmed words fold й to и (`fold`; on OpenSearch
+                                   # snowball._fold_scripts): "городскои" finds nothing more
+                                   "гордоской"])
 def test_no_suggestion_where_the_embedded_engine_gives_none(indexes, query):
     ours, theirs = both(indexes, query)
     assert ours["suggestion"] is None and theirs["suggestion"] is None

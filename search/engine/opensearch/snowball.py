@@ -105,9 +105,12 @@ def fill(body: dict[str, Any]) -> None:
     """Put the analyzers and the routed fields into an index body."""
     analysis = body["settings"]["analysis"]
     chars = analysis.setdefault("char_filter", {})
-    for name, blocks in (("news_fold", _LATIN + _OTHERS), ("news_fold_latin", _LATIN)):
+    for name, blocks, marks in (("news_fold", _LATIN + _OTHERS, True),
+                                ("news_fold_latin", _LATIN, True),
+                                ("news_fold_scripts", _OTHERS, False)):
         chars[name] = {"type": "mapping", "mappings": [f"{_escape(k)} => {_escape(v)}"
-                                                       for k, v in fold_map(blocks).items()]}
+                                                       for k, v in fold_map(blocks, marks).items()]}
+    _fold_scripts(analysis["analyzer"])
     filters = analysis["filter"]
     after = []
     for number, (target, letters) in enumerate(sorted(fold_groups().items())):
@@ -135,6 +138,21 @@ def fill(body: dict[str, Any]) -> None:
         for code in routed()}
     body["mappings"]["properties"][ROOT] = {"properties": properties}
     body["mappings"].setdefault("_source", {}).setdefault("excludes", []).append(ROOT)
+
+
+#: The main fields' analyzers (English, and the unstemmed ``.words``).
+MAIN_ANALYZERS = ("news_index", "news_query", "news_words_index", "news_words_query")
+
+
+def _fold_scripts(analyzers: dict) -> None:
+    """The main fields fold the letters of other scripts as `fold` does
+    (Russian ``й`` → ``и``, Greek ``ά`` → ``α``), which ``asciifolding``
+    leaves alone: a Russian word in an English-analysed article, a pattern
+    and a "did you mean" on ``.words`` then meet the embedded engine's
+    terms. Latin letters stay ``asciifolding``'s (the known differences of
+    `ø`, `œ`, `ł`, pinned by a test)."""
+    for name in MAIN_ANALYZERS:
+        analyzers[name]["char_filter"] = ["news_fold_scripts"]
 
 
 def _english_rules(analysis: dict, rules: tuple[str, ...]) -> None:
@@ -171,11 +189,11 @@ def _escape(text: str) -> str:
     return "".join(f"\\u{ord(c):04x}" for c in text)
 
 
-def _chars(blocks):
+def _chars(blocks, marks: bool = True):
     for start, end in blocks:
         for point in range(start, end):
             char = chr(point)
-            if unicodedata.category(char)[0] in "LM":
+            if unicodedata.category(char)[0] in ("LM" if marks else "L"):
                 yield char
 
 
@@ -184,10 +202,13 @@ def _is_word(text: str) -> bool:
 
 
 @lru_cache(maxsize=None)
-def fold_map(blocks) -> dict[str, str]:
-    """Each letter or mark of `blocks` that `fold` changes otherwise than
-    lower-casing does → its folded form (the lowercase filter does the rest)."""
-    return {c: fold(c) for c in _chars(blocks) if fold(c) != c.lower() and _is_word(fold(c))}
+def fold_map(blocks, marks: bool = True) -> dict[str, str]:
+    """Each letter (or mark) of `blocks` that `fold` changes otherwise than
+    lower-casing does → its folded form (the lowercase filter does the rest).
+    Without marks, for an analyzer whose tokenizer must still split at a
+    combining mark, as the embedded tokenizer does."""
+    return {c: fold(c) for c in _chars(blocks, marks)
+            if fold(c) != c.lower() and _is_word(fold(c))}
 
 
 @lru_cache(maxsize=1)
