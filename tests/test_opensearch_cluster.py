@@ -189,16 +189,24 @@ def test_index_with_newssearch_analysis_is_created(opensearch_client, news_index
     assert set(fields) == {"id", "title", "body", "source", "authors", "published", "url", "section",
                            "tags", "language", "related", "path", "content_hash", "cluster",
                            "topics", "places", "people", "orgs", "exchanges",
-                           "text_hash", "bands", "signature"}  # (found at ingest)
+                           "text_hash", "bands", "signature",  # (found at ingest)
+                           "i18n"}  # (each Snowball language's own fields: snowball.py)
     assert fields["topics"] == fields["source"]  # the Reuters code lists: facets too
     assert fields["bands"] == {"type": "keyword", "doc_values": False}  # searched, not sorted
     assert fields["title"]["fields"]["words"]["analyzer"] == "news_words_index"
     assert fields["published"]["type"] == "date"
     assert fields["source"] == {"type": "keyword", "normalizer": "news_keyword"}
     settings = opensearch_client.indices.get_settings(index=news_index)[news_index]["settings"]
-    # Our four modes, and German (title.de, body.de: tests/test_opensearch_query_options.py)
+    # Our four modes, German (title.de, body.de: tests/test_opensearch_query_options.py)
+    # and each other Snowball language's pair (tests/test_opensearch_snowball.py)
+    from search.engine.opensearch.snowball import routed
+    from search.text.analysis_lang import SNOWBALL
+
     assert set(settings["index"]["analysis"]["analyzer"]) == set(MODES.values()) | {
-        "news_de_index", "news_de_query"}
+        "news_de_index", "news_de_query"} | {f"news_{SNOWBALL[code]}_{kind}"
+                                            for code in routed() for kind in ("index", "query")}
+    assert fields["i18n"]["properties"]["fr"]["properties"]["body"]["analyzer"] == \
+        "news_french_index"
     assert fields["body"]["fields"]["de"]["analyzer"] == "news_de_index"
     # our BM25's k1 and b, not Lucene's 1.2 and 0.75
     from search.engine.whoosh.querying.ranking import B, K1

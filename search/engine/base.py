@@ -57,6 +57,10 @@ if TYPE_CHECKING:
     from ..article import Article
     from ..results import IndexStats, SearchResults
 
+#: "Did you mean" is offered when a query finds this many articles or fewer
+#: (before relaxing), on either engine (query.searcher, opensearch.index).
+SUGGEST_BELOW = 2
+
 
 @runtime_checkable
 class Store(Protocol):

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..engine.base import SUGGEST_BELOW
 from ..engine.whoosh.querying import execute, facet_counts
 from ..engine.whoosh.querying.relax import relax
 from ..engine.whoosh.querying.suggest import suggest
@@ -119,9 +120,6 @@ def run(searcher, request: SearchRequest) -> SearchResults:
         suggestion=suggestion, relaxed=loose is not None,
     )
 
-
-#: "Did you mean" is offered when a query finds this many articles or fewer.
-SUGGEST_BELOW = 2
 
 
 def _better_query(searcher, request: SearchRequest, filter_tree: t.Node | None,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Iterator, Union
+from typing import Iterable, Iterator, Union
 
 
 #: Limits of the query language, kept by every tree the parser makes (so an
@@ -268,3 +268,15 @@ def unnegated_leaves(node: Node) -> Iterator[Leaf]:
         yield node
     for kid in children(node):
         yield from unnegated_leaves(kid)
+
+
+def plain_terms(node: Node, fields: Iterable[str]) -> Iterator[str]:
+    """The terms of a tree's plain words and phrases on `fields`, outside
+    its negated parts (what "did you mean" checks on either engine: a typo
+    in an exclusion excludes nothing anyway; patterns are not words)."""
+    fields = frozenset(fields)
+    for leaf in unnegated_leaves(node):
+        if isinstance(leaf, Term) and leaf.field in fields:
+            yield leaf.text
+        elif isinstance(leaf, Phrase) and leaf.field in fields:
+            yield from leaf.words

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ...article import Article
 from ...errors import EngineUnavailableError, NewsSearchError
 from .mapping import add_missing_fields, create_index
+from .snowball import routed_fields
 
 #: The Article fields the mapping holds, in the contract's order.
 SOURCE_FIELDS = ("id", "title", "body", "source", "authors", "published", "url", "section",
@@ -89,6 +90,7 @@ def to_source(article: Article) -> dict[str, Any]:
     published = article.published
     # A string is sent as it is: the mapping, not this module, judges a date.
     source["published"] = published.isoformat() if isinstance(published, datetime) else published
+    source.update(routed_fields(article))  # its language's own fields (snowball.py)
     return source
 
 

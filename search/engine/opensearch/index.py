@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from ...article import Article
+from ..base import SUGGEST_BELOW
 from ...errors import NewsSearchError, QueryError
 from ...fields import DATE_FACETS, combine_filters, resolve_facet
 from ...results import FacetCount, Hit, IndexReport, IndexStats, SearchResults
@@ -39,6 +40,7 @@ from ...query import snippets
 from .dsl import to_dsl, weightless
 from .highlight import matchers
 from .reader import OpenSearchReader
+from .suggest import suggest as suggest_query
 
 #: ``opensearch://host:port/index`` (a Path collapses ``//`` to ``/``: both read).
 URL = re.compile(r"^opensearch:/+(?P<host>[^/]+)/(?P<index>[^/]+)/?$")
@@ -196,7 +198,7 @@ class OpenSearchIndex:
                strict: bool = False, any_term: bool = False, snippets: int = 2,
                filters: dict | None = None, relax: bool = True, collapse: bool = False,
                half_life: float = 30.0, synonyms=None, languages=None,
-               **_ignored) -> SearchResults:
+               suggest: bool = True, **_ignored) -> SearchResults:
         """NewsIndex.search on OpenSearch: the same query language, filters,
         facets, sorts, --collapse, synonyms, languages and result shape."""
         from ...query.parser import parse
@@ -224,6 +226,7 @@ class OpenSearchIndex:
         body = request.body(_ranked(tree, query, facts["languages"]), limit, page, sort,
                             collapse)
         answer = self._page(body)
+        strict_total = answer["hits"]["total"]["value"]
         relaxed = False
         if answer["hits"]["total"]["value"] == 0 and parsed.relaxable and relax:
             # As the embedded engine: no article has every word, so any word.
@@ -234,10 +237,30 @@ class OpenSearchIndex:
             relaxed = answer["hits"]["total"]["value"] > 0
         request.highlights = matchers(tree)
         results = request.results(answer, query, page, limit, parsed.warnings, relaxed, started)
+        if suggest and strict_total <= SUGGEST_BELOW:  # (before relaxing: "oil pirces")
+            results.suggestion = self._better_query(
+                parsed, facts["languages"], strict_total, source=source, section=section,
+                since=since, until=until, filters=filters)
         if collapse:  # the clusters of every match counted (collapse.py)
             sizes = self._call(cluster_sizes, client=self._client, index=self.name, body=body)
             count_clusters(results, sizes)
         return results
+
+    def _better_query(self, parsed, present: Sequence[str], total: int, **filters) -> str | None:
+        """A corrected query (`suggest.suggest`), if it finds more articles
+        than the one typed under the same filters, parsed for the index's
+        languages: as the embedded searcher's `_better_query`."""
+        corrected = suggest_query(lambda body: self._call(self._client.search, index=self.name,
+                                                          body=body),
+                                  parsed.text, parsed.tree, present)
+        if not corrected or corrected == parsed.text:
+            return None
+        try:
+            better = self.search(corrected, limit=0, snippets=0, relax=False, suggest=False,
+                                 **filters)
+        except QueryError:
+            return None
+        return corrected if better.total > total else None
 
     def languages(self) -> list[str]:
         """The languages with their own analysis (`languages.ANALYSED`)

@@ -13,9 +13,15 @@ for one in German (`by_language`). Each article matches one branch, so its
 score is that branch's: a word's ``dis_max`` over title and body still
 takes the best of its fields.
 
-Languages without a sub-field are analysed as English here (the embedded
-engine stems French, Spanish, … in their own right): a query asking for
-them is refused rather than answered otherwise.
+The other languages the embedded engine stems with Snowball (French,
+Spanish, Russian, …: `snowball.routed`) have fields of their own that only
+their articles fill (``i18n.fr.body``: `snowball`); their branch asks that
+field and needs no language filter. The English branch leaves out German
+articles by their ``language`` and routed ones by their fields, so an index
+written before the routed fields (where they are not indexed) answers as
+it did. The few languages Lucene has no Snowball stemmer for (Czech,
+Polish, …) are analysed as English here: a query asking for them is
+refused rather than answered otherwise.
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ from ...errors import QueryError
 from ...text import language as codes
 from ...text.analysis_lang import DEFAULT, SNOWBALL, analysis_language
 from .dsl import TEXT_FIELDS
+from .snowball import ROOT, field as routed_field, routed
 
 #: Languages with their own sub-field of each text field (mapping.json).
-ANALYSED = ("de",)
+SUB_FIELDS = ("de",)
+#: Languages analysed in their own right: a sub-field, or routed fields.
+ANALYSED = (*SUB_FIELDS, *routed())
 LANGUAGE_FIELD = "language"
 #: Query clauses on a text field (what `dsl.to_dsl` writes for terms and
 #: phrases); patterns are on ``FIELD.words``, the same for every language.
@@ -61,8 +70,8 @@ def analyses(asked: Sequence[str] | None, present: Sequence[str]) -> list[str | 
             language = None
         elif language not in ANALYSED:
             raise QueryError(f"--lang {code}: {SNOWBALL[language].title()} analysis is not "
-                             f"supported on an OpenSearch index yet (there: "
-                             f"{', '.join([DEFAULT, *ANALYSED])})")
+                             f"supported on an OpenSearch index (Lucene has no Snowball "
+                             f"stemmer for it)")
         if language not in wanted:
             wanted.append(language)
     return wanted
@@ -93,10 +102,16 @@ def _split(clause: dict[str, Any], present: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _per_language(kind: str, body: dict, field: str, present: tuple[str, ...]) -> dict:
-    others = {"terms": {LANGUAGE_FIELD: list(present)}}
-    branches = [{"bool": {"must": [{kind: body}], "must_not": [others]}}]
+    own_fields = [code for code in present if code in SUB_FIELDS]
+    mine = [{"terms": {LANGUAGE_FIELD: own_fields}}] if own_fields else []
+    if len(own_fields) < len(present):
+        mine.append({"exists": {"field": ROOT}})
+    branches = [{"bool": {"must": [{kind: body}], "must_not": mine}}]
     for code in present:
-        own = {kind: {f"{field}.{code}": body[field]}}
-        branches.append({"bool": {"must": [own],
-                                  "filter": [{"term": {LANGUAGE_FIELD: code}}]}})
+        if code in SUB_FIELDS:
+            own = {kind: {f"{field}.{code}": body[field]}}
+            branches.append({"bool": {"must": [own],
+                                      "filter": [{"term": {LANGUAGE_FIELD: code}}]}})
+        else:  # only this language's articles have the field
+            branches.append({kind: {routed_field(code, field): body[field]}})
     return {"bool": {"should": branches, "minimum_should_match": 1}}

@@ -18,11 +18,12 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def _mapping_file() -> dict[str, Any]:
-    from . import german
+    from . import german, snowball
 
     text = resources.files(__package__).joinpath("mapping.json").read_text(encoding="utf-8")
     body = json.loads(text)
     german.fill(body["settings"])  # the German word list and stems, from search.text
+    snowball.fill(body)  # the other Snowball languages' analyzers and routed fields
     return body
 
 
@@ -54,13 +55,20 @@ RUN_FIELDS = ("text_hash", "bands", "signature")
 def add_missing_fields(client, name: str) -> None:
     """Give an existing index (or the indexes behind an alias) the fields of
     RUN_FIELDS: the mapping is strict, so an older index would refuse every
-    article that carries them. (Adding a field to a mapping is allowed.)"""
+    article that carries them. (Adding a field to a mapping is allowed.)
+    An index older than the routed language fields (`snowball.ROOT`) gets
+    them as an object that is kept but not indexed: their analyzers cannot
+    be added to an open index, so its articles stay analysed as before
+    until a `rebuild` makes a new index."""
+    from .snowball import ROOT
+
     properties = _mapping_file()["mappings"]["properties"]
     # Asked first: a read passes a write block (a full disk) that a mapping
     # update would not.
     held = client.indices.get_mapping(index=name)
-    missing = {field for entry in held.values() for field in RUN_FIELDS
+    missing = {field for entry in held.values() for field in (*RUN_FIELDS, ROOT)
                if field not in entry["mappings"].get("properties", {})}
     if missing:
         client.indices.put_mapping(index=name, body={"properties": {
-            field: properties[field] for field in sorted(missing)}})
+            field: properties[field] if field != ROOT else {"type": "object", "enabled": False}
+            for field in sorted(missing)}})
