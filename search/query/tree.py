@@ -256,6 +256,17 @@ def rewrite(node: Node, change) -> Node:
     return change(node)
 
 
+def loosenable(node: Node) -> bool:
+    """May a query finding nothing be asked again with any of its words?
+    Only an AND of two or more parts that are not exclusions (perhaps the
+    positive side of an AndNot): ``Patriot NOT missile`` has one word to
+    look for, and loosened it would find every article without "missile".
+    What `engine.whoosh.querying.relax` decides on the Whoosh query."""
+    if isinstance(node, AndNot):
+        return loosenable(node.positive)
+    return isinstance(node, And) and sum(not isinstance(k, Not) for k in node.children) >= 2
+
+
 def unnegated_leaves(node: Node) -> Iterator[Leaf]:
     """The leaves of a tree outside its negated parts: what a hit can be
     said to match (``Patriot -Idlib`` → Patriot)."""
