@@ -430,3 +430,21 @@ def test_both_engines_loosen_the_same_queries(indexes, query):
     theirs = ok_json("query", query, "--index", url)
     assert (theirs["total"], theirs["relaxed"]) == (ours["total"], ours["relaxed"]), query
     assert sorted(h["id"] for h in theirs["hits"]) == sorted(h["id"] for h in ours["hits"])
+
+
+def test_the_app_takes_an_open_index_of_either_engine(indexes):
+    """`newssearch serve` opens the index once and hands it to the app (an
+    OpenSearchIndex, on a cluster, had been taken for a path)."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from search import NewsIndex
+    from search.web.app import create_app
+
+    totals = []
+    for target in indexes:
+        with TestClient(create_app(NewsIndex.open(target))) as client:
+            answer = client.get("/api/search", params={"q": "Idlib"})
+            assert answer.status_code == 200, answer.text
+            totals.append(answer.json()["total"])
+    assert totals[0] == totals[1] > 0

@@ -90,7 +90,9 @@ class Server:
 
     def __init__(self, index: str | Path | NewsIndex, time_limit: float = SEARCH_TIME_LIMIT,
                  synonyms: Synonyms | None = None):
-        self.index = index if isinstance(index, NewsIndex) else NewsIndex.open(index)
+        # (An open index of either engine: NewsIndex.open gives an
+        # OpenSearchIndex for an opensearch:// URL.)
+        self.index = NewsIndex.open(index) if isinstance(index, (str, Path)) else index
         self.time_limit = time_limit
         self.synonyms = synonyms
 
