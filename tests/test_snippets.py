@@ -110,7 +110,7 @@ def test_every_word_starts_with_its_stems_cue():
     stems = {w: ANALYZER.query_spans(w)[0][0] for w in words}
     assert [w for w, term in stems.items() if not w.startswith(snippets._cue(term))] == []
     assert snippets._cue("cut") == "cu" and snippets._cue("die") == "d"
-    assert len(words) > 500
+    assert len(words) > 300  # (the fixture texts alone: 436 words)
 
 
 @pytest.mark.parametrize("word, term", [("dying", "die"), ("skies", "sky"), ("lying", "lie"),
