@@ -51,8 +51,9 @@ class ParsedQuery:
     #: What the query asks for, engine-neutral (each engine translates it).
     tree: t.Node
     warnings: list[str] = field(default_factory=list)
-    #: Words ANDed by default, not by an explicit AND, && or +: if no
-    #: article has them all, the search may relax them (see `relax`).
+    #: Two or more words ANDed by default (not by an explicit AND, && or
+    #: +; see `tree.loosenable`): if no article has them all, either engine
+    #: may search them as any word instead (see `relax`).
     relaxable: bool = False
 
 
@@ -78,7 +79,9 @@ def parse(text: str, *, strict: bool = False, any_term: bool = False,
         return first
     queries = [first.tree] + [_parse_one(text, strict, any_term, language).tree
                               for language in wanted[1:]]
-    return ParsedQuery(first.text, _merge(queries), first.warnings, first.relaxable)
+    merged = _merge(queries)
+    return ParsedQuery(first.text, merged, first.warnings,
+                       first.relaxable and t.loosenable(merged))
 
 
 def _merge(queries: list[t.Node]) -> t.Node:
@@ -148,10 +151,10 @@ def _parse_one(text: str, strict: bool, any_term: bool,
     relaxable = not any_term and not _EXPLICIT_AND.search(cleaned)
     plain = _plain_words_query(cleaned, any_term, language)
     if plain is not None:
-        return ParsedQuery(text, plain, warnings, relaxable)
+        return ParsedQuery(text, plain, warnings, relaxable and t.loosenable(plain))
     tree, more = syntax.read(cleaned, strict=strict, any_term=any_term, language=language,
                              same_columns=same_columns)
-    return ParsedQuery(text, tree, warnings + more, relaxable)
+    return ParsedQuery(text, tree, warnings + more, relaxable and t.loosenable(tree))
 
 
 #: An operator that asks for every part explicitly: such a query is not relaxed.

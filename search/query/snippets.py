@@ -23,7 +23,7 @@ from functools import lru_cache
 from itertools import chain
 
 from ..results import Snippet, merge_spans
-from ..text.analysis import NewsAnalyzer, cue_spans
+from ..text.analysis import NewsAnalyzer, cue_spans, holds_cue
 
 #: Longest passage shown; a longer sentence is cut around its first match.
 PASSAGE_CHARS = 240
@@ -201,11 +201,7 @@ class _Cues:
         while i < len(spans) and spans[i][0] < start:
             i += 1
         self._next = i
-        while i < len(spans) and spans[i][0] < end:
-            if spans[i][1] <= end:
-                return True
-            i += 1
-        return False
+        return holds_cue(spans, i, start, end)
 
 
 def sentences(text: str):

@@ -261,7 +261,8 @@ def loosenable(node: Node) -> bool:
     Only an AND of two or more parts that are not exclusions (perhaps the
     positive side of an AndNot): ``Patriot NOT missile`` has one word to
     look for, and loosened it would find every article without "missile".
-    What `engine.whoosh.querying.relax` decides on the Whoosh query."""
+    Part of `ParsedQuery.relaxable`, which both engines read; the same
+    shapes `engine.whoosh.querying.relax` loosens on the Whoosh query."""
     if isinstance(node, AndNot):
         return loosenable(node.positive)
     return isinstance(node, And) and sum(not isinstance(k, Not) for k in node.children) >= 2

@@ -315,14 +315,15 @@ def _cued_words(value: str, cues: tuple[str, ...]) -> Iterator[re.Match]:
         end = space.start() if space else len(value)
         start = _LAST_SPACE.match(value, done, at)
         for match in WORD.finditer(value, start.end() if start else done, end):
-            if _holds_cue(spans, i, match.start(), match.end()):
+            if holds_cue(spans, i, match.start(), match.end()):
                 yield match
         done = end
 
 
-def _holds_cue(spans: list[tuple[int, int]], i: int, start: int, end: int) -> bool:
-    """Does an occurrence from spans[i] on (sorted by start; none before
-    i lies in this stretch) lie wholly within [start, end)?"""
+def holds_cue(spans: list[tuple[int, int]], i: int, start: int, end: int) -> bool:
+    """Does a cue occurrence from spans[i] on (`cue_spans`, sorted by
+    start; none before i starts at or after `start`) lie wholly within
+    [start, end)?"""
     while i < len(spans) and spans[i][0] < end:
         if spans[i][0] >= start and spans[i][1] <= end:
             return True

@@ -115,9 +115,8 @@ class WhooshWriter:
         nothing to merge."""
         if self._text is not None:
             # Every text is written by now. The builders' heaps (idle, a few
-            # hundred MB each) are handed back before the merges, the run's
-            # memory peak: on Reuters x5 they were 553 of the 1,644 MB that
-            # all processes held at the final merge.
+            # hundred MB each: 553 MB for two on Reuters x5) are handed back
+            # before the merges, where the merge helpers need memory too.
             self._text.close()
         segments = self.ix._segments()
         run = [s for s in segments if s.segment_id() in self._committed]
