@@ -197,6 +197,30 @@ def test_a_reader_follows_a_rebuild_by_another_handle(seed_index):
         reader.close()
 
 
+def test_searches_read_the_manifest_only_when_it_was_replaced(seed_index, monkeypatch):
+    """Every search checks whether a rebuild swapped generations: by the
+    manifest's stat, parsing it only when a swap replaced it."""
+    from search.engine.whoosh import directory
+
+    reads = []
+    real = directory._read_manifest
+    monkeypatch.setattr(directory, "_read_manifest",
+                        lambda *args: reads.append(1) or real(*args))
+    reader = NewsIndex.open(seed_index)
+    try:
+        reader.search("Idlib")
+        reads.clear()
+        for _ in range(3):
+            assert reader.search("Idlib").total == 1
+        assert reads == []
+        with NewsIndex.open(seed_index) as writer:
+            writer.rebuild()
+            writer.add([Article(id="later", title="Idlib later", body="More on Idlib")])
+        assert reader.search("Idlib").total == 2 and reads
+    finally:
+        reader.close()
+
+
 def test_stats(dated_index):
     with NewsIndex.open(dated_index) as ix:
         stats = ix.stats()

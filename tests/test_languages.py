@@ -266,6 +266,23 @@ def test_an_english_index_parses_queries_as_before(tmp_path, ix):
         assert to_whoosh(parse(text, languages=["en", "xx"]).tree) == to_whoosh(parse(text).tree)
 
 
+def test_a_query_is_analysed_for_a_language_added_since_the_last_search(tmp_path):
+    """The index's languages are kept per reader (each query read them
+    anew): a reader of an English index that a second handle then gives a
+    German article analyses the next query in German too (Regierung →
+    regier finds "Regierungen"; the English analysis alone does not)."""
+    reader = NewsIndex.create(tmp_path / "ix")
+    try:
+        reader.add([Article(id="e", title="Budget", body="The budget vote passed.", language="en")])
+        assert reader.search("Regierung").total == 0
+        with NewsIndex.open(tmp_path / "ix") as writer:
+            writer.add([Article(id="d", title="Haushalt", language="de",
+                                body="Die Regierungen der Länder beschlossen den Haushalt.")])
+        assert [hit.id for hit in reader.search("Regierung").hits] == ["d"]
+    finally:
+        reader.close()
+
+
 def test_a_lone_surrogate_in_a_query_on_a_multilingual_index(ix, cli):
     """The text read back is the cleaned one in every language's parse
     (the merged query once kept the raw text: UnicodeEncodeError, exit 1)."""

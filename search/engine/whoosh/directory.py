@@ -153,6 +153,16 @@ def _generation(path: Path, name) -> str:
     return name
 
 
+def manifest_stat(path: Path) -> tuple | None:
+    """What changes whenever the manifest is replaced (inode, size, times),
+    or None if it cannot be read."""
+    try:
+        st = os.stat(path / MANIFEST)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def write_manifest(path: Path, manifest: Manifest) -> None:
     """Replace the manifest atomically (write, fsync, rename)."""
     manifest.updated = now_iso()

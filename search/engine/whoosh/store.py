@@ -36,6 +36,8 @@ class WhooshStore:
         self.pool = self._new_pool()
         #: Guards the switch to a new generation (ix, pool, manifest), not searches.
         self.lock = threading.RLock()
+        #: The manifest's stat when last read (see follow_swap).
+        self._manifest_seen: tuple | None = None
 
     def close(self) -> None:
         with self.lock:
@@ -109,7 +111,14 @@ class WhooshStore:
 
     def follow_swap(self) -> None:
         """Reopen on the live generation if a rebuild swapped it in."""
+        # A swap replaces the manifest by a rename, so its stat changes (a new
+        # inode): while it has not, there is nothing to read and parse (30 us
+        # of every search).
+        seen = directory.manifest_stat(self.path)
+        if seen is not None and seen == self._manifest_seen:
+            return
         manifest = directory.read_manifest(self.path, check_version=False)
+        self._manifest_seen = seen
         if manifest.generation != self.manifest.generation:
             self.manifest = manifest
             self.reopen()
