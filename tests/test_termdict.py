@@ -79,6 +79,23 @@ def test_missing_keys_and_empty_dictionary():
     assert len(empty) == 0 and list(empty.items()) == [] and empty.get(b"x") is None
 
 
+def test_lookups_read_a_block_only_to_the_key_and_agree_with_decoded_blocks():
+    """A lookup scans its block up to the key (no block decoded and kept);
+    present keys, absent ones between them, before and after them all
+    answer as a decoded block does, asked once or again."""
+    keys = random_keys(2000, seed=5)
+    present = dict((k, k * 2) for k in keys)
+    absent = sorted({k + b"\x00" for k in keys} | {k[:-1] for k in keys} | {b"", b"\xff" * 12}
+                    - set(keys))
+    scanned = written(list(present.items()))
+    for key in keys + absent:
+        assert scanned.get(key) == present.get(key) and scanned.get(key) == present.get(key)
+    assert len(scanned._cache) == 0  # nothing decoded whole for lookups
+    decoded = written(list(present.items()))
+    list(decoded.items())  # every block decoded (as iterating leaves them)
+    assert all(decoded.get(key) == present.get(key) for key in keys + absent)
+
+
 def test_keys_must_ascend():
     writer = TermDictWriter(StructFile(_Kept()))
     writer.add(b"b", b"")

@@ -33,6 +33,8 @@ MAGIC = b"NTD1"
 BLOCK_TERMS = 16
 #: Decoded blocks kept per reader (a query's words, a merge's cursor).
 CACHED_BLOCKS = 256
+#: Looked-up keys kept per reader, with their values.
+CACHED_KEYS = 4096
 
 _FOOTER = struct.Struct("<QQQQQ4s")  # offsets, block count, first keys, extras, end, magic
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -160,6 +162,7 @@ class TermDictReader:
             pos += n
         self.extras = safepickle.loads(dbfile.get(extras_at, end - extras_at))
         self._cache = LRU(CACHED_BLOCKS)  # block number → decoded block
+        self._found = LRU(CACHED_KEYS)  # key → value (None: absent), of lookups
 
     def __len__(self) -> int:  # blocks are full but the last
         blocks = len(self._first_keys)
@@ -172,9 +175,16 @@ class TermDictReader:
         return self._cache.get(number, lambda: self._decode(number))
 
     def _decode(self, number: int) -> tuple[list[bytes], list[bytes], dict]:
+        keys, values = [], []
+        for key, value in self._entries(number):
+            keys.append(key)
+            values.append(value)
+        return keys, values, dict(zip(keys, values))
+
+    def _entries(self, number: int) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) of each entry of block `number`, in order."""
         start = self._offsets[number]
         data = self.dbfile.get(start, self._offsets[number + 1] - start)
-        keys, values = [], []
         key, pos, size = b"", 0, len(data)
         # (Nearly every varint here is one byte: read inline, a call only
         # for longer ones. A search decodes a few blocks per word.)
@@ -196,10 +206,18 @@ class TermDictReader:
                 pos += 1
             else:
                 length, pos = _read_varint(data, pos)
-            keys.append(key)
-            values.append(data[pos:pos + length])
+            yield key, data[pos:pos + length]
             pos += length
-        return keys, values, dict(zip(keys, values))
+
+    def _scan(self, number: int, wanted: bytes):
+        """The value of `wanted` in block `number` (None if absent), reading
+        the block only as far as that key: a search's words are each looked
+        up in a block read for nothing else (half a block, not a whole one
+        decoded and kept)."""
+        for key, value in self._entries(number):
+            if key >= wanted:
+                return value if key == wanted else None
+        return None
 
     def _block_of(self, key: bytes) -> int:
         """The block that would hold `key` (-1: before every key)."""
@@ -211,7 +229,13 @@ class TermDictReader:
         number = self._block_of(key)
         if number < 0:
             return default
-        return self._block(number)[2].get(key, default)
+        block = self._cache.peek(number)
+        if block is not None:  # (iterating or merging decoded it)
+            return block[2].get(key, default)
+        # A query looks its words up several times (matching, sizes,
+        # scores): each key's lookup is kept, not its whole block.
+        value = self._found.get(key, lambda: self._scan(number, key))
+        return default if value is None else value
 
     def __getitem__(self, key: bytes) -> bytes:
         value = self.get(key)
