@@ -8,7 +8,7 @@ import pytest
 
 from search.query import snippets
 from search.text.analysis import NewsAnalyzer
-from search.query.snippets import Matcher, passages
+from search.query.snippets import Matcher, highlight_spans, passages
 
 from .conftest import ARTICLES, CORPORA, SEED_FILE
 
@@ -106,11 +106,26 @@ def test_every_word_starts_with_its_stems_cue():
     from search.text.analysis import WORD
 
     words = {w.lower() for text in texts() for w in WORD.findall(text) if w.isascii() and w.isalpha()}
-    words |= {"dying", "lying", "tying", "vying", "skies", "cuts", "taxes", "idly", "ugly"}
+    words |= {"dying", "lying", "tying", "vying", "skies", "cuts", "taxes", "idly", "ugly",
+              "happy", "happily", "hoping", "capability", "activity", "sensational", "possibly",
+              "gently", "early", "only", "singly", "news", "skis", "relational", "organization"}
     stems = {w: ANALYZER.query_spans(w)[0][0] for w in words}
     assert [w for w, term in stems.items() if not w.startswith(snippets._cue(term))] == []
     assert snippets._cue("cut") == "cu" and snippets._cue("die") == "d"
+    assert snippets._cue("happi") == "happ" and snippets._cue("hope") == "hop"
     assert len(words) > 300  # (the fixture texts alone: 436 words)
+
+
+@pytest.mark.parametrize("written, term", [("U.S.S.R.", "ussr"), ("U.S.", "us"),
+                                           ("N.Y.S.E.", "nyse"), ("a.m.", "am")])
+def test_acronyms_written_with_dots_light_up(written, term):
+    """The cue screen once skipped "U.S.S.R." for ussr (its letters are not
+    in a row): neither the body's passage nor the title showed the match."""
+    assert ANALYZER.query_spans(written)[0][0] == term
+    text = f"Nothing to see in this first sentence at all. Later {written} said it buys grain."
+    [snippet] = passages(text, Matcher(frozenset({term})), count=1)
+    assert [snippet.text[a:b] for a, b in snippet.highlights] == [written.rstrip(".")]
+    assert highlight_spans(f"{written} buys grain", Matcher(frozenset({term}))) != []
 
 
 @pytest.mark.parametrize("word, term", [("dying", "die"), ("skies", "sky"), ("lying", "lie"),
