@@ -47,3 +47,30 @@ def test_complete_finishes_the_last_word(seed_index):
     with NewsIndex.open(seed_index) as ix, ix.snapshot() as snap:
         done = snap.complete("Patr")
         assert "Patriot" in done.completions or "patriot" in done.completions
+
+
+def test_hits_carry_the_stored_articles_of_every_segment(tmp_path):
+    """Hits read stored articles straight from each segment's column
+    (execute.stored): the same fields Whoosh's reader gives, on an index of
+    several segments, a deleted article among them."""
+    from search.engine.whoosh.querying.execute import stored
+
+    ix = NewsIndex.create(tmp_path / "ix")
+    try:
+        for batch in range(3):
+            ix.add([Article(id=f"{batch}-{n}", title=f"Grain report {batch} {n}",
+                            body=f"Wheat and grain shipments, part {n}.", source="Wire",
+                            tags=["grain", f"batch {batch}"]) for n in range(4)])
+        ix.delete("1-2")
+        with ix._searching() as searcher:
+            reader = searcher.reader()
+            assert not reader.is_atomic()
+            live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+            assert [fields for fields, _ in stored(searcher, [(d, 1.0) for d in live])] \
+                == [reader.stored_fields(d) for d in live]
+        hits = ix.search("grain", limit=20).hits
+        assert sorted(hit.id for hit in hits) == sorted(
+            f"{b}-{n}" for b in range(3) for n in range(4) if (b, n) != (1, 2))
+        assert all(hit.tags[0] == "grain" and hit.source == "Wire" for hit in hits)
+    finally:
+        ix.close()
