@@ -16,6 +16,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from whoosh.reading import TermNotFound
 
 from ..segment_cache import SegmentCache, segment_key
 from .records import _ALL_ONE, _FRAME, _INT, _INTEGERS
@@ -25,6 +26,8 @@ CACHED_POSTINGS = 4_000_000
 _cache = SegmentCache(4096, budget=CACHED_POSTINGS, weigh=lambda arrays: len(arrays[0]))
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
+#: Little-endian unsigned dtypes by their type code byte (B, H, I, Q).
+_DTYPES: dict[int, np.dtype] = {}
 _NO_WEIGHTS = np.zeros(0)
 
 
@@ -41,15 +44,19 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
 def decoded(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
     """posting_arrays, not kept: for lists read once (building a segment's
     facet arrays), which would only push out the ones searches reuse."""
-    if (fieldname, btext) not in reader:
-        return _NO_IDS, _NO_WEIGHTS
-    if getattr(reader, "_terms", None) is None:
+    terms = getattr(reader, "_terms", None)
+    if terms is None or reader.is_closed:  # (a closed reader raises ReaderClosed here)
+        if (fieldname, btext) not in reader:
+            return _NO_IDS, _NO_WEIGHTS
         return _walked(reader, fieldname, btext)
-    return _decoded(reader._terms, fieldname, btext)
+    try:  # (one lookup, not a membership test and then another)
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return _NO_IDS, _NO_WEIGHTS
+    return _decoded(terms, info)
 
 
-def _decoded(terms, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    info = terms.term_info(fieldname, btext)
+def _decoded(terms, info) -> tuple[np.ndarray, np.ndarray]:
     if info.is_inlined():
         ids, weights, _ = info.inlined_postings()
         return _frozen(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64))
@@ -89,7 +96,10 @@ def _ids(deltas: list[np.ndarray], firsts: list[int], counts: list[int]) -> np.n
 
 def _uints(data: bytes, pos: int, count: int) -> tuple[np.ndarray, int]:
     """records._unpack_uints into an array: a type code, then the numbers."""
-    dtype = np.dtype(chr(data[pos])).newbyteorder("<")
+    code = data[pos]
+    dtype = _DTYPES.get(code)
+    if dtype is None:  # (made once, not once a block)
+        dtype = _DTYPES[code] = np.dtype(chr(code)).newbyteorder("<")
     return np.frombuffer(data, dtype=dtype, count=count, offset=pos + 1), \
         pos + 1 + count * dtype.itemsize
 
