@@ -149,8 +149,15 @@ def _compound(q, sub, context, ids: np.ndarray, combine, kind: str, size) -> _Sc
         return _Scored(np.zeros(len(ids)), np.zeros(len(ids), dtype=bool), _NULL)
     if len(parts) == 1:  # Whoosh uses the part's own matcher, boost and all
         return _score(parts[0], sub, context, ids)
-    scored = [(size(part), _score(part, sub, context, ids)) for part in parts]
-    tree = make_weighted_tree(lambda a, b: combine(a, b, kind, len(ids)), scored)
+    if len(parts) == 2:
+        # Two parts pair whatever their sizes, and adding them commutes
+        # (x + y == y + x in floats; & and | likewise): no need to ask each
+        # part its size, which looks it up in every field's term dictionary.
+        tree = combine(_score(parts[0], sub, context, ids), _score(parts[1], sub, context, ids),
+                       kind, len(ids))
+    else:
+        scored = [(size(part), _score(part, sub, context, ids)) for part in parts]
+        tree = make_weighted_tree(lambda a, b: combine(a, b, kind, len(ids)), scored)
     if q.boost != 1.0:
         return _Scored(tree.scores * q.boost, tree.present, "WrappingMatcher")
     return tree
