@@ -221,6 +221,27 @@ def test_searches_read_the_manifest_only_when_it_was_replaced(seed_index, monkey
         reader.close()
 
 
+def test_searches_follow_every_commit_of_another_handle(tmp_path):
+    """A search finds the newest commit by checking two TOC files, not by
+    listing the folder: one commit, and two in a row (the first one's TOC
+    already deleted by the second) are both seen at the next search."""
+    path = tmp_path / "ix"
+    reader = NewsIndex.create(path)
+    try:
+        reader.add([Article(id="a", title="Grain", body="Wheat prices")])
+        assert reader.search("wheat").total == 1
+        with NewsIndex.open(path) as writer:
+            writer.add([Article(id="b", title="Grain", body="Wheat exports")])
+            assert reader.search("wheat").total == 2
+            writer.add([Article(id="c", title="Grain", body="Wheat tenders")])
+            writer.add([Article(id="d", title="Grain", body="Wheat harvest")])
+            assert reader.search("wheat").total == 4
+            writer.delete("a")
+            assert reader.search("wheat").total == 3
+    finally:
+        reader.close()
+
+
 def test_stats(dated_index):
     with NewsIndex.open(dated_index) as ix:
         stats = ix.stats()

@@ -217,6 +217,21 @@ class NewsFileIndex(FileIndex):
         toc.write_toc(storage, indexname, schema, [], 0, {})
         return cls(storage, indexname=indexname)
 
+    def latest_generation(self) -> int:
+        """The newest commit's generation. Every search asks (to follow
+        commits made meanwhile), and Whoosh lists the folder to answer: the
+        generation last found is still the newest while its TOC is there and
+        the next one's is not (a commit writes the next TOC, then deletes
+        every older one), two stats instead of the listing."""
+        seen = getattr(self, "_seen_generation", None)
+        if seen is not None:
+            folder, name = self.storage.folder, self.indexname
+            if (not os.path.exists(os.path.join(folder, toc.TOC._filename(name, seen + 1)))
+                    and os.path.exists(os.path.join(folder, toc.TOC._filename(name, seen)))):
+                return seen
+        self._seen_generation = super().latest_generation()
+        return self._seen_generation
+
     def writer(self, **kwargs):
         from .segment_writer import NewsSegmentWriter
 
