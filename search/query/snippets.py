@@ -282,6 +282,10 @@ def highlight_spans(text: str, matcher: Matcher,
     language = _own_analysis(language)
     # (Screened by cues like a body's sentences: most titles hold no match.)
     cues = _cues(matcher) if language is None and not matcher.phrases and text.isascii() else ()
+    if cues:
+        lowered = text.lower()
+        if not any(cue in lowered for cue in cues):
+            return []  # (most titles: no word to analyse)
     found = find_matches(text, matcher, cues, language)
     return merge_spans([(s, e) for s, e, _ in found], text)
 
