@@ -20,7 +20,7 @@ from .ranking import BM25FTerm
 def matches(searcher, query, filter_query=None, check=lambda: None) -> docsets.SegmentMatches:
     """docsets.matching with arrays: per segment, the live documents
     matching `query` (and `filter_query`), handed on as sets."""
-    out = []
+    out = docsets.SegmentMatches(vectorised=True)
     for sub, _offset in searcher.leaf_searchers():
         check()
         size = sub.reader().doc_count_all()

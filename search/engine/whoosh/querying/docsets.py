@@ -23,8 +23,16 @@ from .phrases import phrase_docs
 from .ranking import BM25FPhrase, BM25FTerm
 from .vectorised import vectorised
 
-#: One segment's matches: (segment searcher, document numbers in it).
-SegmentMatches = list[tuple[object, set[int]]]
+class SegmentMatches(list):
+    """A query's matches: (segment searcher, the document numbers matching
+    in it) per segment; and whether the search goes the numpy way (see
+    `vectorised`), decided once where the matches are found, so ranking
+    and facet counting follow the same way."""
+
+    def __init__(self, pairs: Iterable[tuple[object, set[int]]] = (), *,
+                 vectorised: bool = False):
+        super().__init__(pairs)
+        self.vectorised = vectorised
 
 _PATTERN_TYPES = (wq.Prefix, wq.Wildcard, wq.FuzzyTerm, wq.Variations, wq.TermRange,
                   wq.NumericRange, wq.DateRange, wq.Regex)
@@ -33,7 +41,7 @@ _PATTERN_TYPES = (wq.Prefix, wq.Wildcard, wq.FuzzyTerm, wq.Variations, wq.TermRa
 def matching(searcher, query, filter_query=None, check=lambda: None) -> SegmentMatches:
     """Per segment, the live documents matching `query` (and `filter_query`).
     `check` is called between segments (a search deadline)."""
-    out = []
+    out = SegmentMatches()
     if vectorised(searcher.doc_count_all()):
         from . import docarrays  # (numpy: imported on the vectorised path only)
 

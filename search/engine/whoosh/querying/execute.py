@@ -24,7 +24,6 @@ from ....text.analysis_lang import stop_terms
 from .. import datecolumn
 from ..translate import to_whoosh
 from . import docsets
-from .vectorised import vectorised
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .phrases import keep_phrases
 from .ranked_query import for_ranking
@@ -222,7 +221,7 @@ def recent(searcher, query, filter_tree: t.Node | None, *, page: int, limit: int
 def _top(searcher, query, matches: docsets.SegmentMatches, count: int,
          check: Callable[[], None]) -> list[tuple[int, float]] | None:
     """topk.top on the vectorised path; None (rank with Whoosh) off it."""
-    if not vectorised(searcher.doc_count_all()):
+    if not matches.vectorised:
         return None
     from . import topk  # (numpy: imported on the vectorised path only)
 

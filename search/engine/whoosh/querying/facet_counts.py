@@ -21,7 +21,6 @@ from ....text.analysis import normalize_keyword
 from ..codec import term_doc_ids
 from ..segment_cache import SegmentCache, leaves, segment_key
 from .docsets import SegmentMatches
-from .vectorised import vectorised
 
 #: Per-segment value lists kept (segments × facet fields).
 CACHE_ENTRIES = 256
@@ -42,7 +41,7 @@ def with_values(reader, names: Iterable[str]) -> list[str]:
 def count_values(matches: SegmentMatches, fieldname: str) -> Counter:
     """How many matching documents hold each value of `fieldname` (any
     keyword field: the searcher counts near-duplicate clusters so too)."""
-    if vectorised(sum(sub.doc_count_all() for sub, _ in matches)):
+    if matches.vectorised:
         from .facet_arrays import count_values as count_with_arrays  # (numpy)
 
         return count_with_arrays(matches, fieldname)
