@@ -19,7 +19,9 @@ from .ranking import BM25FTerm
 
 def matches(searcher, query, filter_query=None, check=lambda: None) -> docsets.SegmentMatches:
     """docsets.matching with arrays: per segment, the live documents
-    matching `query` (and `filter_query`), handed on as sets."""
+    matching `query` (and `filter_query`), handed on as sorted arrays
+    (ranking and facet counting read them as they are: a set of them would
+    be sorted back into an array, 40 us for 650 matches here)."""
     out = docsets.SegmentMatches(vectorised=True)
     for sub, _offset in searcher.leaf_searchers():
         check()
@@ -30,7 +32,7 @@ def matches(searcher, query, filter_query=None, check=lambda: None) -> docsets.S
         reader = sub.reader()
         if len(docs) and reader.has_deletions():
             docs = without(docs, reader._perdoc.deleted_docs(), size)
-        out.append((sub, set(docs.tolist())))
+        out.append((sub, docs))
     return out
 
 
@@ -91,7 +93,10 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
     if _sparse(sum(len(p) for p in parts), size):
         # (Not np.unique: it does more, and its module's first use costs
         # a lazy import of ~50 ms, in a server's first search.)
-        joined = np.sort(np.concatenate(parts))
+        # Sorted runs laid end to end: a stable sort (timsort) merges them in
+        # one pass, where the default sorts from scratch (a title and a
+        # body list of 6,000 and 1,200 postings: 14 against 350 us here).
+        joined = np.sort(np.concatenate(parts), kind="stable")
         return joined[np.concatenate(([True], joined[1:] != joined[:-1]))]
     mask = np.zeros(size, dtype=bool)
     for part in parts:

@@ -27,7 +27,9 @@ class SegmentMatches(list):
     """A query's matches: (segment searcher, the document numbers matching
     in it) per segment; and whether the search goes the numpy way (see
     `vectorised`), decided once where the matches are found, so ranking
-    and facet counting follow the same way."""
+    and facet counting follow the same way. The numbers are a set, or on
+    the numpy way a sorted int64 array (read-only: it may be a kept
+    posting list)."""
 
     def __init__(self, pairs: Iterable[tuple[object, set[int]]] = (), *,
                  vectorised: bool = False):

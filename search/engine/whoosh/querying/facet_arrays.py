@@ -20,7 +20,7 @@ def count_values(matches: SegmentMatches, fieldname: str) -> Counter:
     keyword field: the searcher counts near-duplicate clusters so too)."""
     counts: Counter = Counter()
     for sub, docs in matches:
-        if not docs:
+        if not len(docs):
             continue
         values, offsets, ordinals = value_arrays(sub, fieldname)
         if not values:
@@ -57,9 +57,11 @@ def value_arrays(segment_searcher, fieldname: str) -> tuple[list, np.ndarray, np
     return _cache.get(reader, ("values", fieldname), build)
 
 
-def _held(offsets: np.ndarray, ordinals: np.ndarray, docs: set[int]) -> np.ndarray:
-    """The value ordinals the documents `docs` hold, one per (document, value)."""
-    chosen = np.fromiter(docs, dtype=np.int64, count=len(docs))
+def _held(offsets: np.ndarray, ordinals: np.ndarray, docs) -> np.ndarray:
+    """The value ordinals the documents `docs` (an array or a set) hold,
+    one per (document, value)."""
+    chosen = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64,
+                                                                   count=len(docs))
     starts, ends = offsets[chosen], offsets[chosen + 1]
     sizes = ends - starts
     if not len(sizes) or sizes.max() <= 1:  # at most one value each (a source, a section)

@@ -47,10 +47,13 @@ def top(searcher, query, matches: docsets.SegmentMatches, count: int,
     context = searcher.context()
     for (sub, docs), (_, offset) in zip(matches, searcher.leaf_searchers()):
         check()
-        if not docs:
+        if not len(docs):
             continue
-        ids = np.fromiter(docs, dtype=np.int64, count=len(docs))
-        ids.sort()
+        if isinstance(docs, np.ndarray):
+            ids = docs  # (sorted already)
+        else:
+            ids = np.fromiter(docs, dtype=np.int64, count=len(docs))
+            ids.sort()
         try:
             found = _score(query, sub, context, ids)
         except _Unsupported:
