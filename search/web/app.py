@@ -37,12 +37,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -55,8 +53,8 @@ from ..query.synonyms import Synonyms
 from ..results import SearchResults
 from .guard import HostCheck, key_matches, public_path
 from .state import MAX_LIMIT, MAX_QUERY_CHARS, ParamError, SearchState, search_state
-from .views import (PAGE_FACET_LIMIT, PAGE_FACETS, article_highlights, article_url, day,
-                    mark_filter, paragraphs, results_json, safe_link, search_context, stamp)
+from .views import (PAGE_FACET_LIMIT, PAGE_FACETS, article_highlights, paragraphs,
+                    results_json, safe_link, search_context, templates)
 
 HERE = Path(__file__).resolve().parent
 
@@ -157,18 +155,10 @@ def create_app(index: str | Path | NewsIndex, *, host_check: HostCheck | None = 
         docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
     )
     app.state.server = server
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters["mark"] = mark_filter
-    env.filters["day"] = day
-    env.filters["stamp"] = stamp
-    env.filters["article_url"] = article_url
-    env.globals["version"] = __version__
-    templates = Jinja2Templates(env=env)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, context, status_code=status)
+        return templates().TemplateResponse(request, name, context, status_code=status)
 
     # --- errors ---------------------------------------------------------------
 
