@@ -25,9 +25,11 @@ app's to answer, as before.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 from urllib.parse import parse_qsl
 
@@ -44,6 +46,9 @@ _FLAGS = {"true": True, "1": True, "false": False, "0": False}
 #: Parameters that take one value (FastAPI keeps the last of several: left to it).
 _SINGLE = {"q", "page", "limit", "sort", "facet_limit", "since", "until", "collapse",
            "strict", "any"}
+#: Searches run at once, in worker threads: as many as FastAPI's thread pool
+#: (anyio's default limiter) runs, without importing anyio for the first one.
+WORKERS = 40
 _HEADERS = [(b"content-type", b"application/json"),
             *((name.lower().encode("latin-1"), value.encode("latin-1"))
               for name, value in SECURITY_HEADERS.items())]
@@ -58,6 +63,7 @@ class Front:
         self.server, self.host_check, self.api_key = server, host_check, api_key
         self._app: Callable | None = None
         self._building = threading.Lock()
+        self._workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="newssearch-search")
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -76,10 +82,11 @@ class Front:
         """Hand the request to the FastAPI app (imported and built on the
         first one, in a worker thread: not on the event loop)."""
         if self._app is None:
-            import anyio.to_thread
-
-            await anyio.to_thread.run_sync(self._build)
+            await self._in_worker(self._build)
         await self._app(scope, receive, send)
+
+    async def _in_worker(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._workers, function, *args)
 
     def _build(self) -> None:
         with self._building:
@@ -101,10 +108,8 @@ class Front:
 
     async def _search(self, state: SearchState) -> tuple[int, bytes] | None:
         """(status, JSON body) of the search, or None to leave it to FastAPI."""
-        import anyio.to_thread
-
         try:
-            return 200, await anyio.to_thread.run_sync(self._results, state)
+            return 200, await self._in_worker(self._results, state)
         except ParamError as error:  # the route's error answer (a query error, a timeout)
             return error.status, json.dumps(
                 error.to_dict(), ensure_ascii=False, allow_nan=False, indent=None,
@@ -123,6 +128,7 @@ class Front:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self._workers.shutdown(wait=False)
                 self.server.index.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
