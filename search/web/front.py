@@ -1,9 +1,10 @@
 """The app `newssearch serve` runs: a plain search it answers itself; every
 other request goes to the FastAPI app of `app`, built when first needed.
 
-Importing FastAPI and building its app was about 0.35 s of CPU before the
-server's first answer, a third of it on a million-article index
-(docs/performance.md, "Time to the first answer"). Most requests to a search
+Importing FastAPI (and pydantic, Starlette, Jinja2) and building its app
+was about 0.4 s of CPU before the server's first answer, over a third of it
+on a million-article index (docs/performance.md, "Time to the first
+answer"). Most requests to a search
 server are ``GET /api/search`` with parameters in their plain form, and for
 those this module gives the FastAPI app's answer, byte for byte
 (tests/test_front.py compares the two on many query strings), without
