@@ -1,12 +1,14 @@
-"""`newssearch serve`: a search page and a JSON HTTP API over one NewsIndex.
+"""The search page and JSON HTTP API of `newssearch serve`, over one NewsIndex.
 
-FastAPI (on Starlette) with Jinja2 templates; uvicorn runs it (see the
-`serve` command). One long-lived :class:`NewsIndex` serves every request: it
-refreshes its searcher when the index changes and follows a rebuild's
-generation swap, so `newssearch index` needs no restart. Requests run in
-uvicorn's thread pool in parallel: each borrows a searcher of the current
-index version from the NewsIndex's pool (no lock is held while searching),
-and a search that runs past its time limit is stopped with a 503.
+FastAPI (on Starlette) with Jinja2 templates; uvicorn runs it behind
+`front`, which answers plain searches itself and builds this app for the
+rest when first asked (see the `serve` command). One long-lived
+:class:`NewsIndex` serves every request: it refreshes its searcher when the
+index changes and follows a rebuild's generation swap, so `newssearch
+index` needs no restart. Requests run in worker threads in parallel: each
+borrows a searcher of the current index version from the NewsIndex's pool
+(no lock is held while searching), and a search that runs past its time
+limit is stopped with a 503.
 
 Routes:
 
