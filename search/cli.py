@@ -505,19 +505,22 @@ def serve(
     Routes: /api/search, /api/article/ID, /api/similar/ID, /api/stats, /api/suggest; OpenAPI at /openapi.json. The index is re-read when it changes: no restart after `newssearch index`."""
     import uvicorn
 
-    from .web.app import create_app
+    from .web.front import Front
     from .web.guard import HostCheck, is_loopback
+    from .web.server import Server
 
     if api_key is not None and not api_key.strip():
         raise NewsSearchError("--api-key is empty")
     defaults.ONE_SHOT = False  # a server searches many times: worth numpy's start-up
     # Opened once, here (it builds the default index on a fresh checkout and
     # errors clearly), and handed to the app, which closes it at shutdown.
+    # The app answers plain searches itself and builds the FastAPI app for
+    # everything else when first asked (search/web/front.py).
     ix = open_index(index)
     where = ix.path if is_opensearch(index) else f"{index or DEFAULT_INDEX}/"
     try:
-        web_app = create_app(ix, host_check=HostCheck(host, allow_host), api_key=api_key,
-                             synonyms=load_synonyms(synonyms))
+        web_app = Front(Server(ix, synonyms=load_synonyms(synonyms)),
+                        host_check=HostCheck(host, allow_host), api_key=api_key)
     except BaseException:
         ix.close()
         raise

@@ -168,6 +168,8 @@ SLOW_TESTS = {
     "test_codec::test_optimize_merges_w3_and_news_segments_with_deletions",
     "test_reader_hardening::test_an_unreadable_date_leaves_the_record_indexed_and_undated",
     "test_cli::test_newssearch_index_env_var_in_console_script",
+    "test_front::test_any_query_string_gets_the_fastapi_answer",
+    "test_cold_start::test_serve_answers_its_first_search_without_fastapi_or_readers",
 }
 #: Modules that drive a real browser.
 BROWSER_MODULES = {"test_browser"}

@@ -242,7 +242,7 @@ def test_ids_with_percent_signs_over_real_http(tmp_path):
     from urllib.request import urlopen
 
     from search import Article, NewsIndex
-    from search.web.app import article_url
+    from search.web.views import article_url
 
     ids = ["wire/a b?c#d%20e.txt", "100%/sure.txt"]
     with NewsIndex.create(tmp_path / "ix") as ix:

@@ -56,3 +56,60 @@ def test_the_query_did_run(seed_index):
                          timeout=120)
     assert run.returncode == 0, run.stderr
     assert "total" in json.loads(run.stdout)
+
+
+# What `serve` needs for its first search is the API, the engine and uvicorn:
+# its front answers a plain /api/search itself, and FastAPI (with pydantic,
+# Starlette and the pages' templates) waits for the first request the front
+# hands on; the readers wait for indexing (docs/performance.md, "Time to the
+# first answer").
+NOT_FOR_THE_FIRST_ANSWER = [
+    "fastapi", "starlette", "pydantic", "anyio", "jinja2", "fastapi.templating",
+    "bs4", "lxml", "trafilatura", "dateparser",
+    "search.ingest", "search.ingest.readers", "search.ingest.indexer",
+    "search.engine.whoosh.querying.complete",
+]
+
+SERVE_AND_LIST = """
+import http.client, json, os, sys, threading, time
+import search.cli
+port = {port}
+sys.argv = ["newssearch", "serve", "--index", {index!r}, "--port", str(port)]
+threading.Thread(target=search.cli.main, daemon=True).start()
+
+def get(path):
+    for _ in range(1200):  # polling until the port answers (at most 2 minutes)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            return answer.status, answer.read()
+        except ConnectionRefusedError:
+            time.sleep(0.1)
+    raise SystemExit("the server never answered")
+
+for path in ("/api/search?q=Patriot", "/?q=Patriot"):
+    status, body = get(path)
+    total = json.loads(body)["total"] if path.startswith("/api/") else None
+    print(json.dumps([status, total, sorted(set(sys.modules) & set({names!r}))]), flush=True)
+os._exit(0)
+"""
+
+
+def test_serve_answers_its_first_search_without_fastapi_or_readers(seed_index):
+    """A real `newssearch serve` on a real index, in a fresh interpreter:
+    after its first /api/search answer none of NOT_FOR_THE_FIRST_ANSWER is
+    loaded; after the search page, FastAPI and jinja2 are (so the first
+    check can fail)."""
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    code = SERVE_AND_LIST.format(port=port, index=str(seed_index), names=NOT_FOR_THE_FIRST_ANSWER)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    api, page = (json.loads(line) for line in run.stdout.splitlines()[-2:])
+    assert api == [200, 1, []]
+    assert page[0] == 200 and {"fastapi", "jinja2", "fastapi.templating"} <= set(page[2])

@@ -100,3 +100,35 @@ def test_the_column_read_in_one_piece_equals_reading_it_date_by_date(index):
             assert whole is not None  # the fast path is the one taken
             assert whole.tolist() == [column[d] for d in range(sub.doc_count_all())]
             assert (whole == missing).sum() > 0  # undated articles are in the comparison
+
+
+def test_stats_reads_the_bounds_without_sorting_and_agrees_with_the_sorted_column(tmp_path):
+    """`stats` takes the earliest and latest date and the count straight from
+    each segment's column (no sorted column is built for it); once a date
+    filter has built the sorted columns it reads those, with the same answer.
+    Deleted articles include the earliest and the latest dated one."""
+    from search.engine.whoosh import datecolumn
+    from search.engine.whoosh.segment_cache import leaves
+
+    articles = [dated(i) for i in range(90)]
+    gone = {"d1", "d89", "d40"}  # the earliest and latest dates, and one between
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        for start in range(0, 90, 30):
+            ix.add(articles[start:start + 30])
+        ix.delete(sorted(gone))
+        live = sorted(a.published for a in articles if a.id not in gone and a.published)
+        expected = (live[0].replace(tzinfo=None), live[-1].replace(tzinfo=None),
+                    sum(a.published is None for a in articles if a.id not in gone))
+
+        def read() -> tuple:
+            stats = ix.stats()
+            return stats.earliest, stats.latest, stats.undated
+
+        def built() -> list[bool]:
+            with ix._searching() as searcher:
+                return [datecolumn._cache.peek_segment(sub, "published") is not None
+                        for sub, _ in leaves(searcher.reader())]
+
+        assert read() == expected and built() == [False, False, False]
+        assert ix.search("market published:[2019 TO 2021]").total == len(live)
+        assert built() == [True, True, True] and read() == expected

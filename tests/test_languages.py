@@ -218,7 +218,8 @@ def test_the_article_page_marks_german_compounds(ix):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from search.web.app import article_url, create_app
+    from search.web.app import create_app
+    from search.web.views import article_url
 
     with TestClient(create_app(ix.path)) as client:
         html = client.get(article_url("de_sicherheit.txt", "Lücken")).text

@@ -19,7 +19,8 @@ pytest.importorskip("jinja2")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from search import Article, NewsIndex  # noqa: E402
-from search.web.app import MAX_LIMIT, MAX_QUERY_CHARS, article_url, create_app  # noqa: E402
+from search.web.app import MAX_LIMIT, MAX_QUERY_CHARS, create_app  # noqa: E402
+from search.web.views import article_url  # noqa: E402
 
 UTC = timezone.utc
 XSS_ID = "opinion/letters-007.txt"

@@ -1,12 +1,14 @@
-"""`newssearch serve`: a search page and a JSON HTTP API over one NewsIndex.
+"""The search page and JSON HTTP API of `newssearch serve`, over one NewsIndex.
 
-FastAPI (on Starlette) with Jinja2 templates; uvicorn runs it (see the
-`serve` command). One long-lived :class:`NewsIndex` serves every request: it
-refreshes its searcher when the index changes and follows a rebuild's
-generation swap, so `newssearch index` needs no restart. Requests run in
-uvicorn's thread pool in parallel: each borrows a searcher of the current
-index version from the NewsIndex's pool (no lock is held while searching),
-and a search that runs past its time limit is stopped with a 503.
+FastAPI (on Starlette) with Jinja2 templates; uvicorn runs it behind
+`front`, which answers plain searches itself and builds this app for the
+rest when first asked (see the `serve` command). One long-lived
+:class:`NewsIndex` serves every request: it refreshes its searcher when the
+index changes and follows a rebuild's generation swap, so `newssearch
+index` needs no restart. Requests run in worker threads in parallel: each
+borrows a searcher of the current index version from the NewsIndex's pool
+(no lock is held while searching), and a search that runs past its time
+limit is stopped with a 503.
 
 Routes:
 
@@ -37,12 +39,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -50,27 +50,15 @@ from .. import __version__
 from ..api import NewsIndex
 from ..errors import NewsSearchError, QueryError, SearchTimeout
 from ..query import facets
-from ..query.parser import parse_date_bound
 from ..query.synonyms import Synonyms
-from ..results import SearchResults
-from .guard import HostCheck, key_matches, public_path
-from .state import MAX_LIMIT, MAX_QUERY_CHARS, ParamError, SearchState, search_state
-from .views import (PAGE_FACET_LIMIT, PAGE_FACETS, article_highlights, article_url, day,
-                    mark_filter, paragraphs, results_json, safe_link, search_context, stamp)
+from .guard import SECURITY_HEADERS, HostCheck, key_matches
+from .params import search_state
+from .server import SEARCH_TIME_LIMIT, Server
+from .state import MAX_LIMIT, MAX_QUERY_CHARS, ParamError, SearchState
+from .views import (PAGE_FACET_LIMIT, PAGE_FACETS, article_highlights, paragraphs,
+                    results_json, safe_link, search_context, templates)
 
 HERE = Path(__file__).resolve().parent
-
-#: Seconds one request's search may run before it is stopped (a 503 naming
-#: the limit): the thread pool is shared, so one query must not hog it.
-SEARCH_TIME_LIMIT = 5.0
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 class ErrorBody(BaseModel):
@@ -81,52 +69,7 @@ class ErrorBody(BaseModel):
     column: int | None = None
 
 
-
 # --- the app -------------------------------------------------------------------
-
-class Server:
-    """The app's shared state: one open index, shared by every request
-    thread (NewsIndex lends each a searcher of its own)."""
-
-    def __init__(self, index: str | Path | NewsIndex, time_limit: float = SEARCH_TIME_LIMIT,
-                 synonyms: Synonyms | None = None):
-        # (An open index of either engine: NewsIndex.open gives an
-        # OpenSearchIndex for an opensearch:// URL.)
-        self.index = NewsIndex.open(index) if isinstance(index, (str, Path)) else index
-        self.time_limit = time_limit
-        self.synonyms = synonyms
-
-    def public(self, data: dict) -> dict:
-        """An article's dict, or results' hits, with paths relative to the
-        indexed folder (see guard.public_path)."""
-        roots = self.index.roots
-        for item in [data, *data.get("hits", [])]:
-            if item.get("path"):
-                item["path"] = public_path(item["path"], roots)
-        return data
-
-    def search(self, state: SearchState, *, sort: str | None = None,
-               facets: list[str] | None = None,
-               facet_limit: int | None = None) -> SearchResults:
-        """Run `state` (the page overrides sort and facets); any QueryError
-        left after the parameter checks is the query's, with its column."""
-        if state.since and state.until and (parse_date_bound(state.since, end=False)
-                                            > parse_date_bound(state.until, end=True)):
-            raise ParamError("since", f"since {state.since} is after until {state.until}")
-        try:
-            return self.index.search(
-                state.q, limit=state.limit, page=state.page,
-                sort=sort or state.sort or "relevance",
-                filters=state.filters, since=state.since, until=state.until,
-                facets=state.facets if facets is None else facets,
-                facet_limit=facet_limit or state.facet_limit, strict=state.strict,
-                any_term=state.any_term, collapse=state.collapse,
-                time_limit=self.time_limit, synonyms=self.synonyms)
-        except SearchTimeout as exc:  # the query is fine, the server is not: retry later
-            raise ParamError("q", exc.reason, status=503) from None
-        except QueryError as exc:  # everything else was checked: it is the query's
-            raise ParamError("q", exc.reason, exc.column) from None
-
 
 def create_app(index: str | Path | NewsIndex, *, host_check: HostCheck | None = None,
                api_key: str | None = None, time_limit: float = SEARCH_TIME_LIMIT,
@@ -157,18 +100,10 @@ def create_app(index: str | Path | NewsIndex, *, host_check: HostCheck | None = 
         docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
     )
     app.state.server = server
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters["mark"] = mark_filter
-    env.filters["day"] = day
-    env.filters["stamp"] = stamp
-    env.filters["article_url"] = article_url
-    env.globals["version"] = __version__
-    templates = Jinja2Templates(env=env)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, context, status_code=status)
+        return templates().TemplateResponse(request, name, context, status_code=status)
 
     # --- errors ---------------------------------------------------------------
 

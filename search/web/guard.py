@@ -24,6 +24,15 @@ import ipaddress
 from pathlib import PurePath
 from typing import Iterable
 
+#: Headers on every answer of the server (see docs/server.md).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; connect-src 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
 #: Names a loopback-bound server answers to besides its address.
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Addresses that mean "every interface".

@@ -1,14 +1,15 @@
 """What a request to the search page or the API asks for: the query
-state a page URL holds (:class:`SearchState`), read and checked from the
-parameters, and the 400 a bad parameter becomes (:class:`ParamError`)."""
+state a page URL holds (:class:`SearchState`), checked from the parameters
+(:func:`checked_state`), and the 400 a bad parameter becomes
+(:class:`ParamError`). No FastAPI here: `params` declares the parameters to
+FastAPI, and `front` reads plain ones without it; both end in
+:func:`checked_state`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Iterable
 from urllib.parse import urlencode
-
-from fastapi import Query, Request
 
 from ..errors import QueryError
 from ..query import facets
@@ -22,6 +23,11 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 #: Most filter values in one request.
 MAX_FILTER_VALUES = 50
+#: The whole-number parameters: (default, smallest, largest).
+NUMBERS = {"page": (1, 1, MAX_PAGE), "limit": (10, 0, MAX_LIMIT),
+           "facet_limit": (10, 1, MAX_LIMIT)}
+#: The orders a search may ask for (none: relevance, or newest first on the page).
+SORTS = ("relevance", "newest", "oldest", "recent")
 
 
 class ParamError(Exception):
@@ -94,36 +100,19 @@ class SearchState:
         return facets.facet_for(name).toggle_url(self, value)
 
 
-def search_state(
-    request: Request,
-    q: str = Query("", max_length=MAX_QUERY_CHARS,
-                   description="The query (see docs/query-language.md); empty matches all."),
-    page: int = Query(1, ge=1, le=MAX_PAGE, description="Page of hits, from 1."),
-    limit: int = Query(10, ge=0, le=MAX_LIMIT,
-                       description="Hits per page; 0 for totals and facets only."),
-    sort: Literal["relevance", "newest", "oldest", "recent"] | None = Query(
-        None, description="Order of hits (default relevance; the page shows newest "
-                          "first when the query is empty)."),
-    facet: list[str] = Query([], description="Facet fields to count (repeatable or comma-"
-                                             "separated): " + ", ".join(facets.FACET_FIELDS)),
-    facet_limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Values per facet."),
-    since: str | None = Query(None, description="Published on/after: YYYY, YYYY-MM, "
-                                                "YYYY-MM-DD, ISO 8601 or now-30d."),
-    until: str | None = Query(None, description="Published on/before (a month or year "
-                                                "includes its last day)."),
-    collapse: bool = Query(False, description="One hit per near-duplicate story."),
-    strict: bool = Query(False, description="Reject malformed queries (400 with the column) "
-                                            "instead of reading them leniently."),
-    any_term: bool = Query(False, alias="any", description="Match any word instead of all."),
-) -> SearchState:
-    """Read and check the search parameters; facet and filter names, and
-    dates, are checked here so an error can name its parameter."""
+def checked_state(*, q: str, page: int, limit: int, sort: str | None, facet: list[str],
+                  facet_limit: int, since: str | None, until: str | None, collapse: bool,
+                  strict: bool, any_term: bool,
+                  pairs: Iterable[tuple[str, str]]) -> SearchState:
+    """The state of parameters already read by type and range; facet and
+    filter names (from the query string's `pairs`), and dates, are checked
+    here so an error can name its parameter."""
     names = []
     for value in facet:
         for name in filter(None, (part.strip() for part in value.split(","))):
             names.append(_facet_name(name, "facet", "facet on"))
     return SearchState(q=q, page=page, limit=limit, sort=sort,
-                       filters=_read_filters(request), since=_date(since, "since", False),
+                       filters=_read_filters(pairs), since=_date(since, "since", False),
                        until=_date(until, "until", True), facets=names,
                        facet_limit=facet_limit, collapse=collapse, strict=strict,
                        any_term=any_term)
@@ -136,16 +125,18 @@ def _facet_name(name: str, parameter: str, verb: str) -> str:
         raise ParamError(parameter, exc.reason) from None
 
 
-def _read_filters(request: Request) -> dict[str, list[str]]:
+def _read_filters(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     """`filter.source=Reuters&filter.source=AFP&filter.tags=Syria` →
     {"source": ["Reuters", "AFP"], "tags": ["Syria"]} (names checked)."""
+    given: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if key.startswith("filter."):
+            given.setdefault(key, []).append(value)
     filters: dict[str, list[str]] = {}
     count = 0
-    for key in dict.fromkeys(request.query_params.keys()):
-        if not key.startswith("filter."):
-            continue
+    for key, values in given.items():
         name = _facet_name(key[len("filter."):], key, "filter on")
-        for value in request.query_params.getlist(key):
+        for value in values:
             value = " ".join(value.split())  # a blank value (an empty form field) is no filter
             if value and value not in filters.setdefault(name, []):
                 filters[name].append(value)

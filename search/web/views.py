@@ -4,21 +4,25 @@ filters, and the JSON of results with each snippet's escaped HTML."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 
-from .. import render
+from .. import __version__, render
 from ..article import Article
 from ..errors import QueryError
 from ..query import facets
 from ..results import SearchResults
 from ..snapshot import Snapshot
 from .state import MAX_PAGE, ParamError, SearchState
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: Facets the page's sidebar may show, in order, with their headings: those
 #: the index holds any values for (Reuters has places and topics, BBC none).
@@ -34,6 +38,21 @@ PAGE_FACET_LIMIT = 600
 HISTOGRAM_LABELS = 12
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
                "recent": "Recent"}
+
+
+@functools.cache
+def templates():
+    """The pages' Jinja2 templates, made when the first page is asked for:
+    the JSON API renders none, and importing jinja2 was ~30 ms of the
+    server's start (docs/performance.md, "Time to the first answer")."""
+    import jinja2
+    from fastapi.templating import Jinja2Templates
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(mark=mark_filter, day=day, stamp=stamp, article_url=article_url)
+    env.globals["version"] = __version__
+    return Jinja2Templates(env=env)
 
 
 def results_json(results: SearchResults) -> dict:

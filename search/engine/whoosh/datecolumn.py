@@ -125,16 +125,41 @@ def bounds(reader) -> tuple[datetime | None, datetime | None, int]:
     earliest = latest = None
     dated = 0
     for sub, _ in leaves(reader):
-        keys, docs = _sorted_column(sub)
-        live = [k for k, d in zip(keys, docs) if not sub.is_deleted(d)] \
-            if sub.has_deletions() else keys
-        if live:
-            dated += len(live)
-            earliest = live[0] if earliest is None else min(earliest, live[0])
-            latest = live[-1] if latest is None else max(latest, live[-1])
+        first, last, count = _segment_bounds(sub)
+        if count:
+            dated += count
+            earliest = first if earliest is None else min(earliest, first)
+            latest = last if latest is None else max(latest, last)
     if earliest is None:
         return None, None, 0
     return long_to_datetime(earliest), long_to_datetime(latest), dated
+
+
+def _segment_bounds(reader) -> tuple[int | None, int | None, int]:
+    """Earliest and latest ticks of one segment's live dated articles, and
+    how many there are: from its sorted column if a search built it, else
+    from the column's values as they are. A minimum, a maximum and a count
+    need no sort: sorting every date of the index and making Python numbers
+    of them was a third of a cold `stats` on a million articles."""
+    ticks = None
+    if _cache.peek_segment(reader, "published") is None and reader.has_column("published"):
+        missing = reader.schema["published"].column_type.default_value()
+        ticks = _as_array(reader.column_reader("published", translate=False),
+                          reader.doc_count_all(), missing)
+    if ticks is None:
+        keys, docs = _sorted_column(reader)
+        live = [k for k, d in zip(keys, docs) if not reader.is_deleted(d)] \
+            if reader.has_deletions() else keys
+        return (live[0], live[-1], len(live)) if live else (None, None, 0)
+    import numpy as np
+
+    wanted = ticks != missing
+    if reader.has_deletions():
+        wanted[np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)] = False
+    values = ticks[wanted]
+    if not len(values):
+        return None, None, 0
+    return int(values.min()), int(values.max()), len(values)
 
 
 def _sorted_column(reader) -> tuple[list[int], list[int]]:

@@ -23,6 +23,7 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from typing import Iterator
 
 from . import safepickle
@@ -154,18 +155,19 @@ class TermDictReader:
         if magic != MAGIC or dbfile.get(0, len(MAGIC)) != MAGIC:
             raise ValueError("not a newssearch term dictionary")
         self._offsets = _unarray("Q", dbfile.get(offsets_at, 8 * (blocks + 1)))
+        # The blocks' first keys stay in their one blob, found by where each
+        # ends: a bytes object per block (205,000 on a million articles) took
+        # 40 ms of every process's first search; the ends take a tenth of it.
         lengths = _unarray("I", dbfile.get(keys_at, 4 * blocks))
-        blob, pos = dbfile.get(keys_at + 4 * blocks, extras_at - keys_at - 4 * blocks), 0
-        self._first_keys: list[bytes] = []
-        for n in lengths:
-            self._first_keys.append(blob[pos:pos + n])
-            pos += n
+        self._blocks = blocks
+        self._key_blob = dbfile.get(keys_at + 4 * blocks, extras_at - keys_at - 4 * blocks)
+        self._key_ends = array("Q", accumulate(lengths, initial=0))
         self.extras = safepickle.loads(dbfile.get(extras_at, end - extras_at))
         self._cache = LRU(CACHED_BLOCKS)  # block number → decoded block
         self._found = LRU(CACHED_KEYS)  # key → value (None: absent), of lookups
 
     def __len__(self) -> int:  # blocks are full but the last
-        blocks = len(self._first_keys)
+        blocks = self._blocks
         return 0 if not blocks else (blocks - 1) * BLOCK_TERMS + len(self._block(blocks - 1)[0])
 
     # --- blocks ------------------------------------------------------------------
@@ -219,9 +221,13 @@ class TermDictReader:
                 return value if key == wanted else None
         return None
 
+    def _first_key(self, number: int) -> bytes:
+        ends = self._key_ends
+        return self._key_blob[ends[number]:ends[number + 1]]
+
     def _block_of(self, key: bytes) -> int:
         """The block that would hold `key` (-1: before every key)."""
-        return bisect_right(self._first_keys, key) - 1
+        return bisect_right(range(self._blocks), key, key=self._first_key) - 1
 
     # --- lookups -----------------------------------------------------------------
 
@@ -252,7 +258,7 @@ class TermDictReader:
         """(key, value) pairs from the first key at or after `key`, in order."""
         number = max(self._block_of(key), 0)
         first = True
-        for n in range(number, len(self._first_keys)):
+        for n in range(number, self._blocks):
             keys, values, _ = self._block(n)
             start = bisect_right(keys, key) if first else 0
             if first and start and keys[start - 1] == key:
@@ -269,7 +275,7 @@ class TermDictReader:
         the block cache: values are not needed, and thousands of blocks
         would evict the ones lookups keep using."""
         number = max(self._block_of(key), 0)
-        for n in range(number, len(self._first_keys)):
+        for n in range(number, self._blocks):
             keys = self._keys(n)
             yield from (keys[bisect_left(keys, key):] if n == number else keys)
 
