@@ -102,7 +102,10 @@ class RunIds:
             self.add(article_id)
 
     def close(self) -> None:
+        """Let go of every id (the dicts and the scratch file): after a
+        run's last article, before its final merge."""
         self._scratch.close()
+        self._recent, self._written = set(), None
 
     def _spill(self) -> None:
         db = self._scratch.db
@@ -167,7 +170,12 @@ class RunMemory:
             self._spill()
 
     def close(self) -> None:
+        """Let go of everything remembered (the dicts, the bit filters and
+        the scratch file): after a run's last article, before its final
+        merge, whose helpers would otherwise be forked with it all."""
         self._scratch.close()
+        self._texts, self._bands, self._entries, self._articles = {}, {}, [], 0
+        self._seq, self._written_texts, self._written_bands = 0, None, None
 
     def _spill(self) -> None:
         db = self._scratch.db
