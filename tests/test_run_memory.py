@@ -212,3 +212,18 @@ def test_the_final_merge_runs_without_the_runs_memory(tmp_path, monkeypatch):
         assert at_merge == [(0, None, None, 0, None, None)]
         assert report.added + len(report.duplicates) == 150 and report.duplicates
         assert ix.stats().documents == report.added
+
+
+@pytest.mark.parametrize("at_a_time", [1, 7, 1 << 16])
+def test_band_rows_are_written_in_the_order_a_sort_of_tuples_gives(monkeypatch, at_a_time):
+    """The spill's band rows come from NumPy arrays a slice at a time (the
+    list of tuples was 150 MB at SPILL_AT): the same rows, in the same
+    order, repeats within an article's keys included."""
+    monkeypatch.setattr(run_memory, "ROWS_AT_A_TIME", at_a_time)
+    rng = random.Random(5)
+    entries = [((f"{n}.txt", b"sig", f"{n}.txt"),
+                [rng.choice([-(1 << 31), -3, 0, 9, (1 << 31) - 1, rng.randrange(1 << 31)])
+                 for _ in range(16)]) for n in range(40)]
+    expected = sorted((key, 1000 + n) for n, (_, keys) in enumerate(entries) for key in keys)
+    assert list(run_memory._sorted_rows(entries, 1000)) == expected
+    assert list(run_memory._sorted_rows([], 0)) == []
