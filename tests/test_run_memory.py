@@ -140,3 +140,90 @@ def test_reuters_verdicts_are_the_same_when_written_out():
     # Each story twice, the copy retitled: near-duplicates with ties.
     rows += [(f"copy/{i}", f"{t} (copy)", b) for i, t, b in rows[:2000]]
     assert verdicts(rows, 613) == verdicts(rows, NO_SPILL)
+
+
+def test_closing_lets_go_of_everything_remembered():
+    """close() (a run's last article committed) drops the dicts, the bit
+    filters and the scratch file, spilled or not: the final merge, and
+    the helpers it forks, do not carry them. A closed memory starts afresh."""
+    memory, ids = RunMemory(spill_at=7), RunIds(spill_at=7)
+    dedup = Deduplicator(memory=memory)
+    remembered = []
+    for article_id, title, body in stream(30):
+        sig = neardup.signature(body)
+        dedup.remember(article_id, text_fingerprint(title, body), sig, band_keys(sig))
+        ids.add(article_id)
+        remembered.append((article_id, text_fingerprint(title, body), band_keys(sig)))
+    assert memory._written_bands is not None and memory._texts  # spilled, and some held
+    memory.close()
+    ids.close()
+    assert (memory._texts, memory._bands, memory._entries) == ({}, {}, [])
+    assert memory._written_texts is None and memory._written_bands is None
+    assert memory._scratch._db is None and ids._scratch._db is None
+    assert not any(article_id in ids for article_id, _, _ in remembered)
+    assert not any(memory.first_with_text(text_hash) for _, text_hash, _ in remembered)
+    assert not any(list(memory.candidates(keys)) for _, _, keys in remembered)
+    # Used again, it remembers (and spills) as a new one would.
+    for n, (article_id, text_hash, keys) in enumerate(remembered[:10]):
+        memory.keep_text(text_hash, article_id)
+        memory.keep_entry((article_id, b"sig", article_id), keys)
+        memory.article_done()
+        ids.add(article_id)
+    assert memory.first_with_text(remembered[0][1]) == remembered[0][0]  # written out
+    assert memory.first_with_text(remembered[9][1]) == remembered[9][0]  # in the dicts
+    assert remembered[0][0] in ids and remembered[9][0] in ids
+    memory.close()
+    ids.close()
+
+
+def test_the_final_merge_runs_without_the_runs_memory(tmp_path, monkeypatch):
+    """A real run of several batches (so it ends with a merge): when the
+    merge starts, the run's ids, fingerprints and band entries are gone
+    from the indexing process; the index holds every article, clustered."""
+    from search import NewsIndex
+    from search.article import Article
+    from search.engine.whoosh.writer import WhooshWriter
+    from search.ingest.indexer import BatchWriter
+
+    monkeypatch.setenv("NEWSSEARCH_BATCH_SIZE", "40")
+    monkeypatch.setattr(run_memory, "SPILL_AT", 25)  # spilled too: the scratch file
+    batches, at_merge = [], []
+    enter, merge = BatchWriter.__enter__, WhooshWriter.merge
+
+    def entered(batch):
+        batches.append(batch)
+        return enter(batch)
+
+    def watched(writer):
+        for batch in batches:
+            run, seen = batch.dedup._run, batch.seen
+            at_merge.append((len(run._texts) + len(run._bands) + len(run._entries),
+                             run._written_bands, run._scratch._db,
+                             len(seen._recent), seen._written, seen._scratch._db))
+        merge(writer)
+
+    monkeypatch.setattr(BatchWriter, "__enter__", entered)
+    monkeypatch.setattr(WhooshWriter, "merge", watched)
+    rows = stream(150)
+    articles = [Article(id=f"a{n}", title=title, body=body)
+                for n, (_, title, body) in enumerate(rows)]
+    with NewsIndex.create(tmp_path / "index") as ix:
+        report = ix.add(articles)
+        assert at_merge == [(0, None, None, 0, None, None)]
+        assert report.added + len(report.duplicates) == 150 and report.duplicates
+        assert ix.stats().documents == report.added
+
+
+@pytest.mark.parametrize("at_a_time", [1, 7, 1 << 16])
+def test_band_rows_are_written_in_the_order_a_sort_of_tuples_gives(monkeypatch, at_a_time):
+    """The spill's band rows come from NumPy arrays a slice at a time (the
+    list of tuples was 150 MB at SPILL_AT): the same rows, in the same
+    order, repeats within an article's keys included."""
+    monkeypatch.setattr(run_memory, "ROWS_AT_A_TIME", at_a_time)
+    rng = random.Random(5)
+    entries = [((f"{n}.txt", b"sig", f"{n}.txt"),
+                [rng.choice([-(1 << 31), -3, 0, 9, (1 << 31) - 1, rng.randrange(1 << 31)])
+                 for _ in range(16)]) for n in range(40)]
+    expected = sorted((key, 1000 + n) for n, (_, keys) in enumerate(entries) for key in keys)
+    assert list(run_memory._sorted_rows(entries, 1000)) == expected
+    assert list(run_memory._sorted_rows([], 0)) == []

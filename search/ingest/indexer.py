@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..article import Article, text_fingerprint
+from ..engine import heap
 from ..engine.whoosh.writer import WhooshWriter
 from ..defaults import count_from_env
 from ..errors import NewsSearchError
@@ -199,9 +200,20 @@ class BatchWriter:
         if self.ledger:
             self.ledger.commit()
         if final:
+            self._forget_run()
             self.engine.merge()
             if self.fresh and self.ledger:
                 self.ledger.compact()  # all this run's: worth the rewrite
+
+    def _forget_run(self) -> None:
+        """After the run's last article is committed, let go of what the
+        run remembered to judge its articles (ids, fingerprints, band
+        keys: up to SPILL_AT articles' dicts, bit filters, SQLite caches;
+        ~150 MB at a million), so that the final merge, and the helper
+        processes it forks from this one, run without it."""
+        self.dedup.close()
+        self.seen.close()
+        heap.trim()
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:
         """The batch's ledger changes (file records, files forgotten, band

@@ -23,6 +23,7 @@ from whoosh.writing import NO_MERGE
 
 from ...article import Article
 from ...errors import IndexLockedError
+from .. import heap
 from ..workers import default_jobs
 from .directory import NewsFileIndex
 from .merge_helpers import MergeHelpers
@@ -105,6 +106,11 @@ class WhooshWriter:
             finally:
                 staged.result()
         self._committed.update(s.segment_id() for s in self.writer.written)
+        # The batch's documents and postings are freed now; glibc keeps
+        # the pages (a heap pinned in places never shrinks), and the
+        # indexing process grew with the archive: 470 -> 820 MB over a
+        # million articles; handing them back after each batch, 453 -> 615.
+        heap.trim()
 
     def merge(self) -> None:
         """After a run's last commit, in a writer of its own (a batch's
@@ -157,6 +163,7 @@ class WhooshWriter:
         of MAX_MERGED_DOCS) forks fresh ones from this process."""
         if self._helpers is not None:
             self._helpers.close()
+        heap.trim()  # what this merge freed here, before the next forks helpers
 
     def cancel(self) -> None:
         """Drop the open batch and release the Whoosh writer's lock."""
