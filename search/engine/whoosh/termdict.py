@@ -232,16 +232,21 @@ class TermDictReader:
     # --- lookups -----------------------------------------------------------------
 
     def get(self, key: bytes, default=None):
+        # A query looks its words up several times (matching, scores,
+        # suggestions): each key's answer is kept, so its block is found
+        # (a bisect over the first keys) and read once, not its whole
+        # block decoded and kept.
+        value = self._found.get(key, lambda: self._lookup(key))
+        return default if value is None else value
+
+    def _lookup(self, key: bytes) -> bytes | None:
         number = self._block_of(key)
         if number < 0:
-            return default
+            return None
         block = self._cache.peek(number)
         if block is not None:  # (iterating or merging decoded it)
-            return block[2].get(key, default)
-        # A query looks its words up several times (matching, sizes,
-        # scores): each key's lookup is kept, not its whole block.
-        value = self._found.get(key, lambda: self._scan(number, key))
-        return default if value is None else value
+            return block[2].get(key)
+        return self._scan(number, key)
 
     def __getitem__(self, key: bytes) -> bytes:
         value = self.get(key)

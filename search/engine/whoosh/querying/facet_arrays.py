@@ -57,11 +57,9 @@ def value_arrays(segment_searcher, fieldname: str) -> tuple[list, np.ndarray, np
     return _cache.get(reader, ("values", fieldname), build)
 
 
-def _held(offsets: np.ndarray, ordinals: np.ndarray, docs) -> np.ndarray:
-    """The value ordinals the documents `docs` (an array or a set) hold,
-    one per (document, value)."""
-    chosen = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64,
-                                                                   count=len(docs))
+def _held(offsets: np.ndarray, ordinals: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """The value ordinals the documents `chosen` (the numpy way's matches:
+    an array) hold, one per (document, value)."""
     starts, ends = offsets[chosen], offsets[chosen + 1]
     sizes = ends - starts
     if not len(sizes) or sizes.max() <= 1:  # at most one value each (a source, a section)

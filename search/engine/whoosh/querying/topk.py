@@ -45,15 +45,11 @@ def top(searcher, query, matches: docsets.SegmentMatches, count: int,
     scoring is not one this module reproduces."""
     numbers, scores = [], []
     context = searcher.context()
-    for (sub, docs), (_, offset) in zip(matches, searcher.leaf_searchers()):
+    # (The numpy way's matches: a sorted array of each segment's ids.)
+    for (sub, ids), (_, offset) in zip(matches, searcher.leaf_searchers()):
         check()
-        if not len(docs):
+        if not len(ids):
             continue
-        if isinstance(docs, np.ndarray):
-            ids = docs  # (sorted already)
-        else:
-            ids = np.fromiter(docs, dtype=np.int64, count=len(docs))
-            ids.sort()
         try:
             found = _score(query, sub, context, ids)
         except _Unsupported:
