@@ -90,7 +90,7 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
 
 
 def test_readme_test_command_is_what_ci_runs():
-    command = "pip install -e '.[test]' && pytest"
+    command = "pip install -U pip && pip install -e '.[test]' && pytest"
     assert f"```sh\n{command}\n```" in README.read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     assert ci[-1] == command
