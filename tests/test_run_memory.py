@@ -227,3 +227,90 @@ def test_band_rows_are_written_in_the_order_a_sort_of_tuples_gives(monkeypatch, 
     expected = sorted((key, 1000 + n) for n, (_, keys) in enumerate(entries) for key in keys)
     assert list(run_memory._sorted_rows(entries, 1000)) == expected
     assert list(run_memory._sorted_rows([], 0)) == []
+
+
+def test_a_spilled_list_reads_back_in_order_as_often_as_asked():
+    items = [(n, f"{n}.txt", None if n % 3 else [f"id-{n}"]) for n in range(2_537)]
+    waiting = run_memory.SpilledList(keep=100)
+    for item in items:
+        waiting.append(item)
+    assert len(waiting) == len(items)
+    assert len(waiting._tail) < 100 and waiting._rows > 0  # most of it written out
+    assert list(waiting) == items
+    # Two readings at once (as index_files zips the parse results with the
+    # files' ledger records), one ahead of the other.
+    ahead = iter(waiting)
+    next(ahead)
+    assert [(a, b) for a, b in zip(waiting, ahead)] == list(zip(items, items[1:]))
+    waiting.close()
+    assert list(waiting) == [] and len(waiting) == 0
+
+
+def test_files_waiting_written_out_index_the_same(tmp_path, monkeypatch):
+    """The real CLI on a folder, then again after edits, a new file and a
+    removal: with the files waiting to be read written out (three kept in
+    memory), every report and article is the one of the all-in-memory run."""
+    def write_folder(folder, edit: bool) -> None:
+        folder.mkdir(exist_ok=True)
+        for n, (article_id, title, body) in enumerate(stream(60, seed=11)):
+            if edit and n % 7 == 0:
+                body += " An editor added this sentence later."
+            (folder / f"{n:03}-{article_id}").write_text(f"{title}\n\n{body}", encoding="utf-8")
+        (folder / "notes.bin").write_bytes(b"\x00\x01 not an article")
+        if edit:
+            (folder / "005-5.txt").unlink()
+            (folder / "new.txt").write_text("A new story\n\nIt came in after the first run.\n")
+
+    def run(name: str) -> list:
+        folder, index = tmp_path / f"{name}-news", tmp_path / name
+        answers = []
+        for edit in (False, True):
+            write_folder(folder, edit)
+            done = CliRunner().invoke(app, ["index", str(folder), "--index", str(index), "--json"])
+            assert done.exit_code == 0, done.output
+            report = json.loads(done.stdout)
+            answers.append({k: v for k, v in report.items() if k != "seconds"})
+        exported = CliRunner().invoke(app, ["export", "--index", str(index)])
+        assert exported.exit_code == 0, exported.output
+        answers.append(sorted((a["id"], a["cluster"], a["body"])
+                              for a in map(json.loads, exported.stdout.splitlines())))
+        return json.loads(json.dumps(answers).replace(f"{name}-news", "NEWS"))
+
+    expected = run("in-memory")
+    assert expected[1]["updated"] > 0 and expected[1]["unchanged"] > 0  # the re-run did both
+    monkeypatch.setattr(run_memory, "KEEP_ITEMS", 3)
+    monkeypatch.setattr(run_memory, "ITEMS_A_ROW", 2)
+    assert run("spilled") == expected
+
+
+def test_a_rebuild_counts_the_same_when_its_memory_is_written_out(tmp_path, monkeypatch):
+    """A rebuild's memory of the old articles (which it held, which
+    changed) and of the hashes it wrote, written out two ids at a time:
+    the report's counts and the articles are those of the in-memory run."""
+    from search import Article, NewsIndex
+
+    def run(name: str, spill_at: int) -> tuple:
+        monkeypatch.setattr(run_memory, "SPILL_AT", spill_at)
+        folder = tmp_path / f"{name}-news"
+        folder.mkdir()
+        for n, (article_id, title, body) in enumerate(stream(50, seed=5)):
+            (folder / f"{n:03}-{article_id}").write_text(f"{title}\n\n{body}", encoding="utf-8")
+        with NewsIndex.create(tmp_path / name) as ix:
+            ix.index_paths([folder])
+            ix.add([Article(id=f"api-{n}", title=f"Wire {n}", body=f"Wire story number {n}.")
+                    for n in range(5)])  # carried over: no file holds them
+            for n in (3, 9, 27):
+                path = next(folder.glob(f"{n:03}-*"))
+                path.write_text(path.read_text() + " Updated since.", encoding="utf-8")
+            next(folder.glob("014-*")).unlink()
+            (folder / "late.txt").write_text("A late story\n\nFiled after the first run.\n")
+            report = ix.rebuild()
+            articles = sorted((a.id, a.cluster, a.body) for a in ix.articles())
+        counts = (report.added, report.removed, report.updated, report.unchanged)
+        return counts, json.loads(json.dumps(articles).replace(f"{name}-news", "NEWS"))
+
+    expected = run("in-memory", NO_SPILL)
+    # (As the all-in-memory code counted it: the late story, and a copy of
+    # the removed one no longer left out; one edited file is a duplicate.)
+    assert expected[0] == (2, 1, 2, 40)
+    assert run("spilled", 2) == expected

@@ -20,7 +20,7 @@ from dataclasses import replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..article import Article, text_fingerprint
 from ..engine import heap
@@ -33,7 +33,7 @@ from . import neardup
 from .dedup import DUPLICATE, Deduplicator, band_keys
 from .dedup import Candidate as NearCandidate
 from .ledger import FileRecord, Ledger
-from .run_memory import RunIds
+from .run_memory import RunHashes, RunIds, SpilledList
 from .parsing import parse_files
 from .readers import ReadOptions
 from .readers.defaults import check as check_defaults
@@ -73,9 +73,9 @@ class BatchWriter:
         self.engine = WhooshWriter(ix, wait, where, jobs)
         #: Ids written this run (set-like, in bounded memory: run_memory).
         self.seen = RunIds()
-        #: When a dict (a rebuild sets one): id → content hash of every
+        #: When set (a rebuild sets one): id → content hash of every
         #: article written, to tell which of them changed.
-        self.hashes: dict[str, str] | None = None
+        self.hashes: RunHashes | None = None
         # Exact and near duplicates are decided there; what the index held
         # before this run is looked up through _StoredArticles.
         self.dedup = Deduplicator(_StoredArticles(self))
@@ -123,6 +123,8 @@ class BatchWriter:
             self.engine.close()
             self.dedup.close()
             self.seen.close()
+            if self.hashes is not None:
+                self.hashes.close()
             self._restore_gc()
 
     def _cancel(self) -> None:
@@ -213,6 +215,8 @@ class BatchWriter:
         processes it forks from this one, run without it."""
         self.dedup.close()
         self.seen.close()
+        if self.hashes is not None:
+            self.hashes.close()
         heap.trim()
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:
@@ -327,27 +331,70 @@ def index_paths(batch, paths: list[Path], options: ReadOptions, *, jobs: int | N
     """The run over files and folders, the same on either engine's batch:
     discover the files, read and add them (`index_files`), and, with
     `prune_gone`, remove the articles of files under `paths` that are gone."""
-    index_files(batch, list(discover(paths, options.follow_links)), options=options, jobs=jobs,
+    index_files(batch, discover(paths, options.follow_links), options=options, jobs=jobs,
                 progress=progress)
     if prune_gone:
         prune(batch, [p for p in paths if p.is_dir()])
 
 
-def index_files(batch: BatchWriter, candidates: list[Candidate], *,
+def index_files(batch: BatchWriter, candidates: Iterable[Candidate], *,
                 options: ReadOptions | None = None, jobs: int | None = None,
                 progress: Progress | None = None) -> None:
     """Read the candidate files (skipping those the ledger shows unchanged)
-    and add their articles; a file that fails is reported and skipped."""
-    report, ledger = batch.report, batch.ledger
+    and add their articles; a file that fails is reported and skipped.
+
+    Two passes, as every unchanged file's ids must be known (`batch.seen`)
+    before any file is read again: one whose articles' ids an unchanged
+    file holds is refused them. The files to read wait in between in a
+    SpilledList, so that a run's memory does not grow with its files."""
     options = options or ReadOptions()
-    work, known, folders = [], {}, {}
+    work: SpilledList[_Waiting] = SpilledList()
+    try:
+        done = _unchanged_files(batch, candidates, options, work)
+        total = done + len(work)
+        if progress:
+            progress(done, total, batch.report.articles)
+        parsed_files = parse_files(_ToParse(work), options, jobs)
+        for (key, record), parsed in zip(((w[2], w[3]) for w in work), parsed_files, strict=True):
+            done += 1
+            _file_parsed(batch, parsed, key, record, options)
+            if progress:
+                progress(done, total, batch.report.articles)
+    finally:
+        work.close()
+
+
+#: A file to read: (candidate, its known sha or None, its ledger key,
+#: its ledger record or None).
+_Waiting = tuple[Candidate, "str | None", str, "FileRecord | None"]
+
+
+class _ToParse:
+    """The (candidate, known sha) pairs of the files waiting, for parse_files."""
+
+    def __init__(self, work: SpilledList[_Waiting]):
+        self._work = work
+
+    def __len__(self) -> int:
+        return len(self._work)
+
+    def __iter__(self) -> Iterator[tuple[Candidate, str | None]]:
+        return ((candidate, sha) for candidate, sha, _, _ in self._work)
+
+
+def _unchanged_files(batch: BatchWriter, candidates: Iterable[Candidate], options: ReadOptions,
+                     work: SpilledList[_Waiting]) -> int:
+    """The first pass: files that cannot be read are reported, unchanged
+    ones counted (their ids seen); the others are put in `work`. Returns
+    how many files are done."""
+    report, ledger = batch.report, batch.ledger
+    folders: dict[str, str] = {}
     done = 0
     for candidate in candidates:
-        origin = str(candidate.path)
         if candidate.reader is None:
             done += 1
             listing = report.failed if candidate.failed else report.skipped
-            listing.append((origin, candidate.skip_reason))
+            listing.append((str(candidate.path), candidate.skip_reason))
             continue
         key = _key(candidate.path, folders)
         record = ledger.get(key) if ledger else None
@@ -359,39 +406,38 @@ def index_files(batch: BatchWriter, candidates: list[Candidate], *,
             report.unchanged += len(record.ids)
             batch.seen.update(record.ids)
             continue
-        known[str(candidate.path)] = key, record
-        work.append((candidate, record.sha if record and record.sha else None))
-    total = done + len(work)
-    if progress:
-        progress(done, total, report.articles)
-    for parsed in parse_files(work, options, jobs):
-        done += 1
-        origin = str(parsed.path)
-        key, record = known[origin]
-        if parsed.error:
-            report.failed.append((origin, parsed.error))
-        elif parsed.skip:
-            report.skipped.append((origin, parsed.skip))
-        elif parsed.unchanged:
-            report.files_unchanged += 1
-            report.unchanged += len(record.ids)
-            batch.seen.update(record.ids)
-            batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
-                                         parsed.format, record.ids, options.key(parsed.format)))
-        else:
-            report.files += 1
-            report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
-            report.problems.extend((origin, p) for p in parsed.problems)
-            verdicts = [batch.add(a, origin, sig, fingerprint, keys)
-                        for a, sig, fingerprint, keys
-                        in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
-                               parsed.band_keys, strict=True)]
-            batch.when_judged([a.id for a in parsed.articles], verdicts, partial(
-                file_read, batch, record, FileRecord(key, parsed.size, parsed.mtime_ns,
-                                                     parsed.sha, parsed.format, [],
-                                                     options.key(parsed.format))))
-        if progress:
-            progress(done, total, report.articles)
+        work.append((candidate, record.sha if record and record.sha else None, key, record))
+    return done
+
+
+def _file_parsed(batch: BatchWriter, parsed, key: str, record: FileRecord | None,
+                 options: ReadOptions) -> None:
+    """The second pass, for one file read: its articles added (or the
+    reason it was not), its ledger record noted."""
+    report = batch.report
+    origin = str(parsed.path)
+    if parsed.error:
+        report.failed.append((origin, parsed.error))
+    elif parsed.skip:
+        report.skipped.append((origin, parsed.skip))
+    elif parsed.unchanged:
+        report.files_unchanged += 1
+        report.unchanged += len(record.ids)
+        batch.seen.update(record.ids)
+        batch.record_file(FileRecord(key, parsed.size, parsed.mtime_ns, parsed.sha,
+                                     parsed.format, record.ids, options.key(parsed.format)))
+    else:
+        report.files += 1
+        report.formats[parsed.format] = report.formats.get(parsed.format, 0) + len(parsed.articles)
+        report.problems.extend((origin, p) for p in parsed.problems)
+        verdicts = [batch.add(a, origin, sig, fingerprint, keys)
+                    for a, sig, fingerprint, keys
+                    in zip(parsed.articles, parsed.signatures, parsed.fingerprints,
+                           parsed.band_keys, strict=True)]
+        batch.when_judged([a.id for a in parsed.articles], verdicts, partial(
+            file_read, batch, record, FileRecord(key, parsed.size, parsed.mtime_ns,
+                                                 parsed.sha, parsed.format, [],
+                                                 options.key(parsed.format))))
 
 
 def file_read(batch, before: FileRecord | None, after: FileRecord, kept: list[str],

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterable, Iterator
 
 from ..article import Article, text_fingerprint
 from ..engine.workers import default_jobs, worker_pool
@@ -57,9 +57,11 @@ class ParsedFile:
     skip: str | None = None
 
 
-def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
+def parse_files(work: Collection[tuple[Candidate, str | None]], options: ReadOptions,
                 jobs: int | None = None) -> Iterator[ParsedFile]:
-    """Parse (candidate, known sha) pairs; yields ParsedFile in input order."""
+    """Parse (candidate, known sha) pairs; yields ParsedFile in input order.
+    `work` is read once, as the workers need it (it may be a SpilledList's
+    view: see indexer.index_files)."""
     jobs = default_jobs(jobs)
     if jobs == 1 or len(work) < PARALLEL_MIN_FILES:
         for candidate, known in work:
@@ -75,7 +77,7 @@ def parse_files(work: list[tuple[Candidate, str | None]], options: ReadOptions,
             yield from pending.popleft().result()
 
 
-def _groups(work: list[tuple[Candidate, str | None]]):
+def _groups(work: Iterable[tuple[Candidate, str | None]]):
     """Consecutive files in groups of up to FILES_PER_TASK files and about
     BYTES_PER_TASK bytes (a big file goes alone)."""
     group, size = [], 0

@@ -16,6 +16,7 @@ from ..engine.whoosh.schema import to_article
 from ..engine.whoosh.writer import open_writer
 from ..results import IndexReport
 from . import indexer, neardup
+from .run_memory import RunHashes, RunIds
 from .readers.discover import discover
 
 if TYPE_CHECKING:
@@ -50,19 +51,19 @@ def _into_new_generation(store: "WhooshStore", report: IndexReport, wait: float,
     missing = [r for r in manifest.roots if r not in roots]
     new_gen, new_ix = store.new_generation()
     ledger = indexer.Ledger(store.path / new_gen)
-    with indexer.BatchWriter(new_ix, wait, str(store.path), report, ledger, jobs) as batch:
-        batch.hashes = {}
-        for root in roots:
-            options = manifest.read_options(root)
-            indexer.index_files(batch, list(discover([Path(root)], options.follow_links)),
-                                jobs=jobs, options=options, progress=progress)
-        old_ids, changed = _carry_over(store, batch, roots, missing if drop_missing else [])
-    ledger.close()
-    with new_ix.reader() as new:  # a fresh index: its id terms are its articles
-        new_ids = {t.decode("utf-8") for t in new.lexicon("id")}
-    report.added, report.removed = len(new_ids - old_ids), len(old_ids - new_ids)
-    report.updated = len(changed & new_ids)  # read again, with other content
-    report.unchanged = len(new_ids & old_ids) - report.updated
+    old = _OldArticles()
+    try:
+        with indexer.BatchWriter(new_ix, wait, str(store.path), report, ledger, jobs) as batch:
+            batch.hashes = RunHashes()
+            for root in roots:
+                options = manifest.read_options(root)
+                indexer.index_files(batch, discover([Path(root)], options.follow_links),
+                                    jobs=jobs, options=options, progress=progress)
+            _carry_over(store, batch, roots, missing if drop_missing else [], old)
+        ledger.close()
+        _count(new_ix, old, report)
+    finally:
+        old.close()
     for root in missing:
         report.failed.append((root, "source folder is gone; " + (
             "dropped its articles" if drop_missing else
@@ -75,24 +76,53 @@ def _into_new_generation(store: "WhooshStore", report: IndexReport, wait: float,
     return new_gen
 
 
-def _carry_over(store: "WhooshStore", batch: "BatchWriter", roots: list[str],
-                dropped: list[str]) -> tuple[set[str], set[str]]:
-    """Copy into a rebuild the articles that no source file produced:
-    those added through the API, and those of missing folders. Returns
-    the ids of every article the old index held, and of those the
+class _OldArticles:
+    """The ids of the articles the old index held, and of those the
     rebuild read again with other content (a file edited, or read with
-    another stored map)."""
-    old_ids, changed = set(), set()
-    written = batch.hashes or {}
+    another stored map): in bounded memory (run_memory.RunIds), as a
+    rebuild's memory must not grow with the archive."""
+
+    def __init__(self) -> None:
+        self.ids, self.changed = RunIds(), RunIds()
+        self.count = 0
+
+    def close(self) -> None:
+        self.ids.close()
+        self.changed.close()
+
+
+def _carry_over(store: "WhooshStore", batch: "BatchWriter", roots: list[str],
+                dropped: list[str], old: _OldArticles) -> None:
+    """Copy into a rebuild the articles that no source file produced:
+    those added through the API, and those of missing folders; note in
+    `old` every article the old index held, and which changed."""
     not_carried = roots + dropped  # re-read or dropped
-    with store.ix.searcher() as old:
-        for stored in old.all_stored_fields():
-            old_ids.add(stored["id"])
+    with store.ix.searcher() as searcher:
+        for stored in searcher.all_stored_fields():
+            article_id, content_hash = stored["id"], stored.get("content_hash")
+            if article_id not in old.ids:
+                old.ids.add(article_id)
+                old.count += 1
+            if batch.hashes.get(article_id, content_hash) != content_hash:
+                old.changed.add(article_id)
             path = stored.get("path")
-            if written.get(stored["id"], stored.get("content_hash")) != stored.get("content_hash"):
-                changed.add(stored["id"])
-            if stored["id"] in batch.seen or indexer.under_any(path, not_carried):
+            if article_id in batch.seen or indexer.under_any(path, not_carried):
                 continue
-            batch.add(to_article(stored), path or stored["id"],
+            batch.add(to_article(stored), path or article_id,
                       neardup.signature(stored.get("body") or ""))
-    return old_ids, changed
+
+
+def _count(new_ix, old: _OldArticles, report: IndexReport) -> None:
+    """The report's added, removed, updated and unchanged, from the new
+    generation's ids (a fresh index: its id terms are its articles) read
+    one by one against the old ones'."""
+    new_count = both = updated = 0
+    with new_ix.reader() as new:
+        for term in new.lexicon("id"):
+            article_id = term.decode("utf-8")
+            new_count += 1
+            if article_id in old.ids:
+                both += 1
+                updated += article_id in old.changed  # read again, with other content
+    report.added, report.removed = new_count - both, old.count - both
+    report.updated, report.unchanged = updated, both - updated
