@@ -326,3 +326,26 @@ def test_article_text_is_marked_and_normalised_and_ascii_kept_as_is():
     assert article.tags is not tags
     plain = Article(id="s2", title="Plain title", body="Plain body.")
     assert (plain.title, plain.body) == ("Plain title", "Plain body.")
+
+
+def test_ledger_records_under_a_folder_are_read_a_page_at_a_time(tmp_path, monkeypatch):
+    """Ledger.under pages through the records (a few at a time here) in
+    path order, stays inside the folder (not /news-old beside /news), and
+    is not thrown by records removed and committed while it is read."""
+    from search.ingest import ledger as ledger_module
+    from search.ingest.ledger import FileRecord, Ledger
+
+    monkeypatch.setattr(ledger_module, "RECORDS_A_PAGE", 7)
+    ledger = Ledger(tmp_path)
+    paths = [f"/news/{n % 5}/{n:04}.txt" for n in range(103)] + ["/news"]
+    for path in [*paths, "/news-old/0001.txt", "/new/0002.txt"]:
+        ledger.put(FileRecord(path, 1, 2, "sha", "text", [path], ""))
+    ledger.commit()
+    read = []
+    for record in ledger.under("/news"):
+        read.append(record.path)
+        ledger.remove(record.path)  # as prune forgets the files it finds gone
+        ledger.commit()
+    assert read == sorted(paths)
+    assert [r.path for r in ledger.under("/")] == ["/new/0002.txt", "/news-old/0001.txt"]
+    ledger.close()
