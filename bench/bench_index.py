@@ -16,7 +16,9 @@ Measures, for each engine, on the same articles:
 * for newssearch, the wall time of a cold ``python -m search.cli query``.
 
 Every phase runs in its own freshly spawned process, so each peak RSS figure
-belongs to that phase alone (interpreter and imports included). The corpus is
+belongs to that phase alone (interpreter and imports included). The query
+phases run `--rounds` times (3), the engines in turn; p50 and p95 are the
+medians of the rounds' (each round's are printed too). The corpus is
 only read, never copied; indexes go to a temporary directory that is removed
 at the end.
 """
@@ -259,6 +261,15 @@ def cold_cli(index_dir: str, query: str) -> tuple[float, float]:
     return statistics.median(query_ms), statistics.median(import_ms)
 
 
+def _median_round(rounds: list[dict]) -> dict:
+    """One engine's query rounds as one: the first round's totals and
+    peak RSS (the same queries each round), the median p50 and p95."""
+    p50s = [percentile(r["times"], 50) for r in rounds]
+    p95s = [percentile(r["times"], 95) for r in rounds]
+    return {**rounds[0], "p50s": p50s, "p95s": p95s,
+            "p50": statistics.median(p50s), "p95": statistics.median(p95s)}
+
+
 ENGINES = (("newssearch", newssearch_index, newssearch_queries),
            ("stock Whoosh", stock_index, stock_queries),
            ("SQLite FTS5", fts5_index, fts5_queries))
@@ -273,13 +284,17 @@ def main() -> int:
                     help="index K copies of the corpus under new ids (scale run)")
     ap.add_argument("--facets", default="source,section,year",
                     help="the 3 facets newssearch counts per query")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="query phases per engine, taken in turn (default 3): each p50 and "
+                         "p95 is the median of the rounds'")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"bench_index: error: corpus folder not found: {args.corpus} (pass --corpus PATH)",
               file=sys.stderr)
         return 2
-    if args.queries < 1 or args.replicate < 1:
-        print("bench_index: error: --queries and --replicate must be 1 or more", file=sys.stderr)
+    if args.queries < 1 or args.replicate < 1 or args.rounds < 1:
+        print("bench_index: error: --queries, --replicate and --rounds must be 1 or more",
+              file=sys.stderr)
         return 2
     facets = [f for f in args.facets.split(",") if f]
 
@@ -299,17 +314,23 @@ def main() -> int:
           f"{queries[:3]}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs",
           file=sys.stderr)
 
-    results = {}
+    built, rounds = {}, {name: [] for name, _, _ in ENGINES}
     with tempfile.TemporaryDirectory(prefix="bench-newssearch-") as tmp:
-        for name, index_fn, query_fn in ENGINES:
-            where = os.path.join(tmp, name.split()[-1].lower())
+        where = {name: os.path.join(tmp, name.split()[-1].lower()) for name, _, _ in ENGINES}
+        for name, index_fn, _ in ENGINES:
             print(f"{name}: indexing …", file=sys.stderr)
-            ix = in_child(index_fn, str(corpus), where, args.replicate)
-            print(f"  {ix['seconds']:.1f} s; queries …", file=sys.stderr)
-            results[name] = (ix, in_child(query_fn, where, queries, facets))
-            if name == "newssearch":
-                print("  cold CLI …", file=sys.stderr)
-                cli_ms, import_ms = cold_cli(where, queries[0])
+            built[name] = in_child(index_fn, str(corpus), where[name], args.replicate)
+            print(f"  {built[name]['seconds']:.1f} s", file=sys.stderr)
+        # The engines' query phases in turn, each in a fresh process: a
+        # passing disturbance of the machine then spoils one round of one
+        # engine, not the ratio of a single run.
+        for round_ in range(args.rounds):
+            print(f"queries, round {round_ + 1} of {args.rounds} …", file=sys.stderr)
+            for name, _, query_fn in ENGINES:
+                rounds[name].append(in_child(query_fn, where[name], queries, facets))
+        print("cold CLI …", file=sys.stderr)
+        cli_ms, import_ms = cold_cli(where["newssearch"], queries[0])
+    results = {name: (built[name], _median_round(rounds[name])) for name in built}
 
     header = ("engine", "docs/s", "peak RSS MB (index)", "index/raw text",
               "query p50 ms", "query p95 ms", "cold CLI ms")
@@ -318,16 +339,20 @@ def main() -> int:
     for name, (ix, q) in results.items():
         cli = f"{cli_ms:.0f}" if name == "newssearch" else "n/a"
         print("| " + " | ".join((name, f"{ix['docs'] / ix['seconds']:,.0f}", f"{ix['rss']:.0f}",
-                                 f"{ix['size'] / raw:.2f}", f"{percentile(q['times'], 50):.1f}",
-                                 f"{percentile(q['times'], 95):.1f}", cli)) + " |")
+                                 f"{ix['size'] / raw:.2f}", f"{q['p50']:.1f}",
+                                 f"{q['p95']:.1f}", cli)) + " |")
     print()
     ns, ns_q = results["newssearch"]
     st, st_q = results["stock Whoosh"]
+    _, fts_q = results["SQLite FTS5"]
     rate = lambda ix: ix["docs"] / ix["seconds"]  # noqa: E731
     print(f"- ratios newssearch/stock Whoosh: docs/s {rate(ns) / rate(st):.2f}, "
-          f"query p50 {percentile(ns_q['times'], 50) / percentile(st_q['times'], 50):.2f}, "
-          f"p95 {percentile(ns_q['times'], 95) / percentile(st_q['times'], 95):.2f}, "
-          f"index size {ns['size'] / st['size']:.2f}")
+          f"query p50 {ns_q['p50'] / st_q['p50']:.2f}, p95 {ns_q['p95'] / st_q['p95']:.2f}, "
+          f"index size {ns['size'] / st['size']:.2f}; newssearch/FTS5: query p50 "
+          f"{ns_q['p50'] / fts_q['p50']:.2f}, p95 {ns_q['p95'] / fts_q['p95']:.2f}")
+    for name, (_, q) in results.items():
+        print(f"- {name} rounds: p50 " + ", ".join(f"{p:.2f}" for p in q["p50s"])
+              + " ms; p95 " + ", ".join(f"{p:.2f}" for p in q["p95s"]) + " ms")
     print(f"- newssearch queries count {len(facets)} facets ({', '.join(facets)}) and "
           f"make 2 snippets per hit; {ns['failed']} files failed")
     for name, (_, q) in results.items():
