@@ -314,3 +314,40 @@ def test_a_rebuild_counts_the_same_when_its_memory_is_written_out(tmp_path, monk
     # the removed one no longer left out; one edited file is a duplicate.)
     assert expected[0] == (2, 1, 2, 40)
     assert run("spilled", 2) == expected
+
+
+def test_no_batch_leaves_garbage_cycles_for_the_rest_of_the_run(tmp_path, monkeypatch):
+    """The cyclic collector is off during a run; each batch's writer left a
+    few dozen objects in cycles holding its buffers, which stayed until the
+    run ended (the indexing process grew with the archive). After every
+    batch commit of a real run of several batches, nothing is left to
+    collect; the cycles the batches made were collected on the way."""
+    import gc
+
+    from search import NewsIndex
+    from search.article import Article
+    from search.engine.whoosh.writer import WhooshWriter
+
+    monkeypatch.setenv("NEWSSEARCH_BATCH_SIZE", "30")
+    commit, left, collected = WhooshWriter.commit, [], []
+
+    def watched(writer, beside):
+        def note(phase, info):
+            if phase == "stop":
+                collected.append(info["collected"])
+
+        gc.callbacks.append(note)
+        try:
+            commit(writer, beside)
+        finally:
+            gc.callbacks.remove(note)
+        left.append(gc.collect())  # straight after the commit's
+
+    monkeypatch.setattr(WhooshWriter, "commit", watched)
+    rows = stream(150, seed=3)
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.add(Article(id=f"{n}-{i}", title=t, body=b) for n, (i, t, b) in enumerate(rows))
+        assert len(ix) >= 90
+    assert len(left) >= 3  # several batches
+    assert left == [0] * len(left)
+    assert sum(collected) > 0  # there were cycles, and the commit collected them
