@@ -309,6 +309,10 @@ def test_similar_articles(ix, cli, tmp_path):
     res = ix.similar("a", limit=3)
     assert res.hits and "a" not in [h.id for h in res.hits]
     assert res.hits[0].id == "b"          # the other Turkey–Russia–Idlib story
+    # The total counts every similar article, not only the page shown.
+    everything = ix.similar("a", limit=50)
+    assert len(everything.hits) > 1
+    assert ix.similar("a", limit=1).total == everything.total == len(everything.hits)
     with pytest.raises(QueryError, match="no article"):
         ix.similar("nope")
     index = tmp_path / "ix"

@@ -140,11 +140,11 @@ def similar(searcher, article_id: str, limit: int = 10, snippet_count: int = 2) 
     searched as a weighted OR (see `execute.similar`), their snippets lit
     up where those words are."""
     started = time.perf_counter()
-    found, keys = execute.similar(searcher, article_id, limit, snippets.SCAN_CHARS)
+    found, keys, total = execute.similar(searcher, article_id, limit, snippets.SCAN_CHARS)
     matcher = snippets.Matcher(keys)
     matchers = {"body": matcher, "title": matcher}
     hits = [_hit(stored, score, matchers, snippet_count) for stored, score in found]
-    return SearchResults(query=f"similar to {article_id}", total=len(found), page=1,
+    return SearchResults(query=f"similar to {article_id}", total=total, page=1,
                          limit=limit, took_ms=(time.perf_counter() - started) * 1000,
                          hits=hits)
 

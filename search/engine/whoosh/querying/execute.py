@@ -336,11 +336,13 @@ SIMILAR_TERMS = 12
 
 
 def similar(searcher, article_id: str, limit: int,
-            scan_chars: int) -> tuple[list[tuple[dict, float]], frozenset[str]]:
-    """Articles like one article ("more like this"), with their scores, and
-    the key terms they were found by: its most telling words (Bo1 term
-    weighting over title and body, within its first `scan_chars`
-    characters; stop words left out) searched as a weighted OR."""
+            scan_chars: int) -> tuple[list[tuple[dict, float]], frozenset[str], int]:
+    """Articles like one article ("more like this"): the first `limit` with
+    their scores, the key terms they were found by, and how many there are
+    in all (not only the `limit` shown, as OpenSearch's total counts them):
+    its most telling words (Bo1 term weighting over title and body, within
+    its first `scan_chars` characters; stop words left out) searched as a
+    weighted OR."""
     article = searcher.document(id=article_id)
     if article is None:
         raise QueryError(f'no article with id "{article_id}"')
@@ -350,12 +352,12 @@ def similar(searcher, article_id: str, limit: int,
             _key_terms(searcher, text, article.get("language"), SIMILAR_TERMS * 3)
             if term not in stops][:SIMILAR_TERMS]
     if not keys:
-        return [], frozenset()
+        return [], frozenset(), 0
     query = wq.Or([wq.Term(field, term, boost=weight * boost)
                    for term, weight in keys for field, boost in TEXT_FIELDS.items()])
     found = searcher.search(query, limit=limit, mask=wq.Term("id", article_id))
     return ([(hit.fields(), float(hit.score)) for hit in found],
-            frozenset(term for term, _ in keys))
+            frozenset(term for term, _ in keys), len(found))  # (len: every match)
 
 
 def _key_terms(searcher, text: str, language: str | None, count: int) -> list:

@@ -22,6 +22,7 @@ from whoosh import query as wq
 
 from ....text.analysis import fold, stem
 from ....text.query_words import QUERY_STOP_WORDS
+from .ranking import BM25FTerm
 
 #: Function words (and their stems) a relaxed query leaves out; not those
 #: that news writes as acronyms (US, WHO, IT).
@@ -70,7 +71,9 @@ def relax(q: wq.Query) -> Relaxed | None:
 
 
 def _is_stop_clause(clause: wq.Query) -> bool:
-    """A clause that is one function word in each text field (``are``)."""
+    """A clause that is one function word in each text field (``are``):
+    a term per field, or one BM25F term over the fields (the ranked query's;
+    missing it let "why are … so" back into every relaxed question)."""
     leaves = list(clause.leaves()) if not clause.is_leaf() else [clause]
-    return bool(leaves) and all(type(leaf) is wq.Term and leaf.text in _STOP_TERMS
+    return bool(leaves) and all(type(leaf) in (wq.Term, BM25FTerm) and leaf.text in _STOP_TERMS
                                 for leaf in leaves)
