@@ -95,8 +95,8 @@ class BatchWriter:
         # the workers it forks): a run makes millions of objects, nearly all
         # freed by reference counting, and the collector kept walking them
         # (on Reuters-21578 0.6 s of this process's 4.3 s of CPU). What
-        # cycles a run leaves are collected once a batch is committed (see
-        # WhooshWriter.commit) and once the run is over.
+        # cycles a run leaves are collected after each batch that another
+        # follows (see WhooshWriter.commit) and once the run is over.
         self._collecting = gc.isenabled()
         gc.disable()
         try:
@@ -199,7 +199,8 @@ class BatchWriter:
         # The ledger's rows are written while the segment is (mostly while
         # the full-text fields are: on Reuters-21578 the band keys alone
         # took 0.7 s), and committed after it, never ahead of it.
-        self.engine.commit(partial(self._stage_ledger, self._take_ledger_changes()))
+        self.engine.commit(partial(self._stage_ledger, self._take_ledger_changes()),
+                           more=not final)
         if self.ledger:
             self.ledger.commit()
         if final:

@@ -95,9 +95,10 @@ class WhooshWriter:
         """Delete an article; returns how many documents were deleted."""
         return self.writer.delete_by_term("id", article_id, searcher=self._searcher)
 
-    def commit(self, beside: Callable[[], None]) -> None:
+    def commit(self, beside: Callable[[], None], more: bool = False) -> None:
         """Commit the open batch as a segment of its own (merging nothing),
-        running `beside` in a thread meanwhile (its error is raised after)."""
+        running `beside` in a thread meanwhile (its error is raised after);
+        `more`: another batch of the run follows."""
         self._close_searcher()
         self._zdict = self._zdict or self.writer.stored_dictionary()
         with ThreadPoolExecutor(max_workers=1) as thread:
@@ -111,9 +112,13 @@ class WhooshWriter:
         # that hold its buffers; with the cyclic collector off for the run
         # (ingest.indexer.BatchWriter) they stayed to its end, and the
         # indexing process grew with the archive (~8 MB of heap and 185,000
-        # Python blocks a 100,000 articles). Collected once a batch: a full
-        # pass over the run's objects, ~35 ms for a million of them.
-        gc.collect()
+        # Python blocks a 100,000 articles). Collected when another batch
+        # follows: a full pass over the process's objects (~35 ms for a
+        # million), not worth it after a run's last batch (the collector,
+        # on again, takes them), nor in a run of one batch (an embedder's
+        # small add(): done after every commit, it doubled the test suite).
+        if more:
+            gc.collect()
         # The batch's documents and postings are freed now; glibc keeps
         # the pages (a heap pinned in places never shrinks), and the
         # indexing process grew with the archive: 470 -> 820 MB over a
