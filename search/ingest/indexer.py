@@ -84,6 +84,7 @@ class BatchWriter:
         self._forget: list[str] = []
         self.pending = 0
         self.batch_size = batch_size()
+        self._commits = 0  # batches committed so far
 
     @property
     def fresh(self) -> bool:
@@ -201,6 +202,7 @@ class BatchWriter:
         # took 0.7 s), and committed after it, never ahead of it.
         self.engine.commit(partial(self._stage_ledger, self._take_ledger_changes()),
                            more=not final)
+        self._commits += 1
         if self.ledger:
             self.ledger.commit()
         if final:
@@ -219,6 +221,10 @@ class BatchWriter:
         self.seen.close()
         if self.hashes is not None:
             self.hashes.close()
+        if self._commits > 1:
+            # (a run of several batches: its last batch's cycles too, as
+            # each earlier batch's were collected; see WhooshWriter.commit)
+            gc.collect()
         heap.trim()
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:
