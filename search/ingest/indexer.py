@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections import deque
 import time
 from dataclasses import replace
 from functools import partial
@@ -84,7 +85,6 @@ class BatchWriter:
         self._forget: list[str] = []
         self.pending = 0
         self.batch_size = batch_size()
-        self._commits = 0  # batches committed so far
 
     @property
     def fresh(self) -> bool:
@@ -202,7 +202,6 @@ class BatchWriter:
         # took 0.7 s), and committed after it, never ahead of it.
         self.engine.commit(partial(self._stage_ledger, self._take_ledger_changes()),
                            more=not final)
-        self._commits += 1
         if self.ledger:
             self.ledger.commit()
         if final:
@@ -221,10 +220,6 @@ class BatchWriter:
         self.seen.close()
         if self.hashes is not None:
             self.hashes.close()
-        if self._commits > 1:
-            # (a run of several batches: its last batch's cycles too, as
-            # each earlier batch's were collected; see WhooshWriter.commit)
-            gc.collect()
         heap.trim()
 
     def _take_ledger_changes(self) -> tuple[list, list, list]:
@@ -362,8 +357,9 @@ def index_files(batch: BatchWriter, candidates: Iterable[Candidate], *,
         total = done + len(work)
         if progress:
             progress(done, total, batch.report.articles)
-        parsed_files = parse_files(_ToParse(work), options, jobs)
-        for (key, record), parsed in zip(((w[2], w[3]) for w in work), parsed_files, strict=True):
+        to_parse = _ToParse(work)
+        for parsed in parse_files(to_parse, options, jobs):
+            key, record = to_parse.taken.popleft()
             done += 1
             _file_parsed(batch, parsed, key, record, options)
             if progress:
@@ -378,16 +374,22 @@ _Waiting = tuple[Candidate, "str | None", str, "FileRecord | None"]
 
 
 class _ToParse:
-    """The (candidate, known sha) pairs of the files waiting, for parse_files."""
+    """The (candidate, known sha) pairs of the files waiting, for
+    parse_files; each file's (ledger key, record) is put in `taken` as it
+    is handed over, for its result (which comes in order) to take: the
+    waiting list is read once, not a second time beside the parse."""
 
     def __init__(self, work: SpilledList[_Waiting]):
         self._work = work
+        self.taken: deque[tuple[str, FileRecord | None]] = deque()
 
     def __len__(self) -> int:
         return len(self._work)
 
     def __iter__(self) -> Iterator[tuple[Candidate, str | None]]:
-        return ((candidate, sha) for candidate, sha, _, _ in self._work)
+        for candidate, sha, key, record in self._work:
+            self.taken.append((key, record))
+            yield candidate, sha
 
 
 def _unchanged_files(batch: BatchWriter, candidates: Iterable[Candidate], options: ReadOptions,
