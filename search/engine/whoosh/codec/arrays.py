@@ -29,6 +29,9 @@ _NO_IDS = np.zeros(0, dtype=np.int64)
 #: Little-endian unsigned dtypes by their type code byte (B, H, I, Q).
 _DTYPES: dict[int, np.dtype] = {}
 _NO_WEIGHTS = np.zeros(0)
+#: Weights of a block whose every frequency is 1, sliced (read-only, shared).
+_ONES = np.ones(1024)
+_ONES.flags.writeable = False
 
 
 def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +83,9 @@ def _decoded(terms, info) -> tuple[np.ndarray, np.ndarray]:
             break
         position = end
     if len(deltas) == 1:  # most words: one block, nothing to join
-        return _frozen(np.cumsum(deltas[0], dtype=np.int64) + first, weights[0])
+        ids = deltas[0].astype(np.int64)
+        ids[0] += first  # (each block's first delta is 0)
+        return _frozen(ids.cumsum(out=ids), weights[0])
     return _frozen(_ids(deltas, firsts, counts), np.concatenate(weights))
 
 
@@ -88,10 +93,11 @@ def _ids(deltas: list[np.ndarray], firsts: list[int], counts: list[int]) -> np.n
     """Every block's ids from its deltas (counted from the block's first id,
     so each block's first delta is 0): one running sum over all blocks,
     each block's sum before it taken off and its first id put on."""
-    summed = np.cumsum(np.concatenate(deltas).astype(np.int64))
-    starts = np.cumsum([0] + counts[:-1])
+    summed = np.concatenate(deltas).astype(np.int64)
+    summed.cumsum(out=summed)
+    starts = np.array([0] + counts[:-1]).cumsum()
     shift = np.asarray(firsts, dtype=np.int64) - summed[starts]
-    return summed + np.repeat(shift, counts)
+    return summed + shift.repeat(counts)
 
 
 def _uints(data: bytes, pos: int, count: int) -> tuple[np.ndarray, int]:
@@ -107,9 +113,12 @@ def _uints(data: bytes, pos: int, count: int) -> tuple[np.ndarray, int]:
 def _weights(data: bytes, pos: int, count: int) -> np.ndarray:
     kind = data[pos]
     if kind == _ALL_ONE:
-        return np.ones(count)
+        return _ONES[:count] if count <= len(_ONES) else np.ones(count)
     if kind == _INTEGERS:  # (read back as 32-bit floats, as DecodedPostings does)
-        return _uints(data, pos + 1, count)[0].astype(np.float32).astype(np.float64)
+        counts = _uints(data, pos + 1, count)[0]
+        if counts.itemsize <= 2:  # (every 16-bit count is exact as a float32)
+            return counts.astype(np.float64)
+        return counts.astype(np.float32).astype(np.float64)
     return np.frombuffer(data, dtype="<f4", count=count, offset=pos + 1).astype(np.float64)
 
 

@@ -45,7 +45,7 @@ def term_scores(term: BM25FTerm, searcher, context=None) -> tuple[np.ndarray, np
         docs = docarrays.union([ids for ids, _ in parts], reader.doc_count_all())
         pseudo = np.zeros(len(docs))
         for ids, frequencies in parts:
-            pseudo[np.searchsorted(docs, ids)] += frequencies
+            pseudo[docs.searchsorted(ids)] += frequencies
     # Searching one segment of several: count the word in all of them.
     doc_freq = len(docs) if parent is searcher else doc_freq_of(parent, fields, btext)
     factor = term.qf * term.boost * model.term_idf(parent.doc_count_all(), doc_freq) \

@@ -26,7 +26,7 @@ def count_values(matches: SegmentMatches, fieldname: str) -> Counter:
         if not values:
             continue
         tally = np.bincount(_held(offsets, ordinals, docs), minlength=len(values))
-        for ordinal in np.flatnonzero(tally).tolist():
+        for ordinal in tally.nonzero()[0].tolist():
             counts[values[ordinal]] += int(tally[ordinal])
     return counts
 
@@ -62,8 +62,8 @@ def _held(offsets: np.ndarray, ordinals: np.ndarray, chosen: np.ndarray) -> np.n
     an array) hold, one per (document, value)."""
     starts, ends = offsets[chosen], offsets[chosen + 1]
     sizes = ends - starts
-    if not len(sizes) or sizes.max() <= 1:  # at most one value each (a source, a section)
+    if not len(sizes) or np.maximum.reduce(sizes) <= 1:  # at most one value each (a source, a section)
         return ordinals[starts[sizes == 1]]
     # Each document's run of positions starts..ends, laid end to end.
-    runs = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
-    return ordinals[runs + np.arange(int(sizes.sum()))]
+    runs = (starts - sizes.cumsum() + sizes).repeat(sizes)
+    return ordinals[runs + np.arange(len(runs))]

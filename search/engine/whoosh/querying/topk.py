@@ -119,7 +119,7 @@ def _picked(doc_ids: np.ndarray, doc_scores: np.ndarray, ids: np.ndarray) -> _Sc
     """A part scored over its own documents, read at `ids`."""
     if not len(doc_ids):
         return _Scored(np.zeros(len(ids)), np.zeros(len(ids), dtype=bool), _NULL)
-    at = np.minimum(np.searchsorted(doc_ids, ids), len(doc_ids) - 1)
+    at = np.minimum(doc_ids.searchsorted(ids), len(doc_ids) - 1)
     present = doc_ids[at] == ids
     return _Scored(np.where(present, doc_scores[at], 0.0), present, "ListMatcher")
 
