@@ -1,4 +1,4 @@
-"""BM25F over whole posting lists at once, with numpy: what
+"""BM25F at the documents being ranked, with numpy: what
 `ranking.BM25FTerm.scores` computes a posting at a time (the reference),
 the same float operations in the same order, so the scores are equal to the
 last bit (tests/test_topk.py). Only the vectorised path (see `vectorised`)
@@ -17,40 +17,51 @@ from ..codec.arrays import posting_arrays
 from . import docarrays
 from .ranking import _DOC_FREQS, BM25FTerm, _model, length_bytes
 
-NO_IDS = np.zeros(0, dtype=np.int64)
-_NO_SCORES = np.zeros(0)
 
 
-def term_scores(term: BM25FTerm, searcher, context=None) -> tuple[np.ndarray, np.ndarray]:
-    """The documents of `searcher` (one segment) that have the word in a
-    text field, ascending, and their BM25F scores (`term.scores` as arrays)."""
+def term_scores(term: BM25FTerm, searcher, context, wanted: np.ndarray
+                ) -> tuple[np.ndarray | None, np.ndarray]:
+    """(present, scores) over the documents `wanted` (ascending) of
+    `searcher` (one segment): whether each has the word in a text field, and
+    its BM25F score (`term.scores`; 0.0 where absent); present is None
+    when no live document of the segment has the word at all. Only the wanted
+    documents are normalised and scored, not the word's whole posting lists:
+    a search ranks its matches, often a dozen of a common word's thousands."""
     model = _model(searcher, context)
     parent = searcher.get_parent()
     reader = searcher.reader()
     btext = term.text.encode("utf-8")
     fields = [f for f in model.weights if f in searcher.schema]
-    parts = []  # per field: (document numbers, weighted normalised frequencies)
+    pseudo = present = None  # summed per document, title first, then body
     for fieldname in fields:
         ids, tfs = live(reader, *posting_arrays(reader, fieldname, btext))
         if not len(ids):  # not in this field, or every one deleted
             continue
-        norms = _norms(reader, fieldname, ids, model.b_for(fieldname),
+        at = np.minimum(ids.searchsorted(wanted), len(ids) - 1)
+        found = ids[at]
+        hit = found == wanted
+        # (Normalised at the posting found, which has the field, so a
+        # document without it never divides by a zero norm.)
+        norms = _norms(reader, fieldname, found, model.b_for(fieldname),
                        parent.avg_field_length(fieldname) or 1.0)
-        parts.append((ids, model.weights[fieldname] * tfs / norms))
-    if not parts:
-        return NO_IDS, _NO_SCORES
-    if len(parts) == 1:
-        docs, pseudo = parts[0]
-    else:  # summed per document, title first, then body: 0.0 + title + body
-        docs = docarrays.union([ids for ids, _ in parts], reader.doc_count_all())
-        pseudo = np.zeros(len(docs))
-        for ids, frequencies in parts:
-            pseudo[docs.searchsorted(ids)] += frequencies
-    # Searching one segment of several: count the word in all of them.
-    doc_freq = len(docs) if parent is searcher else doc_freq_of(parent, fields, btext)
+        frequencies = np.where(hit, model.weights[fieldname] * tfs[at] / norms, 0.0)
+        # (x + 0.0 is x: the same sums as adding each field where it occurs.)
+        pseudo = frequencies if pseudo is None else pseudo + frequencies
+        present = hit if present is None else present | hit
+    if pseudo is None:
+        return None, np.zeros(len(wanted))
+    doc_freq = (_doc_freq(reader, fields, btext) if parent is searcher
+                else doc_freq_of(parent, fields, btext))
     factor = term.qf * term.boost * model.term_idf(parent.doc_count_all(), doc_freq) \
         * (model.k1 + 1)
-    return docs, factor * pseudo / (pseudo + model.k1)
+    return present, np.where(present, factor * pseudo / (pseudo + model.k1), 0.0)
+
+
+def _doc_freq(reader, fields: list[str], btext: bytes) -> int:
+    """How many live documents of one segment have the word in any of
+    `fields` (the union matching has just kept)."""
+    docs = docarrays.text_docs(reader, btext, tuple(fields))
+    return len(live(reader, docs, docs)[0])
 
 
 def doc_freq_of(searcher, fields: list[str], btext: bytes) -> int:
@@ -63,9 +74,7 @@ def doc_freq_of(searcher, fields: list[str], btext: bytes) -> int:
         count = 0
         for sub, _offset in searcher.leaf_searchers():
             reader = sub.reader()
-            docs = docarrays.union([posting_arrays(reader, f, btext)[0] for f in fields],
-                                   reader.doc_count_all())
-            count += len(live(reader, docs, docs)[0])
+            count += _doc_freq(reader, fields, btext)
         cache[key] = count
     return cache[key]
 

@@ -12,6 +12,7 @@ import numpy as np
 from whoosh import query as wq
 
 from ....fields import TEXT_FIELDS
+from ..codec.arrays import _cache as _postings_cache
 from ..codec.arrays import posting_arrays
 from . import docsets
 from .ranking import BM25FTerm
@@ -43,7 +44,7 @@ def matching(q, sub) -> np.ndarray:
     if kind is wq.Term:
         return _term(sub.reader(), q.fieldname, q.text)
     if kind is BM25FTerm:  # the word in any text field
-        return union([_term(sub.reader(), name, q.text) for name in TEXT_FIELDS], size)
+        return text_docs(sub.reader(), q.text)
     if kind is wq.And or kind is wq.Require:
         return _intersection([matching(child, sub) for child in docsets._children(q)], size)
     if kind is wq.Or or kind is wq.DisjunctionMax:
@@ -58,6 +59,17 @@ def matching(q, sub) -> np.ndarray:
         return np.arange(size, dtype=np.int64)
     found = docsets._docs(q, sub, True)  # phrases, patterns, dates, …
     return np.sort(np.fromiter(found, dtype=np.int64, count=len(found)))
+
+
+def text_docs(reader, text, fields=tuple(TEXT_FIELDS)) -> np.ndarray:
+    """The documents of a segment having the word `text` in any of the text
+    `fields` (deleted ones included), ascending: kept beside the word's
+    posting lists, since matching and ranking (its document frequency) both
+    ask for it."""
+    btext = text if isinstance(text, bytes) else text.encode("utf-8")
+    size = reader.doc_count_all()
+    return _postings_cache.get(reader, ("text docs", fields, btext), lambda: (
+        union([_term(reader, name, btext) for name in fields], size),))[0]
 
 
 def without(docs: np.ndarray, removed, size: int) -> np.ndarray:

@@ -6,9 +6,8 @@ document numbers per segment (see docsets: counting and facets need them).
 Whoosh's collector found the same documents again, walking a tree of
 matchers posting by posting in Python and scoring each, and kept the best k
 in a heap: on Reuters-21578 that walk was a third of a two-word query's
-time. Here each of the query's scored parts is scored over whole posting
-lists at once (numpy), only the matching documents' scores are picked out,
-and the best k taken in one sort.
+time. Here each of the query's scored parts is scored at the matching
+documents only, all at once (numpy), and the best k taken in one sort.
 
 The scores are Whoosh's to the last bit: the parts add up in the order its
 matcher tree adds them (an AND's parts paired by size as Whoosh's weighted
@@ -93,7 +92,7 @@ _NULL = "NullMatcher"
 def _score(q, sub, context, ids: np.ndarray) -> _Scored:
     kind = type(q)
     if kind is BM25FTerm:
-        return _picked(*term_scores(q, sub, context), ids)
+        return _term(q, sub, context, ids)
     if kind is BM25FPhrase:
         return _phrase(q, sub, context, ids)
     if kind is wq.And:
@@ -115,13 +114,12 @@ def _score(q, sub, context, ids: np.ndarray) -> _Scored:
     raise _Unsupported
 
 
-def _picked(doc_ids: np.ndarray, doc_scores: np.ndarray, ids: np.ndarray) -> _Scored:
-    """A part scored over its own documents, read at `ids`."""
-    if not len(doc_ids):
-        return _Scored(np.zeros(len(ids)), np.zeros(len(ids), dtype=bool), _NULL)
-    at = np.minimum(doc_ids.searchsorted(ids), len(doc_ids) - 1)
-    present = doc_ids[at] == ids
-    return _Scored(np.where(present, doc_scores[at], 0.0), present, "ListMatcher")
+def _term(q: BM25FTerm, sub, context, ids: np.ndarray) -> _Scored:
+    """A word's scores at `ids` (see array_scores.term_scores)."""
+    present, scores = term_scores(q, sub, context, ids)
+    if present is None:  # (Whoosh's NullMatcher: no document has it)
+        return _Scored(scores, np.zeros(len(ids), dtype=bool), _NULL)
+    return _Scored(scores, present, "ListMatcher")
 
 
 def _phrase(q: BM25FPhrase, sub, context, ids: np.ndarray) -> _Scored:
@@ -135,7 +133,7 @@ def _phrase(q: BM25FPhrase, sub, context, ids: np.ndarray) -> _Scored:
     present = np.isin(ids, np.fromiter(found, dtype=np.int64, count=len(found)))
     totals = np.zeros(len(ids))
     for word in dict.fromkeys(q.words):
-        scored = _picked(*term_scores(BM25FTerm(word), sub, context), ids)
+        scored = _term(BM25FTerm(word), sub, context, ids)
         totals += np.where(present, scored.scores, 0.0)
     return _Scored(np.where(present, q.boost * totals, 0.0), present, "ListMatcher")
 
