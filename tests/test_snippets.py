@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -144,14 +145,59 @@ def test_non_ascii_sentences_are_always_analysed():
     assert "Élysée" in found and "£5 note about Elysee" in found
 
 
-def test_sentence_breaks_are_those_of_the_look_behind_pattern():
-    """snippets._breaks matches the . ! ? with the break (a faster pattern):
-    the same breaks as the look-behind pattern it replaced, on every test
-    text and on runs of marks, quotes and paragraph breaks."""
+def _reference_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences as first written: breaks found by the plain look-behind
+    pattern, short sentences glued to the next unless a line break lies
+    between them, a slice of the text checked for it."""
     import re
 
     behind = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
-    tricky = ["a.. b", "Why?! Yes.\n\nNo.", "He said \"no.\" Then.'\n \n'", ". .\nb", "?", "x.\n",
-              "end.)] next", "\n\n\n", "a.\n\n\nb!  c?\t\"d\"", QUOTED, TRICKY]
-    for text in texts() + tricky:
-        assert list(snippets._breaks(text)) == [m.span() for m in behind.finditer(text)], text
+    found, start, pending = [], 0, None
+    for end, next_start in [m.span() for m in behind.finditer(text)] + [(len(text), len(text))]:
+        if end > start:
+            if pending and "\n" in text[pending[1]:start]:
+                found.append(pending)
+                pending = None
+            pending = (pending[0], end) if pending else (start, end)
+            if pending[1] - pending[0] >= snippets.MIN_PASSAGE_CHARS:
+                found.append(pending)
+                pending = None
+        start = next_start
+    return found + [pending] if pending else found
+
+
+SENTENCE_TRICKS = ["a.. b", "Why?! Yes.\n\nNo.", "He said \"no.\" Then.'\n \n'", ". .\nb", "?",
+                   "x.\n", "end.)] next", "\n\n\n", "a.\n\n\nb!  c?\t\"d\"", " \n \n x", "a\n\n",
+                   "Short. Also short.\n\nNext one here.\n  \nAnd \"quoted.\"\n\n  Indented."]
+
+
+def _sentence_texts() -> list[str]:
+    rng = random.Random(11)
+    pieces = [".", "!", "?", " ", "\n", "\n\n", "\"", ")", "’", "\t", "word ", "x" * 90, "Oil. ", " \n \n "]
+    made = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    return texts() + [QUOTED, TRICKY] + SENTENCE_TRICKS + made
+
+
+def test_sentences_are_those_of_the_look_behind_pattern():
+    """snippets.sentences matches the . ! ? with the break, both kinds of
+    break behind one character class (a faster pattern), and keeps its
+    pending sentence in two numbers: the same sentences as the plain
+    look-behind version, on every test text and on runs of marks, quotes
+    and paragraph breaks."""
+    for text in _sentence_texts():
+        assert list(snippets.sentences(text)) == _reference_sentences(text), repr(text)
+
+
+def test_sentences_read_from_a_paragraph_start_are_the_same():
+    """Reading from where a paragraph starts (_paragraph_start before any
+    word) gives exactly the sentences the whole scan gives from there on."""
+    checked = 0
+    for text in _sentence_texts():
+        whole = list(snippets.sentences(text))
+        for word in re.finditer(r"\w+", text):
+            begin = snippets._paragraph_start(text, word.start())
+            assert 0 <= begin <= word.start()
+            assert list(snippets.sentences(text, begin)) == [s for s in whole if s[0] >= begin], \
+                (repr(text), begin)
+            checked += begin > 0
+    assert checked > 1000  # (paragraph starts were found, not only 0)
