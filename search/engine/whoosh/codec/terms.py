@@ -8,7 +8,7 @@ import struct
 
 from whoosh.codec.base import FieldCursor
 from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
-from whoosh.system import pack_int, pack_long, unpack_int, unpack_long
+from whoosh.system import pack_int, pack_long, unpack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..termdict import TermDictReader
@@ -26,6 +26,9 @@ class NewsTermInfo(W3TermInfo):
     made up half of the term table, where most terms are rare."""
 
     _COMPACT = struct.Struct("<BBBB")
+    #: A long list's whole entry: W3's header, then the postings' offset
+    #: (pack_long) and length (pack_int), read in one unpack.
+    _POINTER = struct.Struct(W3TermInfo._struct.format + "qi")
     _INLINE_MARK = 2  # W3 writes 0 (pointer) or 1 (pickled postings)
 
     def to_bytes(self) -> bytes:
@@ -66,17 +69,15 @@ class NewsTermInfo(W3TermInfo):
             info._minid, info._maxid = postings.ids[0], postings.ids[-1]
             info._minlength, info._maxlength = byte_to_length(minlen), byte_to_length(maxlen)
             return info
-        size = cls._struct.size
-        flags, weight, df, minlen, maxlen, maxweight, minid, maxid = cls._struct.unpack(
-            data[:size])
+        (flags, weight, df, minlen, maxlen, maxweight, minid, maxid, offset,
+         length) = cls._POINTER.unpack_from(data)
         if flags:
             raise ValueError("W3's pickled inline postings are not a NewsCodec layout")
         info._weight, info._df, info._maxweight = weight, df, maxweight
         info._minlength, info._maxlength = byte_to_length(minlen), byte_to_length(maxlen)
         info._minid = None if minid == 0xFFFFFFFF else minid
         info._maxid = None if maxid == 0xFFFFFFFF else maxid
-        info._offset = unpack_long(data[size:size + 8])[0]
-        info._length = unpack_int(data[size + 8:size + 12])[0]
+        info._offset, info._length = offset, length
         return info
 
     @classmethod
