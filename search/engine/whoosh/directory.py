@@ -153,14 +153,20 @@ def _generation(path: Path, name) -> str:
     return name
 
 
-def manifest_stat(path: Path) -> tuple | None:
+def manifest_stat(path: Path | str) -> tuple | None:
     """What changes whenever the manifest is replaced (inode, size, times),
-    or None if it cannot be read."""
+    or None if it cannot be read. `path`: the index folder, or the
+    manifest's own path as a string (`manifest_path`: asked every search)."""
     try:
-        st = os.stat(path / MANIFEST)
+        st = os.stat(path if isinstance(path, str) else path / MANIFEST)
     except OSError:
         return None
     return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def manifest_path(path: Path) -> str:
+    """Where the manifest of the index folder `path` is."""
+    return os.fspath(path / MANIFEST)
 
 
 def write_manifest(path: Path, manifest: Manifest) -> None:
@@ -225,12 +231,14 @@ class NewsFileIndex(FileIndex):
         every older one), two stats instead of the listing."""
         seen = getattr(self, "_seen_generation", None)
         if seen is not None:
-            folder, name = self.storage.folder, self.indexname
-            if (not os.path.exists(os.path.join(folder, toc.TOC._filename(name, seen + 1)))
-                    and os.path.exists(os.path.join(folder, toc.TOC._filename(name, seen)))):
+            current, following = self._toc_paths
+            if not os.path.exists(following) and os.path.exists(current):
                 return seen
-        self._seen_generation = super().latest_generation()
-        return self._seen_generation
+        seen = self._seen_generation = super().latest_generation()
+        folder, name = self.storage.folder, self.indexname
+        self._toc_paths = tuple(os.path.join(folder, toc.TOC._filename(name, generation))
+                                for generation in (seen, seen + 1))
+        return seen
 
     def writer(self, **kwargs):
         from .segment_writer import NewsSegmentWriter

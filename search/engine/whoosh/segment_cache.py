@@ -81,11 +81,22 @@ class SegmentCache(LRU):
 
 def segment_key(reader) -> tuple | None:
     """(index folder, segment id) of a segment reader; None for other readers."""
-    segment = getattr(reader, "_segment", None)
-    storage = getattr(reader, "_storage", None)
-    if segment is None or storage is None:
-        return None
-    return (getattr(storage, "folder", id(storage)), segment.segment_id())
+    # (Kept on the reader: a search asks some twenty times, and a reader
+    # reads one segment for its whole life.)
+    key = getattr(reader, "_news_segment_key", _UNKNOWN)
+    if key is _UNKNOWN:
+        segment = getattr(reader, "_segment", None)
+        storage = getattr(reader, "_storage", None)
+        key = None if segment is None or storage is None else (
+            getattr(storage, "folder", id(storage)), segment.segment_id())
+        try:
+            reader._news_segment_key = key
+        except AttributeError:  # (a reader with slots: asked each time)
+            pass
+    return key
+
+
+_UNKNOWN = object()
 
 
 def leaves(reader) -> list:

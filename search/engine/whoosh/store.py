@@ -36,8 +36,9 @@ class WhooshStore:
         self.pool = self._new_pool()
         #: Guards the switch to a new generation (ix, pool, manifest), not searches.
         self.lock = threading.RLock()
-        #: The manifest's stat when last read (see follow_swap).
+        #: The manifest's stat when last read (see follow_swap), and its path.
         self._manifest_seen: tuple | None = None
+        self._manifest_path = directory.manifest_path(path)
 
     def close(self) -> None:
         with self.lock:
@@ -114,7 +115,7 @@ class WhooshStore:
         # A swap replaces the manifest by a rename, so its stat changes (a new
         # inode): while it has not, there is nothing to read and parse (30 us
         # of every search).
-        seen = directory.manifest_stat(self.path)
+        seen = directory.manifest_stat(self._manifest_path)
         if seen is not None and seen == self._manifest_seen:
             return
         manifest = directory.read_manifest(self.path, check_version=False)
