@@ -114,6 +114,41 @@ def _ranked(text: str, any_term: bool = True) -> wq.Query:
     return for_ranking(to_whoosh(parsed.tree), parsed.text)
 
 
+def _plain_texts() -> list[str]:
+    import random
+
+    rng = random.Random(4)
+    vocabulary = ["oil", "Oil", "prices", "PRICES", "the", "The", "what", "is", "US", "WHO",
+                  "IT", "and", "x", "1987", "co2", "rising", "ferry", "electric", "a"]
+    return [" ".join(rng.choices(vocabulary, k=rng.randint(1, 6))) for _ in range(400)]
+
+
+@pytest.mark.parametrize("any_term", [False, True])
+def test_plain_words_rank_and_light_up_as_the_whole_way_does(ranking_index, monkeypatch,
+                                                             any_term):
+    """The direct forms of plain words (ranked_query.for_plain_words, and
+    highlight_words' shortcut) equal what the Whoosh tree, rewritten, gives:
+    query frequencies, function words weightless (all of them counting when
+    there is nothing else), the words lit up in every text field."""
+    from search.query import tree as t
+    from search.query.searcher import Deadline
+
+    parsed = [parse(text, any_term=any_term) for text in _plain_texts()]
+    with NewsIndex.open(ranking_index) as ix, ix.snapshot() as snap:
+        searcher = snap._searcher
+        def forms():
+            return [(execute.ranking_query(searcher, p.tree, p.text, Deadline(30)),
+                     execute.highlight_words(p.tree, searcher)) for p in parsed]
+        fast = forms()
+        direct = sum(t.plain_words(p.tree, execute.TEXT_FIELDS) is not None for p in parsed)
+        monkeypatch.setattr(t, "plain_words", lambda node, fields: None)
+        monkeypatch.setattr(execute, "for_plain_words", lambda tree, text: None)
+        slow = forms()
+    assert fast == slow
+    # (An OR of several words stays the long way; one word is the same either way.)
+    assert 0 < direct < len(parsed) if any_term else direct == len(parsed)
+
+
 def test_a_word_in_every_field_becomes_one_bm25f_term():
     assert _ranked("oil prices") == wq.Or([BM25FTerm("oil"), BM25FTerm("price")])
     assert _ranked("oil prices", any_term=False) == wq.And([BM25FTerm("oil"),

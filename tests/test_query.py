@@ -119,6 +119,23 @@ def test_plain_words_build_what_whoosh_s_parser_builds(monkeypatch, any_term):
     assert fast == slow
 
 
+@pytest.mark.parametrize("languages", [(None,), (None, "de")])
+@pytest.mark.parametrize("any_term", [False, True])
+def test_plain_words_skip_the_passes_and_parse_the_same(monkeypatch, any_term, languages):
+    """Plain words go straight to the tree (parser._plain_words), without
+    the syntax, lint and date passes: the same ParsedQuery (tree, warnings,
+    relaxable) as through them, and only for text those passes would leave
+    as it is."""
+    from search.query import parser as query_module
+
+    texts = _plain_queries() + [" ".join(["oil"] * 450), "oil " * 2000 + "prices", "now", "oil now"]
+    fast = [parse(q, any_term=any_term, languages=languages) for q in texts]
+    assert sum(query_module._plain_words(q, any_term, None) is not None for q in texts) > 250
+    monkeypatch.setattr(query_module, "_plain_words", lambda text, any_term, language: None)
+    slow = [parse(q, any_term=any_term, languages=languages) for q in texts]
+    assert fast == slow
+
+
 def test_plain_words_take_the_direct_path_and_syntax_does_not():
     from search.query.parser import _plain_words_query
 

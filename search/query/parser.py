@@ -134,6 +134,9 @@ def _analysis_languages(languages: Sequence[str | None]) -> list[str | None]:
 def _parse_one(text: str, strict: bool, any_term: bool,
                language: str | None) -> ParsedQuery:
     """parse() for one analysis language."""
+    plain = _plain_words(text, any_term, language)
+    if plain is not None:
+        return plain
     # Lone surrogates (from broken terminals or JSON) cannot be encoded or
     # printed: read them as U+FFFD, one for one (error columns stay right).
     text = re.sub("[\ud800-\udfff]", "\ufffd", text)
@@ -163,6 +166,24 @@ _EXPLICIT_AND = re.compile(r"(?<=\s)(?:AND|&&)(?=\s)|(?<![^\s(])\+")
 _PLAIN_WORDS = re.compile(r"\s*[A-Za-z0-9]+(?:\s+[A-Za-z0-9]+)*\s*")
 _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
 _QUERY_ANALYZER = NewsAnalyzer()
+
+
+def _plain_words(text: str, any_term: bool, language: str | None) -> ParsedQuery | None:
+    """_parse_one of plain words (letters and digits, no operator word,
+    within the bounds) straight from `_plain_words_query`, without the
+    passes that find nothing to change in them (surrogates, punctuation,
+    syntax, lint, field names, relative dates): the commonest query, and
+    those passes were half of its parse. None for any other text.
+    (tests/test_query.py compares this with the whole parse.)"""
+    if len(text) > MAX_QUERY_CHARS or not _PLAIN_WORDS.fullmatch(text):
+        return None
+    words = text.split()
+    if len(words) > MAX_QUERY_WORDS or _OPERATOR_WORDS.intersection(words):
+        return None
+    tree = _plain_words_query(text, any_term, language)
+    if tree is None:
+        return None
+    return ParsedQuery(text, tree, [], not any_term and t.loosenable(tree))
 
 
 def _plain_words_query(text: str, any_term: bool,

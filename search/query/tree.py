@@ -282,6 +282,27 @@ def unnegated_leaves(node: Node) -> Iterator[Leaf]:
         yield from unnegated_leaves(kid)
 
 
+def plain_words(node: Node, fields: dict[str, float]) -> list[str] | None:
+    """The terms of the parser's plain-words tree (one word, or an AND of
+    words, each a Term in every one of `fields` with its boost: what
+    ``oil prices`` parses to), in order; None for any other tree. Engines
+    build such a query's forms directly from these."""
+    groups = node.children if type(node) is And and node.boost == 1.0 else (node,)
+    words: list[str] = []
+    for group in groups:
+        if type(group) is not Or or group.boost != 1.0 or len(group.children) != len(fields):
+            return None
+        first = group.children[0]
+        if type(first) is not Term:
+            return None
+        for leaf, (name, boost) in zip(group.children, fields.items()):
+            if type(leaf) is not Term or leaf.field != name or leaf.boost != boost \
+                    or leaf.text != first.text:
+                return None
+        words.append(first.text)
+    return words
+
+
 def plain_terms(node: Node, fields: Iterable[str]) -> Iterator[str]:
     """The terms of a tree's plain words and phrases on `fields`, outside
     its negated parts (what "did you mean" checks on either engine: a typo

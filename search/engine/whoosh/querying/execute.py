@@ -26,7 +26,7 @@ from ..translate import to_whoosh
 from . import docsets
 from .patterns import TEXT_OF_WORDS, expand, shown_field
 from .phrases import keep_phrases
-from .ranked_query import for_ranking
+from .ranked_query import for_plain_words, for_ranking
 from .ranking import BM25F, rank as rank_query
 
 #: Textbook BM25/BM25F with a correct idf (see `ranking` for why not Whoosh's).
@@ -46,6 +46,9 @@ def ranking_query(searcher, tree: t.Node, text: str, deadline) -> wq.Query:
     """The query to match and rank `tree` (typed as `text`) with: its
     patterns checked, one BM25F ranking for every query (what `eval`
     measures: see ranked_query), phrases matched once per segment and kept."""
+    plain = for_plain_words(tree, text)
+    if plain is not None:  # (plain words: no pattern to check, no phrase to keep)
+        return plain
     query = to_whoosh(tree)
     expanding = time.perf_counter()
     check_expansions(query, searcher.reader(), deadline)
@@ -309,6 +312,9 @@ def highlight_words(tree: t.Node, searcher) -> Highlights:
     query, leaving out negated parts (``Patriot -Idlib`` lights up Patriot
     only) and expanding prefixes, wildcards and fuzzy terms to the words
     they matched."""
+    words = t.plain_words(tree, TEXT_FIELDS)
+    if words is not None:  # (plain words: each lights up itself in every text field)
+        return {name: (set(words), set(), set()) for name in TEXT_FIELDS}
     found: Highlights = {name: (set(), set(), set()) for name in TEXT_FIELDS}
     reader = searcher.reader()
     for node in t.unnegated_leaves(tree):

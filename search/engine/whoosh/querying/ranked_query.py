@@ -35,6 +35,7 @@ from collections import Counter
 from whoosh import query as wq
 
 from ....fields import TEXT_FIELDS
+from ....query import tree as t
 from ....query.tree import MAX_QUERY_CHARS
 from ....text.query_words import QueryWords
 from .ranking import BM25FPhrase, BM25FTerm
@@ -61,6 +62,23 @@ def for_ranking(q: wq.Query, text: str, *, query_frequency: bool = True,
             list(ranked.leaves())):
         return ranked  # "The Who": nothing but function words, all of them count
     return _without_function_words(ranked, words.function_words)
+
+
+def for_plain_words(tree: t.Node, text: str) -> wq.Query | None:
+    """for_ranking(to_whoosh(tree), text) of the parser's plain-words tree
+    (see `tree.plain_words`), built directly: no Whoosh tree to build and
+    then rewrite node by node, which was half of a two-word search's query
+    building. None for any other tree. (tests/test_ranking_query.py
+    compares this with for_ranking.)"""
+    terms = t.plain_words(tree, TEXT_FIELDS)
+    if terms is None:
+        return None
+    words = QueryWords.of(text[:MAX_QUERY_CHARS])
+    function = words.function_words if not all(w in words.function_words for w in terms) \
+        else frozenset()  # (nothing but function words: all of them count)
+    ranked = [BM25FTerm(w, qf=max(words.counts.get(w, 1), 1), boost=0.0 if w in function else 1.0)
+              for w in terms]
+    return ranked[0] if len(ranked) == 1 else wq.And(ranked)
 
 
 def _all_phrases(q: wq.Query):
