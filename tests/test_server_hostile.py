@@ -119,15 +119,15 @@ def test_a_search_in_progress_does_not_block_another(client, monkeypatch):
     """One search is held inside the engine (on an event) while a second
     runs start to finish: with a global lock the second would wait forever."""
     entered, release = threading.Event(), threading.Event()
-    original = searching.check_expansions
+    original = searching.matching
 
-    def held(query, reader, deadline=None):
+    def held(searcher, query, *args, **kwargs):
         if "harbour" in str(query):
             entered.set()
             assert release.wait(STUCK), "never released"
-        return original(query, reader, deadline)
+        return original(searcher, query, *args, **kwargs)
 
-    monkeypatch.setattr(searching, "check_expansions", held)
+    monkeypatch.setattr(searching, "matching", held)
     slow_result = {}
     slow = threading.Thread(target=lambda: slow_result.setdefault(
         "total", client.get("/api/search", params={"q": "harbour"}).json()["total"]))
