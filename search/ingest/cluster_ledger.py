@@ -6,9 +6,12 @@ Records are the embedded ledger's `FileRecord`s, one document each in the
 companion index ``<index>-files`` (`engine.opensearch.files`), so an archive
 indexed from several machines shares one ledger. A run reads every record
 once as it starts (a point in time walked with search_after: no 10,000-hit
-cap) and keeps them in memory; changes are held until `commit`, which the
-run calls after each chunk of articles is written (`OpenSearchBatch`), so a
-crash leaves the ledger behind the index, never ahead of it.
+cap) into a private scratch copy, an embedded `Ledger` on SQLite's
+anonymous temporary file: held in a dict, a million files' records took
+~0.3 GB. Changes go to the copy at once and to the cluster at `commit`,
+which the run calls after each chunk of articles is written
+(`OpenSearchBatch`), so a crash leaves the ledger behind the index, never
+ahead of it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import asdict
 from typing import Iterator
 
 from ..engine.opensearch import files
-from .ledger import FileRecord, within
+from .ledger import FileRecord, Ledger
 
 
 class ClusterLedger:
@@ -29,24 +32,28 @@ class ClusterLedger:
         self.name = files.ledger_of(client, index)
         files.ensure(client, self.name, index, empty=empty)
         files.refresh(client, self.name)  # what an earlier run wrote, searchable
-        self._records = {r.path: r for r in map(_record, files.read_all(client, self.name))}
+        self._copy = Ledger(None)
+        self._copy.put_all(map(_record, files.read_all(client, self.name)))
+        self._copy.commit()
+        #: What changed since the last commit (a chunk's files, at most).
         self._put: dict[str, FileRecord] = {}
         self._removed: set[str] = set()
 
     def get(self, path: str) -> FileRecord | None:
-        return self._records.get(path)
+        return self._copy.get(path)
 
     def put(self, record: FileRecord) -> None:
-        self._records[record.path] = self._put[record.path] = record
+        self._copy.put(record)
+        self._put[record.path] = record
         self._removed.discard(record.path)
 
     def remove(self, path: str) -> None:
-        self._records.pop(path, None)
+        self._copy.remove(path)
         self._put.pop(path, None)
         self._removed.add(path)
 
     def under(self, root: str) -> Iterator[FileRecord]:
-        return iter([r for path, r in self._records.items() if within(path, root)])
+        return self._copy.under(root)
 
     def commit(self) -> None:
         """Write the changes since the last commit (one bulk request a few
@@ -54,9 +61,15 @@ class ClusterLedger:
         put, removed = self._put, self._removed
         self._put, self._removed = {}, set()
         files.write(self.client, self.name, [asdict(r) for r in put.values()], sorted(removed))
+        self._copy.commit()
 
     def rollback(self) -> None:
         self._put, self._removed = {}, set()
+        self._copy.rollback()
+
+    def close(self) -> None:
+        """Drop the scratch copy."""
+        self._copy.close()
 
     def refresh(self) -> None:
         """Make what was written visible to the next run's read."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
@@ -77,11 +78,13 @@ RECORDS_A_PAGE = 1_000
 class Ledger:
     """A small, transactional path → FileRecord table (a FileStore in SQLite)."""
 
-    def __init__(self, generation_dir: Path):
+    def __init__(self, generation_dir: Path | None):
         # Used from one thread at a time, not always the one that opened it (a
         # batch's rows are written beside its segment: see indexer.BatchWriter).
-        self._db = sqlite3.connect(str(generation_dir / FILENAME), timeout=30,
-                                   check_same_thread=False)
+        # None: a private scratch ledger (SQLite's anonymous temporary file,
+        # gone when closed), as an OpenSearch run's copy of the cluster's.
+        target = "" if generation_dir is None else str(generation_dir / FILENAME)
+        self._db = sqlite3.connect(target, timeout=30, check_same_thread=False)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
             "mtime_ns INTEGER, sha TEXT, format TEXT, ids TEXT)")
@@ -99,9 +102,13 @@ class Ledger:
         return _record(row) if row else None
 
     def put(self, record: FileRecord) -> None:
-        self._db.execute(f"INSERT OR REPLACE INTO files ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (record.path, record.size, record.mtime_ns, record.sha,
-                          record.format, json.dumps(record.ids), record.options))
+        self._db.execute(_PUT, _row(record))
+
+    def put_all(self, records: Iterable[FileRecord]) -> None:
+        """put() each of `records`, RECORDS_A_PAGE to an executemany."""
+        records = iter(records)
+        while page := list(islice(records, RECORDS_A_PAGE)):
+            self._db.executemany(_PUT, map(_row, page))
 
     def remove(self, path: str) -> None:
         self._db.execute("DELETE FROM files WHERE path = ?", (path,))
@@ -161,6 +168,14 @@ class Ledger:
 
     def close(self) -> None:
         self._db.close()
+
+
+_PUT = f"INSERT OR REPLACE INTO files ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _row(record: FileRecord) -> tuple:
+    return (record.path, record.size, record.mtime_ns, record.sha, record.format,
+            json.dumps(record.ids), record.options)
 
 
 def _record(row) -> FileRecord:

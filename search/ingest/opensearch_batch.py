@@ -105,6 +105,8 @@ class OpenSearchBatch:
         finally:
             self.dedup.close()
             self.seen.close()
+            if self.ledger:
+                self.ledger.close()
 
     def add(self, article: Article, origin: str, signature: bytes | None = None,
             text_hash: str | None = None, keys: list[int] | None = None) -> Fate:
