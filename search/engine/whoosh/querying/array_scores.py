@@ -90,19 +90,22 @@ def live(reader, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 def _norms(reader, fieldname: str, ids: np.ndarray, b: float, avg: float) -> np.ndarray:
     """BM25's length normalisation ``(1 - b) + b * length / avg`` of each
     document in `ids` for one field."""
-    lengths = length_bytes(reader, fieldname)
-    if lengths is None:
-        return np.array([(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
-                         for d in ids.tolist()])
-    cache = _NORMS.setdefault(reader, {})
+    cache = _NORMS.get(reader)  # (asked for every word and field a search ranks)
+    if cache is None:
+        cache = _NORMS.setdefault(reader, {})
     key = (fieldname, b, avg)
-    if key not in cache:  # one norm per length byte, not per posting
+    found = cache.get(key)
+    if found is None:  # one norm per length byte, not per posting
+        lengths = length_bytes(reader, fieldname)
+        if lengths is None:
+            return np.array([(1 - b) + b * (reader.doc_field_length(d, fieldname, 0) or 0) / avg
+                             for d in ids.tolist()])
         table = np.array([(1 - b) + b * (byte_to_length(n) if n else 0) / avg
                           for n in range(256)])
-        cache[key] = table, np.frombuffer(lengths, dtype=np.uint8)
+        found = cache[key] = table, np.frombuffer(lengths, dtype=np.uint8)
     # (Looked up for the postings only: a norm for every document of the
     # segment was 8 bytes each, and ~30 ms of a million's first search.)
-    table, length_of = cache[key]
+    table, length_of = found
     return table[length_of[ids]]
 
 
