@@ -102,7 +102,7 @@ def _count_walks(monkeypatch, name: str) -> list:
     walks, walk = [], getattr(term_expansion, name)
 
     def counted(first, second, *rest):
-        if name == "_stock_btexts":  # (query, segment)
+        if name == "_segment_walk":  # (query, segment)
             walks.append((second._segment.segment_id(), str(first)))
         else:  # _walk_together(segments, field, automaton)
             walks.extend((leaf._segment.segment_id(), second) for leaf in first)
@@ -112,7 +112,7 @@ def _count_walks(monkeypatch, name: str) -> list:
 
 
 @pytest.mark.parametrize("query, walker", [
-    ("rec?ive", "_stock_btexts"), ("*owth", "_stock_btexts"), ("grow*", "_stock_btexts"),
+    ("rec?ive", "_segment_walk"), ("*owth", "_segment_walk"), ("grow*", "_segment_walk"),
     ("recieve~1", "_walk_together"),
 ])
 def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypatch,

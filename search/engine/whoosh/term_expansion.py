@@ -26,13 +26,15 @@ Applied on import (by `codec`, which every index opens through).
 
 from __future__ import annotations
 
+import re
 from itertools import islice
 
 from whoosh.automata.fsa import ANY, EPSILON, NFA
-from whoosh.query import PatternQuery, Prefix
+from whoosh.query import PatternQuery, Prefix, Wildcard
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader
 
 from .segment_cache import LRU, SegmentCache, leaves
+from .termdict import TermDictReader
 
 #: Automata kept (a `word~2` automaton takes milliseconds to build).
 CACHED_AUTOMATA = 256
@@ -172,13 +174,56 @@ def _stock_btexts(query, reader):
     return stock(query, reader)
 
 
+def _segment_walk(query, leaf):
+    """_stock_btexts on one segment of this codec: its term dictionary's
+    keys read straight, from the field's key and the pattern's literal
+    prefix to the last key holding both. Through Whoosh, each key passed
+    three generators, a field-number lookup and two schema checks, which
+    were half of a pattern's first run (the same terms, in the same order:
+    tests/test_term_expansion.py)."""
+    terms = getattr(leaf, "_terms", None)
+    tindex = getattr(terms, "_tindex", None)
+    if not isinstance(tindex, TermDictReader) or leaf.is_closed \
+            or query.fieldname not in leaf.schema:
+        return _stock_btexts(query, leaf)  # (Whoosh's answer, or its error)
+    field = leaf.schema[query.fieldname]
+    if isinstance(query, Prefix):
+        literal, pattern = query.text, None
+    else:
+        literal, pattern = query._find_prefix(query.text), re.compile(query._get_pattern())
+    start = terms._keycoder(query.fieldname, field.to_bytes(literal) if literal else b"")
+    cut = len(terms._keycoder(query.fieldname, b""))  # (the field's part of a key)
+    return _keys_matching(tindex, start, cut, field.from_bytes, pattern, _needle(query))
+
+
+def _needle(query) -> bytes | None:
+    """The longest run of plain letters in a wildcard (``companies`` of
+    ``*companies``), which every term it matches holds: a key without it is
+    passed over before it is decoded and matched. None for other patterns."""
+    if type(query) is not Wildcard or "[" in query.text:
+        return None
+    longest = max(re.split(r"[*?]", query.text), key=len)
+    return longest.encode("utf-8") if len(longest) >= 2 else None
+
+
+def _keys_matching(tindex, start: bytes, cut: int, from_bytes, pattern, needle: bytes | None):
+    for key in tindex.keys_from(start):
+        if not key.startswith(start):
+            return
+        if needle is not None and needle not in key:
+            continue  # (cannot match: the pattern's letters are not there)
+        btext = key[cut:]
+        if pattern is None or pattern.match(from_bytes(btext)):
+            yield btext
+
+
 def _segment_pattern_terms(query, leaf) -> tuple | None:
     """The terms of one segment matching `query`, in order; None if there
     are more than CACHED_PATTERN_TERMS (not kept: see there)."""
     key = f"{type(query).__name__}\0{query.fieldname}\0{query.text}"
 
     def walk():
-        found = tuple(islice(_stock_btexts(query, leaf), CACHED_PATTERN_TERMS + 1))
+        found = tuple(islice(_segment_walk(query, leaf), CACHED_PATTERN_TERMS + 1))
         return None if len(found) > CACHED_PATTERN_TERMS else found
     return _patterns.get(leaf, key, walk)
 

@@ -331,12 +331,27 @@ class TermDictReader:
         start = self._offsets[number]
         data = self.dbfile.get(start, self._offsets[number + 1] - start)
         keys, key, pos, size = [], b"", 0, len(data)
+        # (One-byte varints read inline, as in _entries: a pattern's first
+        # run walks every key of a field.)
         while pos < size:
-            shared, pos = _read_varint(data, pos)
-            rest, pos = _read_varint(data, pos)
+            shared = data[pos]
+            if shared < 0x80:
+                pos += 1
+            else:
+                shared, pos = _read_varint(data, pos)
+            rest = data[pos]
+            if rest < 0x80:
+                pos += 1
+            else:
+                rest, pos = _read_varint(data, pos)
             key = key[:shared] + data[pos:pos + rest]
-            length, pos = _read_varint(data, pos + rest)
-            pos += length
+            pos += rest
+            length = data[pos]
+            if length < 0x80:
+                pos += 1 + length
+            else:
+                length, pos = _read_varint(data, pos)
+                pos += length
             keys.append(key)
         return keys
 
