@@ -72,6 +72,42 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
+def _read_block(data: bytes, until: bytes | None = None,
+                values: list | None = None) -> tuple[list[bytes], bytes | None]:
+    """The keys of a front-coded block, in order (each value appended to
+    `values` if given); with `until`, read only as far as the first key at
+    or after it, whose value comes back too. One loop, varints of one byte
+    (nearly all of them) read inline: every first lookup of a word, and
+    every key a pattern walks, passes here."""
+    keys = []
+    key, pos, size = b"", 0, len(data)
+    while pos < size:
+        shared = data[pos]
+        if shared < 0x80:
+            pos += 1
+        else:
+            shared, pos = _read_varint(data, pos)
+        rest = data[pos]
+        if rest < 0x80:
+            pos += 1
+        else:
+            rest, pos = _read_varint(data, pos)
+        key = key[:shared] + data[pos:pos + rest]
+        pos += rest
+        length = data[pos]
+        if length < 0x80:
+            pos += 1
+        else:
+            length, pos = _read_varint(data, pos)
+        keys.append(key)
+        if values is not None:
+            values.append(data[pos:pos + length])
+        pos += length
+        if until is not None and key >= until:
+            return keys, data[pos - length:pos]
+    return keys, None
+
+
 def _shared_prefix(a: bytes, b: bytes) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -181,71 +217,21 @@ class TermDictReader:
         return self._cache.get(number, lambda: self._decode(number))
 
     def _decode(self, number: int) -> tuple[list[bytes], list[bytes], dict]:
-        keys, values = [], []
-        for key, value in self._entries(number):
-            keys.append(key)
-            values.append(value)
+        values: list[bytes] = []
+        keys, _ = _read_block(self._data(number), values=values)
         return keys, values, dict(zip(keys, values))
 
-    def _entries(self, number: int) -> Iterator[tuple[bytes, bytes]]:
-        """(key, value) of each entry of block `number`, in order."""
+    def _data(self, number: int) -> bytes:
         start = self._offsets[number]
-        data = self.dbfile.get(start, self._offsets[number + 1] - start)
-        key, pos, size = b"", 0, len(data)
-        # (Nearly every varint here is one byte: read inline, a call only
-        # for longer ones. A search decodes a few blocks per word.)
-        while pos < size:
-            shared = data[pos]
-            if shared < 0x80:
-                pos += 1
-            else:
-                shared, pos = _read_varint(data, pos)
-            rest = data[pos]
-            if rest < 0x80:
-                pos += 1
-            else:
-                rest, pos = _read_varint(data, pos)
-            key = key[:shared] + data[pos:pos + rest]
-            pos += rest
-            length = data[pos]
-            if length < 0x80:
-                pos += 1
-            else:
-                length, pos = _read_varint(data, pos)
-            yield key, data[pos:pos + length]
-            pos += length
+        return self.dbfile.get(start, self._offsets[number + 1] - start)
 
     def _scan(self, number: int, wanted: bytes):
         """The value of `wanted` in block `number` (None if absent), reading
         the block only as far as that key: a search's words are each looked
         up in a block read for nothing else (half a block, not a whole one
-        decoded and kept). _entries' loop, inline: a search's first lookup
-        of each word runs it, and the generator cost a third of that."""
-        start = self._offsets[number]
-        data = self.dbfile.get(start, self._offsets[number + 1] - start)
-        key, pos, size = b"", 0, len(data)
-        while pos < size:
-            shared = data[pos]
-            if shared < 0x80:
-                pos += 1
-            else:
-                shared, pos = _read_varint(data, pos)
-            rest = data[pos]
-            if rest < 0x80:
-                pos += 1
-            else:
-                rest, pos = _read_varint(data, pos)
-            key = key[:shared] + data[pos:pos + rest]
-            pos += rest
-            length = data[pos]
-            if length < 0x80:
-                pos += 1
-            else:
-                length, pos = _read_varint(data, pos)
-            if key >= wanted:
-                return data[pos:pos + length] if key == wanted else None
-            pos += length
-        return None
+        decoded and kept)."""
+        keys, value = _read_block(self._data(number), wanted)
+        return value if keys and keys[-1] == wanted else None
 
     def _first_key(self, number: int) -> bytes:
         ends = self._key_ends
@@ -328,32 +314,7 @@ class TermDictReader:
         return cached[0] if cached is not None else self._decode_keys(number)
 
     def _decode_keys(self, number: int) -> list[bytes]:
-        start = self._offsets[number]
-        data = self.dbfile.get(start, self._offsets[number + 1] - start)
-        keys, key, pos, size = [], b"", 0, len(data)
-        # (One-byte varints read inline, as in _entries: a pattern's first
-        # run walks every key of a field.)
-        while pos < size:
-            shared = data[pos]
-            if shared < 0x80:
-                pos += 1
-            else:
-                shared, pos = _read_varint(data, pos)
-            rest = data[pos]
-            if rest < 0x80:
-                pos += 1
-            else:
-                rest, pos = _read_varint(data, pos)
-            key = key[:shared] + data[pos:pos + rest]
-            pos += rest
-            length = data[pos]
-            if length < 0x80:
-                pos += 1 + length
-            else:
-                length, pos = _read_varint(data, pos)
-                pos += length
-            keys.append(key)
-        return keys
+        return _read_block(self._data(number))[0]
 
     def keys(self) -> Iterator[bytes]:
         return self.keys_from(b"")
