@@ -14,6 +14,7 @@ decodes each list once and a server's repeated words not at all.
 from __future__ import annotations
 
 import zlib
+from typing import Callable
 
 import numpy as np
 from whoosh.reading import TermNotFound
@@ -42,6 +43,14 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
         return decoded(reader, fieldname, btext)
     return _cache.get(reader, ("postings", fieldname, btext),
                       lambda: decoded(reader, fieldname, btext))
+
+
+def kept(reader, key: tuple, build: Callable[[], tuple]) -> tuple:
+    """A value derived from a segment's posting lists (a word's documents
+    in several fields), kept beside them in the same LRU and budget:
+    `build` gives a tuple whose first item is an array of postings, which
+    it is weighed by."""
+    return _cache.get(reader, key, build)
 
 
 def decoded(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,7 @@ import numpy as np
 from whoosh import query as wq
 
 from ....fields import TEXT_FIELDS
-from ..codec.arrays import _cache as _postings_cache
-from ..codec.arrays import posting_arrays
+from ..codec.arrays import kept, posting_arrays
 from . import docsets
 from .ranking import BM25FTerm
 
@@ -68,7 +67,7 @@ def text_docs(reader, text, fields=tuple(TEXT_FIELDS)) -> np.ndarray:
     ask for it."""
     btext = text if isinstance(text, bytes) else text.encode("utf-8")
     size = reader.doc_count_all()
-    return _postings_cache.get(reader, ("text docs", fields, btext), lambda: (
+    return kept(reader, ("text docs", fields, btext), lambda: (
         union([_term(reader, name, btext) for name in fields], size),))[0]
 
 
