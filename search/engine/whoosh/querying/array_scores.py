@@ -18,7 +18,6 @@ from . import docarrays
 from .ranking import _DOC_FREQS, BM25FTerm, _model, length_bytes
 
 
-
 def term_scores(term: BM25FTerm, searcher, context, wanted: np.ndarray
                 ) -> tuple[np.ndarray | None, np.ndarray]:
     """(present, scores) over the documents `wanted` (ascending) of
