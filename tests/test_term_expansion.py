@@ -101,18 +101,18 @@ def _count_walks(monkeypatch, name: str) -> list:
 
     walks, walk = [], getattr(term_expansion, name)
 
-    def counted(first, second, *rest):
+    def counted(first, second, *rest, **options):
         if name == "_segment_walk":  # (query, segment)
             walks.append((second._segment.segment_id(), str(first)))
         else:  # _walk_together(segments, field, automaton)
             walks.extend((leaf._segment.segment_id(), second) for leaf in first)
-        return walk(first, second, *rest)
+        return walk(first, second, *rest, **options)
     monkeypatch.setattr(term_expansion, name, counted)
     return walks
 
 
 @pytest.mark.parametrize("query, walker", [
-    ("rec?ive", "_segment_walk"), ("*owth", "_segment_walk"), ("grow*", "_segment_walk"),
+    ("rec?ive", "_walk_together"), ("*owth", "_segment_walk"), ("grow*", "_segment_walk"),
     ("recieve~1", "_walk_together"),
 ])
 def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypatch,
@@ -137,7 +137,8 @@ def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypa
 
 PATTERNS = {
     "Prefix": ("rec", "grow", "x1", "", "zz"),
-    "Wildcard": ("rec?ive", "*owth", "x1*", "*", "zz*", "[gr]*h"),
+    "Wildcard": ("rec?ive", "*owth", "x1*", "*", "zz*", "[gr]*h", "gr?w", "?", "??",
+                 "r?c??ve", "zz?", "?rowth", "x?", "x??"),
     "Regex": ("rec.ive", ".*owth", "gr[eo]w", "x1.*", "zz"),
 }
 

@@ -118,9 +118,12 @@ def _merged_matches(dfa, cursors: list):
         match = dfa.next_valid_string(term)
 
 
-def _walk_together(segments: list, fieldname: str, dfa) -> list[tuple[str, ...]]:
-    """The words each segment's field holds that `dfa` accepts, in order."""
-    cursors = [_cursor(leaf, fieldname) for leaf in segments]
+def _walk_together(segments: list, fieldname: str, dfa,
+                   spelling: bool = True) -> list[tuple[str, ...]]:
+    """The words each segment's field holds that `dfa` accepts, in order
+    (`spelling`: in the field's spelling words, which fuzzy words walk)."""
+    cursors = [_cursor(leaf, fieldname) if spelling else leaf.cursor(fieldname)
+               for leaf in segments]
     found: dict[int, list[str]] = {id(c): [] for c in cursors if c is not None}
     for word, holding in _merged_matches(dfa, [c for c in cursors if c is not None]):
         for cursor in holding:
@@ -187,6 +190,11 @@ def _segment_walk(query, leaf):
             or query.fieldname not in leaf.schema:
         return _stock_btexts(query, leaf)  # (Whoosh's answer, or its error)
     field = leaf.schema[query.fieldname]
+    if _seekable(query):
+        # Letters and ? only (s?rian): the automaton jumps over the words
+        # that cannot match instead of reading each one.
+        return (field.to_bytes(word) for word, _ in
+                _merged_matches(_glob_dfa(query.text), [leaf.cursor(query.fieldname)]))
     if isinstance(query, Prefix):
         literal, pattern = query.text, None
     else:
@@ -194,6 +202,29 @@ def _segment_walk(query, leaf):
     start = terms._keycoder(query.fieldname, field.to_bytes(literal) if literal else b"")
     cut = len(terms._keycoder(query.fieldname, b""))  # (the field's part of a key)
     return _keys_matching(tindex, start, cut, field.from_bytes, pattern, _needle(query))
+
+
+#: What a wildcard the automaton walks must not hold: a star (a jump
+#: would skip nothing) or a character class.
+_UNSEEKABLE = re.compile(r"[*\[]")
+
+
+def _seekable(query) -> bool:
+    return type(query) is Wildcard and "?" in query.text and not _UNSEEKABLE.search(query.text)
+
+
+def _glob_dfa(text: str):
+    return _automata.get(("glob", text), lambda: _glob_automaton(text))
+
+
+def _glob_automaton(text: str):
+    """A DFA accepting the words `text` (letters and ?, each ? one
+    character) matches, as Whoosh's Wildcard regex does."""
+    nfa = NFA(0)
+    for i, char in enumerate(text):
+        nfa.add_transition(i, ANY if char == "?" else char, i + 1)
+    nfa.add_final_state(len(text))
+    return nfa.to_dfa()
 
 
 def _needle(query) -> bytes | None:
@@ -217,10 +248,14 @@ def _keys_matching(tindex, start: bytes, cut: int, from_bytes, pattern, needle: 
             yield btext
 
 
+def _pattern_key(query) -> str:
+    return f"{type(query).__name__}\0{query.fieldname}\0{query.text}"
+
+
 def _segment_pattern_terms(query, leaf) -> tuple | None:
     """The terms of one segment matching `query`, in order; None if there
     are more than CACHED_PATTERN_TERMS (not kept: see there)."""
-    key = f"{type(query).__name__}\0{query.fieldname}\0{query.text}"
+    key = _pattern_key(query)
 
     def walk():
         found = tuple(islice(_segment_walk(query, leaf), CACHED_PATTERN_TERMS + 1))
@@ -231,12 +266,34 @@ def _segment_pattern_terms(query, leaf) -> tuple | None:
 def pattern_terms(query, reader):
     """The terms of `reader` matching a Prefix/Wildcard/Regex `query`, sorted
     and distinct (as Whoosh gives them), from per-segment lists kept."""
-    parts = [_segment_pattern_terms(query, leaf) for leaf, _ in leaves(reader)]
+    segments = [leaf for leaf, _ in leaves(reader)]
+    if len(segments) > 1 and _seekable(query):
+        _keep_walked_together(query, segments)
+    parts = [_segment_pattern_terms(query, leaf) for leaf in segments]
     if any(part is None for part in parts):
         return _stock_btexts(query, reader)  # too broad to keep: Whoosh's lazy walk
     if len(parts) == 1:
         return iter(parts[0])
     return iter(sorted(set().union(*parts)))
+
+
+def _keep_walked_together(query, segments: list) -> None:
+    """Keep a seekable wildcard's terms for the segments not walked yet,
+    walked together as fuzzy words are: the automaton computes each jump
+    once for all of them (one segment at a time, the jumps of ten segments
+    were most of the pattern's first run)."""
+    key = _pattern_key(query)
+    missing = [leaf for leaf in segments if _patterns.peek_segment(leaf, key) is None
+               and isinstance(getattr(getattr(leaf, "_terms", None), "_tindex", None),
+                              TermDictReader)
+               and not leaf.is_closed and query.fieldname in leaf.schema]
+    if len(missing) < 2:
+        return
+    walked = _walk_together(missing, query.fieldname, _glob_dfa(query.text), spelling=False)
+    for leaf, words in zip(missing, walked):
+        to_bytes = leaf.schema[query.fieldname].to_bytes
+        found = tuple(map(to_bytes, words)) if len(words) <= CACHED_PATTERN_TERMS else None
+        _patterns.get(leaf, key, lambda found=found: found)
 
 
 for _cls in (PatternQuery, Prefix):

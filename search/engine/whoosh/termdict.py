@@ -39,6 +39,9 @@ SAMPLE_EVERY = 16
 CACHED_BLOCKS = 256
 #: Looked-up keys kept per reader, with their values.
 CACHED_KEYS = 4096
+#: Blocks' keys (without their values) kept per reader, for walks and the
+#: jumps of fuzzy and wildcard words, apart from the blocks lookups keep.
+CACHED_KEY_BLOCKS = 64
 
 _FOOTER = struct.Struct("<QQQQQ4s")  # offsets, block count, first keys, extras, end, magic
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -205,6 +208,7 @@ class TermDictReader:
         self._samples: list[bytes] | None = None  # see _block_of; made on first use
         self._cache = LRU(CACHED_BLOCKS)  # block number → decoded block
         self._found = LRU(CACHED_KEYS)  # key → value (None: absent), of lookups
+        self._key_blocks = LRU(CACHED_KEY_BLOCKS)  # block number → its keys
 
     def __len__(self) -> int:  # blocks are full but the last
         blocks = self._blocks
@@ -302,16 +306,22 @@ class TermDictReader:
         """Keys from the first at or after `key`, in order. Walks (a field's
         whole vocabulary for `*companies`) decode keys only and go around
         the block cache: values are not needed, and thousands of blocks
-        would evict the ones lookups keep using."""
+        would evict the ones lookups keep using. The block the walk starts in
+        is kept with the keys of a few others: a fuzzy or wildcard word's
+        cursor jumps (one walk each) land in the same blocks again and again."""
         number = max(self._block_of(key), 0)
         for n in range(number, self._blocks):
-            keys = self._keys(n)
+            keys = self._keys(n, keep=n == number)
             yield from (keys[bisect_left(keys, key):] if n == number else keys)
 
-    def _keys(self, number: int) -> list[bytes]:
+    def _keys(self, number: int, keep: bool = False) -> list[bytes]:
         """The keys of block `number`: the cached block's if decoded already."""
         cached = self._cache.peek(number)
-        return cached[0] if cached is not None else self._decode_keys(number)
+        if cached is not None:
+            return cached[0]
+        if keep:
+            return self._key_blocks.get(number, lambda: self._decode_keys(number))
+        return self._key_blocks.peek(number) or self._decode_keys(number)
 
     def _decode_keys(self, number: int) -> list[bytes]:
         return _read_block(self._data(number))[0]

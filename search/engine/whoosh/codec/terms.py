@@ -130,13 +130,15 @@ class NewsTermInfo(W3TermInfo):
 
 class NewsFieldCursor(FieldCursor):
     """Walks one field's terms in order (Whoosh's fuzzy and pattern
-    queries use it)."""
+    queries use it). It moves over keys only (a fuzzy or wildcard word
+    jumps through the terms, reading no entry); an entry is looked up when
+    asked for."""
 
     def __init__(self, tindex, fieldname, keycoder, fieldobj):
         self._tindex, self._fieldobj = tindex, fieldobj
         self._prefix = keycoder(fieldname, b"")
-        self._items = iter(())
-        self._text = self._entry = None
+        self._keys = iter(())
+        self._text = self._key = None
         self.first()
 
     def first(self):
@@ -148,27 +150,27 @@ class NewsFieldCursor(FieldCursor):
         return self._start(self._prefix + term)
 
     def _start(self, key: bytes):
-        self._items = self._tindex.items_from(key)
+        self._keys = self._tindex.keys_from(key)
         return self.next()
 
     def next(self):
-        for key, entry in self._items:
+        for key in self._keys:
             if key.startswith(self._prefix):
                 self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
-                self._entry = entry
+                self._key = key
                 return self._text
             break
-        self._items, self._text, self._entry = iter(()), None, None
+        self._keys, self._text, self._key = iter(()), None, None
         return None
 
     def text(self):
         return self._text
 
     def term_info(self):
-        return None if self._entry is None else NewsTermInfo.from_bytes(self._entry)
+        return None if self._key is None else NewsTermInfo.from_bytes(self._tindex[self._key])
 
     def is_valid(self) -> bool:
-        return self._entry is not None
+        return self._key is not None
 
 
 class NewsTermsReader(W3TermsReader):
