@@ -184,12 +184,9 @@ def _segment_walk(query, leaf):
     three generators, a field-number lookup and two schema checks, which
     were half of a pattern's first run (the same terms, in the same order:
     tests/test_term_expansion.py)."""
-    terms = getattr(leaf, "_terms", None)
-    tindex = getattr(terms, "_tindex", None)
-    if not isinstance(tindex, TermDictReader) or leaf.is_closed \
-            or query.fieldname not in leaf.schema:
+    if not _walkable(leaf, query.fieldname):
         return _stock_btexts(query, leaf)  # (Whoosh's answer, or its error)
-    field = leaf.schema[query.fieldname]
+    terms, field = leaf._terms, leaf.schema[query.fieldname]
     if _seekable(query):
         # Letters and ? only (s?rian): the automaton jumps over the words
         # that cannot match instead of reading each one.
@@ -201,7 +198,14 @@ def _segment_walk(query, leaf):
         literal, pattern = query._find_prefix(query.text), re.compile(query._get_pattern())
     start = terms._keycoder(query.fieldname, field.to_bytes(literal) if literal else b"")
     cut = len(terms._keycoder(query.fieldname, b""))  # (the field's part of a key)
-    return _keys_matching(tindex, start, cut, field.from_bytes, pattern, _needle(query))
+    return _keys_matching(terms._tindex, start, cut, field.from_bytes, pattern, _needle(query))
+
+
+def _walkable(leaf, fieldname: str) -> bool:
+    """Is `leaf` an open segment of this codec (its own term dictionary)
+    with the field?"""
+    tindex = getattr(getattr(leaf, "_terms", None), "_tindex", None)
+    return isinstance(tindex, TermDictReader) and not leaf.is_closed and fieldname in leaf.schema
 
 
 #: What a wildcard the automaton walks must not hold: a star (a jump
@@ -228,9 +232,10 @@ def _glob_automaton(text: str):
 
 
 def _needle(query) -> bytes | None:
-    """The longest run of plain letters in a wildcard (``companies`` of
-    ``*companies``), which every term it matches holds: a key without it is
-    passed over before it is decoded and matched. None for other patterns."""
+    """The longest run of literal characters in a wildcard (``companies``
+    of ``*companies``), which every term it matches holds: a key without it
+    is passed over before it is decoded and matched. None for other
+    patterns, and for runs too short to pass over much."""
     if type(query) is not Wildcard or "[" in query.text:
         return None
     longest = max(re.split(r"[*?]", query.text), key=len)
@@ -284,9 +289,7 @@ def _keep_walked_together(query, segments: list) -> None:
     were most of the pattern's first run)."""
     key = _pattern_key(query)
     missing = [leaf for leaf in segments if _patterns.peek_segment(leaf, key) is None
-               and isinstance(getattr(getattr(leaf, "_terms", None), "_tindex", None),
-                              TermDictReader)
-               and not leaf.is_closed and query.fieldname in leaf.schema]
+               and _walkable(leaf, query.fieldname)]
     if len(missing) < 2:
         return
     walked = _walk_together(missing, query.fieldname, _glob_dfa(query.text), spelling=False)
