@@ -135,6 +135,23 @@ def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypa
         assert walks == []  # kept: segments never change
 
 
+def test_a_pattern_too_broad_to_keep_is_not_walked_again(segmented, monkeypatch):
+    """A ? word with more terms than a segment keeps (here any: x10, x20
+    and x30 are in three segments) falls back to Whoosh's lazy walk; the
+    next search knows it is too broad without walking the segments
+    together again."""
+    from search.engine.whoosh import term_expansion
+
+    monkeypatch.setattr(term_expansion, "CACHED_PATTERN_TERMS", 0)
+    walks = _count_walks(monkeypatch, "_walk_together")
+    with NewsIndex.open(segmented) as ix:
+        first = ix.search("x?0").total
+        assert first and walks
+        walks.clear()
+        assert ix.search("x?0").total == first
+        assert walks == []
+
+
 PATTERNS = {
     "Prefix": ("rec", "grow", "x1", "", "zz"),
     "Wildcard": ("rec?ive", "*owth", "x1*", "*", "zz*", "[gr]*h", "gr?w", "?", "??",

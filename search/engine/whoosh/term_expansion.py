@@ -264,8 +264,14 @@ def _segment_pattern_terms(query, leaf) -> tuple | None:
 
     def walk():
         found = tuple(islice(_segment_walk(query, leaf), CACHED_PATTERN_TERMS + 1))
-        return None if len(found) > CACHED_PATTERN_TERMS else found
-    return _patterns.get(leaf, key, walk)
+        return _TOO_BROAD if len(found) > CACHED_PATTERN_TERMS else found
+    found = _patterns.get(leaf, key, walk)
+    return None if found is _TOO_BROAD else found
+
+
+#: Kept for a segment whose terms for a pattern are too many to keep: known
+#: then without walking again (None would read as "not walked yet").
+_TOO_BROAD = object()
 
 
 def pattern_terms(query, reader):
@@ -295,7 +301,7 @@ def _keep_walked_together(query, segments: list) -> None:
     walked = _walk_together(missing, query.fieldname, _glob_dfa(query.text), spelling=False)
     for leaf, words in zip(missing, walked):
         to_bytes = leaf.schema[query.fieldname].to_bytes
-        found = tuple(map(to_bytes, words)) if len(words) <= CACHED_PATTERN_TERMS else None
+        found = tuple(map(to_bytes, words)) if len(words) <= CACHED_PATTERN_TERMS else _TOO_BROAD
         _patterns.get(leaf, key, lambda found=found: found)
 
 
