@@ -314,6 +314,26 @@ class TermDictReader:
             keys = self._keys(n, keep=n == number)
             yield from (keys[bisect_left(keys, key):] if n == number else keys)
 
+    def seek(self, key: bytes) -> tuple[int, int, list[bytes], bool]:
+        """Where the first key at or after `key` is: (block number, index
+        in the block, the block's keys, whether those are all of them); the
+        index may be past the keys (the key is then the next block's
+        first). A block not decoded yet is read only as far as that key:
+        the jumps of fuzzy and wildcard words land in a new block nearly
+        every time, and read one key or two there."""
+        number = max(self._block_of(key), 0)
+        keys = self._cache.peek(number)
+        keys = keys[0] if keys is not None else self._key_blocks.peek(number)
+        if keys is not None:
+            return number, bisect_left(keys, key), keys, True
+        keys, _ = _read_block(self._data(number), key)
+        whole = not keys or keys[-1] < key  # (read to the block's end)
+        return number, bisect_left(keys, key), keys, whole
+
+    def block_keys(self, number: int) -> list[bytes] | None:
+        """The keys of block `number`, None past the last block."""
+        return self._keys(number, keep=True) if number < self._blocks else None
+
     def _keys(self, number: int, keep: bool = False) -> list[bytes]:
         """The keys of block `number`: the cached block's if decoded already."""
         cached = self._cache.peek(number)

@@ -130,14 +130,15 @@ class NewsTermInfo(W3TermInfo):
 
 class NewsFieldCursor(FieldCursor):
     """Walks one field's terms in order (Whoosh's fuzzy and pattern
-    queries use it). It moves over keys only (a fuzzy or wildcard word
-    jumps through the terms, reading no entry); an entry is looked up when
-    asked for."""
+    queries use it). It moves over keys only, by its place in the term
+    dictionary (block, index): a fuzzy or wildcard word jumps through the
+    terms, in every segment, and each jump was a walk started and a block's
+    rest copied. An entry is looked up when asked for."""
 
     def __init__(self, tindex, fieldname, keycoder, fieldobj):
         self._tindex, self._fieldobj = tindex, fieldobj
         self._prefix = keycoder(fieldname, b"")
-        self._keys = iter(())
+        self._block, self._at, self._keys, self._whole = 0, 0, [], True
         self._text = self._key = None
         self.first()
 
@@ -150,17 +151,32 @@ class NewsFieldCursor(FieldCursor):
         return self._start(self._prefix + term)
 
     def _start(self, key: bytes):
-        self._keys = self._tindex.keys_from(key)
-        return self.next()
+        self._block, self._at, self._keys, self._whole = self._tindex.seek(key)
+        return self._read()
 
     def next(self):
-        for key in self._keys:
-            if key.startswith(self._prefix):
-                self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
-                self._key = key
-                return self._text
-            break
-        self._keys, self._text, self._key = iter(()), None, None
+        if self._key is None:
+            return None
+        self._at += 1
+        return self._read()
+
+    def _read(self):
+        if self._at >= len(self._keys) and not self._whole:  # (the rest of a block read in part)
+            self._keys, self._whole = self._tindex.block_keys(self._block), True
+        while self._at >= len(self._keys):  # (on into the next block)
+            keys = self._tindex.block_keys(self._block + 1)
+            if keys is None:
+                return self._end()
+            self._block, self._at, self._keys = self._block + 1, 0, keys
+        key = self._keys[self._at]
+        if not key.startswith(self._prefix):
+            return self._end()
+        self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
+        self._key = key
+        return self._text
+
+    def _end(self):
+        self._text = self._key = None
         return None
 
     def text(self):
