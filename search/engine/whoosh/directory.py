@@ -153,12 +153,12 @@ def _generation(path: Path, name) -> str:
     return name
 
 
-def manifest_stat(path: Path | str) -> tuple | None:
-    """What changes whenever the manifest is replaced (inode, size, times),
-    or None if it cannot be read. `path`: the index folder, or the
-    manifest's own path as a string (`manifest_path`: asked every search)."""
+def manifest_stat(manifest: str) -> tuple | None:
+    """What changes whenever the manifest (at `manifest_path`: asked every
+    search, joined once) is replaced: inode, size, times; None if it cannot
+    be read."""
     try:
-        st = os.stat(path if isinstance(path, str) else path / MANIFEST)
+        st = os.stat(manifest)
     except OSError:
         return None
     return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)

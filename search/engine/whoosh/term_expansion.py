@@ -187,11 +187,6 @@ def _segment_walk(query, leaf):
     if not _walkable(leaf, query.fieldname):
         return _stock_btexts(query, leaf)  # (Whoosh's answer, or its error)
     terms, field = leaf._terms, leaf.schema[query.fieldname]
-    if _seekable(query):
-        # Letters and ? only (s?rian): the automaton jumps over the words
-        # that cannot match instead of reading each one.
-        return (field.to_bytes(word) for word, _ in
-                _merged_matches(_glob_dfa(query.text), [leaf.cursor(query.fieldname)]))
     if isinstance(query, Prefix):
         literal, pattern = query.text, None
     else:
@@ -278,7 +273,7 @@ def pattern_terms(query, reader):
     """The terms of `reader` matching a Prefix/Wildcard/Regex `query`, sorted
     and distinct (as Whoosh gives them), from per-segment lists kept."""
     segments = [leaf for leaf, _ in leaves(reader)]
-    if len(segments) > 1 and _seekable(query):
+    if _seekable(query):
         _keep_walked_together(query, segments)
     parts = [_segment_pattern_terms(query, leaf) for leaf in segments]
     if any(part is None for part in parts):
@@ -289,14 +284,15 @@ def pattern_terms(query, reader):
 
 
 def _keep_walked_together(query, segments: list) -> None:
-    """Keep a seekable wildcard's terms for the segments not walked yet,
-    walked together as fuzzy words are: the automaton computes each jump
-    once for all of them (one segment at a time, the jumps of ten segments
-    were most of the pattern's first run)."""
+    """Keep a wildcard of letters and ? (s?rian) for the segments not walked
+    yet: its automaton jumps over the words that cannot match instead of
+    reading each one, and the segments are walked together as fuzzy words
+    are, each jump computed once for all of them (one segment at a time, the
+    jumps of ten segments were most of the pattern's first run)."""
     key = _pattern_key(query)
     missing = [leaf for leaf in segments if _patterns.peek_segment(leaf, key) is None
                and _walkable(leaf, query.fieldname)]
-    if len(missing) < 2:
+    if not missing:
         return
     walked = _walk_together(missing, query.fieldname, _glob_dfa(query.text), spelling=False)
     for leaf, words in zip(missing, walked):

@@ -306,12 +306,10 @@ class TermDictReader:
         """Keys from the first at or after `key`, in order. Walks (a field's
         whole vocabulary for `*companies`) decode keys only and go around
         the block cache: values are not needed, and thousands of blocks
-        would evict the ones lookups keep using. The block the walk starts in
-        is kept with the keys of a few others: a fuzzy or wildcard word's
-        cursor jumps (one walk each) land in the same blocks again and again."""
+        would evict the ones lookups keep using."""
         number = max(self._block_of(key), 0)
         for n in range(number, self._blocks):
-            keys = self._keys(n, keep=n == number)
+            keys = self._keys(n)
             yield from (keys[bisect_left(keys, key):] if n == number else keys)
 
     def seek(self, key: bytes) -> tuple[int, int, list[bytes], bool]:
@@ -322,8 +320,7 @@ class TermDictReader:
         the jumps of fuzzy and wildcard words land in a new block nearly
         every time, and read one key or two there."""
         number = max(self._block_of(key), 0)
-        keys = self._cache.peek(number)
-        keys = keys[0] if keys is not None else self._key_blocks.peek(number)
+        keys = self._kept_keys(number)
         if keys is not None:
             return number, bisect_left(keys, key), keys, True
         keys, _ = _read_block(self._data(number), key)
@@ -335,13 +332,20 @@ class TermDictReader:
         return self._keys(number, keep=True) if number < self._blocks else None
 
     def _keys(self, number: int, keep: bool = False) -> list[bytes]:
-        """The keys of block `number`: the cached block's if decoded already."""
-        cached = self._cache.peek(number)
-        if cached is not None:
-            return cached[0]
+        """The keys of block `number`, kept among the key blocks if `keep`
+        (a cursor's: its jumps land in the same blocks again)."""
+        keys = self._kept_keys(number)
+        if keys is not None:
+            return keys
         if keep:
             return self._key_blocks.get(number, lambda: self._decode_keys(number))
-        return self._key_blocks.peek(number) or self._decode_keys(number)
+        return self._decode_keys(number)
+
+    def _kept_keys(self, number: int) -> list[bytes] | None:
+        """The keys of block `number` if decoded and kept (with its values,
+        or alone), else None."""
+        cached = self._cache.peek(number)
+        return cached[0] if cached is not None else self._key_blocks.peek(number)
 
     def _decode_keys(self, number: int) -> list[bytes]:
         return _read_block(self._data(number))[0]
