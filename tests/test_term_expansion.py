@@ -112,8 +112,10 @@ def _count_walks(monkeypatch, name: str) -> list:
 
 
 @pytest.mark.parametrize("query, walker", [
-    ("rec?ive", "_walk_together"), ("*owth", "_segment_walk"), ("grow*", "_segment_walk"),
-    ("recieve~1", "_walk_together"),
+    # A ? word reads the few blocks its run of letters can be in (rec, ive);
+    # without a run of two letters it jumps by its automaton.
+    ("rec?ive", "_segment_walk"), ("r?c?i?e", "_walk_together"),
+    ("*owth", "_segment_walk"), ("grow*", "_segment_walk"), ("recieve~1", "_walk_together"),
 ])
 def test_a_pattern_walks_each_segment_once_whatever_its_uses(segmented, monkeypatch,
                                                               query, walker):
@@ -155,17 +157,23 @@ def test_a_pattern_too_broad_to_keep_is_not_walked_again(segmented, monkeypatch)
 PATTERNS = {
     "Prefix": ("rec", "grow", "x1", "", "zz"),
     "Wildcard": ("rec?ive", "*owth", "x1*", "*", "zz*", "[gr]*h", "gr?w", "?", "??",
-                 "r?c??ve", "zz?", "?rowth", "x?", "x??"),
+                 "r?c??ve", "zz?", "?rowth", "x?", "x??", "*eiv*", "*ei?e*", "r*ive",
+                 "*x1?", "*zq*", "re*ve?", "*ee*", "*e*e*"),
     "Regex": ("rec.ive", ".*owth", "gr[eo]w", "x1.*", "zz"),
 }
 
 
+@pytest.mark.parametrize("few_blocks", [None, 0])
 @pytest.mark.parametrize("kind", sorted(PATTERNS))
-def test_kept_pattern_expansions_equal_whoosh_walk(segmented, monkeypatch, kind):
+def test_kept_pattern_expansions_equal_whoosh_walk(segmented, monkeypatch, kind, few_blocks):
+    """(few_blocks=0: a ? word jumps by its automaton even where its
+    signatures leave few blocks, as where they leave many.)"""
     from whoosh import query as wq
 
     from search.engine.whoosh import term_expansion
 
+    if few_blocks is not None:
+        monkeypatch.setattr(term_expansion, "FEW_BLOCKS", few_blocks)
     stock = term_expansion._stock_btexts
     with NewsIndex.open(segmented) as ix, ix._searching() as searcher:
         reader = searcher.reader()
@@ -179,3 +187,32 @@ def test_kept_pattern_expansions_equal_whoosh_walk(segmented, monkeypatch, kind)
         for pattern in PATTERNS[kind]:
             q = getattr(wq, kind)("title", pattern)
             assert list(q._btexts(reader)) == list(stock(q, reader)), pattern
+
+
+def test_segments_written_before_signatures_expand_the_same(tmp_path, monkeypatch):
+    """An index whose segments were written without signatures (magic
+    NTD1) walks every block, by key or by automaton, and finds what an index
+    with signatures finds."""
+    from search.engine.whoosh.codec import postings
+
+    from .test_termdict import UnsignedWriter
+
+    def build(path):
+        with NewsIndex.create(path) as ix:
+            for start in range(0, 40, 8):
+                ix.add(articles(start, 8))
+        return path
+
+    signed = build(tmp_path / "signed")
+    with monkeypatch.context() as patched:
+        patched.setattr(postings, "TermDictWriter", UnsignedWriter)
+        old = build(tmp_path / "old")
+    with NewsIndex.open(old) as ix, ix._searching() as searcher:
+        leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+        assert len(leaves) > 1
+        assert all(leaf._terms._tindex._signatures_at is None for leaf in leaves)
+    for query in ("rec?ive", "*eiv*", "*owth", "r?c?i?e", "title:*th", "x1?"):
+        with NewsIndex.open(signed) as a, NewsIndex.open(old) as b:
+            found = a.search(query, limit=100)
+            assert found.total, query
+            assert [h.id for h in found.hits] == [h.id for h in b.search(query, limit=100).hits]

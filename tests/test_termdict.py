@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import pickle
 import random
+from unittest.mock import patch
 
 import pytest
 from whoosh.filedb.structfile import BufferFile, StructFile
 
 from search import Article, NewsIndex
+from search.engine.whoosh import termdict
 from search.engine.whoosh.termdict import BLOCK_TERMS, TermDictReader, TermDictWriter
 
 
@@ -145,3 +148,98 @@ def test_opening_makes_no_object_per_block():
     assert opened - first_keys < 32 * blocks
     assert reader._block_of(keys[0]) == 0 and reader._block_of(b"") == -1
     assert all(reader[k] == b"v" for k in keys[::101]) and reader[keys[-1]] == b"v"
+
+
+# --- signatures: which blocks can hold a string ------------------------------------
+
+
+def words(n: int, seed: int) -> list[bytes]:
+    """Word-like keys (letters of unequal frequency, some non-ASCII) under
+    two field prefixes, sorted."""
+    rng = random.Random(seed)
+    letters = "eeeeaaiioonnrrsstlcdumpgbwyhkvé"
+    made = {prefix + "".join(rng.choice(letters) for _ in range(rng.randint(1, 12))).encode()
+            for prefix in (b"\x00\x01", b"\x00\x02") for _ in range(n)}
+    return sorted(made)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_signatures_keep_every_block_that_holds_a_string(seed):
+    """blocks_holding is exact where it matters: every block with a key
+    starting with the prefix and holding the string is among the blocks it
+    gives (strings cut from keys, so most are held somewhere); and it tells
+    blocks apart: a string of five letters leaves a few of the blocks."""
+    keys = words(3000, seed)
+    reader = written([(k, b"v") for k in keys])
+    blocks = [keys[i:i + BLOCK_TERMS] for i in range(0, len(keys), BLOCK_TERMS)]
+    rng = random.Random(seed)
+    fewer = []
+    for _ in range(300):
+        key = rng.choice([k for k in keys if len(k) >= 4])
+        at = rng.randrange(2, len(key) - 1)
+        text = key[at:at + rng.randint(2, 6)]
+        prefix = rng.choice([b"\x00\x01", b"\x00\x02", key[:3], key[:2] + b"e", b""])
+        holding = {n for n, block in enumerate(blocks)
+                   if any(k.startswith(prefix) and text in k[len(prefix):] for k in block)}
+        found = reader.blocks_holding(prefix, text)
+        assert holding <= set(found), (prefix, text)
+        assert found == sorted(found)
+        if len(text) >= 5:
+            fewer.append(len(found) / len(blocks))
+    assert fewer and max(fewer) < 0.1
+
+
+def test_strings_too_short_and_unmatched_prefixes():
+    keys = words(500, 4)
+    reader = written([(k, b"v") for k in keys])
+    assert reader.blocks_holding(b"\x00\x01", b"e") is None  # (one letter: every block)
+    assert reader.blocks_holding(b"\x00\x09", b"ee") == []  # (no key has the prefix)
+    assert reader.blocks_holding(b"\x00\x01", b"zqxzqx") == []  # (no key holds it)
+    assert written([]).blocks_holding(b"", b"ab") is None
+
+
+class UnsignedWriter(TermDictWriter):
+    """The writer as it was before signatures: magic NTD1, no signature
+    section (an index of older segments is built with it)."""
+
+    def __init__(self, dbfile):
+        with patch.object(termdict, "MAGIC", termdict.MAGIC_UNSIGNED):
+            super().__init__(dbfile)
+
+    def _sign(self) -> None:
+        self._unsigned = []
+
+    def close(self) -> None:
+        if self._in_block:
+            self._flush()
+        f, start = self._file, self._start
+        offsets_at = f.tell() - start
+        f.write(termdict._array("Q", [*self._offsets, offsets_at]))
+        keys_at = f.tell() - start
+        f.write(termdict._array("I", [len(k) for k in self._first_keys]))
+        f.write(b"".join(self._first_keys))
+        extras_at = f.tell() - start
+        f.write(pickle.dumps(self.extras, 4))
+        end = f.tell() - start
+        f.write(termdict._FOOTER_UNSIGNED.pack(offsets_at, len(self._offsets), keys_at,
+                                               extras_at, end, termdict.MAGIC_UNSIGNED))
+        f.close()
+
+
+def unsigned(pairs: list[tuple[bytes, bytes]]) -> TermDictReader:
+    """A dictionary as written before signatures."""
+    out = _Kept()
+    writer = UnsignedWriter(StructFile(out))
+    for key, value in pairs:
+        writer.add(key, value)
+    writer.close()
+    data = out.getvalue()
+    return TermDictReader(BufferFile(memoryview(data)), len(data))
+
+
+def test_a_dictionary_written_before_signatures_reads_as_before():
+    keys = random_keys(3000)
+    reader = unsigned([(k, k[::-1]) for k in keys])
+    assert reader._signatures_at is None and reader.dbfile.get(0, 4) == b"NTD1"
+    assert all(reader[k] == k[::-1] for k in keys) and list(reader.keys()) == keys
+    assert reader.blocks_holding(b"", b"abc") is None  # (walks read every block)

@@ -45,6 +45,11 @@ CACHED_EXPANSIONS = 4096
 #: a longer list is never matched: walking it whole only to be refused
 #: would cost what Whoosh's lazy walk stops early.
 CACHED_PATTERN_TERMS = 5001
+#: Most term blocks a wildcard of letters and ? reads, where its signatures
+#: leave that few, instead of its automaton's jumps (a block read costs
+#: about a jump: `?ing` leaves ~1,800 of Reuters' 3,700 body blocks, and
+#: jumps ~80 times).
+FEW_BLOCKS = 64
 #: (segment, pattern) expansions kept: fewer than fuzzy ones, as a list may
 #: be thousands of words (at most ~1.3 M terms in all).
 CACHED_PATTERNS = 256
@@ -177,23 +182,53 @@ def _stock_btexts(query, reader):
     return stock(query, reader)
 
 
-def _segment_walk(query, leaf):
+def _segment_walk(query, leaf, blocks: list[int] | None = None):
     """_stock_btexts on one segment of this codec: its term dictionary's
     keys read straight, from the field's key and the pattern's literal
     prefix to the last key holding both. Through Whoosh, each key passed
     three generators, a field-number lookup and two schema checks, which
     were half of a pattern's first run (the same terms, in the same order:
-    tests/test_term_expansion.py)."""
+    tests/test_term_expansion.py). A wildcard with a run of letters reads
+    only the blocks whose signatures can hold it (`blocks`, found here if
+    not given): `*companies` read every key of the field."""
     if not _walkable(leaf, query.fieldname):
         return _stock_btexts(query, leaf)  # (Whoosh's answer, or its error)
+    start, cut = _key_range(query, leaf)
+    pattern = None if isinstance(query, Prefix) else re.compile(query._get_pattern())
+    needle, tindex = _needle(query), leaf._terms._tindex
+    if blocks is None and needle is not None:
+        blocks = tindex.blocks_holding(start, needle)
+    keys = tindex.keys_from(start) if blocks is None else _keys_in(tindex, blocks, start)
+    from_bytes = leaf.schema[query.fieldname].from_bytes
+    return _keys_matching(keys, start, cut, from_bytes, pattern, needle)
+
+
+def _key_range(query, leaf) -> tuple[bytes, int]:
+    """(the first key a Prefix/Wildcard/Regex `query` can match in `leaf`:
+    its field's and its literal prefix's; the length of the field's part)."""
     terms, field = leaf._terms, leaf.schema[query.fieldname]
-    if isinstance(query, Prefix):
-        literal, pattern = query.text, None
-    else:
-        literal, pattern = query._find_prefix(query.text), re.compile(query._get_pattern())
+    literal = query.text if isinstance(query, Prefix) else query._find_prefix(query.text)
     start = terms._keycoder(query.fieldname, field.to_bytes(literal) if literal else b"")
-    cut = len(terms._keycoder(query.fieldname, b""))  # (the field's part of a key)
-    return _keys_matching(terms._tindex, start, cut, field.from_bytes, pattern, _needle(query))
+    return start, len(terms._keycoder(query.fieldname, b""))
+
+
+def _blocks_holding(query, leaf) -> list[int] | None:
+    """The term blocks of `leaf` that can hold the terms of a wildcard (of
+    its field and literal prefix, holding its longest run of letters); None
+    when the segment's signatures cannot tell (no run of two letters, or a
+    segment written without signatures)."""
+    needle = _needle(query)
+    if needle is None:
+        return None
+    return leaf._terms._tindex.blocks_holding(_key_range(query, leaf)[0], needle)
+
+
+def _keys_in(tindex, blocks: list[int], start: bytes):
+    """The keys starting with `start` in `blocks`, in order."""
+    for number in blocks:
+        for key in tindex.walk_keys(number):
+            if key.startswith(start):
+                yield key
 
 
 def _walkable(leaf, fieldname: str) -> bool:
@@ -237,8 +272,8 @@ def _needle(query) -> bytes | None:
     return longest.encode("utf-8") if len(longest) >= 2 else None
 
 
-def _keys_matching(tindex, start: bytes, cut: int, from_bytes, pattern, needle: bytes | None):
-    for key in tindex.keys_from(start):
+def _keys_matching(keys, start: bytes, cut: int, from_bytes, pattern, needle: bytes | None):
+    for key in keys:
         if not key.startswith(start):
             return
         if needle is not None and needle not in key:
@@ -255,13 +290,15 @@ def _pattern_key(query) -> str:
 def _segment_pattern_terms(query, leaf) -> tuple | None:
     """The terms of one segment matching `query`, in order; None if there
     are more than CACHED_PATTERN_TERMS (not kept: see there)."""
-    key = _pattern_key(query)
-
-    def walk():
-        found = tuple(islice(_segment_walk(query, leaf), CACHED_PATTERN_TERMS + 1))
-        return _TOO_BROAD if len(found) > CACHED_PATTERN_TERMS else found
-    found = _patterns.get(leaf, key, walk)
+    found = _patterns.get(leaf, _pattern_key(query), lambda: _kept(_segment_walk(query, leaf)))
     return None if found is _TOO_BROAD else found
+
+
+def _kept(terms) -> tuple:
+    """What a segment keeps of a pattern's `terms`: all of them, or
+    _TOO_BROAD past CACHED_PATTERN_TERMS (read no further)."""
+    found = tuple(islice(terms, CACHED_PATTERN_TERMS + 1))
+    return _TOO_BROAD if len(found) > CACHED_PATTERN_TERMS else found
 
 
 #: Kept for a segment whose terms for a pattern are too many to keep: known
@@ -285,19 +322,31 @@ def pattern_terms(query, reader):
 
 def _keep_walked_together(query, segments: list) -> None:
     """Keep a wildcard of letters and ? (s?rian) for the segments not walked
-    yet: its automaton jumps over the words that cannot match instead of
-    reading each one, and the segments are walked together as fuzzy words
-    are, each jump computed once for all of them (one segment at a time, the
-    jumps of ten segments were most of the pattern's first run)."""
+    yet. Where the signatures leave at most FEW_BLOCKS blocks that can hold
+    its longest run of letters, those are read. Elsewhere its automaton
+    jumps over the words that cannot match instead of reading each one, and
+    the segments are walked together as fuzzy words are, each jump computed
+    once for all of them (one segment at a time, the jumps of ten segments
+    were most of the pattern's first run). A jump costs a lookup in every
+    segment, so the blocks are read whenever they are few: ten segments
+    took four times one segment's jumps (m?nister, Reuters-21578)."""
     key = _pattern_key(query)
-    missing = [leaf for leaf in segments if _patterns.peek_segment(leaf, key) is None
-               and _walkable(leaf, query.fieldname)]
-    if not missing:
+    together = []
+    for leaf in segments:
+        if _patterns.peek_segment(leaf, key) is not None or not _walkable(leaf, query.fieldname):
+            continue
+        blocks = _blocks_holding(query, leaf)
+        if blocks is not None and len(blocks) <= FEW_BLOCKS:
+            found = _kept(_segment_walk(query, leaf, blocks))
+            _patterns.get(leaf, key, lambda found=found: found)
+        else:
+            together.append(leaf)
+    if not together:
         return
-    walked = _walk_together(missing, query.fieldname, _glob_dfa(query.text), spelling=False)
-    for leaf, words in zip(missing, walked):
+    walked = _walk_together(together, query.fieldname, _glob_dfa(query.text), spelling=False)
+    for leaf, words in zip(together, walked):
         to_bytes = leaf.schema[query.fieldname].to_bytes
-        found = tuple(map(to_bytes, words)) if len(words) <= CACHED_PATTERN_TERMS else _TOO_BROAD
+        found = _kept(map(to_bytes, words))
         _patterns.get(leaf, key, lambda found=found: found)
 
 

@@ -12,8 +12,11 @@ offsets are kept in memory, so a lookup is a binary search and a scan of one
 (cached) block.
 
 Layout: magic, the blocks, the block offsets (uint64, one more than there
-are blocks), the first keys (uint32 lengths, then the bytes), the pickled
-extras (Whoosh's field map), then a footer locating those sections.
+are blocks), the first keys (uint32 lengths, then the bytes), the blocks'
+signatures (`gram_signatures`: which strings a block can hold, for
+wildcards), the pickled extras (Whoosh's field map), then a footer locating
+those sections. Files written before signatures (magic ``NTD1``) are read
+as before; their wildcards read every block.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Iterator
 
-from . import safepickle
+from . import gram_signatures, safepickle
 from .segment_cache import LRU
 
-MAGIC = b"NTD1"
+MAGIC = b"NTD2"
+#: The magic of dictionaries written without signatures (read as ever).
+MAGIC_UNSIGNED = b"NTD1"
 #: Keys per block: the unit of front coding and of decoding on a lookup.
 BLOCK_TERMS = 16
 #: Every this many blocks, a first key kept as bytes for lookups' bisect
@@ -42,8 +47,13 @@ CACHED_KEYS = 4096
 #: Blocks' keys (without their values) kept per reader, for walks and the
 #: jumps of fuzzy and wildcard words, apart from the blocks lookups keep.
 CACHED_KEY_BLOCKS = 64
+#: Blocks whose signatures are computed together (numpy's per-call cost
+#: spread over ~4,000 keys; their keys are all the writer holds).
+SIGNED_TOGETHER = 256
 
-_FOOTER = struct.Struct("<QQQQQ4s")  # offsets, block count, first keys, extras, end, magic
+# offsets, block count, first keys, signatures, extras, end, magic
+_FOOTER = struct.Struct("<QQQQQQ4s")
+_FOOTER_UNSIGNED = struct.Struct("<QQQQQ4s")  # (no signatures)
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
@@ -119,6 +129,13 @@ def _shared_prefix(a: bytes, b: bytes) -> int:
     return i
 
 
+def _after_prefix(prefix: bytes) -> bytes | None:
+    """The least key after every key starting with `prefix` (None: no key
+    is, for an empty prefix or one of 0xff bytes only)."""
+    stem = prefix.rstrip(b"\xff")
+    return stem[:-1] + bytes((stem[-1] + 1,)) if stem else None
+
+
 def _array(code: str, numbers) -> bytes:
     packed = array(code, numbers)
     if _BIG_ENDIAN:
@@ -148,6 +165,9 @@ class TermDictWriter:
         self._offsets: list[int] = []
         self._first_keys: list[bytes] = []
         self._previous: bytes | None = None
+        self._block_keys: list[bytes] = []
+        self._unsigned: list[list[bytes]] = []  # blocks written, not yet signed
+        self._signatures = bytearray()
 
     def add(self, key: bytes, value: bytes) -> None:
         previous = self._previous
@@ -162,6 +182,7 @@ class TermDictWriter:
             shared = _shared_prefix(previous, key)
         self._parts += (_varint(shared), _varint(len(key) - shared), key[shared:],
                         _varint(len(value)), value)
+        self._block_keys.append(key)
         self._in_block += 1
         self._previous = key
 
@@ -169,20 +190,33 @@ class TermDictWriter:
         self._offsets.append(self._file.tell() - self._start)
         self._file.write(b"".join(self._parts))
         self._parts, self._in_block = [], 0
+        self._unsigned.append(self._block_keys)
+        self._block_keys = []
+        if len(self._unsigned) == SIGNED_TOGETHER:
+            self._sign()
+
+    def _sign(self) -> None:
+        if self._unsigned:
+            self._signatures += gram_signatures.signatures(self._unsigned)
+            self._unsigned = []
 
     def close(self) -> None:
         if self._in_block:
             self._flush()
+        self._sign()
         f, start = self._file, self._start
         offsets_at = f.tell() - start
         f.write(_array("Q", [*self._offsets, offsets_at]))
         keys_at = f.tell() - start
         f.write(_array("I", [len(k) for k in self._first_keys]))
         f.write(b"".join(self._first_keys))
+        signatures_at = f.tell() - start
+        f.write(self._signatures)
         extras_at = f.tell() - start
         f.write(pickle.dumps(self.extras, 4))
         end = f.tell() - start
-        f.write(_FOOTER.pack(offsets_at, len(self._offsets), keys_at, extras_at, end, MAGIC))
+        f.write(_FOOTER.pack(offsets_at, len(self._offsets), keys_at, signatures_at, extras_at,
+                             end, MAGIC))
         f.close()
 
 
@@ -192,17 +226,25 @@ class TermDictReader:
 
     def __init__(self, dbfile, length: int):
         self.dbfile = dbfile
-        footer = dbfile.get(length - _FOOTER.size, _FOOTER.size)
-        offsets_at, blocks, keys_at, extras_at, end, magic = _FOOTER.unpack(footer)
-        if magic != MAGIC or dbfile.get(0, len(MAGIC)) != MAGIC:
+        magic = dbfile.get(length - len(MAGIC), len(MAGIC)) if length >= len(MAGIC) else b""
+        if magic not in (MAGIC, MAGIC_UNSIGNED) or dbfile.get(0, len(MAGIC)) != magic:
             raise ValueError("not a newssearch term dictionary")
+        if magic == MAGIC:
+            footer = dbfile.get(length - _FOOTER.size, _FOOTER.size)
+            offsets_at, blocks, keys_at, signatures_at, extras_at, end, _ = _FOOTER.unpack(footer)
+            self._signatures_at: int | None = signatures_at
+        else:
+            footer = dbfile.get(length - _FOOTER_UNSIGNED.size, _FOOTER_UNSIGNED.size)
+            offsets_at, blocks, keys_at, extras_at, end, _ = _FOOTER_UNSIGNED.unpack(footer)
+            self._signatures_at = signatures_at = None
         self._offsets = _unarray("Q", dbfile.get(offsets_at, 8 * (blocks + 1)))
         # The blocks' first keys stay in their one blob, found by where each
         # ends: a bytes object per block (205,000 on a million articles) took
         # 40 ms of every process's first search; the ends take a tenth of it.
         lengths = _unarray("I", dbfile.get(keys_at, 4 * blocks))
         self._blocks = blocks
-        self._key_blob = dbfile.get(keys_at + 4 * blocks, extras_at - keys_at - 4 * blocks)
+        keys_end = extras_at if signatures_at is None else signatures_at
+        self._key_blob = dbfile.get(keys_at + 4 * blocks, keys_end - keys_at - 4 * blocks)
         self._key_ends = array("Q", accumulate(lengths, initial=0))
         self.extras = safepickle.loads(dbfile.get(extras_at, end - extras_at))
         self._samples: list[bytes] | None = None  # see _block_of; made on first use
@@ -352,6 +394,26 @@ class TermDictReader:
 
     def keys(self) -> Iterator[bytes]:
         return self.keys_from(b"")
+
+    def blocks_holding(self, prefix: bytes, text: bytes) -> list[int] | None:
+        """The blocks that can hold a key starting with `prefix` and holding
+        `text` (every block that does, and those their signatures do not
+        tell apart), in order: for a wildcard's walk (`*companies`), which
+        then reads only those. None when the file has no signatures or
+        `text` is too short to tell blocks apart by."""
+        wanted = gram_signatures.mask(text)
+        if self._signatures_at is None or wanted is None or not self._blocks:
+            return None
+        first = max(self._block_of(prefix), 0)
+        end = _after_prefix(prefix)
+        last = self._blocks - 1 if end is None else max(self._block_of(end), 0)
+        size = gram_signatures.SIGNATURE_BYTES
+        packed = self.dbfile.get(self._signatures_at + first * size, (last - first + 1) * size)
+        return (gram_signatures.holding(packed, wanted) + first).tolist()
+
+    def walk_keys(self, number: int) -> list[bytes]:
+        """The keys of block `number`, for a walk (not kept: see keys_from)."""
+        return self._keys(number)
 
     def close(self) -> None:
         self.dbfile.close()
