@@ -29,7 +29,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Iterator
 
-from . import gram_signatures, safepickle
+from . import safepickle
 from .segment_cache import LRU
 
 MAGIC = b"NTD2"
@@ -196,6 +196,8 @@ class TermDictWriter:
             self._sign()
 
     def _sign(self) -> None:
+        from . import gram_signatures  # (numpy: 50 ms a cold query does not otherwise pay)
+
         if self._unsigned:
             self._signatures += gram_signatures.signatures(self._unsigned)
             self._unsigned = []
@@ -401,6 +403,8 @@ class TermDictReader:
         tell apart), in order: for a wildcard's walk (`*companies`), which
         then reads only those. None when the file has no signatures or
         `text` is too short to tell blocks apart by."""
+        from . import gram_signatures  # (numpy: see _sign)
+
         wanted = gram_signatures.mask(text)
         if self._signatures_at is None or wanted is None or not self._blocks:
             return None
