@@ -9,7 +9,7 @@ the term dictionary now carries a 512-bit signature: every 2- and 3-byte
 run of its keys, hashed to one bit. A term holding ``companies`` holds its
 runs (``co``, ``com``, ``om``, ...), so a block whose signature lacks one of
 their bits holds no such term and is passed over unread. On Reuters the
-signatures of `body_words` leave 3 of 3,697 blocks for ``companies``, 21
+signatures of `body_words` leave 3 of 3,697 blocks for ``companies``, 20
 for ``nister`` (10 of them hold it).
 
 The filter is exact by construction: a block is skipped only when one of
