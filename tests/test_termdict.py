@@ -243,3 +243,32 @@ def test_a_dictionary_written_before_signatures_reads_as_before():
     assert reader._signatures_at is None and reader.dbfile.get(0, 4) == b"NTD1"
     assert all(reader[k] == k[::-1] for k in keys) and list(reader.keys()) == keys
     assert reader.blocks_holding(b"", b"abc") is None  # (walks read every block)
+
+
+def test_a_cursor_finds_the_first_term_at_or_after_any_target(tmp_path):
+    """A field's cursor (what fuzzy and ? words jump with) lands where a
+    sorted list says, for jumps within its block (it goes on from where it
+    is), into the next block and far ahead, and for targets between terms."""
+    rng = random.Random(7)
+    words = sorted({"".join(rng.choice("abcdeé") for _ in range(rng.randint(1, 7)))
+                    for _ in range(1500)})
+    with NewsIndex.create(tmp_path / "ix") as ix:
+        ix.add(Article(id=f"a{i}", title="t", body=" ".join(words[i::40]))
+               for i in range(40))
+        with ix._searching() as searcher:
+            reader = searcher.reader()
+            leaf = reader if reader.is_atomic() else reader.leaf_readers()[0][0]
+            terms = sorted(t.decode() for t in leaf.lexicon("body_words"))
+            for _ in range(20):
+                cursor = leaf.cursor("body_words")
+                at = cursor.text()
+                assert at == terms[0]
+                while at is not None:
+                    step = rng.choice([1, 2, 5, 17, 40, 300])
+                    index = terms.index(at) + rng.randint(1, step)
+                    target = terms[index] if index < len(terms) else "ééééééééé"
+                    if rng.random() < 0.4:  # between two terms
+                        target += "a"
+                    at = cursor.find(target)
+                    expected = next((t for t in terms if t >= target), None)
+                    assert at == expected == cursor.text(), target

@@ -375,6 +375,11 @@ class TermDictReader:
         """The keys of block `number`, None past the last block."""
         return self._keys(number, keep=True) if number < self._blocks else None
 
+    def first_key_after(self, number: int) -> bytes | None:
+        """The first key of the block after `number` (None after the last):
+        a key before it that is not before block `number` is in that block."""
+        return self._first_key(number + 1) if number + 1 < self._blocks else None
+
     def _keys(self, number: int, keep: bool = False) -> list[bytes]:
         """The keys of block `number`, kept among the key blocks if `keep`
         (a cursor's: its jumps land in the same blocks again)."""
