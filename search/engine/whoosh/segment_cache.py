@@ -41,6 +41,15 @@ class LRU:
         with self._lock:
             return self._values.get(key)
 
+    def recall(self, key):
+        """The value of `key` if kept, made recently used; None if not (and
+        nothing built)."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
     def get(self, key, build: Callable[[], T]) -> T:
         with self._lock:
             if key in self._values:
@@ -77,6 +86,11 @@ class SegmentCache(LRU):
         """The value `name` of the segment `reader` reads if kept, else None."""
         key = segment_key(reader)
         return None if key is None else self.peek(key + (name,))
+
+    def recall(self, reader, name: str):
+        """As peek_segment, the value made recently used (as `get` would)."""
+        key = segment_key(reader)
+        return None if key is None else super().recall(key + (name,))
 
 
 def segment_key(reader) -> tuple | None:

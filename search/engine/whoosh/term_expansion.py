@@ -287,13 +287,6 @@ def _pattern_key(query) -> str:
     return f"{type(query).__name__}\0{query.fieldname}\0{query.text}"
 
 
-def _segment_pattern_terms(query, leaf) -> tuple | None:
-    """The terms of one segment matching `query`, in order; None if there
-    are more than CACHED_PATTERN_TERMS (not kept: see there)."""
-    found = _patterns.get(leaf, _pattern_key(query), lambda: _kept(_segment_walk(query, leaf)))
-    return None if found is _TOO_BROAD else found
-
-
 def _kept(terms) -> tuple:
     """What a segment keeps of a pattern's `terms`: all of them, or
     _TOO_BROAD past CACHED_PATTERN_TERMS (read no further)."""
@@ -308,12 +301,20 @@ _TOO_BROAD = object()
 
 def pattern_terms(query, reader):
     """The terms of `reader` matching a Prefix/Wildcard/Regex `query`, sorted
-    and distinct (as Whoosh gives them), from per-segment lists kept."""
+    and distinct (as Whoosh gives them), from per-segment lists kept (a
+    segment's list is None if there are more than CACHED_PATTERN_TERMS:
+    not kept, see there)."""
     segments = [leaf for leaf, _ in leaves(reader)]
-    if _seekable(query):
-        _keep_walked_together(query, segments)
-    parts = [_segment_pattern_terms(query, leaf) for leaf in segments]
-    if any(part is None for part in parts):
+    key = _pattern_key(query)
+    # Each use of a pattern asks again (~6 times a segment a search): when
+    # every segment's list is kept, that is all there is to do.
+    parts = [_patterns.recall(leaf, key) for leaf in segments]
+    if None in parts:
+        if _seekable(query):
+            _keep_walked_together(query, segments)
+        parts = [_patterns.get(leaf, key, lambda leaf=leaf: _kept(_segment_walk(query, leaf)))
+                 for leaf in segments]
+    if any(part is _TOO_BROAD for part in parts):
         return _stock_btexts(query, reader)  # too broad to keep: Whoosh's lazy walk
     if len(parts) == 1:
         return iter(parts[0])
