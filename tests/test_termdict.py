@@ -272,3 +272,16 @@ def test_a_cursor_finds_the_first_term_at_or_after_any_target(tmp_path):
                     at = cursor.find(target)
                     expected = next((t for t in terms if t >= target), None)
                     assert at == expected == cursor.text(), target
+
+
+def test_a_search_computes_a_strings_bits_as_the_writer_does():
+    """The writer hashes runs with numpy, a search without (so that a cold
+    query does not import it): both give the same bits, for any bytes."""
+    from search.engine.whoosh import gram_signatures as signatures
+
+    rng = random.Random(11)
+    for _ in range(300):
+        text = bytes(rng.randrange(256) for _ in range(rng.randint(0, 12)))
+        packed = signatures.signatures([[text]])
+        written = {n for n in range(signatures.BITS) if packed[n >> 3] >> (n & 7) & 1}
+        assert written == signatures._bits(text), text

@@ -17,28 +17,30 @@ the string's runs is in none of its keys. Hash collisions only let through
 blocks that are then read and matched as before.
 
 Signatures are 64 bytes a block of 16 keys (4 bytes a key), computed with
-numpy over a few hundred blocks at a time when the dictionary is written.
+numpy over a few hundred blocks at a time when the dictionary is written,
+and tested without it when a wildcard is searched (a cold `newssearch
+query` would pay numpy's import, 50 ms, ten times a wildcard's walk).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
 #: Bits in a block's signature: with Reuters' 16 words a block, about 15%
 #: of them are set (256 bits let through twice the blocks for ``rian``).
 BITS = 512
 #: Bytes a block's signature takes in the file.
 SIGNATURE_BYTES = BITS // 8
-_SHIFT = np.uint64(64 - (BITS.bit_length() - 1))
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits mix every byte
+_SHIFT = 64 - (BITS.bit_length() - 1)
+_GOLDEN = 0x9E3779B97F4A7C15  # Fibonacci hashing: the top bits mix every byte
 _RUNS = (2, 3)
 
 
 def signatures(blocks: list[list[bytes]]) -> bytes:
     """The signatures of `blocks` (each a block's keys), SIGNATURE_BYTES
-    each, in order."""
+    each, in order: bit b of a signature is bit b % 8 of its byte b // 8."""
+    import numpy as np  # (writing only: a search reads signatures without it, see mask)
+
     keys = [key for block in blocks for key in block]
     data = np.frombuffer(b"".join(keys), np.uint8).astype(np.uint64)
     key_of_byte = np.repeat(np.arange(len(keys)), [len(key) for key in keys])
@@ -49,38 +51,48 @@ def signatures(blocks: list[list[bytes]]) -> bytes:
             continue
         starts = len(data) - n + 1
         within = key_of_byte[:starts] == key_of_byte[n - 1:]  # (runs across two keys: none)
-        bit = _hashed(data, n, starts)[within]
+        code = np.full(starts, n, np.uint64)  # (the run's length hashed too: ab is not \0ab)
+        for offset in range(n):
+            code = (code << np.uint64(8)) | data[offset:offset + starts]
+        bit = ((code * np.uint64(_GOLDEN)) >> np.uint64(_SHIFT)).astype(np.intp)[within]
         bits[block_of_key[key_of_byte[:starts][within]], bit] = True
     return np.packbits(bits, axis=1, bitorder="little").tobytes()
 
 
-def _hashed(data: np.ndarray, n: int, starts: int) -> np.ndarray:
-    """The bit of each run of `n` bytes in `data` (the run's length is
-    hashed too: ``ab`` and ``\\0ab`` are different runs)."""
-    code = np.full(starts, n, np.uint64)
-    for offset in range(n):
-        code = (code << np.uint64(8)) | data[offset:offset + starts]
-    return ((code * _GOLDEN) >> _SHIFT).astype(np.intp)
+def _bits(text: bytes) -> set[int]:
+    """The bits `signatures` sets for a key `text`, computed as it does
+    without numpy (a cold search must not import it: 50 ms)."""
+    found = set()
+    for n in _RUNS:
+        for at in range(len(text) - n + 1):
+            code = n
+            for byte in text[at:at + n]:
+                code = (code << 8) | byte
+            found.add(((code * _GOLDEN) & 0xFFFF_FFFF_FFFF_FFFF) >> _SHIFT)
+    return found
 
 
 @lru_cache(maxsize=1024)
-def mask(text: bytes) -> tuple[tuple[int, np.uint64], ...] | None:
-    """The signature bits every key holding `text` sets, as (word, bits)
-    for each 64-bit word of a signature they fall in; None for a string
-    shorter than the shortest run (it would pass every block). Kept: a
-    wildcard asks once for each segment and field."""
+def mask(text: bytes) -> tuple[tuple[int, int], ...] | None:
+    """The signature bits every key holding `text` sets, as (byte, bits)
+    for each byte of a signature they fall in, the bytes with most bits
+    first (they pass fewest blocks); None for a string shorter than the
+    shortest run (it would pass every block). Kept: a wildcard asks once
+    for each segment and field."""
     if len(text) < _RUNS[0]:
         return None
-    words = np.frombuffer(signatures([[text]]), np.uint64)
-    return tuple((int(i), words[i]) for i in np.flatnonzero(words))
+    by_byte: dict[int, int] = {}
+    for bit in _bits(text):
+        by_byte[bit >> 3] = by_byte.get(bit >> 3, 0) | 1 << (bit & 7)
+    return tuple(sorted(by_byte.items(), key=lambda item: -bin(item[1]).count("1")))
 
 
-def holding(packed: bytes, wanted: tuple[tuple[int, np.uint64], ...]) -> np.ndarray:
+def holding(packed: bytes, wanted: tuple[tuple[int, int], ...]) -> list[int]:
     """The indexes of the signatures in `packed` (SIGNATURE_BYTES each) that
     set every bit of `wanted` (a `mask`), ascending."""
-    words = np.frombuffer(packed, np.uint64).reshape(-1, BITS // 64)
-    (word, bits), *rest = wanted
-    found = np.flatnonzero((words[:, word] & bits) == bits)
-    for word, bits in rest:  # (on the blocks left: a word or two leave few)
-        found = found[(words[found, word] & bits) == bits]
+    (at, bits), *rest = wanted
+    # One byte of every signature, in one slice: most blocks fail there.
+    found = [n for n, byte in enumerate(packed[at::SIGNATURE_BYTES]) if byte & bits == bits]
+    for at, bits in rest:
+        found = [n for n in found if packed[n * SIGNATURE_BYTES + at] & bits == bits]
     return found

@@ -29,7 +29,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Iterator
 
-from . import safepickle
+from . import gram_signatures, safepickle
 from .segment_cache import LRU
 
 MAGIC = b"NTD2"
@@ -196,8 +196,6 @@ class TermDictWriter:
             self._sign()
 
     def _sign(self) -> None:
-        from . import gram_signatures  # (numpy: 50 ms a cold query does not otherwise pay)
-
         if self._unsigned:
             self._signatures += gram_signatures.signatures(self._unsigned)
             self._unsigned = []
@@ -408,8 +406,6 @@ class TermDictReader:
         tell apart), in order: for a wildcard's walk (`*companies`), which
         then reads only those. None when the file has no signatures or
         `text` is too short to tell blocks apart by."""
-        from . import gram_signatures  # (numpy: see _sign)
-
         wanted = gram_signatures.mask(text)
         if self._signatures_at is None or wanted is None or not self._blocks:
             return None
@@ -418,7 +414,7 @@ class TermDictReader:
         last = self._blocks - 1 if end is None else max(self._block_of(end), 0)
         size = gram_signatures.SIGNATURE_BYTES
         packed = self.dbfile.get(self._signatures_at + first * size, (last - first + 1) * size)
-        return (gram_signatures.holding(packed, wanted) + first).tolist()
+        return [first + n for n in gram_signatures.holding(packed, wanted)]
 
     def walk_keys(self, number: int) -> list[bytes]:
         """The keys of block `number`, for a walk (not kept: see keys_from)."""
