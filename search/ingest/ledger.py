@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 

@@ -195,12 +195,12 @@ def _segment_walk(query, leaf, blocks: list[int] | None = None):
         return _stock_btexts(query, leaf)  # (Whoosh's answer, or its error)
     start, cut = _key_range(query, leaf)
     pattern = None if isinstance(query, Prefix) else re.compile(query._get_pattern())
-    needle, tindex = _needle(query), leaf._terms._tindex
-    if blocks is None and needle is not None:
-        blocks = tindex.blocks_holding(start, needle)
+    if blocks is None:
+        blocks = _blocks_holding(query, leaf)
+    tindex = leaf._terms._tindex
     keys = tindex.keys_from(start) if blocks is None else _keys_in(tindex, blocks, start)
     from_bytes = leaf.schema[query.fieldname].from_bytes
-    return _keys_matching(keys, start, cut, from_bytes, pattern, needle)
+    return _keys_matching(keys, start, cut, from_bytes, pattern, _needle(query))
 
 
 def _key_range(query, leaf) -> tuple[bytes, int]:
@@ -302,8 +302,7 @@ _TOO_BROAD = object()
 def pattern_terms(query, reader):
     """The terms of `reader` matching a Prefix/Wildcard/Regex `query`, sorted
     and distinct (as Whoosh gives them), from per-segment lists kept (a
-    segment's list is None if there are more than CACHED_PATTERN_TERMS:
-    not kept, see there)."""
+    segment's is _TOO_BROAD past CACHED_PATTERN_TERMS: see there)."""
     segments = [leaf for leaf, _ in leaves(reader)]
     key = _pattern_key(query)
     # Each use of a pattern asks again (~6 times a segment a search): when
@@ -311,7 +310,8 @@ def pattern_terms(query, reader):
     parts = [_patterns.recall(leaf, key) for leaf in segments]
     if None in parts:
         if _seekable(query):
-            _keep_walked_together(query, segments)
+            _keep_walked_together(query, [leaf for leaf, part in zip(segments, parts)
+                                          if part is None])
         parts = [_patterns.get(leaf, key, lambda leaf=leaf: _kept(_segment_walk(query, leaf)))
                  for leaf in segments]
     if any(part is _TOO_BROAD for part in parts):
@@ -322,7 +322,7 @@ def pattern_terms(query, reader):
 
 
 def _keep_walked_together(query, segments: list) -> None:
-    """Keep a wildcard of letters and ? (s?rian) for the segments not walked
+    """Keep a wildcard of letters and ? (s?rian) for `segments`, not walked
     yet. Where the signatures leave at most FEW_BLOCKS blocks that can hold
     its longest run of letters, those are read. Elsewhere its automaton
     jumps over the words that cannot match instead of reading each one, and
@@ -331,24 +331,23 @@ def _keep_walked_together(query, segments: list) -> None:
     were most of the pattern's first run). A jump costs a lookup in every
     segment, so the blocks are read whenever they are few: ten segments
     took four times one segment's jumps (m?nister, Reuters-21578)."""
-    key = _pattern_key(query)
-    together = []
+    walked, together = [], []  # ((segment, its terms)), segments for the automaton
     for leaf in segments:
-        if _patterns.peek_segment(leaf, key) is not None or not _walkable(leaf, query.fieldname):
+        if not _walkable(leaf, query.fieldname):
             continue
         blocks = _blocks_holding(query, leaf)
         if blocks is not None and len(blocks) <= FEW_BLOCKS:
-            found = _kept(_segment_walk(query, leaf, blocks))
-            _patterns.get(leaf, key, lambda found=found: found)
+            walked.append((leaf, _segment_walk(query, leaf, blocks)))
         else:
             together.append(leaf)
-    if not together:
-        return
-    walked = _walk_together(together, query.fieldname, _glob_dfa(query.text), spelling=False)
-    for leaf, words in zip(together, walked):
-        to_bytes = leaf.schema[query.fieldname].to_bytes
-        found = _kept(map(to_bytes, words))
-        _patterns.get(leaf, key, lambda found=found: found)
+    if together:
+        words = _walk_together(together, query.fieldname, _glob_dfa(query.text), spelling=False)
+        walked += [(leaf, map(leaf.schema[query.fieldname].to_bytes, found))
+                   for leaf, found in zip(together, words)]
+    key = _pattern_key(query)
+    for leaf, terms in walked:
+        kept = _kept(terms)
+        _patterns.get(leaf, key, lambda kept=kept: kept)
 
 
 for _cls in (PatternQuery, Prefix):

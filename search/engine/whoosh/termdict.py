@@ -406,8 +406,10 @@ class TermDictReader:
         tell apart), in order: for a wildcard's walk (`*companies`), which
         then reads only those. None when the file has no signatures or
         `text` is too short to tell blocks apart by."""
+        if self._signatures_at is None or not self._blocks:
+            return None
         wanted = gram_signatures.mask(text)
-        if self._signatures_at is None or wanted is None or not self._blocks:
+        if wanted is None:
             return None
         first = max(self._block_of(prefix), 0)
         end = _after_prefix(prefix)
